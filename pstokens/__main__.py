@@ -1,0 +1,5 @@
+"""Allow `python -m pstokens`."""
+
+from pstokens.cli.main import main
+
+main()
