@@ -1,0 +1,69 @@
+"""`emulator` and `serve`: the long-running commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from pstokens.cli.commands_plan import _session
+from pstokens.cli.settings import global_options
+from pstokens.errors import PstokensError
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to bind.")
+@click.option("--data", type=click.Path(dir_okay=False), help="Keep data in FILE (else memory).")
+@click.option("--org", "orgs", multiple=True, help="A known organization (repeatable).")
+@click.option("--database", "databases", multiple=True, help="A known database (repeatable).")
+@click.option("--latency-ms", type=float, default=0.0, help="Delay before each answer.")
+@click.option("--rate-limit", type=int, default=0, help="Requests a minute; 429 past it.")
+@click.option("--fail-rate", type=float, default=0.0, help="Share of requests answered 500.")
+@click.option("--lose-rate", type=float, default=0.0,
+              help="Share of writes done whose answer is dropped.")
+@click.option("--seed", type=int, help="Seed for the fault knobs.")
+@click.option("--require-auth", metavar="ID:TOKEN", help="Accept only these credentials.")
+def emulator_command(
+    host: str, port: int, data: str | None, orgs: tuple[str, ...], databases: tuple[str, ...],
+    latency_ms: float, rate_limit: int, fail_rate: float, lose_rate: float, seed: int | None,
+    require_auth: str | None,
+) -> None:
+    """Run the local PlanetScale API emulator at http://HOST:PORT/v1.
+
+    Example: pstokens emulator --port 8765 --data emulator.json --org acme
+    """
+    from pstokens.emulator import EmulatorSettings, serve
+
+    for name, rate in (("--fail-rate", fail_rate), ("--lose-rate", lose_rate)):
+        if not 0.0 <= rate <= 1.0:
+            raise PstokensError(f"{name} must be between 0 and 1, not {rate}")
+    settings = EmulatorSettings(
+        organizations=orgs, databases=databases, latency_ms=latency_ms, rate_limit=rate_limit,
+        fail_rate=fail_rate, lose_rate=lose_rate, seed=seed,
+        data_path=Path(data) if data else None, require_auth=require_auth,
+    )
+    click.echo(f"pstokens emulator serving http://{host}:{port}/v1", err=True)
+    serve(settings, host=host, port=port)
+
+
+@click.command("serve")
+@global_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--rest-port", default=8080, show_default=True, type=int, help="REST adapter port.")
+@click.option("--mcp-port", default=9090, show_default=True, type=int, help="MCP adapter port.")
+def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
+    """Serve the six service-token operations over REST and MCP.
+
+    Callers must send `Authorization: Bearer $PSTOKENS_SERVE_TOKEN`.
+
+    Example: PSTOKENS_SERVE_TOKEN=... pstokens serve --emulator
+    """
+    serve_token = os.environ.get("PSTOKENS_SERVE_TOKEN", "")
+    if not serve_token:
+        raise PstokensError("serve needs PSTOKENS_SERVE_TOKEN set: callers must present it",
+                            hint="export PSTOKENS_SERVE_TOKEN=$(openssl rand -hex 32)")
+    from pstokens.adapters.serve import run_adapters
+
+    run_adapters(_session(), serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port)

@@ -1,0 +1,185 @@
+"""`state list|show|rm`, `import` and `export`: bringing tokens under management."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from pstokens.api.client import PlanetScaleClient
+from pstokens.api.models import ServiceToken
+from pstokens.cli.commands_plan import _session
+from pstokens.cli.output import err, out
+from pstokens.cli.session import Session
+from pstokens.cli.settings import global_options, resolve
+from pstokens.engine.export import export_yaml, observed_ttl
+from pstokens.engine.live import access_map
+from pstokens.errors import PstokensError
+from pstokens.state import State, TokenRecord
+
+
+@click.group("state")
+def state_group() -> None:
+    """Inspect or edit the state file."""
+
+
+@state_group.command("list")
+@global_options
+def state_list() -> None:
+    """List managed keys and their token IDs.  Example: pstokens state list"""
+    state = _session().read_state()
+    if not state.tokens:
+        out("State is empty.")
+    for key, record in sorted(state.tokens.items()):
+        extra = "" if record.delivered else "  (secret not delivered)"
+        pending = "  (create in progress)" if record.pending_since and not record.id else ""
+        out(f"{key}\t{record.id or '-'}{extra}{pending}")
+
+
+@state_group.command("show")
+@global_options
+@click.argument("key")
+def state_show(key: str) -> None:
+    """Show what state records for KEY.  Example: pstokens state show ci-deploy"""
+    state = _session().read_state()
+    record = state.tokens.get(key)
+    if record is None:
+        raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+    out(json.dumps({key: record.to_json()}, indent=2))
+
+
+@state_group.command("rm")
+@global_options
+@click.argument("key")
+@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock.")
+def state_rm(key: str, lock_timeout: float) -> None:
+    """Forget KEY: its token is left alone in PlanetScale.
+
+    Example: pstokens state rm old-deploy
+    """
+    session = _session()
+    session.read_state()
+    with session.store.locked(lock_timeout):
+        state = session.read_state()
+        if key not in state.tokens:
+            raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+        session.store.save(state.with_token(key, None))
+    out(f"Removed {key} from state; its token still exists in PlanetScale.")
+
+
+@click.command("import")
+@global_options
+@click.argument("key", required=False)
+@click.argument("token_id", required=False)
+@click.option("--by-name", is_flag=True,
+              help="Adopt every config key whose name matches exactly one live token.")
+@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock.")
+def import_command(
+    key: str | None, token_id: str | None, by_name: bool, lock_timeout: float
+) -> None:
+    """Adopt existing tokens into state.
+
+    Examples: pstokens import ci-deploy txhc257pxjuc
+              pstokens import --by-name
+    """
+    if by_name == bool(key or token_id) or (not by_name and not (key and token_id)):
+        raise PstokensError("give KEY and TOKEN_ID, or --by-name alone",
+                            hint="pstokens import ci-deploy txhc257pxjuc")
+    session = _session()
+    config = session.config
+    if key is not None and key not in config.tokens:
+        raise PstokensError(f"{key!r} is not in {config.path}", hint="add it to the config first")
+    session.read_state()
+    with session.store.locked(lock_timeout):
+        state = session.read_state()
+
+        async def run() -> State:
+            async with session.client() as client:
+                if key is not None and token_id is not None:
+                    return await _adopt_one(client, session, state, key, token_id)
+                return await _adopt_by_name(client, session, state)
+
+        new_state = asyncio.run(run())
+        if new_state is not state:
+            session.store.save(new_state)
+
+
+async def _adopt_one(
+    client: PlanetScaleClient, session: Session, state: State, key: str, token_id: str
+) -> State:
+    if key in state.tokens and state.tokens[key].id:
+        raise PstokensError(f"{key!r} is already in state as {state.tokens[key].id}",
+                            hint=f"`pstokens state rm {key}` first to import another token")
+    if token_id in state.managed_ids():
+        raise PstokensError(f"token {token_id} is already managed under another key")
+    token = await client.get_token(session.organization, token_id)
+    record = await _record(client, session, token, key)
+    out(f"Imported {token_id} as {key}.")
+    return state.with_token(key, record)
+
+
+async def _adopt_by_name(client: PlanetScaleClient, session: Session, state: State) -> State:
+    tokens = await client.list_tokens(session.organization)
+    managed = state.managed_ids()
+    by_name: dict[str, list[ServiceToken]] = {}
+    for token in tokens:
+        if token.id not in managed and token.name:
+            by_name.setdefault(token.name, []).append(token)
+    adopted = 0
+    for key in sorted(session.config.tokens):
+        if key in state.tokens:
+            continue
+        matches = by_name.get(key, [])
+        if len(matches) == 1:
+            state = state.with_token(key, await _record(client, session, matches[0], key))
+            out(f"Imported {matches[0].id} as {key}.")
+            adopted += 1
+        elif len(matches) > 1:
+            ids = ", ".join(t.id for t in matches)
+            err(f"{key}: {len(matches)} live tokens have this name ({ids}); "
+                f"import one with `pstokens import {key} ID`.")
+    out(f"Imported {adopted} token{'s' if adopted != 1 else ''} by name.")
+    return state
+
+
+async def _record(
+    client: PlanetScaleClient, session: Session, token: ServiceToken, key: str
+) -> TokenRecord:
+    accesses = await client.accesses_of(session.organization, token)
+    spec = session.config.tokens[key]
+    return TokenRecord(
+        id=token.id,
+        name=token.name or key,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        ttl=observed_ttl(token.created_at, token.expires_at),
+        accesses=access_map((a.database, a.access) for a in accesses),
+        prevent_destroy=spec.prevent_destroy,
+    )
+
+
+@click.command("export")
+@global_options
+def export_command() -> None:
+    """Print the organization's live tokens and accesses as a pstokens.yaml.
+
+    Needs no config file: name the organization with --org or PLANETSCALE_ORG.
+
+    Example: pstokens export --org acme > pstokens.yaml && pstokens import --by-name
+    """
+    settings = resolve(click.get_current_context().find_root().obj or {})
+    organization = settings.org
+    if not organization:
+        raise PstokensError("export needs an organization", hint="pass --org or PLANETSCALE_ORG")
+    session = Session(settings)
+
+    async def run() -> str:
+        async with session.client(organization) as client:
+            tokens = await client.list_tokens(organization)
+            accesses = await asyncio.gather(*(client.accesses_of(organization, t) for t in tokens))
+            return export_yaml(organization, list(zip(tokens, accesses, strict=True)))
+
+    click.echo(asyncio.run(run()), nl=False)
+
+

@@ -1,0 +1,76 @@
+"""The `pstokens` command: a thin shell over the engine.
+
+Commands parse options, call the engine and render. Project errors become
+exit codes here and nowhere else: one sentence and a hint on stderr, exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from pstokens import __version__
+from pstokens.cli.commands_plan import apply_command, plan_command, validate_command
+from pstokens.cli.commands_run import emulator_command, serve_command
+from pstokens.cli.commands_state import export_command, import_command, state_group
+from pstokens.cli.settings import global_options
+from pstokens.errors import PstokensError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pstokens")
+@global_options
+def cli() -> None:
+    """Manage PlanetScale service tokens and their accesses as code.
+
+    Declare tokens in pstokens.yaml, see what would change with `pstokens plan`,
+    make it so with `pstokens apply`. Try it with no account:
+
+        pstokens --emulator plan -c examples/pstokens.yaml
+    """
+
+
+for command in (
+    validate_command, plan_command, apply_command, import_command, export_command,
+    state_group, emulator_command, serve_command,
+):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and map every outcome to an exit code."""
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        result: Any = cli.main(args=argv, prog_name="pstokens", standalone_mode=False)
+    except PstokensError as exc:
+        _fail(exc.message, exc.hint, debug, exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # Usage errors exit 1, not click's 2: 2 means "changes" to --detailed-exitcode.
+        _fail(exc.format_message(), "run with --help for usage", debug, 1)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error ({type(exc).__name__})", "run again with --debug for details",
+              debug, 1)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, hint: str | None, debug: bool, code: int) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    sys.exit(code)

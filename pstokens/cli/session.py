@@ -1,0 +1,83 @@
+"""What a command needs, built from its settings: config, state store, API client.
+
+Everything that reads a file or the network is behind a method here, so each
+command reads in a fixed, safe order: config first, then state, then the API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from pstokens.api.auth import Credentials, MissingCredentials
+from pstokens.api.client import PlanetScaleClient
+from pstokens.cli.settings import EMULATOR_DATA, Settings
+from pstokens.config import Config, load_config
+from pstokens.errors import PstokensError
+from pstokens.state import State, StateStore
+
+EMULATOR_ORG_FALLBACK = "acme"
+
+
+@dataclass
+class Session:
+    settings: Settings
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.settings.config_path, organization=self.settings.org)
+
+    @property
+    def organization(self) -> str:
+        return self.config.organization
+
+    @cached_property
+    def store(self) -> StateStore:
+        return StateStore(self.settings.state_file(self.organization))
+
+    def read_state(self) -> State:
+        return self.store.load(self.organization)
+
+    def check_keys(self, keys: tuple[str, ...], flag: str, state: State) -> None:
+        unknown = sorted(k for k in keys if k not in self.config.tokens and k not in state.tokens)
+        if unknown:
+            raise PstokensError(
+                f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
+                hint="use a token key from pstokens.yaml",
+            )
+
+    @contextlib.asynccontextmanager
+    async def client(self, organization: str | None = None) -> AsyncIterator[PlanetScaleClient]:
+        """A client for the real API, or for the embedded emulator with --emulator."""
+        settings = self.settings
+        if settings.debug:
+            logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+            logging.getLogger("pstokens.api").setLevel(logging.DEBUG)
+        if settings.emulator:
+            from pstokens.cli.embedded import embedded_transport
+
+            org = organization or self.organization
+            transport = embedded_transport(EMULATOR_DATA, org)
+            client = PlanetScaleClient(
+                "http://emulator.invalid/v1",
+                Credentials.bearer("embedded-emulator"),
+                transport=transport,
+                rate_limit=settings.rate_limit or 0,
+                parallelism=settings.parallelism,
+            )
+        else:
+            credentials = Credentials.from_env(os.environ)
+            if credentials is None:
+                raise MissingCredentials(hint="or pass --emulator to try pstokens locally")
+            client = PlanetScaleClient(
+                settings.api_url,
+                credentials,
+                rate_limit=600 if settings.rate_limit is None else settings.rate_limit,
+                parallelism=settings.parallelism,
+            )
+        async with client:
+            yield client

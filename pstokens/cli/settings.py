@@ -1,0 +1,121 @@
+"""Global options, read from flags or the environment, resolved in one place.
+
+Each global option is accepted before or after the command; whichever place
+names it wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pstokens.errors import PstokensError
+
+DEFAULT_API_URL = "https://api.planetscale.com/v1"
+EMULATOR_DATA = Path(".pstokens/emulator.json")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    state_path: Path | None
+    org: str | None
+    api_url: str
+    emulator: bool
+    parallelism: int
+    rate_limit: int | None  # None: the default for the target (600, or off on the emulator)
+    debug: bool
+
+    def state_file(self, organization: str) -> Path:
+        return self.state_path or Path("state") / f"{organization}.json"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and value is not False:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj[param.name] = value
+    return value
+
+
+def global_options(func: F) -> F:
+    """The options every command takes, before or after its name."""
+    options = [
+        click.option("-c", "--config", "config", type=click.Path(dir_okay=False),
+                     help="Config file [env PSTOKENS_CONFIG; default pstokens.yaml]."),
+        click.option("--state", "state", type=click.Path(dir_okay=False),
+                     help="State file [env PSTOKENS_STATE; default state/<organization>.json]."),
+        click.option("--org", "org", help="Organization [env PLANETSCALE_ORG]."),
+        click.option("--api-url", "api_url",
+                     help=f"API base URL [env PLANETSCALE_API_URL; default {DEFAULT_API_URL}]."),
+        click.option("--emulator", "emulator", is_flag=True, default=False,
+                     help="Use the embedded emulator in .pstokens/ [env PSTOKENS_EMULATOR=1]."),
+        click.option("--parallelism", "parallelism", type=int,
+                     help="API calls in flight at most [env PSTOKENS_PARALLELISM; default 10]."),
+        click.option("--rate-limit", "rate_limit", type=int,
+                     help="Requests a minute, paced; 0 turns pacing off "
+                          "[env PSTOKENS_RATE_LIMIT; default 600]."),
+        click.option("--debug", "debug", is_flag=True, default=False,
+                     help="Log API calls (credentials and secrets redacted) and show tracebacks."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    for param in getattr(func, "__click_params__", []):
+        param.expose_value = False
+        param.callback = _remember
+    return func
+
+
+def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+
+    def pick(name: str, var: str) -> Any:
+        value = obj.get(name)
+        return value if value is not None else env.get(var) or None
+
+    return Settings(
+        config_path=Path(pick("config", "PSTOKENS_CONFIG") or "pstokens.yaml"),
+        state_path=_path(pick("state", "PSTOKENS_STATE")),
+        org=pick("org", "PLANETSCALE_ORG"),
+        api_url=str(pick("api_url", "PLANETSCALE_API_URL") or DEFAULT_API_URL).rstrip("/"),
+        emulator=bool(obj.get("emulator")) or _flag(env.get("PSTOKENS_EMULATOR")),
+        parallelism=_int(pick("parallelism", "PSTOKENS_PARALLELISM"), "parallelism", 10, 1),
+        rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
+        debug=bool(obj.get("debug")),
+    )
+
+
+def _path(value: Any) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(value: Any, name: str, default: int, minimum: int) -> int:
+    result = _int_or_none(value, name)
+    if result is None:
+        return default
+    if result < minimum:
+        raise PstokensError(f"--{name} must be at least {minimum}, not {result}")
+    return result
+
+
+def _int_or_none(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        result = int(value)
+    except (TypeError, ValueError):
+        raise PstokensError(f"--{name} must be a whole number, not {value!r}") from None
+    if result < 0:
+        raise PstokensError(f"--{name} must not be negative")
+    return result

@@ -1,0 +1,238 @@
+"""Carrying out a plan: create, grant, revoke, delete, in that order.
+
+Each phase runs its changes in parallel (the client bounds calls in flight);
+a change whose token failed to come into being is skipped, and a replaced
+token is deleted only once its successor exists and its secret is delivered.
+State is written as steps succeed; an intent is on disk before every create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pstokens.api.client import PlanetScaleClient
+from pstokens.api.errors import NotFound, OutcomeUnknown
+from pstokens.api.models import CreatedToken
+from pstokens.config.model import Config
+from pstokens.engine.plan import Action, Change, Plan
+from pstokens.engine.planner import CLOCK_SKEW
+from pstokens.engine.secrets import NewSecret, SecretSink
+from pstokens.engine.statewriter import StateWriter
+from pstokens.errors import PstokensError
+from pstokens.state.model import State, TokenRecord
+
+CREATE_ATTEMPTS = 3
+
+
+class Reporter(Protocol):
+    def done(self, change: Change, message: str) -> None: ...
+
+    def failed(self, change: Change, message: str) -> None: ...
+
+
+@dataclass
+class ApplyResult:
+    done: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("create", "replace", "delete", "grant", "revoke"), 0)
+    )
+    errors: list[str] = field(default_factory=list)
+    state: State | None = None
+
+
+class Applier:
+    def __init__(
+        self,
+        client: PlanetScaleClient,
+        writer: StateWriter,
+        config: Config,
+        sink: SecretSink,
+        reporter: Reporter,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._writer = writer
+        self._config = config
+        self._sink = sink
+        self._report = reporter
+        self._now = now
+        self._org = config.organization
+        self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
+        self._failed: set[str] = set()  # keys whose token could not be made
+        self.result = ApplyResult()
+
+    async def apply(self, plan: Plan) -> ApplyResult:
+        phases: dict[int, list[Change]] = {}
+        for change in plan.changes:
+            phases.setdefault(change.phase, []).append(change)
+        try:
+            creates = phases.get(0, [])
+            await self._record_intents(creates)
+            await self._run(creates, self._create)
+            await self._run(phases.get(1, []), self._grant)
+            await self._run(phases.get(2, []), self._revoke)
+            await self._run(self._deletes(plan, phases.get(3, [])), self._delete)
+        finally:
+            await self._writer.close()
+            self.result.state = self._writer.state
+        return self.result
+
+    async def _run(
+        self, changes: Iterable[Change], step: Callable[[Change], Awaitable[None]]
+    ) -> None:
+        async def guarded(change: Change) -> None:
+            try:
+                await step(change)
+            except PstokensError as exc:
+                if change.key is not None and change.phase == 0:
+                    self._failed.add(change.key)
+                message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+                self.result.errors.append(f"{change.key or change.token_id}: {message}")
+                self._report.failed(change, message)
+
+        await asyncio.gather(*(guarded(c) for c in changes))
+
+    async def _record_intents(self, creates: list[Change]) -> None:
+        """One durable write saying which creates are about to happen, and when."""
+        now = self._now()
+        for change in creates:
+            key = change.key
+            assert key is not None
+
+            def intent(record: TokenRecord | None, change: Change = change) -> TokenRecord:
+                retiring = () if record is None else record.retiring
+                if change.token_id and change.token_id not in retiring:
+                    retiring = (*retiring, change.token_id)
+                pending = record.pending_since if record and record.id is None else None
+                return TokenRecord(
+                    id=None, name=change.name or change.key or "", ttl=change.ttl,
+                    delivered=False, pending_since=pending or now, retiring=retiring,
+                    prevent_destroy=self._prevent_destroy(change.key),
+                )
+
+            await self._writer.update(key, intent)
+        if creates:
+            await self._writer.flush()
+
+    async def _create(self, change: Change) -> None:
+        key = change.key
+        assert key is not None
+        created = await self._create_once(change)
+        token = created.token
+        self._new_ids[key] = token.id
+
+        def made(record: TokenRecord | None) -> TokenRecord:
+            assert record is not None
+            return replace(
+                record, id=token.id, created_at=token.created_at, expires_at=token.expires_at,
+                pending_since=None, accesses={}, delivered=False,
+            )
+
+        await self._writer.update(key, made, durable=True)
+        where = await self._sink.deliver(
+            NewSecret(self._org, key, token.id, created.secret)
+        )
+        await self._writer.update(key, lambda r: replace(r, delivered=True) if r else r)
+        self.result.done[str(change.action)] += 1
+        self._report.done(change, f"created {token.id}, secret delivered to {where}")
+
+    async def _create_once(self, change: Change) -> CreatedToken:
+        """Create, and when the answer is lost, clear away what it made and try again."""
+        key = change.key
+        assert key is not None
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                return await self._client.create_token(self._org, name=change.name, ttl=change.ttl)
+            except OutcomeUnknown:
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                await self._clear_lost(key)
+        raise AssertionError("unreachable")
+
+    async def _clear_lost(self, key: str) -> None:
+        record = self._writer.state.tokens.get(key)
+        since = (record.pending_since if record and record.pending_since else self._now())
+        claimed = self._writer.state.managed_ids()
+        for token in await self._client.list_tokens(self._org):
+            fresh = token.created_at is None or token.created_at >= since - CLOCK_SKEW
+            if token.name == key and fresh and token.id not in claimed:
+                await self._delete_id(token.id)
+
+    async def _grant(self, change: Change) -> None:
+        token_id = self._target(change)
+        if token_id is None:
+            return
+        await self._client.grant_accesses(self._org, token_id, change.accesses, change.database)
+        await self._set_accesses(change, token_id, add=True)
+        self.result.done["grant"] += len(change.accesses)
+        self._report.done(change, "granted")
+
+    async def _revoke(self, change: Change) -> None:
+        token_id = self._target(change)
+        if token_id is None:
+            return
+        await self._client.revoke_accesses(self._org, token_id, change.accesses, change.database)
+        await self._set_accesses(change, token_id, add=False)
+        self.result.done["revoke"] += len(change.accesses)
+        self._report.done(change, "revoked")
+
+    def _target(self, change: Change) -> str | None:
+        if change.token_id is not None:
+            return change.token_id
+        if change.key in self._failed or change.key not in self._new_ids:
+            self._report.failed(change, "skipped: its token was not created")
+            return None
+        return self._new_ids[change.key]
+
+    async def _set_accesses(self, change: Change, token_id: str, *, add: bool) -> None:
+        def update(record: TokenRecord | None) -> TokenRecord | None:
+            if record is None or record.id != token_id:
+                return record
+            accesses = dict(record.accesses)
+            current = accesses.get(change.database, frozenset())
+            names = frozenset(change.accesses)
+            accesses[change.database] = current | names if add else current - names
+            return replace(record, accesses={d: a for d, a in accesses.items() if a})
+
+        assert change.key is not None
+        await self._writer.update(change.key, update)
+
+    def _deletes(self, plan: Plan, deletes: list[Change]) -> list[Change]:
+        """The plan's deletes, plus the old halves of replacements that succeeded."""
+        olds = [
+            Change(Action.DELETE, c.key, c.token_id, name=c.name, reason="replaced by a new token")
+            for c in plan.changes
+            if c.action is Action.REPLACE and c.token_id and c.key not in self._failed
+        ]
+        return [*deletes, *olds]
+
+    async def _delete(self, change: Change) -> None:
+        if change.token_id is not None:
+            await self._delete_id(change.token_id)
+        if change.key is not None:
+            await self._writer.update(change.key, lambda r: self._forget(change, r))
+        if change.reason != "replaced by a new token":
+            self.result.done["delete"] += 1
+        self._report.done(change, "deleted")
+
+    async def _delete_id(self, token_id: str) -> None:
+        with contextlib.suppress(NotFound):  # already gone: what a delete wants
+            await self._client.delete_token(self._org, token_id)
+
+    def _forget(self, change: Change, record: TokenRecord | None) -> TokenRecord | None:
+        """State after a delete: the ID is gone, and so is a key left with nothing."""
+        if record is None:
+            return None
+        retiring = tuple(i for i in record.retiring if i != change.token_id)
+        ident = None if record.id == change.token_id else record.id
+        if change.key not in self._config.tokens and ident is None and not retiring:
+            return None
+        return replace(record, id=ident, retiring=retiring)
+
+    def _prevent_destroy(self, key: str | None) -> bool:
+        spec = self._config.tokens.get(key or "")
+        return bool(spec and spec.prevent_destroy)

@@ -1,0 +1,56 @@
+"""Reading the organization into plain data: every token, and the accesses the plan needs.
+
+Accesses come from the list items when the API embeds them; otherwise one read
+per token, only for the tokens the planner will diff, all in flight together
+under the client's parallelism and pacing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+
+from pstokens.api.client import PlanetScaleClient
+from pstokens.api.models import ServiceToken, TokenAccess
+from pstokens.config.model import Config
+from pstokens.engine.live import LiveToken, access_map
+from pstokens.state.model import State
+
+
+async def read_organization(
+    client: PlanetScaleClient,
+    organization: str,
+    needs_accesses: Callable[[ServiceToken], bool],
+) -> dict[str, LiveToken]:
+    tokens = await client.list_tokens(organization)
+
+    async def observe(token: ServiceToken) -> LiveToken:
+        accesses: list[TokenAccess] | None = None
+        if token.accesses is not None:
+            accesses = list(token.accesses)
+        elif needs_accesses(token):
+            accesses = await client.list_accesses(organization, token.id)
+        return LiveToken(
+            id=token.id,
+            name=token.name,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            accesses=None if accesses is None else access_map(_pairs(accesses)),
+        )
+
+    observed = await asyncio.gather(*(observe(t) for t in tokens))
+    return {token.id: token for token in observed}
+
+
+def diffed_ids(config: Config, state: State, targets: Iterable[str] = ()) -> frozenset[str]:
+    """IDs of the tokens whose accesses the planner compares."""
+    wanted = set(targets) or set(config.tokens)
+    return frozenset(
+        record.id
+        for key, record in state.tokens.items()
+        if key in wanted and key in config.tokens and record.id is not None
+    )
+
+
+def _pairs(accesses: Iterable[TokenAccess]) -> Iterable[tuple[str | None, str]]:
+    return ((a.database, a.access) for a in accesses)

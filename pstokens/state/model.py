@@ -1,0 +1,148 @@
+"""The state file's content: which token ID each config key maps to.
+
+Plain frozen data with a JSON round-trip; reading and writing the file lives
+in `store.py`. State never holds a secret.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from pstokens.config.model import AccessMap
+from pstokens.errors import StateError
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """What pstokens knows of one managed token.
+
+    `id` is None while a create is in flight: `pending_since` then records when
+    the first attempt started, so a lost create can be found by name and time.
+    `retiring` lists tokens this key replaced that may still need deleting.
+    """
+
+    id: str | None
+    name: str
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    ttl: int | None = None
+    accesses: AccessMap = field(default_factory=dict)
+    delivered: bool = True
+    prevent_destroy: bool = False
+    pending_since: datetime | None = None
+    retiring: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at),
+            "ttl": self.ttl,
+            "accesses": {
+                ("" if db is None else db): sorted(names) for db, names in sorted(
+                    self.accesses.items(), key=lambda item: item[0] or ""
+                )
+            },
+            "delivered": self.delivered,
+            "prevent_destroy": self.prevent_destroy,
+            "pending_since": _iso(self.pending_since),
+            "retiring": list(self.retiring),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TokenRecord:
+        accesses = data.get("accesses") or {}
+        return cls(
+            id=data.get("id"),
+            name=str(data["name"]),
+            created_at=_parse(data.get("created_at")),
+            expires_at=_parse(data.get("expires_at")),
+            ttl=data.get("ttl"),
+            accesses={(db or None): frozenset(names) for db, names in accesses.items()},
+            delivered=bool(data.get("delivered", True)),
+            prevent_destroy=bool(data.get("prevent_destroy", False)),
+            pending_since=_parse(data.get("pending_since")),
+            retiring=tuple(data.get("retiring") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    organization: str
+    lineage: str
+    serial: int = 0
+    tokens: Mapping[str, TokenRecord] = field(default_factory=dict)
+    version: int = STATE_VERSION
+
+    @classmethod
+    def new(cls, organization: str) -> State:
+        return cls(organization=organization, lineage=str(uuid.uuid4()))
+
+    def with_token(self, key: str, record: TokenRecord | None) -> State:
+        """A copy with one key set (or removed when `record` is None)."""
+        tokens = dict(self.tokens)
+        if record is None:
+            tokens.pop(key, None)
+        else:
+            tokens[key] = record
+        return replace(self, tokens=tokens)
+
+    def managed_ids(self) -> frozenset[str]:
+        ids = {r.id for r in self.tokens.values() if r.id}
+        ids.update(i for r in self.tokens.values() for i in r.retiring)
+        return frozenset(ids)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "organization": self.organization,
+            "tokens": {key: self.tokens[key].to_json() for key in sorted(self.tokens)},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "state") -> State:
+        if not isinstance(data, dict):
+            raise StateError(f"{source} is not a pstokens state file (expected a JSON object)")
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise StateError(f"{source} has no state version")
+        if version > STATE_VERSION:
+            raise StateError(
+                f"{source} was written by a newer pstokens (state version {version})",
+                hint="upgrade pstokens to read it",
+            )
+        try:
+            tokens = data["tokens"]
+            if not isinstance(tokens, dict):
+                raise TypeError("tokens is not an object")
+            return cls(
+                organization=str(data["organization"]),
+                lineage=str(data["lineage"]),
+                serial=int(data["serial"]),
+                tokens={str(k): TokenRecord.from_json(v) for k, v in tokens.items()},
+                version=version,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateError(
+                f"{source} is damaged ({exc.__class__.__name__}: {exc})",
+                hint=f"restore it from {source}.backup if that one is good",
+            ) from None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,125 @@
+"""Reading, writing and locking the state file.
+
+Writes are atomic (temporary file, fsync, rename) and keep the previous
+version as `<file>.backup`; the file is mode 0600. A lock on `<file>.lock`,
+held for a whole plan or apply, records who holds it so a second run can say.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from pstokens.errors import LockHeld, StateError
+from pstokens.state.model import State
+
+MAX_STATE_BYTES = 64 * 1024 * 1024
+
+
+class StateStore:
+    """One state file: load it, save new versions of it, lock it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.backup_path = self.path.with_name(self.path.name + ".backup")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def load(self, organization: str) -> State:
+        """The state on disk, or a new empty one when there is no file yet."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return State.new(organization)
+        except OSError as exc:
+            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        if len(raw) > MAX_STATE_BYTES:
+            raise StateError(f"state file {self.path} is too large to be a pstokens state")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise StateError(
+                f"state file {self.path} is not valid JSON ({exc})",
+                hint=f"restore it from {self.backup_path} if that one is good",
+            ) from None
+        state = State.from_json(data, source=f"state file {self.path}")
+        if state.organization != organization:
+            raise StateError(
+                f"state file {self.path} belongs to organization {state.organization!r}, "
+                f"not {organization!r}",
+                hint="pass --state with the right file, or check --org / PLANETSCALE_ORG",
+            )
+        return state
+
+    def save(self, state: State) -> State:
+        """Write `state` with the next serial; returns what was written."""
+        written = replace(state, serial=state.serial + 1)
+        payload = json.dumps(written.to_json(), indent=2, sort_keys=False).encode() + b"\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            _atomic_write(self.backup_path, self.path.read_bytes())
+        _atomic_write(self.path, payload)
+        return written
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = 0.0) -> Iterator[None]:
+        """Hold the lock for the duration; fail at once (or after `timeout` s) if held."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.lock_path, timeout=timeout, mode=0o600, on_acquired=_record_holder)
+        try:
+            lock.acquire(timeout=timeout, poll_interval=0.05)
+        except Timeout:
+            holder = _read_holder(self.lock_path)
+            raise LockHeld(
+                f"state file {self.path} is locked by {holder}",
+                hint="wait for that run to finish, or pass --lock-timeout SECONDS to wait",
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _record_holder(fd: int) -> None:
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:3]))
+    text = f"pid {os.getpid()} on {socket.gethostname()} ({command}), since {started}"
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, text.encode(), 0)
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        text = path.read_text(errors="replace").strip()
+    except OSError:
+        text = ""
+    return text or "another pstokens run"
