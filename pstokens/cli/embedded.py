@@ -16,6 +16,6 @@ def embedded_transport(data: Path, organization: str) -> httpx.AsyncBaseTranspor
     """An in-process transport to an emulator seeded with a demo organization on first use."""
     data.parent.mkdir(parents=True, exist_ok=True)
     settings = EmulatorSettings(data_path=data)
-    store = EmulatorStore.open(data)
+    store = EmulatorStore(data)
     seed_demo(store, organization)
     return httpx.ASGITransport(app=create_app(settings, store))

@@ -65,9 +65,10 @@ def global_options(func: F) -> F:
         click.option("--debug", "debug", is_flag=True, default=False,
                      help="Log API calls (credentials and secrets redacted) and show tracebacks."),
     ]
+    before = len(getattr(func, "__click_params__", []))
     for option in reversed(options):
         func = option(func)
-    for param in getattr(func, "__click_params__", []):
+    for param in getattr(func, "__click_params__", [])[before:]:
         param.expose_value = False
         param.callback = _remember
     return func
