@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import tempfile
+import dataclasses
 from pathlib import Path
 
 import click
@@ -138,6 +139,9 @@ def apply_command(
 
     with session.store.locked(lock_timeout):
         state = session.read_state()
+        if saved is not None and state.serial == 0 and not session.store.path.exists():
+            # No state file yet: a plan made now and one made then start from the same nothing.
+            state = dataclasses.replace(state, lineage=saved.lineage)
         if saved is not None and (saved.lineage, saved.serial) != (state.lineage, state.serial):
             raise StalePlan("saved plan is stale: the state changed since it was made",
                             hint="run `pstokens plan --out FILE` again")

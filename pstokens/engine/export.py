@@ -61,8 +61,10 @@ def export_yaml(
             spec["databases"] = databases
         if spec:
             body["accesses"] = spec
-        text = yaml.safe_dump({key: body or None}, sort_keys=False, default_flow_style=None)
-        text = text.replace(": null\n", ": {}\n")
+        if body:
+            text = yaml.safe_dump({key: body}, sort_keys=False, default_flow_style=None)
+        else:
+            text = yaml.safe_dump({key: {}}, default_flow_style=None)
         note = ""
         if key != token.name or counts[token.name] > 1:
             note = f"# name {token.name!r}: adopt with `pstokens import {key} {token.id}`\n"
