@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import tempfile
 import dataclasses
+import json
 from pathlib import Path
 
 import click
@@ -21,6 +19,7 @@ from pstokens.engine.planner import PlanOptions
 from pstokens.engine.secrets import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
+from pstokens.fileio import write_private
 from pstokens.render import render_markdown, render_text
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
@@ -77,7 +76,7 @@ def plan_command(
 
         plan = asyncio.run(run())
     if out_file:
-        _write_private(Path(out_file), plan.dumps())
+        write_private(Path(out_file), plan.dumps().encode())
     if fmt == "json":
         click.echo(plan.dumps(), nl=False)
     elif fmt == "markdown":
@@ -201,12 +200,3 @@ def _load_plan(path: Path) -> Plan:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PlanError(f"plan file {path} is not valid JSON") from None
     return Plan.from_json(data, source=f"plan file {path}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)

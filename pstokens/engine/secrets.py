@@ -7,14 +7,13 @@ command that reads the secret on stdin. Errors never carry the secret.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from pstokens.errors import SecretDeliveryError
+from pstokens.fileio import write_private
 from pstokens.secret import Secret
 
 DEFAULT_SECRETS_DIR = Path(".pstokens/secrets")
@@ -62,18 +61,7 @@ class DirectorySink:
             f"PLANETSCALE_SERVICE_TOKEN_ID={item.token_id}\n"
             f"PLANETSCALE_SERVICE_TOKEN={item.secret.reveal()}\n"
         )
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{item.key}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_private(target, body.encode())
         return str(target)
 
 

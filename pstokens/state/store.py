@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from pstokens.errors import LockHeld, StateError
+from pstokens.fileio import write_private
 from pstokens.state.model import State
 
 MAX_STATE_BYTES = 64 * 1024 * 1024
@@ -66,8 +66,8 @@ class StateStore:
         payload = json.dumps(written.to_json(), indent=2, sort_keys=False).encode() + b"\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
-            _atomic_write(self.backup_path, self.path.read_bytes())
-        _atomic_write(self.path, payload)
+            write_private(self.backup_path, self.path.read_bytes())
+        write_private(self.path, payload)
         return written
 
     @contextlib.contextmanager
@@ -87,26 +87,6 @@ class StateStore:
             yield
         finally:
             lock.release()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _record_holder(fd: int) -> None:

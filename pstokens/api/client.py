@@ -1,0 +1,342 @@
+"""The PlanetScale service-token API as typed async calls.
+
+Knows the paths, the list envelope and the models; everything about sending
+(auth, pacing, retries, error mapping) is the session's. Callers never see an
+httpx type, only models and `pstokens.api.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from pstokens.api.auth import Credentials
+from pstokens.api.clock import Clock, SystemClock
+from pstokens.api.errors import ApiError, InvalidRequest
+from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+from pstokens.api.retry import RetryPolicy
+from pstokens.api.session import Session
+from pstokens.api.stats import ClientStats
+from pstokens.secret import Secret
+
+DEFAULT_API_URL = "https://api.planetscale.com/v1"
+MAX_PER_PAGE = 100
+
+_LOST_CREATE = "the token may or may not have been created"
+_LOST_WRITE = "the request may or may not have taken effect"
+
+T = TypeVar("T")
+M = TypeVar("M", ServiceToken, TokenAccess)
+
+
+class PlanetScaleClient:
+    """One organization-agnostic client; share it across all calls of a run.
+
+    All calls share one pacer (`rate_limit` requests a minute, 0 for none) and
+    at most `parallelism` requests in flight. Use it as an async context
+    manager, or call `aclose`.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_API_URL,
+        credentials: Credentials | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit: int = 600,
+        parallelism: int = 10,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        per_page: int = MAX_PER_PAGE,
+        timeout: float = 30.0,
+    ) -> None:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        self._per_page = per_page
+        self._session = Session(
+            base_url,
+            credentials,
+            transport=transport,
+            rate_limit=rate_limit,
+            parallelism=parallelism,
+            retry=retry or RetryPolicy(),
+            clock=clock or SystemClock(),
+            timeout=timeout,
+        )
+
+    @property
+    def stats(self) -> ClientStats:
+        return self._session.stats
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    # Tokens
+
+    async def list_tokens(self, org: str) -> list[ServiceToken]:
+        """Every token of `org`, all pages read."""
+        operation = f'list service tokens in "{org}"'
+        items = await self._list_all(_tokens_path(org), operation)
+        return _unique([_parse(operation, ServiceToken.from_api, item) for item in items])
+
+    async def get_token(self, org: str, token_id: str) -> ServiceToken:
+        operation = f'get service token "{token_id}" in "{org}"'
+        _, body = await self._session.request(
+            "GET", _token_path(org, token_id), operation=operation
+        )
+        return _parse(operation, ServiceToken.from_api, _object(operation, body))
+
+    async def create_token(
+        self, org: str, name: str | None = None, ttl: int | None = None
+    ) -> CreatedToken:
+        """Create a token; its secret comes back once, as a `Secret`.
+
+        Resent only when the request provably never reached PlanetScale; any
+        other lost answer raises `OutcomeUnknown` (the caller reconciles by name).
+        """
+        operation = f'create service token "{name or ""}" in "{org}"'
+        payload: dict[str, Any] = {}
+        if name is not None:
+            payload["name"] = name
+        if ttl is not None:
+            payload["ttl"] = ttl
+        status, body = await self._session.request(
+            "POST",
+            _tokens_path(org),
+            operation=operation,
+            json=payload,
+            idempotent=False,
+            effect=_LOST_CREATE,
+        )
+        item = _object(operation, body)
+        secret = item.get("token")
+        token = _parse(operation, ServiceToken.from_api, item)
+        if not isinstance(secret, str) or not secret:
+            raise ApiError(
+                f'{operation}: token "{token.id}" was created but the answer carries no secret',
+                status=status,
+                hint=f'delete token "{token.id}" and run apply again',
+            )
+        return CreatedToken(token=token, secret=Secret(secret))
+
+    async def delete_token(self, org: str, token_id: str) -> None:
+        operation = f'delete service token "{token_id}" in "{org}"'
+        await self._session.request("DELETE", _token_path(org, token_id), operation=operation)
+
+    # Accesses
+
+    async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]:
+        """The token's accesses, from `GET .../access`, all pages read."""
+        operation = f'list accesses of service token "{token_id}" in "{org}"'
+        items = await self._list_all(_token_path(org, token_id) + "/access", operation)
+        return _unique([_parse(operation, TokenAccess.from_api, item) for item in items])
+
+    async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]:
+        """The accesses embedded in `token` when the API sent them, else a fresh read."""
+        if token.accesses is not None:
+            return list(token.accesses)
+        return await self.list_accesses(org, token.id)
+
+    async def grant_accesses(
+        self,
+        org: str,
+        token_id: str,
+        accesses: Sequence[str],
+        database: str | None = None,
+    ) -> list[TokenAccess]:
+        """Grant several accesses on one database (or the organization) in one call."""
+        where = f'database "{database}"' if database else "the organization"
+        operation = (
+            f'grant {", ".join(accesses)} on {where} to service token "{token_id}" in "{org}"'
+        )
+        _, body = await self._session.request(
+            "POST",
+            _token_path(org, token_id) + "/access",
+            operation=operation,
+            json=_access_body(accesses, database),
+        )
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return []
+        return [_parse(operation, TokenAccess.from_api, item) for item in data]
+
+    async def revoke_accesses(
+        self,
+        org: str,
+        token_id: str,
+        accesses: Sequence[str],
+        database: str | None = None,
+    ) -> None:
+        """Revoke several accesses on one database (or the organization) in one call."""
+        where = f'database "{database}"' if database else "the organization"
+        operation = (
+            f'revoke {", ".join(accesses)} on {where} from service token "{token_id}" in "{org}"'
+        )
+        await self._session.request(
+            "DELETE",
+            _token_path(org, token_id) + "/access",
+            operation=operation,
+            json=_access_body(accesses, database),
+        )
+
+    async def list_grants(self, org: str, token_id: str) -> list[dict[str, Any]]:
+        """The token's accesses grouped by resource, as the API sends them."""
+        operation = f'list grants of service token "{token_id}" in "{org}"'
+        items = await self._list_all(_token_path(org, token_id) + "/grants", operation)
+        return [_object(operation, item) for item in items]
+
+    # Pass-through for the adapters
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> tuple[int, Any]:
+        """Send a raw call (path relative to the base URL); return (status, JSON or None).
+
+        Same auth, pacing and retries as the typed calls. Error statuses raise
+        the mapped `ApiError`, whose `.status`, `.code` and `.body` carry the
+        API's answer. A POST that is not a grant is not idempotent: it is
+        resent only when it provably never reached the server.
+        """
+        method = method.upper()
+        _check_relative(path)
+        idempotent = _is_idempotent(method, path)
+        return await self._session.request(
+            method,
+            path,
+            operation=f"{method} {path}",
+            params=params,
+            json=json,
+            idempotent=idempotent,
+            effect=_LOST_CREATE if _is_create(method, path) else _LOST_WRITE,
+        )
+
+    async def _list_all(self, path: str, operation: str) -> list[Any]:
+        """Follow `next_page` to the end; stop early on an empty page."""
+        items: list[Any] = []
+        page = 1
+        while True:
+            _, body = await self._session.request(
+                "GET",
+                path,
+                operation=operation,
+                params={"page": page, "per_page": self._per_page},
+            )
+            envelope = _object(operation, body)
+            data = envelope.get("data")
+            if not isinstance(data, list):
+                raise ApiError(f"{operation}: the answer is not a list (no `data` array)")
+            items.extend(data)
+            next_page = envelope.get("next_page")
+            if not data or next_page is None:
+                return items
+            if not isinstance(next_page, int) or isinstance(next_page, bool) or next_page <= page:
+                raise ApiError(
+                    f"{operation}: the API gave next_page {next_page!r} after page {page}"
+                )
+            page = next_page
+
+
+def _tokens_path(org: str) -> str:
+    return f"/organizations/{_segment(org)}/service-tokens"
+
+
+def _token_path(org: str, token_id: str) -> str:
+    return f"{_tokens_path(org)}/{_segment(token_id)}"
+
+
+def _segment(value: str) -> str:
+    # An organization or ID is one path segment, never a way to another path:
+    # "/" is escaped, and "." or ".." would be resolved away by URL normalisation.
+    if not value:
+        raise InvalidRequest("an organization or service token ID must not be empty")
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
+def _check_relative(path: str) -> None:
+    """Refuse a pass-through path that could carry the credentials to another URL."""
+    bare = path.split("?", 1)[0]
+    if not bare.startswith("/") or bare.startswith("//") or "://" in bare:
+        raise InvalidRequest(f"{path!r} is not a path relative to the API URL")
+    if any(part in (".", "..") for part in bare.split("/")):
+        raise InvalidRequest(f"{path!r} must not contain '.' or '..' segments")
+
+
+def _access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any]:
+    if isinstance(accesses, str):
+        raise TypeError("accesses must be a sequence of access names, not one string")
+    body: dict[str, Any] = {"access": list(accesses)}
+    if database is not None:
+        body = {"database": database, **body}
+    return body
+
+
+def _is_create(method: str, path: str) -> bool:
+    return method == "POST" and path.split("?")[0].rstrip("/").endswith("/service-tokens")
+
+
+def _is_idempotent(method: str, path: str) -> bool:
+    if method in ("GET", "HEAD", "OPTIONS", "DELETE", "PUT"):
+        return True
+    # A grant only adds what is missing: sending it twice is harmless.
+    return method == "POST" and path.split("?")[0].rstrip("/").endswith(("/access", "/accesses"))
+
+
+def _object(operation: str, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(f"{operation}: the answer is not a JSON object")
+    return body
+
+
+def _parse(operation: str, parser: Callable[[dict[str, Any]], T], item: Any) -> T:
+    """Build a model, turning a malformed answer into an ApiError that quotes no values."""
+    if not isinstance(item, dict):
+        raise ApiError(f"{operation}: an item of the answer is not a JSON object")
+    try:
+        return parser(item)
+    except ValidationError as exc:
+        problem = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_input=False)[:3]
+        )
+    except KeyError as exc:
+        problem = f"missing field {exc}"
+    except (TypeError, AttributeError):
+        problem = "a field has the wrong type"
+    # Raised here, not in the handlers: the validation error quotes the input.
+    raise ApiError(f"{operation}: the answer does not look like PlanetScale's ({problem})")
+
+
+def _unique(items: list[M]) -> list[M]:
+    """Drop repeats by ID: a page can shift under a concurrent change and repeat an item."""
+    seen: set[str] = set()
+    unique: list[M] = []
+    for item in items:
+        if item.id is not None:
+            if item.id in seen:
+                continue
+            seen.add(item.id)
+        unique.append(item)
+    return unique

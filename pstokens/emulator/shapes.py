@@ -1,0 +1,126 @@
+"""The JSON the emulated API answers with, built from records.
+
+Every shape is written once here, as `planetscale-api.md` gives it, so the
+routes and the Python-level store API cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pstokens.emulator.records import DATABASE, Access, Resource, Token, format_time
+
+ResourceOf = Callable[[Access], Resource]
+
+
+def describe(access: str) -> str:
+    """A readable description; PlanetScale's own wording is not published."""
+    return access.replace("_", " ").capitalize()
+
+
+def token_json(token: Token, resource_of: ResourceOf, secret: str | None = None) -> dict[str, Any]:
+    """A token as list, get and create show it; `secret` only on create."""
+    return {
+        "id": token.id,
+        "type": "ServiceToken",
+        "name": token.name,
+        "display_name": token.name if token.name is not None else token.id,
+        "token": secret,
+        "created_at": format_time(token.created_at),
+        "updated_at": format_time(token.updated_at),
+        "last_used_at": format_time(token.last_used_at),
+        "expires_at": format_time(token.expires_at),
+        "actor_id": None,
+        "actor_display_name": None,
+        "actor_type": None,
+        "service_token_accesses": [embedded_access_json(a, resource_of(a)) for a in token.accesses],
+    }
+
+
+def embedded_access_json(access: Access, resource: Resource) -> dict[str, Any]:
+    """An item of `service_token_accesses`, the shape the OpenAPI description gives."""
+    return {
+        "id": access.id,
+        "access": access.access,
+        "description": describe(access.access),
+        "resource_name": resource.name,
+        "resource_id": resource.id,
+        "resource_type": resource.type,
+        "resource": {
+            "id": resource.id,
+            "name": resource.name,
+            "created_at": format_time(resource.created_at),
+            "updated_at": format_time(resource.created_at),
+            "deleted_at": None,
+        },
+    }
+
+
+def access_json(access: Access, resource: Resource) -> dict[str, Any]:
+    """An item of `GET/POST .../access`, the shape the official Go client reads."""
+    return {
+        "id": access.id,
+        "type": "DatabaseAccess" if resource.type == DATABASE else "OrganizationAccess",
+        "access": access.access,
+        "resource": {
+            "id": resource.id,
+            "type": resource.type,
+            "name": resource.name,
+            "created_at": format_time(resource.created_at),
+            "updated_at": format_time(resource.created_at),
+        },
+    }
+
+
+def grants_json(token: Token, resource_of: ResourceOf) -> list[dict[str, Any]]:
+    """Accesses grouped by resource, in the order each resource was first granted.
+
+    No source shows the real shape of `.../grants`; this one is a plausible
+    guess, and pstokens itself never reads it.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for access in token.accesses:
+        resource = resource_of(access)
+        group = groups.setdefault(
+            resource.id,
+            {
+                "id": resource.id,
+                "resource_name": resource.name,
+                "resource_type": resource.type,
+                "resource_id": resource.id,
+                "accesses": [],
+            },
+        )
+        group["accesses"].append({"access": access.access, "description": describe(access.access)})
+    return list(groups.values())
+
+
+def list_envelope(
+    data: list[dict[str, Any]],
+    *,
+    page: int,
+    per_page: int,
+    total: int,
+    page_url: Callable[[int], str],
+) -> dict[str, Any]:
+    """The list envelope, with page links built by the caller from its request URL."""
+    total_pages = -(-total // per_page) if total else 0
+    next_page = page + 1 if page < total_pages else None
+    prev_page = page - 1 if page > 1 else None
+    return {
+        "type": "list",
+        "current_page": page,
+        "per_page": per_page,
+        "next_page": next_page,
+        "next_page_url": page_url(next_page) if next_page else None,
+        "prev_page": prev_page,
+        "prev_page_url": page_url(prev_page) if prev_page else None,
+        "total_count": total,
+        "total_pages": total_pages,
+        "data": data,
+    }
+
+
+def error_json(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}

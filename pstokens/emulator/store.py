@@ -1,0 +1,298 @@
+"""The emulator's data and the rules every write obeys, with or without HTTP.
+
+Routes call it, and tests call it directly to change the emulated account
+behind pstokens' back (drift). It accepts any organization or database name:
+which names exist is the app's business (see `EmulatorSettings`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import secrets
+import string
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
+from pstokens.emulator import persist, shapes
+from pstokens.emulator.persist import StoreData
+from pstokens.emulator.records import (
+    DATABASE,
+    ORGANIZATION,
+    Access,
+    Resource,
+    Token,
+    new_id,
+    stable_id,
+    truncate,
+    utc_now,
+)
+
+SECRET_PREFIX = "pscale_tkn_"  # noqa: S105 - the public prefix, not a secret
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+_SECRET_LENGTH = 43
+
+
+class NotFound(KeyError):
+    """No such token in that organization."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "Not Found"
+
+
+class InvalidParams(ValueError):
+    """A request the API would refuse with 422 `invalid_params`."""
+
+
+class EmulatorStore:
+    """Organizations, their tokens and accesses; thread-safe, saved after each write.
+
+    With `data_path` the store loads that file and rewrites it after every
+    write that changes something; without it, data lives in memory only.
+    """
+
+    def __init__(
+        self,
+        data_path: Path | None = None,
+        *,
+        seed: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.data_path = data_path
+        self._clock = clock
+        # IDs are not secrets; a seeded generator keeps benchmark runs reproducible.
+        self._rng = random.Random(seed)  # noqa: S311
+        # Re-entrant: tests mutate from their own thread while a served copy runs in another.
+        self._lock = threading.RLock()
+        self._data = StoreData()
+        self._taken: set[str] = set()
+        self.load()
+
+    # -- persistence -----------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)read the data file; without one, start empty."""
+        with self._lock:
+            self._data = persist.load(self.data_path) if self.data_path else StoreData()
+            self._taken = {
+                item_id
+                for tokens in self._data.tokens.values()
+                for token in tokens.values()
+                for item_id in (token.id, *(a.id for a in token.accesses))
+            }
+
+    def save(self) -> None:
+        """Write the data file now (writes already do this on their own)."""
+        with self._lock:
+            if self.data_path is not None:
+                persist.save(self.data_path, self._data)
+
+    # -- reads -----------------------------------------------------------------
+
+    def tokens(self, org: str) -> list[dict[str, Any]]:
+        """Every token of `org` in creation order, API-shaped, without secrets."""
+        with self._lock:
+            return [self._token_json(org, t) for t in self._org_tokens(org).values()]
+
+    def token_count(self, org: str) -> int:
+        with self._lock:
+            return len(self._org_tokens(org))
+
+    def page(self, org: str, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of `org`'s tokens (1-based) and the total count."""
+        with self._lock:
+            tokens = self._org_tokens(org)
+            start = (page - 1) * per_page
+            chunk = itertools.islice(tokens.values(), start, start + per_page)
+            return [self._token_json(org, t) for t in chunk], len(tokens)
+
+    def token(self, org: str, token_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._token_json(org, self._find(org, token_id))
+
+    def accesses(self, org: str, token_id: str) -> list[dict[str, Any]]:
+        """The token's accesses as `GET .../access` lists them."""
+        with self._lock:
+            token = self._find(org, token_id)
+            return [shapes.access_json(a, self._resource_of(org, a)) for a in token.accesses]
+
+    def grants(self, org: str, token_id: str) -> list[dict[str, Any]]:
+        """The token's accesses grouped by resource, as `GET .../grants` lists them."""
+        with self._lock:
+            token = self._find(org, token_id)
+            return shapes.grants_json(token, lambda a: self._resource_of(org, a))
+
+    def secret_matches(self, org: str, token_id: str, secret: str) -> bool:
+        """Whether `secret` is the token's secret (the store keeps only its hash)."""
+        with self._lock:
+            return self._find(org, token_id).secret_sha256 == _hash(secret)
+
+    # -- writes ----------------------------------------------------------------
+
+    def create_token(
+        self,
+        org: str,
+        name: str | None = None,
+        ttl: int | None = None,
+        *,
+        created_at: datetime | None = None,
+    ) -> tuple[dict[str, Any], str]:
+        """Create a token; returns its JSON (secret included) and the secret."""
+        if name is not None and not isinstance(name, str):
+            raise InvalidParams("name must be a string")
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0):
+            raise InvalidParams("ttl must be a positive whole number of seconds")
+        secret = SECRET_PREFIX + "".join(
+            secrets.choice(_SECRET_ALPHABET) for _ in range(_SECRET_LENGTH)
+        )
+        with self._lock:
+            now = truncate(created_at) if created_at else self._clock()
+            token = Token(
+                id=self._new_id(),
+                name=name,
+                secret_sha256=_hash(secret),
+                created_at=now,
+                updated_at=now,
+                expires_at=now + timedelta(seconds=ttl) if ttl else None,
+            )
+            self._org_resource(org, now)  # no older than the organization's first token
+            self._data.tokens.setdefault(org, {})[token.id] = token
+            self._commit()
+            return self._token_json(org, token, secret), secret
+
+    def delete_token(self, org: str, token_id: str) -> None:
+        with self._lock:
+            self._find(org, token_id)
+            del self._data.tokens[org][token_id]
+            self._commit()
+
+    def grant(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> None:
+        """Grant accesses on `database` (None: the organization); held ones are skipped."""
+        names, database = check_accesses(accesses, database)
+        with self._lock:
+            token = self._find(org, token_id)
+            fresh = [n for n in names if not token.holds(n, database)]
+            if not fresh:
+                return
+            if database is not None:
+                self._database_resource(database)
+            now = self._clock()
+            token.accesses.extend(Access(self._new_id(), n, database, now) for n in fresh)
+            token.updated_at = now
+            self._commit()
+
+    def revoke(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> None:
+        """Revoke accesses on `database` (None: the organization); ones not held are skipped."""
+        names, database = check_accesses(accesses, database)
+        with self._lock:
+            token = self._find(org, token_id)
+            kept = [a for a in token.accesses if not (a.database == database and a.access in names)]
+            if len(kept) == len(token.accesses):
+                return
+            token.accesses = kept
+            token.updated_at = self._clock()
+            self._commit()
+
+    def set_times(
+        self,
+        org: str,
+        token_id: str,
+        *,
+        created_at: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Back-date or expire a token, as drift tests need; None leaves a time as it is."""
+        with self._lock:
+            token = self._find(org, token_id)
+            if created_at is not None:
+                token.created_at = truncate(created_at)
+            if expires_at is not None:
+                token.expires_at = truncate(expires_at)
+            self._commit()
+
+    # -- internals -------------------------------------------------------------
+
+    def _commit(self) -> None:
+        if self.data_path is not None:
+            persist.save(self.data_path, self._data)
+
+    def _org_tokens(self, org: str) -> dict[str, Token]:
+        return self._data.tokens.get(org, {})
+
+    def _find(self, org: str, token_id: str) -> Token:
+        token = self._org_tokens(org).get(token_id)
+        if token is None:
+            raise NotFound(f"no service token {token_id!r} in organization {org!r}")
+        return token
+
+    def _new_id(self) -> str:
+        item_id = new_id(self._rng, self._taken)
+        self._taken.add(item_id)
+        return item_id
+
+    def _token_json(self, org: str, token: Token, secret: str | None = None) -> dict[str, Any]:
+        return shapes.token_json(token, lambda a: self._resource_of(org, a), secret)
+
+    def _resource_of(self, org: str, access: Access) -> Resource:
+        if access.database is None:
+            return self._org_resource(org)
+        return self._database_resource(access.database)
+
+    def _org_resource(self, org: str, at: datetime | None = None) -> Resource:
+        return _resource(self._data.organizations, org, ORGANIZATION, at or self._clock())
+
+    def _database_resource(self, database: str) -> Resource:
+        return _resource(self._data.databases, database, DATABASE, self._clock())
+
+
+def check_accesses(accesses: object, database: object) -> tuple[list[str], str | None]:
+    """The access names (deduplicated) and database of a grant or revoke.
+
+    Raises InvalidParams naming every problem at once; takes raw JSON values,
+    so the routes and the Python-level API share one set of rules.
+    """
+    if database is not None and (not isinstance(database, str) or not database):
+        raise InvalidParams("database must be a non-empty string")
+    if (
+        isinstance(accesses, str | bytes)
+        or not isinstance(accesses, Sequence)
+        or not accesses
+        or not all(isinstance(name, str) for name in accesses)
+    ):
+        raise InvalidParams("access must be a non-empty list of access names")
+    names: list[str] = list(dict.fromkeys(accesses))
+    problems = []
+    for name in names:
+        if name not in ALL_ACCESSES:
+            hint = suggest(name)
+            problems.append(
+                f'unknown access "{name}"' + (f' (did you mean "{hint}"?)' if hint else "")
+            )
+        elif database is not None and name in ORGANIZATION_ACCESSES:
+            problems.append(f'"{name}" is an organization access: leave "database" out')
+        elif database is None and name in DATABASE_ACCESSES:
+            problems.append(f'"{name}" is a database access: name the "database"')
+    if problems:
+        raise InvalidParams("; ".join(problems))
+    return names, database
+
+
+def _resource(table: dict[str, Resource], name: str, kind: str, at: datetime) -> Resource:
+    # Made on first use with a name-derived ID, then kept, so IDs and times stay stable.
+    resource = table.get(name)
+    if resource is None:
+        resource = table[name] = Resource(stable_id(kind, name), name, kind, at)
+    return resource
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
