@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from pstokens.cli.output import LineReporter, err, is_terminal, out
+from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.planning import fresh_plan
+from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.apply import Applier, ApplyResult
@@ -74,7 +75,8 @@ def plan_command(
             async with session.client() as client:
                 return await fresh_plan(client, config, state, options)
 
-        plan = asyncio.run(run())
+        with reading(config.organization):
+            plan = asyncio.run(run())
     if out_file:
         write_private(Path(out_file), plan.dumps().encode())
     if fmt == "json":
@@ -163,8 +165,8 @@ def apply_command(
                 if saved is None and not auto_approve:
                     _confirm()
                 writer = StateWriter(session.store, state)
-                applier = Applier(client, writer, config, sink, LineReporter())
-                return await applier.apply(plan)
+                with applying(len(plan.changes)) as reporter:
+                    return await Applier(client, writer, config, sink, reporter).apply(plan)
 
         result = asyncio.run(run())
     if result is None:

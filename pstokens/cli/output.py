@@ -25,13 +25,13 @@ class LineReporter:
     """Prints one line per finished step of an apply."""
 
     def done(self, change: Change, message: str) -> None:
-        out(f"{_label(change)}: {message}")
+        out(f"{label(change)}: {message}")
 
     def failed(self, change: Change, message: str) -> None:
-        err(click.style(f"{_label(change)}: {message}", fg="red"))
+        err(click.style(f"{label(change)}: {message}", fg="red"))
 
 
-def _label(change: Change) -> str:
+def label(change: Change) -> str:
     who = change.key or f"{change.name or '(no name)'} [{change.token_id}]"
     if change.database is not None:
         return f"{who} on {change.database}"

@@ -1,5 +1,20 @@
-"""Reading and validating `pstokens.yaml`."""
+"""Reading and validating `pstokens.yaml`.
 
+`load_config` and `parse_config` return a `Config` or raise ConfigError with
+every problem in the file, each at its line and column; see `load` for why
+nothing else can escape.
+"""
+
+from pstokens.config.duration import parse_duration
+from pstokens.config.load import load_config, parse_config
 from pstokens.config.model import AccessMap, Config, TokenSpec, UnmanagedPolicy
 
-__all__ = ["AccessMap", "Config", "TokenSpec", "UnmanagedPolicy"]
+__all__ = [
+    "AccessMap",
+    "Config",
+    "TokenSpec",
+    "UnmanagedPolicy",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+]

@@ -150,9 +150,9 @@ def test_access_change_on_one_database_is_one_api_call(
     ))
     emulator.reset_stats()
     assert cli("apply", "--auto-approve").code == 0
-    assert emulator.calls("POST /v1/organizations/{organization}/service-tokens/{token_id}/access") == 1
-    assert emulator.calls("DELETE /v1/organizations/{organization}/service-tokens/{token_id}/access") \
-        == 1
+    access = "/v1/organizations/{organization}/service-tokens/{token_id}/access"
+    assert emulator.calls(f"POST {access}") == 1
+    assert emulator.calls(f"DELETE {access}") == 1
     [token] = emulator.by_name("ci-deploy")
     assert {a for d, a in live_accesses(token) if d == "app-staging"} == {
         "read_branch", "connect_branch", "create_branch_password", "read_deploy_request"

@@ -132,7 +132,8 @@ def test_saved_plan_is_stale_after_an_out_of_band_change(
     assert result.code == 1
     assert "saved plan is stale" in result.err
     token = emulator.by_name("auditor")[0]
-    assert {"read_invoices", "write_teams"} <= {a["access"] for a in token["service_token_accesses"]}
+    held = {a["access"] for a in token["service_token_accesses"]}
+    assert {"read_invoices", "write_teams"} <= held
 
 
 def test_saved_plan_is_stale_after_another_apply(cli: Cli, emulator: Emulator,

@@ -1,0 +1,63 @@
+"""Progress on a terminal for long plans and applies; nothing at all elsewhere.
+
+rich is imported only when a terminal will show it, so pipes, CI logs and
+start-up time pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pstokens.cli.output import LineReporter, label
+from pstokens.engine.plan import Change
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+
+def shows_progress() -> bool:
+    return sys.stdout.isatty()
+
+
+@contextlib.contextmanager
+def reading(organization: str) -> Iterator[None]:
+    """A spinner while the organization is read."""
+    if not shows_progress():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"Reading tokens and accesses of {organization}…"):
+        yield
+
+
+class ProgressReporter(LineReporter):
+    """Step lines above a live bar counting the plan's changes."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def done(self, change: Change, message: str) -> None:
+        self._progress.console.print(f"{label(change)}: {message}", markup=False, highlight=False)
+        self._progress.advance(self._task)
+
+    def failed(self, change: Change, message: str) -> None:
+        self._progress.console.print(f"{label(change)}: {message}", style="red", markup=False,
+                                     highlight=False)
+        self._progress.advance(self._task)
+
+
+@contextlib.contextmanager
+def applying(total: int) -> Iterator[LineReporter]:
+    if not shows_progress():
+        yield LineReporter()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True) as progress:
+        yield ProgressReporter(progress, progress.add_task("apply", total=total))

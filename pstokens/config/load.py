@@ -1,0 +1,85 @@
+"""Entry points: read pstokens.yaml from disk or text and settle the organization.
+
+Everything a user can get wrong here ends as a ConfigError (problems in the
+file) or a PstokensError (no file, or an organization conflict); nothing else
+escapes, whatever the input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pstokens.config.model import Config
+from pstokens.config.schema import ORGANIZATION_NAME, build_config
+from pstokens.config.wording import quote
+from pstokens.config.yamltree import compose
+from pstokens.errors import ConfigError, Problem, PstokensError
+
+MAX_CONFIG_BYTES = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_CONFIG_HINT = (
+    "create it (`pstokens export > pstokens.yaml` starts one from the organization's "
+    "live tokens) or pass -c FILE"
+)
+
+
+def load_config(path: str | Path, *, organization: str | None = None) -> Config:
+    """The validated config in the file at `path`.
+
+    `organization` is --org / PLANETSCALE_ORG, or None when neither is set.
+    """
+    filename = str(path)
+    try:
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise PstokensError(f"config file {filename} not found", _CONFIG_HINT) from None
+    except IsADirectoryError:
+        raise PstokensError(f"config file {filename} is a directory", _CONFIG_HINT) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PstokensError(f"cannot read config file {filename}: {reason}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError([_too_large(filename)])
+    return parse_config(_decode(data, filename), filename=filename, organization=organization)
+
+
+def parse_config(
+    text: str, *, filename: str = "pstokens.yaml", organization: str | None = None
+) -> Config:
+    """The validated config in `text`, reported as coming from `filename`."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
+        raise ConfigError([_too_large(filename)])
+    if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:
+        raise PstokensError(
+            f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",
+            "use the organization's name as PlanetScale shows it",
+        )
+    config = build_config(compose(text, filename), filename, organization)
+    if organization is not None and config.organization != organization:
+        raise PstokensError(
+            f"{filename} names organization {quote(config.organization)} but --org or "
+            f"PLANETSCALE_ORG names {quote(organization)}; pstokens refuses to guess "
+            "which organization to change",
+            "make them agree, or unset one of them",
+        )
+    return config
+
+
+def _too_large(filename: str) -> Problem:
+    return Problem(filename, 1, 1, "the file is larger than 1 MiB; a config that big is a mistake")
+
+
+def _decode(data: bytes, filename: str) -> str:
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1
+        message = f"the file is not UTF-8 text: byte 0x{data[exc.start]:02X} cannot be read"
+        raise ConfigError(
+            [Problem(filename, line, column, message)], "save the file as UTF-8"
+        ) from None

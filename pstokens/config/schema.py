@@ -1,0 +1,266 @@
+"""The shape of pstokens.yaml: walks the YAML nodes into a `Config`.
+
+Every rule PRODUCT.md sets for the file lives here, and every problem found is
+collected with its position before anything is raised, so a user fixes the
+whole file in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import yaml
+
+from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
+from pstokens.config.duration import parse_duration
+from pstokens.config.model import Config, TokenSpec, UnmanagedPolicy
+from pstokens.config.nodes import Checker, Entry, is_null
+from pstokens.config.wording import did_you_mean, quote
+from pstokens.errors import ConfigError, Problem
+
+TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "allow_unknown_accesses")
+UNMANAGED_KEYS = ("policy", "except")
+SAFETY_KEYS = ("max_delete_percent",)
+TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses")
+ACCESS_KEYS = ("organization", "databases")
+POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
+
+TOKEN_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+DATABASE_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+# Organization names end up in file paths (state/<organization>.json).
+ORGANIZATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+ACCESS_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
+
+EMPTY = "the config is empty: it needs `tokens:`, and `organization:` unless PLANETSCALE_ORG is set"
+KEY_RULE = "use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+
+def build_config(root: yaml.Node | None, filename: str, organization: str | None) -> Config:
+    """The Config in `root`, or ConfigError listing every problem in it."""
+    check = Checker(filename)
+    if root is None or is_null(root):
+        raise ConfigError([Problem(filename, 1, 1, EMPTY)])
+    top = check.mapping(
+        root, "the config", "a mapping with keys such as organization and tokens", TOP_KEYS
+    )
+    if top is None:
+        raise ConfigError(check.sorted_problems())
+    allow_unknown = False
+    if "allow_unknown_accesses" in top:
+        allow_unknown = bool(
+            check.boolean(top["allow_unknown_accesses"].value, "allow_unknown_accesses")
+        )
+    org = _organization(check, root, top.get("organization"), organization)
+    policy, excepted = _unmanaged(check, top.get("unmanaged"))
+    max_delete = _safety(check, top.get("safety"))
+    tokens = _tokens(check, root, top.get("tokens"), allow_unknown)
+    if check.problems:
+        raise ConfigError(check.sorted_problems())
+    assert org is not None  # a missing organization is a problem, raised above
+    return Config(
+        organization=org,
+        tokens=tokens,
+        unmanaged_policy=policy,
+        unmanaged_except=excepted,
+        max_delete_percent=max_delete,
+        allow_unknown_accesses=allow_unknown,
+        path=filename,
+    )
+
+
+def _organization(
+    check: Checker, root: yaml.Node, entry: Entry | None, given: str | None
+) -> str | None:
+    if entry is None:
+        if given is None:
+            check.add(root, "organization is required (set it in the file or PLANETSCALE_ORG)")
+        return given
+    name = check.string(entry.value, "organization", "an organization name")
+    if name is not None and ORGANIZATION_NAME.fullmatch(name) is None:
+        check.add(
+            entry.value,
+            f"bad organization name {quote(name)}: use letters, digits, '-', '_' or '.'",
+        )
+        return None
+    return name
+
+
+def _unmanaged(check: Checker, entry: Entry | None) -> tuple[UnmanagedPolicy, frozenset[str]]:
+    if entry is None or is_null(entry.value):
+        return "report", frozenset()
+    fields = check.mapping(
+        entry.value, "unmanaged", "a mapping with policy and except", UNMANAGED_KEYS
+    )
+    if fields is None:
+        return "report", frozenset()
+    policy: UnmanagedPolicy = "report"
+    if "policy" in fields:
+        node = fields["policy"].value
+        text = check.string(node, "unmanaged.policy", "one of ignore, report, delete")
+        if text in POLICIES:
+            policy = text
+        elif text is not None:
+            guess = did_you_mean(text, POLICIES)
+            hint = f"did you mean {quote(guess)}?" if guess else "use ignore, report or delete"
+            check.add(node, f"unknown policy {quote(text)} ({hint})")
+    excepted: set[str] = set()
+    if "except" in fields:
+        names = check.strings(
+            fields["except"].value, "unmanaged.except", "a token name or ID", "token names or IDs"
+        )
+        for node, name in names:
+            if name.strip():
+                excepted.add(name)
+            else:
+                check.add(node, "unmanaged.except holds an empty name")
+    return policy, frozenset(excepted)
+
+
+def _safety(check: Checker, entry: Entry | None) -> int:
+    if entry is None or is_null(entry.value):
+        return 30
+    fields = check.mapping(entry.value, "safety", "a mapping with max_delete_percent", SAFETY_KEYS)
+    if fields is None or "max_delete_percent" not in fields:
+        return 30
+    value = check.integer(fields["max_delete_percent"].value, "max_delete_percent", 0, 100)
+    return 30 if value is None else value
+
+
+def _tokens(
+    check: Checker, root: yaml.Node, entry: Entry | None, allow_unknown: bool
+) -> dict[str, TokenSpec]:
+    if entry is None:
+        check.add(root, "tokens is required (write `tokens: {}` to manage no tokens)")
+        return {}
+    expected = "a mapping of token keys to their settings (`tokens: {}` for none)"
+    fields = check.mapping(entry.value, "tokens", expected)
+    if fields is None:
+        return {}
+    specs: dict[str, TokenSpec] = {}
+    for key, (key_node, value) in fields.items():
+        if TOKEN_KEY.fullmatch(key) is None:
+            check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
+        spec = _token(check, key, value, allow_unknown)
+        if spec is not None:
+            specs[key] = spec
+    return specs
+
+
+def _token(check: Checker, key: str, node: yaml.Node, allow_unknown: bool) -> TokenSpec | None:
+    if is_null(node):
+        return TokenSpec(key=key)
+    where = f"token {quote(key)}"
+    fields = check.mapping(
+        node, where, "a mapping with ttl, rotate_after, prevent_destroy or accesses", TOKEN_KEYS
+    )
+    if fields is None:
+        return None
+    ttl = _duration(check, fields.get("ttl"), "ttl")
+    rotate_after = _duration(check, fields.get("rotate_after"), "rotate_after")
+    prevent = fields.get("prevent_destroy")
+    prevent_destroy = prevent is not None and bool(check.boolean(prevent.value, "prevent_destroy"))
+    accesses: dict[str | None, frozenset[str]] = {}
+    if "accesses" in fields:
+        accesses = _accesses(check, where, fields["accesses"].value, allow_unknown)
+    return TokenSpec(key, accesses, ttl, rotate_after, prevent_destroy)
+
+
+def _duration(check: Checker, entry: Entry | None, what: str) -> int | None:
+    if entry is None:
+        return None
+    node = entry.value
+    if not isinstance(node, yaml.ScalarNode) or is_null(node):
+        check.wrong_type(node, what, "a duration such as 90d")
+        return None
+    try:
+        return parse_duration(str(node.value))
+    except ValueError as exc:
+        check.add(node, str(exc))
+        return None
+
+
+def _accesses(
+    check: Checker, where: str, node: yaml.Node, allow_unknown: bool
+) -> dict[str | None, frozenset[str]]:
+    if is_null(node):
+        return {}
+    expected = "a mapping with organization and databases"
+    fields = check.mapping(node, f"the accesses of {where}", expected, ACCESS_KEYS)
+    if fields is None:
+        return {}
+    accesses: dict[str | None, frozenset[str]] = {}
+    if "organization" in fields:
+        names = _access_list(check, fields["organization"].value, None, allow_unknown)
+        if names:
+            accesses[None] = names
+    if "databases" in fields and not is_null(fields["databases"].value):
+        expected = "a mapping of database names to lists of accesses"
+        databases = check.mapping(fields["databases"].value, "accesses.databases", expected)
+        for database, (key_node, value) in (databases or {}).items():
+            if DATABASE_NAME.fullmatch(database) is None:
+                check.add(
+                    key_node,
+                    f"bad database name {quote(database)}: use letters, digits, '-' and '_'",
+                )
+                continue
+            names = _access_list(check, value, database, allow_unknown)
+            if names:
+                accesses[database] = names
+    return accesses
+
+
+def _access_list(
+    check: Checker, node: yaml.Node, database: str | None, allow_unknown: bool
+) -> frozenset[str]:
+    what = "accesses.organization" if database is None else f"accesses.databases.{database}"
+    known = ORGANIZATION_ACCESSES if database is None else DATABASE_ACCESSES
+    good: set[str] = set()
+    for item, name in check.strings(node, what, "an access name", "access names"):
+        if name in known:
+            good.add(name)
+        elif name in ORGANIZATION_ACCESSES:
+            check.add(
+                item,
+                f"{quote(name)} is an organization access; list it under accesses.organization",
+            )
+        elif name in DATABASE_ACCESSES:
+            check.add(
+                item,
+                f"{quote(name)} is a database access; "
+                "list it under accesses.databases.<database name>",
+            )
+        elif allow_unknown and ACCESS_NAME.fullmatch(name):
+            good.add(name)
+        else:
+            check.add(item, _unknown_access(name, known, allow_unknown))
+    return frozenset(good)
+
+
+def _unknown_access(name: str, known: frozenset[str], allow_unknown: bool) -> str:
+    if allow_unknown:
+        return f"bad access name {quote(name)}: use lowercase letters, digits and '_'"
+    guess = _guess_access(name, known)
+    if guess is None:
+        return (
+            f"unknown access {quote(name)} (set allow_unknown_accesses: true "
+            "to use a name pstokens does not know yet)"
+        )
+    message = f"unknown access {quote(name)} (did you mean {quote(guess)}?"
+    if guess not in known:
+        level = "an organization" if guess in ORGANIZATION_ACCESSES else "a database"
+        message += f" it is {level} access"
+    return message + ")"
+
+
+def _guess_access(name: str, known: frozenset[str]) -> str | None:
+    """The closest access name, preferring this level's unless another is clearly closer."""
+    here, anywhere = suggest(name, known), suggest(name, ALL_ACCESSES)
+    if here is None or anywhere is None or here == anywhere:
+        return here or anywhere
+    closer = _likeness(name, anywhere) - _likeness(name, here) > 0.05
+    return anywhere if closer else here
+
+
+def _likeness(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
