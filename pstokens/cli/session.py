@@ -55,8 +55,9 @@ class Session:
         """A client for the real API, or for the embedded emulator with --emulator."""
         settings = self.settings
         if settings.debug:
-            logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-            logging.getLogger("pstokens.api").setLevel(logging.DEBUG)
+            # Only pstokens' own loggers, which never log headers, bodies or secrets.
+            logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+            logging.getLogger("pstokens").setLevel(logging.DEBUG)
         if settings.emulator:
             from pstokens.cli.embedded import embedded_transport
 

@@ -6,7 +6,7 @@ however large the plan, cutting table rows and saying how many it cut.
 
 from __future__ import annotations
 
-from pstokens.engine.plan import Change, Plan
+from pstokens.engine.plan import Action, Change, Plan
 from pstokens.render.text import summary_line
 
 LIMIT = 60_000
@@ -65,9 +65,12 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
 
 
 def _row(change: Change) -> str:
+    where = change.database
+    if where is None and change.action in (Action.GRANT, Action.REVOKE):
+        where = "(organization)"
     return (
         f"| {change.action} | {_cell(change.key or change.name)} | {_cell(change.token_id)} "
-        f"| {_cell(change.database)} | {_cell(', '.join(change.accesses))} "
+        f"| {_cell(where)} | {_cell(', '.join(change.accesses))} "
         f"| {_cell(change.reason)} |"
     )
 

@@ -1,0 +1,92 @@
+"""Adopting one token, and inspecting or editing state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import Cli, Emulator, write_config
+
+CONFIG = """\
+organization: acme
+tokens:
+  deployer:
+    accesses:
+      databases:
+        app-prod: [read_branch]
+"""
+
+
+def test_import_adopts_a_token_and_plan_fixes_only_its_accesses(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    token, _ = emulator.store.create_token("acme", "old-name")
+    emulator.store.grant("acme", token["id"], ["read_branch", "delete_branch"], "app-prod")
+
+    result = cli("import", "deployer", token["id"])
+    assert result.code == 0, result.both
+    assert f"Imported {token['id']} as deployer." in result.out
+
+    plan = json.loads(cli("plan", "--format", "json").out)
+    assert [(c["action"], c["token_id"], c["accesses"]) for c in plan["changes"]] == [
+        ("revoke", token["id"], ["delete_branch"])
+    ]
+    assert plan["unmanaged"] == []
+    assert plan["drift"] == []  # import records what is live: nothing drifted since
+
+
+def test_import_refuses_a_key_not_in_the_config(cli: Cli, emulator: Emulator,
+                                                 workdir: Path) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    token, _ = emulator.store.create_token("acme", "x")
+    result = cli("import", "nope", token["id"])
+    assert result.code == 1
+    assert "'nope' is not in pstokens.yaml" in result.err
+    assert emulator.stats()["total"] == 0
+    assert not (workdir / "state").exists()
+
+
+def test_import_of_an_unknown_id_says_it_may_be_missing_or_hidden(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    result = cli("import", "deployer", "zzzzzzzzzzzz")
+    assert result.code == 1
+    assert "not found" in result.err and "lack" in result.err
+    assert "Traceback" not in result.both
+
+
+def test_state_list_show_and_rm(cli: Cli, emulator: Emulator, workdir: Path) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    token_id = emulator.by_name("deployer")[0]["id"]
+
+    assert cli("state", "list").out == f"deployer\t{token_id}\n"
+    shown = json.loads(cli("state", "show", "deployer").out)
+    assert shown["deployer"]["id"] == token_id
+    assert shown["deployer"]["accesses"] == {"app-prod": ["read_branch"]}
+
+    assert cli("state", "rm", "deployer").code == 0
+    assert cli("state", "list").out == "State is empty.\n"
+    assert emulator.by_name("deployer")  # the token itself is untouched
+    assert cli("state", "show", "deployer").code == 1
+
+
+def test_global_options_work_before_and_after_the_command(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "other.yaml", CONFIG)
+    before = cli("-c", "other.yaml", "--org", "acme", "plan")
+    after = cli("plan", "-c", "other.yaml", "--org", "acme")
+    assert before.code == after.code == 0
+    assert before.out == after.out
+
+
+def test_org_flag_that_contradicts_the_config_is_refused(cli: Cli, emulator: Emulator,
+                                                         workdir: Path) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    result = cli("plan", "--org", "other")
+    assert result.code == 1
+    assert "acme" in result.err and "other" in result.err
+    assert emulator.stats()["total"] == 0
