@@ -191,6 +191,8 @@ def create_app(
             HTTPException: _http_error,
         },
     )
+    # The API answers 404 for a path with a trailing slash; it does not redirect.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.store = store
     app.state.stats = stats

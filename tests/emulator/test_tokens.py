@@ -195,3 +195,15 @@ def test_undeclared_organization_is_404_everywhere(emulator: Callable[..., Emula
         response = emu.api.request(method, path)
         assert (response.status_code, response.json()) == (404, NOT_FOUND), (method, path)
     assert emu.store.tokens("initech") == []
+
+
+def test_a_trailing_slash_is_not_found_not_redirected() -> None:
+    import httpx
+
+    from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
+
+    with running_emulator(EmulatorSettings(), EmulatorStore()) as url:
+        answer = httpx.get(f"{url}/organizations/acme/service-tokens/",
+                           headers={"Authorization": "Bearer x"})
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
