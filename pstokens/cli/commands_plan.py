@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -24,6 +26,7 @@ from pstokens.fileio import write_private
 from pstokens.render import render_markdown, render_text
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _session() -> Session:
@@ -44,6 +47,20 @@ def validate_command() -> None:
         f"organization {config.organization}).")
 
 
+def scope_options(func: F) -> F:
+    """--target, --replace and --lock-timeout, shared by plan and apply."""
+    for option in reversed((
+        click.option("--target", "targets", multiple=True, metavar="KEY",
+                     help="Only this key (repeatable)."),
+        click.option("--replace", "replace", multiple=True, metavar="KEY",
+                     help="Force a new token for this key (repeatable)."),
+        click.option("--lock-timeout", type=float, default=0.0, show_default=True,
+                     help="Seconds to wait for the state lock."),
+    )):
+        func = option(func)
+    return func
+
+
 @click.command("plan")
 @global_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan as JSON.")
@@ -51,10 +68,7 @@ def validate_command() -> None:
               show_default=True, help="How to print the plan.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes or unmanaged tokens, 0 when none.")
-@click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
-@click.option("--replace", "replace", multiple=True, metavar="KEY", help="Force a replacement.")
-@click.option("--lock-timeout", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for the state lock.")
+@scope_options
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
     replace: tuple[str, ...], lock_timeout: float,
@@ -101,10 +115,7 @@ def plan_command(
               help=f"Where new secrets go [default {DEFAULT_SECRETS_DIR}].")
 @click.option("--secrets-command", metavar="CMD",
               help="Run CMD per new token, the secret on stdin.")
-@click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
-@click.option("--replace", "replace", multiple=True, metavar="KEY", help="Force a replacement.")
-@click.option("--lock-timeout", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for the state lock.")
+@scope_options
 def apply_command(
     planfile: str | None, auto_approve: bool, force: bool, secrets_dir: str | None,
     secrets_command: str | None, targets: tuple[str, ...], replace: tuple[str, ...],
