@@ -1,0 +1,243 @@
+"""The MCP adapter: the seed's six operations plus a read-only plan, as MCP tools.
+
+Built on the official SDK's `MCPServer`, served over streamable HTTP at `/mcp`
+(stateless, JSON answers: nothing to resume, no session to steal). Tool results
+are the API's own JSON; a new token's secret is in create's result, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+from starlette.applications import Starlette
+
+from pstokens import __version__
+from pstokens.accesses import DATABASE_ACCESSES, ORGANIZATION_ACCESSES
+from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
+from pstokens.adapters.planning import Planner
+from pstokens.adapters.upstream import SEGMENT, Answer, Upstream
+from pstokens.api.client import PlanetScaleClient
+from pstokens.api.errors import ApiError
+from pstokens.errors import PstokensError
+
+MCP_PATH = "/mcp"
+
+Organization = Annotated[
+    str, Field(description="The PlanetScale organization's name.", pattern=SEGMENT)
+]
+TokenId = Annotated[
+    str,
+    Field(description="The service token's ID, as list-service-tokens shows it.", pattern=SEGMENT),
+]
+TokenName = Annotated[
+    str | None,
+    Field(description="A name for the token (PlanetScale does not require it to be unique).",
+          min_length=1, max_length=255),
+]
+Ttl = Annotated[
+    int | None,
+    Field(description="Lifetime in seconds; the token stops working after it. "
+          "Leave it out for a token that does not expire.", ge=1),
+]
+Database = Annotated[
+    str | None,
+    Field(description="The database to grant the accesses on; leave it out for "
+          "organization-level accesses.", pattern=r"^[A-Za-z0-9_-]{1,255}$"),
+]
+AccessNames = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]],
+    Field(
+        min_length=1,
+        description="Access names, all on the same level. Organization level: "
+        + ", ".join(sorted(ORGANIZATION_ACCESSES))
+        + ". Database level (needs `database`): "
+        + ", ".join(sorted(DATABASE_ACCESSES))
+        + ".",
+    ),
+]
+ConfigPath = Annotated[
+    str,
+    Field(description="Path of a pstokens.yaml (.yaml or .yml) under the directory "
+          "`pstokens serve` runs in, relative to it or absolute.", min_length=1),
+]
+PlanOrganization = Annotated[
+    str | None,
+    Field(description="The organization, when the config does not name one; it must "
+          "agree with the config's if both do.", pattern=SEGMENT),
+]
+
+ToolFunction = Callable[..., Awaitable[dict[str, Any]]]
+
+_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
+_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)
+_DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+
+
+class _Tools:
+    """The tool bodies: each one API call (or one plan) and its JSON answer."""
+
+    def __init__(self, upstream: Upstream, planner: Planner) -> None:
+        self._upstream = upstream
+        self._planner = planner
+
+    async def list_service_tokens(self, organization: Organization) -> dict[str, Any]:
+        return await _call(
+            f'list service tokens in "{organization}"', self._upstream.list_tokens(organization)
+        )
+
+    async def create_service_token(
+        self, organization: Organization, name: TokenName = None, ttl: Ttl = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if ttl is not None:
+            body["ttl"] = ttl
+        what = f'create a service token in "{organization}"'
+        return await _call(what, self._upstream.create_token(organization, body))
+
+    async def get_service_token(
+        self, organization: Organization, service_token_id: TokenId
+    ) -> dict[str, Any]:
+        what = f'get service token "{service_token_id}" in "{organization}"'
+        return await _call(what, self._upstream.get_token(organization, service_token_id))
+
+    async def delete_service_token(
+        self, organization: Organization, service_token_id: TokenId
+    ) -> dict[str, Any]:
+        what = f'delete service token "{service_token_id}" in "{organization}"'
+        await _call(what, self._upstream.delete_token(organization, service_token_id))
+        return {"id": service_token_id, "deleted": True}
+
+    async def list_service_token_accesses(
+        self, organization: Organization, service_token_id: TokenId
+    ) -> dict[str, Any]:
+        what = f'list accesses of service token "{service_token_id}" in "{organization}"'
+        return await _call(what, self._upstream.list_accesses(organization, service_token_id))
+
+    async def grant_service_token_access(
+        self,
+        organization: Organization,
+        service_token_id: TokenId,
+        accesses: AccessNames,
+        database: Database = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"access": list(accesses)}
+        if database is not None:
+            body = {"database": database, **body}
+        what = f'grant {", ".join(accesses)} to service token "{service_token_id}"'
+        call = self._upstream.grant_accesses(organization, service_token_id, body)
+        return await _call(what, call)
+
+    async def plan_service_tokens(
+        self, config: ConfigPath, organization: PlanOrganization = None
+    ) -> dict[str, Any]:
+        try:
+            return await self._planner.plan(config, organization)
+        except PstokensError as exc:
+            raise ToolError(_with_hint(exc)) from None
+
+
+async def _call(what: str, call: Awaitable[Answer]) -> dict[str, Any]:
+    """Await an upstream call; an API error becomes a tool error naming status and answer."""
+    try:
+        answer = await call
+    except ApiError as exc:
+        raise ToolError(_api_failure(what, exc)) from None
+    return answer.body if isinstance(answer.body, dict) else {}
+
+
+def _api_failure(what: str, exc: ApiError) -> str:
+    if exc.status is None:
+        return f"{what}: {_with_hint(exc)}"
+    body = exc.body if isinstance(exc.body, dict) else {}
+    detail = ": ".join(str(body[k]) for k in ("code", "message") if body.get(k))
+    text = f"{what}: PlanetScale answered {exc.status}" + (f" ({detail})" if detail else "")
+    if exc.status == 404:
+        text += "; the token or organization does not exist, or pstokens' credentials lack "
+        text += "the access to see it"
+    return text
+
+
+def _with_hint(exc: PstokensError) -> str:
+    return exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+
+
+def create_mcp_server(client: PlanetScaleClient, planner: Planner | None = None) -> MCPServer:
+    """The MCP server and its seven tools, over an open client."""
+    tools = _Tools(Upstream(client), planner or Planner(client))
+    # MCPServer calls logging.basicConfig (a no-op once logging is set up); keep it quiet.
+    server: MCPServer = MCPServer(
+        "pstokens",
+        title="pstokens: PlanetScale service tokens",
+        instructions="Manage PlanetScale service tokens and their accesses. "
+        "create-service-token returns the new token's secret once, in `token`: "
+        "it cannot be read again. plan-service-tokens shows what `pstokens apply` would do.",
+        version=__version__,
+        log_level="WARNING",
+    )
+    catalogue: list[tuple[str, str, ToolFunction, ToolAnnotations, str]] = [
+        ("list-service-tokens", "List service tokens", tools.list_service_tokens, _READ,
+         "Every token of the organization, all pages read. No secrets are ever included."),
+        ("create-service-token", "Create a service token", tools.create_service_token, _WRITE,
+         "The answer holds the new token's secret in `token`: shown this once, never again."),
+        ("get-service-token", "Get a service token", tools.get_service_token, _READ,
+         "One token with its accesses (never its secret)."),
+        ("delete-service-token", "Delete a service token", tools.delete_service_token, _DELETE,
+         "Whatever uses the token stops working."),
+        ("list-service-token-accesses", "List service token accesses",
+         tools.list_service_token_accesses, _READ, "The token's accesses, all pages read."),
+        ("grant-service-token-access", "Grant service token access",
+         tools.grant_service_token_access, _WRITE,
+         "Several accesses on one database (or on the organization) in one call. "
+         "Answers with all the token's accesses."),
+        ("plan-service-tokens", "Plan service tokens", tools.plan_service_tokens, _READ,
+         "What `pstokens apply` would change to make the organization match a "
+         "pstokens.yaml, as the JSON plan. Reads only: changes nothing, takes no lock."),
+    ]
+    for name, title, fn, hints, detail in catalogue:
+        server.add_tool(
+            fn,
+            name=name,
+            title=title,
+            description=f"{title}. {detail}",
+            annotations=hints.model_copy(update={"title": title}),
+            structured_output=True,
+        )
+    return server
+
+
+def create_mcp_app(
+    client: PlanetScaleClient,
+    serve_token: str,
+    *,
+    planner: Planner | None = None,
+    host: str = "127.0.0.1",
+) -> Starlette:
+    """The MCP adapter's ASGI app: streamable HTTP at /mcp, callers gated by `serve_token`.
+
+    Its lifespan runs the SDK's session manager, so serve it with lifespan on.
+    `host` is where it listens: on loopback the SDK also checks Host headers
+    against DNS rebinding.
+    """
+    check_serve_token(serve_token)
+    server = create_mcp_server(client, planner)
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, json_response=True, stateless_http=True, host=host
+    )
+    app.add_middleware(
+        BearerAuthMiddleware,
+        token=serve_token,
+        # A JSON-RPC error, so MCP clients show the reason rather than a bare status.
+        unauthorized=lambda message: {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32001, "message": f"Unauthorized: {message}"},
+        },
+    )
+    return app

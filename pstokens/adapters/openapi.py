@@ -1,0 +1,221 @@
+"""The OpenAPI 3.1 description of what the REST adapter serves, at `GET /openapi.json`.
+
+Written by hand from `planetscale-api.md` and the seed capability, so it says
+what the adapter really does (all pages by default, 200 on create, the secret
+once) rather than what the older published description of PlanetScale says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pstokens import __version__
+from pstokens.adapters.upstream import SEGMENT
+
+_TOKENS = "/v1/organizations/{organization}/service-tokens"
+_TOKEN = _TOKENS + "/{service-token-id}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    reasons = {
+        400: "The request body is not JSON, or the API refused the request.",
+        401: "No or wrong serve token (or the API refused pstokens' credentials).",
+        403: "pstokens' credentials lack an access this needs.",
+        404: "No such organization or token, or pstokens' credentials cannot see it.",
+        422: "The API refused the parameters (an unknown access name, say).",
+        429: "Rate limited by the API after pstokens' own retries.",
+        502: "The API could not be reached, or its answer was lost or malformed.",
+    }
+    answers = {str(s): _json(_ref("Error"), reasons[s]) for s in statuses}
+    answers["5XX"] = _json(_ref("Error"), "The API's server error, after pstokens' retries.")
+    return answers
+
+
+_PAGING = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1},
+        "description": description,
+    }
+    for name, description in (
+        ("page", "Ask for this one page, as the API pages it. Without page or per_page, "
+                 "every item is returned on one page."),
+        ("per_page", "Items per page when paging (the API's default is 25, its maximum 100)."),
+    )
+]
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["code", "message"],
+    },
+    "ServiceToken": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string", "const": "ServiceToken"},
+            "name": {"type": ["string", "null"]},
+            "display_name": {"type": ["string", "null"]},
+            "token": {
+                "type": ["string", "null"],
+                "description": "The secret: only in the answer to create, null everywhere else.",
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time"},
+            "service_token_accesses": {"type": ["array", "null"], "items": {"type": "object"}},
+        },
+        "required": ["id"],
+    },
+    "Access": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "access": {"type": "string"},
+            "resource": {"type": "object"},
+        },
+        "required": ["access"],
+    },
+    "CreateServiceToken": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "ttl": {"type": "integer", "minimum": 1, "description": "Lifetime in seconds."},
+        },
+    },
+    "AccessChange": {
+        "type": "object",
+        "properties": {
+            "database": {
+                "type": "string",
+                "description": "The database; leave it out for organization accesses.",
+            },
+            "access": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        },
+        "required": ["access"],
+    },
+}
+
+
+def _list_of(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "const": "list"},
+            "current_page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "next_page": {"type": ["integer", "null"]},
+            "next_page_url": {"type": ["string", "null"]},
+            "prev_page": {"type": ["integer", "null"]},
+            "prev_page_url": {"type": ["string", "null"]},
+            "total_count": {"type": "integer"},
+            "total_pages": {"type": "integer"},
+            "data": {"type": "array", "items": _ref(item)},
+        },
+        "required": ["data"],
+    }
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    schema = {"type": "string", "pattern": SEGMENT}
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The document, naming `server_url` (where the caller reached the adapter)."""
+    org = _path_param("organization", "The PlanetScale organization's name.")
+    token = _path_param("service-token-id", "The service token's ID.")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "pstokens REST adapter: PlanetScale service tokens",
+            "version": __version__,
+            "description": "The seed's six service-token operations, forwarded to PlanetScale "
+            "with pstokens' credentials, pacing and retries. The API's status and error body "
+            "are passed on as they are.",
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"serveToken": []}],
+        "paths": {
+            _TOKENS: {
+                "parameters": [org],
+                "get": {
+                    "operationId": "listservicetokens",
+                    "summary": "List service tokens",
+                    "parameters": _PAGING,
+                    "responses": {"200": _json(_list_of("ServiceToken"), "The tokens."),
+                                  **_errors(401, 403, 404, 422, 429, 502)},
+                },
+                "post": {
+                    "operationId": "createservicetoken",
+                    "summary": "Create a service token",
+                    "requestBody": {"required": False, "content": {
+                        "application/json": {"schema": _ref("CreateServiceToken")}}},
+                    "responses": {
+                        "200": _json(_ref("ServiceToken"), "The new token, its secret in "
+                                     "`token`: shown this once, never again."),
+                        **_errors(400, 401, 403, 404, 422, 429, 502),
+                    },
+                },
+            },
+            _TOKEN: {
+                "parameters": [org, token],
+                "get": {
+                    "operationId": "getservicetoken",
+                    "summary": "Get a service token",
+                    "responses": {"200": _json(_ref("ServiceToken"), "The token, no secret."),
+                                  **_errors(401, 403, 404, 429, 502)},
+                },
+                "delete": {
+                    "operationId": "deleteservicetoken",
+                    "summary": "Delete a service token",
+                    "responses": {"204": {"description": "Deleted."},
+                                  **_errors(401, 403, 404, 429, 502)},
+                },
+            },
+            _TOKEN + "/accesses": {
+                "parameters": [org, token],
+                "get": {
+                    "operationId": "listservicetokenaccesses",
+                    "summary": "List service token accesses",
+                    "parameters": _PAGING,
+                    "responses": {"200": _json(_list_of("Access"), "The token's accesses."),
+                                  **_errors(401, 403, 404, 422, 429, 502)},
+                },
+                "post": {
+                    "operationId": "createservicetokenaccess",
+                    "summary": "Grant service token access",
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": _ref("AccessChange")}}},
+                    "responses": {
+                        "200": _json(_list_of("Access"), "All the token's accesses now."),
+                        **_errors(400, 401, 403, 404, 422, 429, 502),
+                    },
+                },
+            },
+        },
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "serveToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The value of PSTOKENS_SERVE_TOKEN where `pstokens serve` runs.",
+                }
+            },
+        },
+    }

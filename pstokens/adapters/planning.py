@@ -1,0 +1,67 @@
+"""The plan behind the `plan-service-tokens` MCP tool: read config and state, plan, change nothing.
+
+It takes no lock and writes nothing, so an agent can ask for a plan as often
+as it likes. It reads only YAML files under one directory: a config error
+quotes the file, and a caller must not use that to read anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pstokens.api.client import PlanetScaleClient
+from pstokens.cli.planning import fresh_plan
+from pstokens.config import load_config
+from pstokens.engine.planner import PlanOptions
+from pstokens.errors import PstokensError
+from pstokens.state import StateStore
+
+
+def default_state_file(organization: str) -> Path:
+    return Path("state") / f"{organization}.json"
+
+
+class Planner:
+    """Plans a config file against the live organization, through the shared client."""
+
+    def __init__(
+        self,
+        client: PlanetScaleClient,
+        state_file: Callable[[str], Path] = default_state_file,
+        organization: str | None = None,
+        root: Path | None = None,
+    ) -> None:
+        """`state_file` maps an organization to its state file (as --state does);
+        `organization` is --org / PLANETSCALE_ORG, used when a call names none;
+        configs are read under `root` only (default: the working directory)."""
+        self._client = client
+        self._state_file = state_file
+        self._organization = organization
+        self.root = (root or Path.cwd()).resolve()
+
+    async def plan(self, config_path: str, organization: str | None = None) -> dict[str, Any]:
+        """The JSON plan for the config at `config_path` (relative to `root`)."""
+        path = self.config_file(config_path)
+        org = organization or self._organization
+        # File reads happen off the event loop: both adapters share it.
+        config = await asyncio.to_thread(load_config, path, organization=org)
+        store = StateStore(self._state_file(config.organization))
+        state = await asyncio.to_thread(store.load, config.organization)
+        plan = await fresh_plan(self._client, config, state, PlanOptions())
+        return plan.to_json()
+
+    def config_file(self, config_path: str) -> Path:
+        """The config's path, if it is a YAML file under `root` (symbolic links resolved)."""
+        path = (self.root / Path(config_path).expanduser()).resolve()
+        if not path.is_relative_to(self.root):
+            raise PstokensError(
+                f"{config_path} is outside {self.root}: the plan tool reads configs under "
+                "the directory `pstokens serve` runs in, only",
+                hint="give a path under that directory, or run serve from the config's directory",
+            )
+        if path.suffix not in (".yaml", ".yml"):
+            raise PstokensError(f"{config_path} is not a .yaml or .yml file")
+        return path

@@ -1,0 +1,165 @@
+"""The REST adapter: the seed's six paths, forwarded through pstokens' own client.
+
+Callers get PlanetScale's answers as PlanetScale gave them (status and body),
+but with pstokens' pagination, pacing, retries and credentials behind them;
+the callers themselves only ever present the serve token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
+from pstokens.adapters.openapi import openapi_document
+from pstokens.adapters.upstream import NOT_FOUND_BODY, Answer, Upstream, error_answer
+from pstokens.api.client import PlanetScaleClient
+from pstokens.api.errors import ApiError
+
+TOKENS = "/v1/organizations/{organization}/service-tokens"
+TOKEN = TOKENS + "/{token_id}"
+ACCESSES = TOKEN + "/accesses"
+MAX_BODY_BYTES = 64 * 1024
+# Only these query parameters reach the API; without them a list reads every page.
+PAGING = ("page", "per_page")
+_HEADERS = {"Cache-Control": "no-store"}
+_NOT_ALLOWED_BODY = {"code": "method_not_allowed", "message": "Method Not Allowed"}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_rest_app(client: PlanetScaleClient, serve_token: str) -> Starlette:
+    """The REST adapter over an open client, callers gated by `serve_token`."""
+    check_serve_token(serve_token)
+    upstream = Upstream(client)
+
+    def forward(call: Callable[[Request], Awaitable[Answer]]) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                answer = await call(request)
+            except ApiError as exc:
+                answer = error_answer(exc)
+            except _BadBody as exc:
+                answer = Answer(400, {"code": "bad_request", "message": str(exc)})
+            return _response(answer)
+
+        return endpoint
+
+    async def list_tokens(request: Request) -> Answer:
+        answer = await upstream.list_tokens(_org(request), _paging(request))
+        return _local_page_urls(request, answer)
+
+    async def create_token(request: Request) -> Answer:
+        return await upstream.create_token(_org(request), await _json_body(request))
+
+    async def get_token(request: Request) -> Answer:
+        return await upstream.get_token(_org(request), _token_id(request))
+
+    async def delete_token(request: Request) -> Answer:
+        return await upstream.delete_token(_org(request), _token_id(request))
+
+    async def list_accesses(request: Request) -> Answer:
+        answer = await upstream.list_accesses(_org(request), _token_id(request), _paging(request))
+        return _local_page_urls(request, answer)
+
+    async def grant_accesses(request: Request) -> Answer:
+        body = await _json_body(request)
+        return await upstream.grant_accesses(_org(request), _token_id(request), body)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
+
+    routes = [
+        Route(TOKENS, forward(list_tokens), methods=["GET"], name="listservicetokens"),
+        Route(TOKENS, forward(create_token), methods=["POST"], name="createservicetoken"),
+        Route(TOKEN, forward(get_token), methods=["GET"], name="getservicetoken"),
+        Route(TOKEN, forward(delete_token), methods=["DELETE"], name="deleteservicetoken"),
+        Route(ACCESSES, forward(list_accesses), methods=["GET"], name="listservicetokenaccesses"),
+        Route(ACCESSES, forward(grant_accesses), methods=["POST"], name="createservicetokenaccess"),
+        Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                BearerAuthMiddleware,
+                token=serve_token,
+                unauthorized=lambda message: {"code": "unauthorized", "message": message},
+            )
+        ],
+        exception_handlers={HTTPException: _http_error},
+        max_body_size=MAX_BODY_BYTES,
+    )
+
+
+class _BadBody(Exception):
+    """A request body that is not JSON: answered 400 here, never sent on."""
+
+
+def _response(answer: Answer) -> Response:
+    if answer.body is None:
+        return Response(status_code=answer.status, headers=_HEADERS)
+    return JSONResponse(answer.body, status_code=answer.status, headers=_HEADERS)
+
+
+def _org(request: Request) -> str:
+    org: str = request.path_params["organization"]
+    return org
+
+
+def _token_id(request: Request) -> str:
+    token_id: str = request.path_params["token_id"]
+    return token_id
+
+
+def _paging(request: Request) -> dict[str, str]:
+    return {name: request.query_params[name] for name in PAGING if name in request.query_params}
+
+
+def _local_page_urls(request: Request, answer: Answer) -> Answer:
+    """A single page's links rewritten to point at this adapter, not at the API."""
+    body = answer.body
+    if not isinstance(body, dict) or "next_page_url" not in body:
+        return answer
+    body = dict(body)
+    for field in ("next_page", "prev_page"):
+        number = body.get(field)
+        body[field + "_url"] = (
+            str(request.url.include_query_params(page=number)) if isinstance(number, int) else None
+        )
+    return Answer(answer.status, body)
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise _BadBody("The request body is not valid JSON") from None
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    # An unknown path or a method a path does not serve, in the API's own words.
+    status = exc.status_code
+    body = {404: NOT_FOUND_BODY, 405: _NOT_ALLOWED_BODY}
+    headers = {**_HEADERS, **(exc.headers or {})}
+    return JSONResponse(
+        body.get(status) or {"code": _code(status), "message": str(exc.detail)},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _code(status: int) -> str:
+    return {400: "bad_request", 413: "payload_too_large"}.get(status, "error")

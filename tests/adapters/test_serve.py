@@ -1,0 +1,137 @@
+"""`pstokens serve` as the CLI runs it: the session's client, both adapters, clean stops."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pstokens.adapters import (
+    AdapterServers,
+    bound,
+    create_mcp_app,
+    create_rest_app,
+    run_adapters,
+    serve_session,
+)
+from pstokens.api import PlanetScaleClient
+from pstokens.cli.session import Session
+from pstokens.cli.settings import Settings, resolve
+from pstokens.errors import PstokensError
+
+from .conftest import SERVE_TOKEN, Seen, mcp_session
+
+
+def settings(**changes: Any) -> Settings:
+    return dataclasses.replace(resolve({}, env={}), **changes)
+
+
+@pytest.mark.parametrize("token", ["", "   ", "has space", "tab\there", "naïve"])
+def test_serve_refuses_to_start_without_a_usable_serve_token(token: str) -> None:
+    with pytest.raises(PstokensError, match="PSTOKENS_SERVE_TOKEN"):
+        run_adapters(Session(settings()), token, rest_port=0, mcp_port=0)
+
+
+async def test_the_apps_refuse_to_be_built_without_a_serve_token(
+    client: PlanetScaleClient,
+) -> None:
+    with pytest.raises(PstokensError, match="PSTOKENS_SERVE_TOKEN"):
+        create_rest_app(client, "")
+    with pytest.raises(PstokensError, match="PSTOKENS_SERVE_TOKEN"):
+        create_mcp_app(client, "")
+
+
+def test_a_busy_port_is_one_clear_error() -> None:
+    with bound("127.0.0.1", 0) as taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PstokensError, match=f"cannot listen on 127.0.0.1:{port}"):
+            run_adapters(Session(settings()), SERVE_TOKEN, rest_port=port, mcp_port=0)
+
+
+def test_one_port_for_both_adapters_is_refused() -> None:
+    with pytest.raises(PstokensError, match="both 8123"):
+        run_adapters(Session(settings()), SERVE_TOKEN, rest_port=8123, mcp_port=8123)
+
+
+def test_bound_listens_on_loopback_by_name() -> None:
+    with bound("localhost", 0) as sock:
+        assert sock.family == socket.AF_INET
+        assert sock.getsockname()[0] == "127.0.0.1"
+
+
+async def run_serve(
+    session: Session, until: Callable[[AdapterServers], object]
+) -> None:
+    """Run serve_session as `serve` does, call `until` once it listens, then let it end."""
+    started: asyncio.Future[AdapterServers] = asyncio.get_running_loop().create_future()
+    with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
+        serving = asyncio.create_task(
+            serve_session(session, SERVE_TOKEN, "127.0.0.1", rest_socket, mcp_socket,
+                          started=started.set_result, log_config=None)
+        )
+        waiting: set[asyncio.Future[Any]] = {serving, started}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        assert started in done, serving.result()
+        outcome = until(started.result())
+        if asyncio.iscoroutine(outcome):
+            await outcome
+        await asyncio.wait_for(serving, timeout=10)
+
+
+async def test_serve_with_the_embedded_emulator_needs_no_account_and_no_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seen: Seen
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in ("PLANETSCALE_API_KEY", "PLANETSCALE_SERVICE_TOKEN", "PLANETSCALE_SERVICE_TOKEN_ID"):
+        monkeypatch.delenv(var, raising=False)
+    Path("pstokens-demo.yaml").write_text("organization: acme\ntokens:\n  ci: {}\n")
+    answers: dict[str, object] = {}
+
+    async def use(servers: AdapterServers) -> None:
+        headers = {"Authorization": f"Bearer {SERVE_TOKEN}"}
+        async with httpx.AsyncClient(base_url=servers.url("REST"), headers=headers) as rest:
+            answers["list"] = (await rest.get("/v1/organizations/acme/service-tokens")).json()
+        async with mcp_session(servers, seen) as session:
+            answers["plan"] = (await session.call_tool(
+                "plan-service-tokens", {"config": "pstokens-demo.yaml"})).structured_content
+        servers.stop()
+
+    await run_serve(Session(settings(emulator=True)), use)
+
+    listed = answers["list"]
+    assert isinstance(listed, dict)
+    assert {t["name"] for t in listed["data"]} == {
+        "legacy-admin", "laptop-debug", "analytics-export"
+    }
+    plan = answers["plan"]
+    assert isinstance(plan, dict)
+    assert [(c["action"], c["key"]) for c in plan["changes"]] == [("create", "ci")]
+    assert len(plan["unmanaged"]) == 3
+    assert not Path("state").exists()
+
+
+async def test_sigint_stops_both_adapters_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    urls: list[str] = []
+
+    def interrupt(servers: AdapterServers) -> None:
+        urls.extend(servers.url(name) for name in ("REST", "MCP"))
+        os.kill(os.getpid(), signal.SIGINT)
+
+    await run_serve(Session(settings(emulator=True, org="acme")), interrupt)
+
+    for url in urls:
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient() as http:
+                await http.get(url)

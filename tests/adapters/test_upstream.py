@@ -1,0 +1,211 @@
+"""How the adapters read lists and pass errors on, against a scripted API (no network)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from pstokens.adapters import AdapterServers, bound, create_rest_app
+from pstokens.adapters.bearer import presented_token
+from pstokens.adapters.upstream import Answer, Upstream, check_segment, error_answer
+from pstokens.api import (
+    ApiError,
+    ConnectionFailed,
+    Credentials,
+    NotFound,
+    OutcomeUnknown,
+    PlanetScaleClient,
+    RetryPolicy,
+)
+
+from .conftest import CRED_ID, CRED_SECRET, SERVE_TOKEN, Seen, rest_caller
+
+Script = Callable[[httpx.Request], httpx.Response]
+
+
+def page(items: list[dict[str, object]], next_page: int | None) -> dict[str, object]:
+    return {"type": "list", "current_page": 1, "next_page": next_page, "data": items}
+
+
+@pytest.fixture
+def script() -> list[Script]:
+    """The API's behaviour, set by each test."""
+    return []
+
+
+@pytest.fixture
+async def scripted(script: list[Script]) -> AsyncIterator[PlanetScaleClient]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return script[0](request)
+
+    credentials = Credentials.service_token(CRED_ID, CRED_SECRET)
+    async with PlanetScaleClient(
+        "https://api.test/v1",
+        credentials,
+        transport=httpx.MockTransport(handler),
+        rate_limit=0,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.0, jitter="none"),
+    ) as client:
+        yield client
+
+
+async def test_a_list_follows_next_page_and_drops_repeats(
+    scripted: PlanetScaleClient, script: list[Script]
+) -> None:
+    pages = {
+        "1": page([{"id": "a"}, {"id": "b"}], 2),
+        "2": page([{"id": "b"}, {"id": "c"}], 3),  # "b" again: a token was deleted meanwhile
+        "3": page([], None),
+    }
+    asked: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        return httpx.Response(200, json=pages[request.url.params["page"]])
+
+    script.append(answer)
+    answer_ = await Upstream(scripted).list_tokens("acme")
+
+    assert [item["id"] for item in answer_.body["data"]] == ["a", "b", "c"]
+    assert answer_.body["total_count"] == 3 and answer_.body["next_page"] is None
+    assert [a["page"] for a in asked] == ["1", "2", "3"]
+    assert {a["per_page"] for a in asked} == {"100"}
+
+
+@pytest.mark.parametrize("body", [{"data": "nope"}, [1, 2], page([{"id": "a"}], 1)])
+async def test_a_list_that_does_not_look_like_one_is_an_error(
+    scripted: PlanetScaleClient, script: list[Script], body: object
+) -> None:
+    script.append(lambda request: httpx.Response(200, json=body))
+
+    with pytest.raises(ApiError) as caught:
+        await Upstream(scripted).list_tokens("acme")
+
+    assert error_answer(caught.value).status == 502
+
+
+async def test_the_accesses_path_is_the_apis_singular_one(
+    scripted: PlanetScaleClient, script: list[Script]
+) -> None:
+    paths: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json=page([], None))
+
+    script.append(answer)
+    upstream = Upstream(scripted)
+    await upstream.list_accesses("acme", "tok123")
+    await upstream.grant_accesses("acme", "tok123", {"access": ["read_databases"]})
+
+    assert paths == [
+        "GET /v1/organizations/acme/service-tokens/tok123/access",
+        "POST /v1/organizations/acme/service-tokens/tok123/access",
+    ]
+
+
+def test_an_api_error_with_a_json_body_is_passed_on_as_is() -> None:
+    body = {"code": "forbidden", "message": "Forbidden", "extra": [1]}
+    error = ApiError("x", status=403, code="forbidden", body=body)
+
+    assert error_answer(error) == Answer(403, body)
+
+
+def test_an_api_error_without_a_json_body_gets_one() -> None:
+    error = ApiError("GET /x: 503 PlanetScale server error", status=503, body="<html>busy</html>")
+
+    assert error_answer(error) == Answer(
+        503, {"code": "error", "message": "GET /x: 503 PlanetScale server error"}
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionFailed("GET /x: network failure (ConnectError)"),
+        OutcomeUnknown("POST /x: the token may or may not have been created"),
+        ApiError("POST /x: the API answered 200 with a body that is not JSON", status=200),
+    ],
+)
+def test_a_failure_without_an_http_error_is_502(error: ApiError) -> None:
+    answer = error_answer(error)
+
+    assert answer.status == 502
+    assert answer.body == {"code": "bad_gateway", "message": error.message}
+
+
+@pytest.mark.parametrize("segment", ["", ".", "..", ".hidden", "a/b", "a?b", "a b", "x" * 101])
+def test_a_segment_that_could_change_the_path_is_not_found(segment: str) -> None:
+    with pytest.raises(NotFound) as caught:
+        check_segment(segment)
+
+    assert error_answer(caught.value) == Answer(404, {"code": "not_found", "message": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        (None, None),
+        (b"", None),
+        (b"Bearer", None),
+        (b"Bearer abc", b"abc"),
+        (b"bEaReR abc", b"abc"),
+        (b"Basic abc", None),
+        (b"abc", None),
+    ],
+)
+def test_presented_token(header: bytes | None, token: bytes | None) -> None:
+    assert presented_token(header) == token
+
+
+async def test_rest_answers_502_when_the_api_cannot_be_reached(
+    scripted: PlanetScaleClient, script: list[Script], seen: Seen
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot connect with {request.headers['Authorization']}")
+
+    script.append(refuse)
+    with bound("127.0.0.1", 0) as sock:
+        adapter = AdapterServers(
+            [("REST", create_rest_app(scripted, SERVE_TOKEN), sock, "/")], log_config=None
+        )
+        async with (
+            adapter.running(),
+            rest_caller(adapter, seen, f"Bearer {SERVE_TOKEN}") as caller,
+        ):
+            response = await caller.get("/v1/organizations/acme/service-tokens/abc")
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "bad_gateway"
+    assert "network failure" in response.json()["message"]
+    assert CRED_SECRET not in response.text
+
+
+async def test_rest_passes_a_server_error_on_after_the_retries(
+    scripted: PlanetScaleClient, script: list[Script], seen: Seen
+) -> None:
+    calls: list[int] = []
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        body = {"code": "internal", "message": f"echo {request.headers['Authorization']}"}
+        return httpx.Response(500, content=json.dumps(body).encode())
+
+    script.append(fail)
+    with bound("127.0.0.1", 0) as sock:
+        adapter = AdapterServers(
+            [("REST", create_rest_app(scripted, SERVE_TOKEN), sock, "/")], log_config=None
+        )
+        async with (
+            adapter.running(),
+            rest_caller(adapter, seen, f"Bearer {SERVE_TOKEN}") as caller,
+        ):
+            response = await caller.get("/v1/organizations/acme/service-tokens")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert len(calls) == 2  # retried by pstokens' client first
+    assert CRED_SECRET not in response.text  # the echoed credential is masked
