@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
-from pstokens.cli.planning import fresh_plan
 from pstokens.config import load_config
 from pstokens.engine.planner import PlanOptions
+from pstokens.engine.refresh import fresh_plan
 from pstokens.errors import PstokensError
 from pstokens.state import StateStore
 

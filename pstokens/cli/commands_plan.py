@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 import click
 
 from pstokens.cli.output import err, is_terminal, out
-from pstokens.cli.planning import fresh_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.apply import Applier, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
+from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.secrets import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan

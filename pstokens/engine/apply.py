@@ -20,7 +20,7 @@ from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.model import Config
 from pstokens.engine.plan import Action, Change, Plan
-from pstokens.engine.planner import CLOCK_SKEW
+from pstokens.engine.planner import CLOCK_SKEW, REPLACED
 from pstokens.engine.secrets import NewSecret, SecretSink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PstokensError
@@ -63,6 +63,7 @@ class Applier:
         self._org = config.organization
         self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
         self._failed: set[str] = set()  # keys whose token could not be made
+        self._unready: set[str] = set()  # keys whose create, delivery or grant failed
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan) -> ApplyResult:
@@ -71,7 +72,7 @@ class Applier:
             phases.setdefault(change.phase, []).append(change)
         try:
             creates = phases.get(0, [])
-            await self._record_intents(creates)
+            await self._record_intents(plan, creates)
             await self._run(creates, self._create)
             await self._run(phases.get(1, []), self._grant)
             await self._run(phases.get(2, []), self._revoke)
@@ -90,28 +91,43 @@ class Applier:
             except PstokensError as exc:
                 if change.key is not None and change.phase == 0:
                     self._failed.add(change.key)
+                if change.key is not None and change.phase <= 1:
+                    self._unready.add(change.key)
                 message = exc.message + (f" ({exc.hint})" if exc.hint else "")
                 self.result.errors.append(f"{change.key or change.token_id}: {message}")
                 self._report.failed(change, message)
 
         await asyncio.gather(*(guarded(c) for c in changes))
 
-    async def _record_intents(self, creates: list[Change]) -> None:
-        """One durable write saying which creates are about to happen, and when."""
+    async def _record_intents(self, plan: Plan, creates: list[Change]) -> None:
+        """One durable write saying which creates are about to happen, and when.
+
+        Each intent also names the tokens the key must still delete (what it
+        replaces, duplicates of a lost create) and the live namesakes that are
+        not pstokens': a lost create is never matched to one of those.
+        """
         now = self._now()
         for change in creates:
             key = change.key
             assert key is not None
+            doomed = [
+                c.token_id for c in plan.changes
+                if c.key == key and c.token_id and c.action in (Action.REPLACE, Action.DELETE)
+            ]
 
-            def intent(record: TokenRecord | None, change: Change = change) -> TokenRecord:
+            def intent(
+                record: TokenRecord | None, change: Change = change, doomed: list[str] = doomed
+            ) -> TokenRecord:
                 retiring = () if record is None else record.retiring
-                if change.token_id and change.token_id not in retiring:
-                    retiring = (*retiring, change.token_id)
+                retiring = (*retiring, *(i for i in doomed if i not in retiring))
                 pending = record.pending_since if record and record.id is None else None
+                known = record.preexisting if record and pending else ()
+                namesakes = plan.namesakes.get(change.key or "", ())
                 return TokenRecord(
                     id=None, name=change.name or change.key or "", ttl=change.ttl,
                     delivered=False, pending_since=pending or now, retiring=retiring,
                     prevent_destroy=self._prevent_destroy(change.key),
+                    preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
                 )
 
             await self._writer.update(key, intent)
@@ -129,7 +145,7 @@ class Applier:
             assert record is not None
             return replace(
                 record, id=token.id, created_at=token.created_at, expires_at=token.expires_at,
-                pending_since=None, accesses={}, delivered=False,
+                pending_since=None, accesses={}, delivered=False, preexisting=(),
             )
 
         await self._writer.update(key, made, durable=True)
@@ -156,7 +172,7 @@ class Applier:
     async def _clear_lost(self, key: str) -> None:
         record = self._writer.state.tokens.get(key)
         since = (record.pending_since if record and record.pending_since else self._now())
-        claimed = self._writer.state.managed_ids()
+        claimed = self._writer.state.managed_ids() | set(record.preexisting if record else ())
         for token in await self._client.list_tokens(self._org):
             fresh = token.created_at is None or token.created_at >= since - CLOCK_SKEW
             if token.name == key and fresh and token.id not in claimed:
@@ -202,20 +218,30 @@ class Applier:
         await self._writer.update(change.key, update)
 
     def _deletes(self, plan: Plan, deletes: list[Change]) -> list[Change]:
-        """The plan's deletes, plus the old halves of replacements that succeeded."""
+        """The plan's deletes, plus the old halves of replacements that succeeded.
+
+        A token being replaced stays while its key's new token is not ready (its
+        create, delivery or a grant failed): it may be the one that still works.
+        """
         olds = [
-            Change(Action.DELETE, c.key, c.token_id, name=c.name, reason="replaced by a new token")
+            Change(Action.DELETE, c.key, c.token_id, name=c.name, reason=REPLACED)
             for c in plan.changes
-            if c.action is Action.REPLACE and c.token_id and c.key not in self._failed
+            if c.action is Action.REPLACE and c.token_id
         ]
-        return [*deletes, *olds]
+        kept = []
+        for change in [*deletes, *olds]:
+            if change.reason == REPLACED and change.key in self._unready:
+                self._report.failed(change, "kept: its replacement is not ready yet")
+            else:
+                kept.append(change)
+        return kept
 
     async def _delete(self, change: Change) -> None:
         if change.token_id is not None:
             await self._delete_id(change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
-        if change.reason != "replaced by a new token":
+        if change.reason != REPLACED:
             self.result.done["delete"] += 1
         self._report.done(change, "deleted")
 

@@ -21,8 +21,11 @@ async def read_organization(
     client: PlanetScaleClient,
     organization: str,
     needs_accesses: Callable[[ServiceToken], bool],
+    *,
+    expected: int = 0,
 ) -> dict[str, LiveToken]:
-    tokens = await client.list_tokens(organization)
+    """Every live token; `expected` (the tokens state knows) lets the list pages go together."""
+    tokens = await client.list_tokens(organization, expected=expected)
 
     async def observe(token: ServiceToken) -> LiveToken:
         accesses: list[TokenAccess] | None = None

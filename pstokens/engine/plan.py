@@ -7,7 +7,7 @@ half of a replace) before grant before revoke before delete.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -103,6 +103,10 @@ class Plan:
     skipped: tuple[Skipped, ...] = ()
     unsafe: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    # Key -> live tokens bearing that key's name, not pstokens', seen when planning a
+    # create: apply records them so a lost create is never matched to one. Not saved:
+    # apply always acts on a fresh plan.
+    namesakes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @staticmethod
     def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:

@@ -21,6 +21,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 # A token created with a ttl expires a moment after created_at + ttl.
 TTL_TOLERANCE = 60
 MIN_MANAGED_FOR_THRESHOLD = 10
+# The reason on the delete of a token a replacement made redundant.
+REPLACED = "replaced by a new token"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ def make_plan(
             else:
                 unmanaged.append(UnmanagedToken(token.id, token.name))
 
+    creates = {c.key for c in out.changes if c.action in (Action.CREATE, Action.REPLACE)}
+    namesakes: dict[str, list[str]] = {}
+    for token in live.values():
+        if token.name is not None and token.name in creates and token.id not in out.claimed:
+            namesakes.setdefault(token.name, []).append(token.id)
+
     return Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -82,6 +90,7 @@ def make_plan(
         drift=tuple(out.drift),
         skipped=tuple(out.skipped),
         unsafe=_unsafe(out.changes, state, config),
+        namesakes={key: tuple(sorted(ids)) for key, ids in namesakes.items()},
     )
 
 
@@ -173,7 +182,7 @@ def _lost_creates(
     found = sorted(
         (
             t for t in live.values()
-            if t.name == key and t.id not in out.claimed
+            if t.name == key and t.id not in out.claimed and t.id not in record.preexisting
             and (t.created_at is None or t.created_at >= since)
         ),
         key=lambda t: (t.created_at is None, t.created_at, t.id),
@@ -186,8 +195,7 @@ def _retire(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
     for token_id in record.retiring:
         if token_id in live:
             out.changes.append(
-                Change(Action.DELETE, key, token_id, name=record.name,
-                       reason="replaced by a new token")
+                Change(Action.DELETE, key, token_id, name=record.name, reason=REPLACED)
             )
 
 
@@ -243,7 +251,7 @@ def _unsafe(changes: list[Change], state: State, config: Config) -> str | None:
     deletes = sum(
         1 for c in changes
         if c.action is Action.DELETE and c.token_id is not None
-        and c.reason != "replaced by a new token"
+        and c.reason != REPLACED
     )
     if managed < MIN_MANAGED_FOR_THRESHOLD or deletes * 100 <= managed * config.max_delete_percent:
         return None

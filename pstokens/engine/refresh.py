@@ -1,4 +1,4 @@
-"""Reading the organization and planning, shared by plan, apply and the MCP tool."""
+"""A fresh plan: read the organization, then plan; shared by plan, apply and the adapters."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ async def fresh_plan(
     def needs(token: ServiceToken) -> bool:
         return token.id in wanted
 
-    live = await read_organization(client, config.organization, needs)
+    known = state.managed_ids()
+    live = await read_organization(client, config.organization, needs, expected=len(known))
     return make_plan(config, state, live, now=datetime.now(UTC), options=options)
