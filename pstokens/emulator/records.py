@@ -6,6 +6,7 @@ records without importing the store that writes them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import string
@@ -71,8 +72,12 @@ def truncate(moment: datetime) -> datetime:
 
 def format_time(moment: datetime | None) -> str | None:
     """ISO-8601 in UTC with milliseconds and `Z`, as the API writes it."""
-    if moment is None:
-        return None
+    return None if moment is None else _format(moment)
+
+
+@functools.lru_cache(maxsize=65536)
+def _format(moment: datetime) -> str:
+    # A token's few timestamps are formatted on every list page: cache them.
     moment = truncate(moment)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
