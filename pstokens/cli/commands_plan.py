@@ -92,7 +92,11 @@ def plan_command(
         with reading(config.organization):
             plan = asyncio.run(run())
     if out_file:
-        write_private(Path(out_file), plan.dumps().encode())
+        try:
+            write_private(Path(out_file), plan.dumps().encode())
+        except OSError as exc:
+            raise PlanError(f"cannot write the plan to {out_file}: "
+                            f"{exc.strerror or type(exc).__name__}") from None
     if fmt == "json":
         click.echo(plan.dumps(), nl=False)
     elif fmt == "markdown":
@@ -210,6 +214,6 @@ def _load_plan(path: Path) -> Plan:
         raise PlanError(f"plan file {path} is too large to be a pstokens plan")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise PlanError(f"plan file {path} is not valid JSON") from None
     return Plan.from_json(data, source=f"plan file {path}")

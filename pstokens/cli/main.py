@@ -12,14 +12,24 @@ from typing import Any
 import click
 
 from pstokens import __version__
-from pstokens.cli.commands_plan import apply_command, plan_command, validate_command
-from pstokens.cli.commands_run import emulator_command, serve_command
-from pstokens.cli.commands_state import export_command, import_command, state_group
+from pstokens.cli.lazy import LazyCommands
 from pstokens.cli.settings import global_options
 from pstokens.errors import PstokensError
 
+# Imported when a command runs: `pstokens --version` loads none of them.
+COMMANDS = LazyCommands({
+    "validate": "pstokens.cli.commands_plan:validate_command",
+    "plan": "pstokens.cli.commands_plan:plan_command",
+    "apply": "pstokens.cli.commands_plan:apply_command",
+    "import": "pstokens.cli.commands_state:import_command",
+    "export": "pstokens.cli.commands_state:export_command",
+    "state": "pstokens.cli.commands_state:state_group",
+    "emulator": "pstokens.cli.commands_run:emulator_command",
+    "serve": "pstokens.cli.commands_run:serve_command",
+})
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pstokens")
 @global_options
 def cli() -> None:
@@ -30,13 +40,6 @@ def cli() -> None:
 
         pstokens --emulator plan -c examples/pstokens.yaml
     """
-
-
-for command in (
-    validate_command, plan_command, apply_command, import_command, export_command,
-    state_group, emulator_command, serve_command,
-):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.model import Config
 from pstokens.engine.plan import Action, Change, Plan
-from pstokens.engine.planner import CLOCK_SKEW, REPLACED
+from pstokens.engine.planner import ALREADY_GONE, CLOCK_SKEW, DELETED_OUTSIDE, REPLACED
 from pstokens.engine.secrets import NewSecret, SecretSink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PstokensError
@@ -64,12 +64,16 @@ class Applier:
         self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
         self._failed: set[str] = set()  # keys whose token could not be made
         self._unready: set[str] = set()  # keys whose create, delivery or grant failed
+        self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
+        self._deleted: set[str] = set()  # token IDs deleted so far
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan) -> ApplyResult:
         phases: dict[int, list[Change]] = {}
         for change in plan.changes:
             phases.setdefault(change.phase, []).append(change)
+            if change.key and change.token_id and _deletes_a_live_token(change):
+                self._doomed.setdefault(change.key, set()).add(change.token_id)
         try:
             creates = phases.get(0, [])
             await self._record_intents(plan, creates)
@@ -110,16 +114,14 @@ class Applier:
         for change in creates:
             key = change.key
             assert key is not None
-            doomed = [
-                c.token_id for c in plan.changes
-                if c.key == key and c.token_id and c.action in (Action.REPLACE, Action.DELETE)
-            ]
+            doomed = sorted(self._doomed.get(key, ()))
 
             def intent(
                 record: TokenRecord | None, change: Change = change, doomed: list[str] = doomed
             ) -> TokenRecord:
-                retiring = () if record is None else record.retiring
-                retiring = (*retiring, *(i for i in doomed if i not in retiring))
+                # What this plan deletes for the key; a retiring ID it does not
+                # delete was already gone when it was made, so it is dropped.
+                retiring = tuple(doomed)
                 pending = record.pending_since if record and record.id is None else None
                 known = record.preexisting if record and pending else ()
                 namesakes = plan.namesakes.get(change.key or "", ())
@@ -226,7 +228,7 @@ class Applier:
         olds = [
             Change(Action.DELETE, c.key, c.token_id, name=c.name, reason=REPLACED)
             for c in plan.changes
-            if c.action is Action.REPLACE and c.token_id
+            if c.action is Action.REPLACE and c.token_id and _deletes_a_live_token(c)
         ]
         kept = []
         for change in [*deletes, *olds]:
@@ -237,8 +239,9 @@ class Applier:
         return kept
 
     async def _delete(self, change: Change) -> None:
-        if change.token_id is not None:
+        if change.token_id is not None and _deletes_a_live_token(change):
             await self._delete_id(change.token_id)
+            self._deleted.add(change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
         if change.reason != REPLACED:
@@ -250,15 +253,28 @@ class Applier:
             await self._client.delete_token(self._org, token_id)
 
     def _forget(self, change: Change, record: TokenRecord | None) -> TokenRecord | None:
-        """State after a delete: the ID is gone, and so is a key left with nothing."""
+        """State after a delete: the ID is gone, and so is a key left with nothing.
+
+        Retiring IDs this plan does not delete were already gone when it was
+        made, so they go too. A removed key stays while any of its deletes is
+        outstanding: what those would delete must still be found next time.
+        """
         if record is None:
             return None
-        retiring = tuple(i for i in record.retiring if i != change.token_id)
-        ident = None if record.id == change.token_id else record.id
-        if change.key not in self._config.tokens and ident is None and not retiring:
+        doomed = self._doomed.get(change.key or "", set())
+        retiring = tuple(i for i in record.retiring if i in doomed and i not in self._deleted)
+        ident = None if record.id in self._deleted or record.id == change.token_id else record.id
+        if change.key not in self._config.tokens and ident is None and not doomed - self._deleted:
             return None
         return replace(record, id=ident, retiring=retiring)
 
     def _prevent_destroy(self, key: str | None) -> bool:
         spec = self._config.tokens.get(key or "")
         return bool(spec and spec.prevent_destroy)
+
+
+def _deletes_a_live_token(change: Change) -> bool:
+    """Whether carrying out `change` deletes a token that was live when planned."""
+    if change.action is Action.REPLACE:
+        return change.reason != DELETED_OUTSIDE
+    return change.action is Action.DELETE and change.reason != ALREADY_GONE

@@ -23,6 +23,9 @@ TTL_TOLERANCE = 60
 MIN_MANAGED_FOR_THRESHOLD = 10
 # The reason on the delete of a token a replacement made redundant.
 REPLACED = "replaced by a new token"
+# Reasons saying the token is already gone: apply changes state, and calls nothing.
+DELETED_OUTSIDE = "deleted outside pstokens"
+ALREADY_GONE = "removed from the configuration; already gone, only state changes"
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def _converge(
     token = live.get(record.id)
     if token is None:
         out.drift.append(Drift(key, record.id, "token was deleted outside pstokens"))
-        _create(out, spec, record.id, reason="deleted outside pstokens")
+        _create(out, spec, record.id, reason=DELETED_OUTSIDE)
         return
     reason = _replace_reason(spec, record, token, now, forced=forced)
     if reason is not None:
@@ -218,8 +221,7 @@ def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
         )
     elif not lost and not any(i in live for i in record.retiring):
         out.changes.append(
-            Change(Action.DELETE, key, record.id, name=record.name,
-                   reason="removed from the configuration; already gone, only state changes")
+            Change(Action.DELETE, key, record.id, name=record.name, reason=ALREADY_GONE)
         )
 
 

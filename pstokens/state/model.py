@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pstokens.config.model import AccessMap
@@ -25,6 +25,8 @@ class TokenRecord:
     `id` is None while a create is in flight: `pending_since` then records when
     the first attempt started, so a lost create can be found by name and time.
     `retiring` lists tokens this key replaced that may still need deleting.
+    `preexisting` lists tokens of the same name that were live before the
+    intent: they are someone else's, never taken for what a lost create made.
     """
 
     id: str | None
@@ -37,9 +39,10 @@ class TokenRecord:
     prevent_destroy: bool = False
     pending_since: datetime | None = None
     retiring: tuple[str, ...] = ()
+    preexisting: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "created_at": _iso(self.created_at),
@@ -55,21 +58,36 @@ class TokenRecord:
             "pending_since": _iso(self.pending_since),
             "retiring": list(self.retiring),
         }
+        if self.preexisting:
+            data["preexisting"] = list(self.preexisting)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TokenRecord:
-        accesses = data.get("accesses") or {}
+        """Read one record, refusing (TypeError) any field of the wrong type: a
+        record read wrongly would make the planner act on the wrong token."""
+        if not isinstance(data, Mapping):
+            raise TypeError("a token record is not an object")
+        accesses = _typed(data, "accesses", dict, {})
+        for names in accesses.values():
+            _check_strings("accesses", names)
+        ttl = _typed(data, "ttl", int, None)
+        if isinstance(ttl, bool):
+            raise TypeError("ttl is not a number of seconds")
         return cls(
-            id=data.get("id"),
-            name=str(data["name"]),
+            id=_typed(data, "id", str, None),
+            name=_typed(data, "name", str, ...),
             created_at=_parse(data.get("created_at")),
             expires_at=_parse(data.get("expires_at")),
-            ttl=data.get("ttl"),
+            ttl=ttl,
             accesses={(db or None): frozenset(names) for db, names in accesses.items()},
-            delivered=bool(data.get("delivered", True)),
-            prevent_destroy=bool(data.get("prevent_destroy", False)),
+            delivered=_typed(data, "delivered", bool, True),
+            prevent_destroy=_typed(data, "prevent_destroy", bool, False),
             pending_since=_parse(data.get("pending_since")),
-            retiring=tuple(data.get("retiring") or ()),
+            retiring=tuple(_check_strings("retiring", _typed(data, "retiring", list, []))),
+            preexisting=tuple(
+                _check_strings("preexisting", _typed(data, "preexisting", list, []))
+            ),
         )
 
 
@@ -142,7 +160,30 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _typed(data: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
+    """`data[name]` if it is a `kind` (or null where a default exists), else TypeError."""
+    if name not in data:
+        if default is ...:
+            raise KeyError(name)
+        return default
+    value = data[name]
+    if value is None and default is None:
+        return None
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} is not a {kind.__name__}")
+    return value
+
+
+def _check_strings(name: str, values: Any) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise TypeError(f"{name} is not a list of strings")
+    return values
+
+
 def _parse(value: Any) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if not isinstance(value, str):
+        raise TypeError("a time is not an ISO-8601 string")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

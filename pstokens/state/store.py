@@ -19,7 +19,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pstokens.errors import LockHeld, StateError
+from pstokens.errors import LockHeld, PstokensError, StateError
 from pstokens.fileio import write_private
 from pstokens.state.model import State
 
@@ -46,7 +46,7 @@ class StateStore:
             raise StateError(f"state file {self.path} is too large to be a pstokens state")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise StateError(
                 f"state file {self.path} is not valid JSON ({exc})",
                 hint=f"restore it from {self.backup_path} if that one is good",
@@ -64,16 +64,30 @@ class StateStore:
         """Write `state` with the next serial; returns what was written."""
         written = replace(state, serial=state.serial + 1)
         payload = json.dumps(written.to_json(), indent=2, sort_keys=False).encode() + b"\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            write_private(self.backup_path, self.path.read_bytes())
-        write_private(self.path, payload)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                write_private(self.backup_path, self.path.read_bytes())
+            write_private(self.path, payload)
+        except OSError as exc:
+            raise StateError(
+                f"cannot write state file {self.path}: {exc.strerror or type(exc).__name__}",
+                hint="check the folder exists and is writable, or pass --state FILE",
+            ) from None
         return written
 
     @contextlib.contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[None]:
         """Hold the lock for the duration; fail at once (or after `timeout` s) if held."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        if not timeout >= 0:  # also refuses NaN; a negative one would wait forever
+            raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the folder of state file {self.path}: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from None
         lock = FileLock(self.lock_path, timeout=timeout, mode=0o600, on_acquired=_record_holder)
         try:
             lock.acquire(timeout=timeout, poll_interval=0.05)

@@ -1,0 +1,217 @@
+"""Run the pstokens benchmarks and print each figure beside its lower bound.
+
+    python benchmarks/run.py            # full: 100 and 1,000 tokens, ~90 s
+    python benchmarks/run.py --quick    # 100 tokens, a short rate-limited run, ~25 s
+
+Starts `pstokens emulator` in a subprocess on 127.0.0.1 with a latency, so
+the figures are about calls and the waiting around them. The lower bound of a
+step is calls x latency / parallelism (never less than one latency) without a
+rate limit, and calls / (limit / 60) per second with one. Exits 1 if a target
+is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` and `pstokens` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.planner import time_planner
+from benchmarks.server import emulator_process
+from benchmarks.startup import time_startup
+from benchmarks.workload import DATABASES, Measured, Workspace
+
+PER_PAGE = 100
+REPEAT = 3  # plans timed per size; the median counts
+PLAN_TARGET = 1.5  # plan wall time at most this many times its lower bound
+THROUGHPUT_TARGET = 0.9  # share of the rate limit used when it binds
+RATE_LIMITED_SHARE = 0.01  # fewer 429 answers than this share
+PLANNER_TARGET = 0.5  # seconds, 10,000 tokens x 10 accesses
+STARTUP_TARGET = 1.3  # pstokens --version vs importing httpx, pydantic, click
+
+
+@dataclass
+class Row:
+    step: str
+    calls: str
+    seconds: float
+    bound: float | None
+    target: str
+    ok: bool | None  # None: informational
+
+    def cells(self) -> list[str]:
+        ratio = f"{self.seconds / self.bound:.2f}x" if self.bound else "-"
+        bound = _fmt_seconds(self.bound) if self.bound is not None else "-"
+        verdict = {True: "pass", False: "MISS", None: "-"}[self.ok]
+        return [self.step, self.calls, _fmt_seconds(self.seconds), bound, ratio,
+                self.target, verdict]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="pstokens-bench-") as scratch:
+        root = Path(scratch)
+        with emulator_process(latency_ms=args.latency_ms) as emulator:
+            for size in args.sizes:
+                workspace = Workspace(root / f"n{size}", f"bench{size}", emulator)
+                rows += asyncio.run(_unpaced(workspace, size, args))
+        if args.rate_limited_tokens:
+            with emulator_process(latency_ms=args.latency_ms, rate_limit=600) as emulator:
+                workspace = Workspace(root / "paced", "paced", emulator)
+                rows += asyncio.run(_paced(workspace, args.rate_limited_tokens, args))
+    rows += _planner_rows(args.planner_tokens)
+    rows += _startup_rows(args.startup_runs)
+    _print_table(rows, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], indent=2) + "\n")
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) -> list[Row]:
+    latency, parallelism = args.latency_ms / 1000, args.parallelism
+
+    def bound(m: Measured) -> float:
+        # Calls spread over the slots; and no step is quicker than one round trip.
+        return float(max(latency, m.calls * latency / parallelism))
+
+    workspace.write_config(size)
+    async with workspace.client(parallelism=parallelism, rate_limit=0) as client:
+        _, applied = await workspace.apply(client)
+    creates = applied.count("POST", "/service-tokens")
+    grants = applied.count("POST", "/access")
+    expected_writes = (size, size * len(DATABASES))
+    apply_ok = (not applied.failed and (creates, grants) == expected_writes
+                and applied.writes == creates + grants and applied.reads == 1)
+
+    plans = []
+    for _ in range(REPEAT):  # a plan is quick: take the median of a few
+        async with workspace.client(parallelism=parallelism, rate_limit=0) as client:
+            plans.append((await workspace.plan(client))[1])
+    plans.sort(key=lambda m: m.detail["reads_and_planner"])
+    planned = plans[len(plans) // 2]
+    pages = max(1, math.ceil(size / PER_PAGE))
+    reads_and_planner = planned.detail["reads_and_planner"]
+    plan_ok = all(m.calls == pages and m.count("GET", "/access") == 0 for m in plans)
+
+    raw_runs = [await workspace.raw_pages(pages, parallelism) for _ in range(REPEAT)]
+    raw = statistics.median(seconds for seconds, _ in raw_runs)
+    local = statistics.median([await workspace.local_plan(raw_runs[0][1]) for _ in range(REPEAT)])
+
+    async with workspace.client(parallelism=parallelism, rate_limit=0,
+                                strip_embedded=True) as client:
+        _, fallback = await workspace.plan(client)
+    access_reads = fallback.count("GET", "/access")
+    fallback_ok = fallback.calls == pages + size and access_reads == size
+
+    rows = [
+        Row(f"apply {size} new tokens", f"{applied.reads} reads + {creates} creates + "
+            f"{grants} grants", applied.seconds, bound(applied),
+            f"writes = {size} + {size * 2}, nothing else", apply_ok),
+        Row(f"plan {size} managed tokens", f"{planned.calls} pages", reads_and_planner,
+            bound(planned),
+            f"calls = {pages} pages ({'ok' if plan_ok else 'WRONG'}); time <= {PLAN_TARGET}x bound"
+            if size >= 1000 else f"calls = {pages} pages",
+            plan_ok and (size < 1000 or reads_and_planner <= PLAN_TARGET * bound(planned))),
+        Row("  same, whole command after start-up", f"{planned.calls} pages", planned.seconds,
+            bound(planned), "config + state + reads + plan + render", None),
+        Row("  the emulator alone: same pages, bare httpx, unparsed", f"{pages} pages", raw,
+            max(latency, pages * latency / parallelism), "the floor the emulator sets", None),
+        Row("  pstokens' own work: same plan, pages served from memory", "0", local, None,
+            "parse the pages, plan", None),
+        Row(f"plan {size} managed, accesses not embedded",
+            f"{fallback.calls - access_reads} pages + {access_reads} reads",
+            fallback.detail["reads_and_planner"], bound(fallback),
+            f"calls = {pages} pages + {size} reads", fallback_ok),
+    ]
+    return rows
+
+
+async def _paced(workspace: Workspace, size: int, args: argparse.Namespace) -> list[Row]:
+    per_second = 600 / 60
+    workspace.write_config(size)
+    async with workspace.client(parallelism=args.parallelism, rate_limit=600) as client:
+        _, applied = await workspace.apply(client)
+        _, planned = await workspace.plan(client)
+    calls = applied.calls + planned.calls
+    seconds = applied.seconds + planned.seconds
+    limited = applied.rate_limited + planned.rate_limited
+    throughput = calls / seconds / per_second
+    ok = (not applied.failed and limited < RATE_LIMITED_SHARE * calls
+          and throughput >= THROUGHPUT_TARGET)
+    return [Row(
+        f"apply {size} + plan, 600/min limit on",
+        f"{calls} calls, {limited} answered 429", seconds, calls / per_second,
+        f"no failure, 429 < 1%, >= 90% of limit (got {throughput:.0%})", ok,
+    )]
+
+
+def _planner_rows(count: int) -> list[Row]:
+    rows = []
+    for situation, seconds in time_planner(count).items():
+        rows.append(Row(f"planner, {count:,} tokens x 10 accesses: {situation}", "0",
+                        seconds, None, f"< {PLANNER_TARGET} s", seconds < PLANNER_TARGET))
+    return rows
+
+
+def _startup_rows(runs: int) -> list[Row]:
+    times = time_startup(runs)
+    core = times["python -c 'import httpx, pydantic, click'"]
+    version = times["pstokens --version"]
+    rows = [Row(name, "0", seconds, None, "", None) for name, seconds in times.items()]
+    rows[-1] = Row("pstokens --version (cold start)", "0", version, None,
+                   f"<= {STARTUP_TARGET}x the core imports ({version / core:.2f}x)",
+                   version <= STARTUP_TARGET * core)
+    return rows
+
+
+def _print_table(rows: list[Row], args: argparse.Namespace) -> None:
+    print(f"latency {args.latency_ms:g} ms, parallelism {args.parallelism}, "
+          f"{PER_PAGE} tokens a page, accesses on {len(DATABASES)} databases per token\n")
+    header = ["step", "calls", "time", "lower bound", "ratio", "target", "verdict"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row.cells()) + " |")
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="100 tokens only, a short rate-limited run, fewer start-up runs")
+    parser.add_argument("--latency-ms", type=float, default=40.0)
+    parser.add_argument("--parallelism", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", help="organization sizes to run")
+    parser.add_argument("--rate-limited-tokens", type=int,
+                        help="tokens applied under the 600/min limit (0 skips that run)")
+    parser.add_argument("--planner-tokens", type=int, default=10_000)
+    parser.add_argument("--startup-runs", type=int)
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = [100] if args.quick else [100, 1000]
+    if args.rate_limited_tokens is None:
+        # Each new token costs 1 create + 2 grants: 150 tokens make ~450 calls, ~46 s.
+        args.rate_limited_tokens = 30 if args.quick else 150
+    if args.startup_runs is None:
+        args.startup_runs = 5 if args.quick else 15
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())

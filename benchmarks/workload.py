@@ -1,0 +1,225 @@
+"""Plan and apply over a real emulator, in-process, timed and counted.
+
+Each step does what `pstokens plan` or `pstokens apply --auto-approve` does
+after start-up: load the config and state, read the organization, plan, and
+for apply carry the plan out, writing state and secrets to a scratch folder.
+Calls are counted by the emulator itself, so nothing the client hides escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from benchmarks.server import EmulatorProcess
+from pstokens.api import Credentials, PlanetScaleClient
+from pstokens.config import load_config
+from pstokens.engine.apply import Applier
+from pstokens.engine.plan import Change, Plan
+from pstokens.engine.planner import PlanOptions
+from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.secrets import DirectorySink
+from pstokens.engine.statewriter import StateWriter
+from pstokens.render import render_text
+from pstokens.state import StateStore
+
+T = TypeVar("T")
+
+# Two databases, two accesses each: one grant call per database per new token.
+DATABASES = {
+    "app-prod": ["read_branch", "create_deploy_request"],
+    "app-staging": ["read_branch", "create_branch"],
+}
+API_KEY = "benchmark-api-key"  # the emulator accepts any credentials by default
+
+
+@dataclass
+class Measured:
+    """One timed step and the calls the emulator saw during it."""
+
+    seconds: float
+    calls: int
+    by_route: dict[str, int]
+    rate_limited: int
+    failed: bool = False
+    detail: dict[str, float] = field(default_factory=dict)
+
+    def count(self, method: str, suffix: str) -> int:
+        return sum(n for route, n in self.by_route.items()
+                   if route.startswith(method + " ") and route.endswith(suffix))
+
+    @property
+    def reads(self) -> int:
+        return sum(n for route, n in self.by_route.items() if route.startswith("GET "))
+
+    @property
+    def writes(self) -> int:
+        return self.calls - self.reads
+
+
+def config_yaml(organization: str, count: int) -> str:
+    lines = [f"organization: {organization}", "tokens:"]
+    databases = "".join(
+        f"\n        {db}: [{', '.join(names)}]" for db, names in DATABASES.items()
+    )
+    for i in range(count):
+        lines.append(f"  tok-{i:05d}:\n    accesses:\n      databases:{databases}")
+    return "\n".join(lines) + "\n"
+
+
+class Workspace:
+    """A config, a state file and a secrets folder for one organization."""
+
+    def __init__(self, root: Path, organization: str, emulator: EmulatorProcess) -> None:
+        self.root = root
+        self.organization = organization
+        self.emulator = emulator
+        self.config_path = root / "pstokens.yaml"
+        self.store = StateStore(root / "state" / f"{organization}.json")
+        self.secrets = root / "secrets"
+
+    def write_config(self, count: int) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(config_yaml(self.organization, count))
+
+    def client(
+        self, *, parallelism: int, rate_limit: int, strip_embedded: bool = False
+    ) -> PlanetScaleClient:
+        transport: httpx.AsyncBaseTransport | None = None
+        if strip_embedded:
+            limits = httpx.Limits(max_connections=parallelism,
+                                  max_keepalive_connections=parallelism)
+            transport = StripEmbeddedAccesses(httpx.AsyncHTTPTransport(limits=limits))
+        return PlanetScaleClient(
+            self.emulator.url, Credentials.bearer(API_KEY), transport=transport,
+            rate_limit=rate_limit, parallelism=parallelism,
+        )
+
+    async def plan(self, client: PlanetScaleClient) -> tuple[Plan, Measured]:
+        """`pstokens plan` after start-up; `detail["reads_and_planner"]` is fresh_plan alone."""
+        detail: dict[str, float] = {}
+
+        async def body() -> Plan:
+            started = time.perf_counter()
+            config = load_config(self.config_path)
+            state = self.store.load(self.organization)
+            detail["config_and_state"] = time.perf_counter() - started
+            with self.store.locked():
+                began = time.perf_counter()
+                plan = await fresh_plan(client, config, state, PlanOptions())
+                detail["reads_and_planner"] = time.perf_counter() - began
+            began = time.perf_counter()
+            render_text(plan)
+            detail["render"] = time.perf_counter() - began
+            return plan
+
+        plan, measured = await self.measure(body)
+        measured.detail = detail
+        return plan, measured
+
+    async def apply(self, client: PlanetScaleClient) -> tuple[Plan, Measured]:
+        """`pstokens apply --auto-approve` after start-up: fresh plan, then carry it out."""
+        detail: dict[str, float] = {}
+        errors: list[str] = []
+
+        async def body() -> Plan:
+            config = load_config(self.config_path)
+            state = self.store.load(self.organization)
+            with self.store.locked():
+                began = time.perf_counter()
+                plan = await fresh_plan(client, config, state, PlanOptions())
+                detail["plan"] = time.perf_counter() - began
+                writer = StateWriter(self.store, state)
+                applier = Applier(client, writer, config, DirectorySink(self.secrets), _Quiet())
+                began = time.perf_counter()
+                result = await applier.apply(plan)
+                detail["writes"] = time.perf_counter() - began
+                errors.extend(result.errors)
+            return plan
+
+        plan, measured = await self.measure(body)
+        measured.detail = detail
+        measured.failed = bool(errors)
+        return plan, measured
+
+    async def raw_pages(self, pages: int, parallelism: int) -> tuple[float, list[bytes]]:
+        """Seconds to fetch the list pages with bare httpx, nothing parsed: the floor
+        the emulator itself sets (its latency plus building and sending each page)."""
+        url = f"{self.emulator.url}/organizations/{self.organization}/service-tokens"
+        limits = httpx.Limits(max_connections=parallelism)
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        async with httpx.AsyncClient(limits=limits, headers=headers) as http:
+            await http.get(url, params={"page": 1, "per_page": 1})  # open a connection
+            started = time.perf_counter()
+            answers = await asyncio.gather(*(
+                http.get(url, params={"page": n, "per_page": 100}) for n in range(1, pages + 1)
+            ))
+            seconds = time.perf_counter() - started
+        for answer in answers:
+            answer.raise_for_status()
+        return seconds, [answer.content for answer in answers]
+
+    async def local_plan(self, bodies: list[bytes]) -> float:
+        """Seconds of `fresh_plan` with the list pages served from memory: pstokens' own work."""
+
+        def serve(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, content=bodies[int(request.url.params["page"]) - 1],
+                                  headers={"content-type": "application/json"})
+
+        config = load_config(self.config_path)
+        state = self.store.load(self.organization)
+        client = PlanetScaleClient(self.emulator.url, Credentials.bearer(API_KEY),
+                                   transport=httpx.MockTransport(serve), rate_limit=0)
+        async with client:
+            started = time.perf_counter()
+            await fresh_plan(client, config, state, PlanOptions())
+            return time.perf_counter() - started
+
+    async def measure(self, step: Callable[[], Awaitable[T]]) -> tuple[T, Measured]:
+        self.emulator.reset_stats()
+        started = time.perf_counter()
+        value = await step()
+        seconds = time.perf_counter() - started
+        stats = self.emulator.stats()
+        by_route = {route: sum(counts.values()) for route, counts in stats["by_route"].items()}
+        return value, Measured(seconds, stats["total"], by_route, stats["rate_limited"])
+
+
+class StripEmbeddedAccesses(httpx.AsyncBaseTransport):
+    """Removes `service_token_accesses` from list items, as an API that does not embed them."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method != "GET" or not request.url.path.endswith("/service-tokens"):
+            return response
+        content = await response.aread()
+        await response.aclose()
+        body: Any = json.loads(content)
+        for item in body.get("data") or []:
+            item.pop("service_token_accesses", None)
+        return httpx.Response(
+            response.status_code,
+            headers={"content-type": "application/json"},
+            content=json.dumps(body).encode(),
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Quiet:
+    def done(self, change: Change, message: str) -> None:
+        pass
+
+    def failed(self, change: Change, message: str) -> None:
+        pass

@@ -1,0 +1,253 @@
+"""kill -9 at random points of a real `pstokens apply`, then one apply must converge.
+
+Three kinds of kill point, drawn from a seed:
+- `api N`: the emulator kills the client the moment it has performed the Nth
+  write (create, grant, revoke, delete), so the answer never arrives;
+- `file before|after N`: the client kills itself at its Nth file replacement
+  (state, backup or delivered secret), around the rename;
+- `time T`: an outside kill after T seconds, against a slow emulator.
+After each: the state and its backup load, and one apply converges: one live
+token per key, no orphan, exact accesses, delivered secrets that work, the
+next plan empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pstokens.emulator import EmulatorSettings, running_emulator
+from tests.reliability.conftest import (
+    ROOT,
+    SUBPROCESS_TIMEOUT,
+    GuardedCli,
+    LeakGuard,
+    RecordingStore,
+    check_organization,
+    pstokens_command,
+    state_is_valid,
+    subprocess_env,
+)
+from tests.reliability.scenarios import evolve, random_scenario
+
+QUICK_KILLS = 5
+LONG_KILLS = 36
+SLOW_LATENCY_MS = 60.0
+KINDS = ("api", "file", "time")
+
+
+@dataclass
+class Servers:
+    store: RecordingStore
+    fast: str
+    slow: str
+
+
+@dataclass
+class Tally:
+    tried: int = 0
+    landed: dict[str, int] = field(default_factory=dict)
+    pending_seen: int = 0  # kills that left a create intent in state
+    retiring_seen: int = 0  # kills that left a replaced token still to delete
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    store = RecordingStore(seed=9)
+    with running_emulator(EmulatorSettings(), store) as fast, running_emulator(
+        EmulatorSettings(latency_ms=SLOW_LATENCY_MS), store
+    ) as slow:
+        yield Servers(store, fast, slow)
+
+
+def planned_writes(cli: GuardedCli) -> int:
+    plan = cli("plan", "--format", "json")
+    assert plan.code == 0, plan.both
+    changes = json.loads(plan.out)["changes"]
+    return sum(2 if c["action"] == "replace" else 1 for c in changes)
+
+
+def killed_apply(
+    servers: Servers, cwd: Path, kind: str, point: float, when: str, guard: LeakGuard
+) -> int:
+    """Run `pstokens apply` in a process and kill it at the point; its exit status."""
+    args = ["apply", "--auto-approve"]
+    url = servers.slow if kind == "time" else servers.fast
+    env = subprocess_env(url)
+    if kind == "file":
+        command = [sys.executable, "-m", "tests.reliability.killer", when, str(int(point)),
+                   "--", *args]
+    else:
+        command = pstokens_command(*args)
+    process: subprocess.Popen[str] | None = None
+
+    def kill_at_nth_write(operation: str, phase: str) -> None:
+        if phase == "after" and servers.store.writes >= point and process is not None:
+            servers.store.hook = None
+            os.kill(process.pid, signal.SIGKILL)
+
+    servers.store.writes = 0
+    if kind == "api":
+        servers.store.hook = kill_at_nth_write
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env | {"PYTHONPATH": str(ROOT)}, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        timeout = point if kind == "time" else SUBPROCESS_TIMEOUT
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        servers.store.hook = None
+    guard.text(f"killed apply ({kind} {when} {point})", out + err)
+    return process.returncode
+
+
+def one_trial(
+    rng: random.Random, trial: int, servers: Servers, base: Path, cli: GuardedCli,
+    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, tally: Tally,
+) -> bool:
+    org = f"kill{trial}"
+    work = base / org
+    work.mkdir()
+    monkeypatch.chdir(work)
+    config = work / "pstokens.yaml"
+    before = random_scenario(rng, org)
+    after = evolve(rng, before)
+    if rng.random() < 0.3:
+        before.tokens = {}  # a first apply: nothing yet
+    config.write_text(before.yaml())
+    assert cli("apply", "--auto-approve").code == 0
+    config.write_text(after.yaml())
+    writes = planned_writes(cli)
+    if writes == 0:
+        return False
+
+    kind = KINDS[tally.tried % len(KINDS)]
+    when = rng.choice(["before", "after"])
+    point: float
+    if kind == "api":
+        point = rng.randint(1, writes)
+    elif kind == "file":
+        point = rng.randint(1, 1 + writes)
+    else:
+        point = rng.uniform(0.4, 0.6 + 0.06 * writes)
+    status = killed_apply(servers, work, kind, point, when, guard)
+    tally.tried += 1
+    landed = status == -signal.SIGKILL
+
+    state_path = work / "state" / f"{org}.json"
+    assert state_is_valid(state_path, org)
+    if landed:
+        tally.landed[kind] = tally.landed.get(kind, 0) + 1
+        if state_path.exists():
+            records = json.loads(state_path.read_text())["tokens"].values()
+            tally.pending_seen += any(r["pending_since"] for r in records)
+            tally.retiring_seen += any(r["retiring"] for r in records)
+    else:
+        assert status == 0, f"trial {trial}: apply ended {status} without being killed"
+
+    converge = cli("apply", "--auto-approve")
+    assert converge.code == 0, f"trial {trial} ({kind} {when} {point}): {converge.both}"
+    plan = cli("plan", "--format", "json")
+    assert json.loads(plan.out)["changes"] == [], f"trial {trial}: {plan.out}"
+    verdict = check_organization(
+        servers.store, org, config, state_path,
+        managed_names=set(before.tokens) | set(after.tokens),
+        secrets_dir=work / ".pstokens" / "secrets",
+    )
+    assert verdict.problems == [], (
+        f"trial {trial} ({kind} {when} {point}): {verdict.problems} {state_path.read_text()}"
+    )
+    return landed
+
+
+def run_kills(
+    seed: int, wanted: int, servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard,
+) -> Tally:
+    rng = random.Random(seed)
+    for var in list(os.environ):
+        if var.startswith(("PSTOKENS_", "PLANETSCALE_")):
+            monkeypatch.delenv(var)
+    cli = GuardedCli(guard, capsys, monkeypatch, servers.fast)
+    tally = Tally()
+    trial = 0
+    while sum(tally.landed.values()) < wanted:
+        assert trial < 4 * wanted, f"only {tally.landed} kills landed in {trial} trials"
+        one_trial(rng, trial, servers, tmp_path, cli, monkeypatch, guard, tally)
+        trial += 1
+    with capsys.disabled():
+        print(f"\nkill -9: {tally.tried} applies, kills landed {tally.landed}, "
+              f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}")
+    return tally
+
+
+def test_kill9_at_random_points_then_one_apply_converges(
+    servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard,
+) -> None:
+    tally = run_kills(20260114, QUICK_KILLS, servers, tmp_path, capsys, monkeypatch, leak_guard)
+    assert sum(tally.landed.values()) >= QUICK_KILLS
+
+
+@pytest.mark.slow
+def test_kill9_at_thirty_six_points_then_one_apply_converges(
+    servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard,
+) -> None:
+    tally = run_kills(7_000_001, LONG_KILLS, servers, tmp_path, capsys, monkeypatch, leak_guard)
+    assert sum(tally.landed.values()) >= LONG_KILLS
+    assert set(tally.landed) == {"api", "file", "time"}
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_kill9_around_a_secret_file_write_leaves_the_token_to_replace(
+    when: str, servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard,
+) -> None:
+    for var in list(os.environ):
+        if var.startswith(("PSTOKENS_", "PLANETSCALE_")):
+            monkeypatch.delenv(var)
+    monkeypatch.chdir(tmp_path)
+    org = f"secretkill{when}"
+    scenario = random_scenario(random.Random(5), org, keys=2)
+    (tmp_path / "pstokens.yaml").write_text(scenario.yaml())
+    status = killed_apply(servers, tmp_path, "file", 1, f"{when}-.env", leak_guard)
+    assert status == -signal.SIGKILL
+
+    state_path = tmp_path / "state" / f"{org}.json"
+    records = json.loads(state_path.read_text())["tokens"]
+    assert not all(r["delivered"] for r in records.values())  # one secret never arrived
+    secrets = tmp_path / ".pstokens" / "secrets" / org
+    stray = [p for p in secrets.iterdir() if p.suffix == ".tmp"]
+    assert len(stray) == (1 if when == "before" else 0)
+    # A half-written copy may stay behind, 0600 in the 0700 folder; its token is
+    # about to be replaced and deleted, so the secret in it opens nothing.
+    leak_guard.allow(secrets)
+
+    cli = GuardedCli(leak_guard, capsys, monkeypatch, servers.fast)
+    assert cli("apply", "--auto-approve").code == 0
+    assert json.loads(cli("plan", "--format", "json").out)["changes"] == []
+    verdict = check_organization(
+        servers.store, org, tmp_path / "pstokens.yaml", state_path,
+        managed_names=set(scenario.tokens), secrets_dir=tmp_path / ".pstokens" / "secrets",
+    )
+    assert verdict.problems == []
+    for path in stray:
+        secret = path.read_text().split("PLANETSCALE_SERVICE_TOKEN=")[1].strip()
+        token_id = path.read_text().split("PLANETSCALE_SERVICE_TOKEN_ID=")[1].split()[0]
+        assert token_id not in {t["id"] for t in servers.store.tokens(org)}
+        assert secret

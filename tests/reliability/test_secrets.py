@@ -1,0 +1,246 @@
+"""Secrets: typed so they cannot print, redacted from --debug, private on disk, delivered once.
+
+The leak guard (conftest) already searches every output, log and file of every
+test in this folder for every secret the emulator created; these tests add the
+runs most likely to leak: --debug over a full cycle, error paths with a
+traceback, both credential kinds, a loose umask, and --secrets-command.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pstokens.api.auth import Credentials
+from pstokens.api.models import CreatedToken, ServiceToken
+from pstokens.emulator import EmulatorSettings, running_emulator
+from pstokens.secret import Secret
+from tests.e2e.conftest import API_KEY, Emulator, write_config
+from tests.reliability.conftest import (
+    SECRETS,
+    GuardedCli,
+    LeakGuard,
+    RecordingStore,
+    leaks_in_text,
+    run_pstokens,
+    subprocess_env,
+)
+
+CONFIG = """\
+organization: acme
+unmanaged:
+  policy: report
+tokens:
+  ci:
+    ttl: 30d
+    accesses:
+      organization: [read_databases]
+      databases:
+        app-prod: [read_branch, create_deploy_request]
+  reporter:
+    accesses:
+      databases:
+        analytics: [read_branch]
+"""
+PLAIN = "pscale_tkn_" + "S" * 43
+TOKEN_ID = "svc0123abcd"
+TOKEN_SECRET = "pscale_tkn_credential-secret-value-0123456789"
+
+
+def test_a_secret_never_prints_by_accident(caplog: pytest.LogCaptureFixture) -> None:
+    secret = Secret(PLAIN)
+    created = CreatedToken(ServiceToken(id="abc", name="ci"), secret)
+    logging.getLogger("pstokens.test").warning("made %s %r %s", secret, secret, created)
+    shown = [str(secret), repr(secret), f"{secret}", f"{secret!r}", "%s" % (secret,),  # noqa: UP031
+             format(secret, ">80"), repr(created), str([secret]), str({"s": secret}), caplog.text]
+    assert not any(PLAIN in text for text in shown)
+    assert secret.reveal() == PLAIN
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+    with pytest.raises(TypeError):
+        json.dumps({"secret": secret})
+
+
+def test_credentials_show_neither_secret_nor_header() -> None:
+    for credentials in (Credentials.service_token(TOKEN_ID, TOKEN_SECRET),
+                        Credentials.bearer(API_KEY)):
+        text = f"{credentials} {credentials!r} {[credentials]}"
+        assert TOKEN_SECRET not in text and API_KEY not in text
+        assert credentials.authorization() not in text
+        assert credentials.redact(f"header {credentials.authorization()}") == "header ***"
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, RecordingStore]]:
+    store = RecordingStore()
+    settings = EmulatorSettings(databases=("app-prod", "app-staging", "analytics"))
+    with running_emulator(settings, store) as url:
+        yield url, store
+
+
+@pytest.mark.parametrize("credentials", ["api-key", "service-token"])
+def test_debug_logs_of_a_full_cycle_hold_no_secret_and_no_credential(
+    credentials: str, served: tuple[str, RecordingStore], tmp_path: Path, leak_guard: LeakGuard
+) -> None:
+    url, _ = served
+    env = subprocess_env(url)
+    if credentials == "service-token":
+        del env["PLANETSCALE_API_KEY"]
+        env |= {"PLANETSCALE_SERVICE_TOKEN_ID": TOKEN_ID, "PLANETSCALE_SERVICE_TOKEN": TOKEN_SECRET}
+    config = tmp_path / "pstokens.yaml"
+    write_config(config, CONFIG)
+    runs = [
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "apply", "--auto-approve"),
+        run_pstokens(leak_guard, tmp_path, env, "apply", "--auto-approve", "--replace", "ci",
+                     "--debug"),
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "plan", "--out", "plan.json"),
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "plan", "--format", "json"),
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "export", "--org", "acme"),
+    ]
+    write_config(config, CONFIG.replace("analytics", "no-such-db"))  # a grant fails: 404
+    runs.append(run_pstokens(leak_guard, tmp_path, env, "--debug", "apply", "--auto-approve"))
+    runs.append(run_pstokens(leak_guard, tmp_path, env, "state", "rm", "ci"))
+    runs.append(run_pstokens(leak_guard, tmp_path, env, "--debug", "import", "ci", "nosuchtoken1"))
+
+    assert [r.code for r in runs] == [0, 0, 0, 0, 0, 1, 0, 1], [r.both for r in runs]
+    assert "404" in runs[-1].err or "not found" in runs[-1].err.lower()
+    logged = "".join(r.err for r in runs)
+    assert "pstokens.api: POST /organizations/acme/service-tokens" in logged  # logs were on
+    assert "Traceback" in runs[-1].err  # --debug shows the traceback of an error
+    assert len(SECRETS) >= 3
+    for needle in (TOKEN_SECRET, f"{TOKEN_ID}:{TOKEN_SECRET}", API_KEY, "Authorization",
+                   "authorization"):
+        assert needle not in logged, needle
+    assert leaks_in_text(logged) == []
+    assert leaks_in_text("".join(r.out for r in runs)) == []
+
+
+def test_wrong_credentials_are_refused_without_echoing_them(
+    tmp_path: Path, leak_guard: LeakGuard
+) -> None:
+    settings = EmulatorSettings(require_auth=f"{TOKEN_ID}:the-right-one")
+    with running_emulator(settings, RecordingStore()) as url:
+        env = subprocess_env(url)
+        del env["PLANETSCALE_API_KEY"]
+        env |= {"PLANETSCALE_SERVICE_TOKEN_ID": TOKEN_ID, "PLANETSCALE_SERVICE_TOKEN": TOKEN_SECRET}
+        write_config(tmp_path / "pstokens.yaml", CONFIG)
+        result = run_pstokens(leak_guard, tmp_path, env, "--debug", "plan")
+    assert result.code == 1
+    assert "401" in result.err or "unauthorized" in result.err.lower()
+    assert TOKEN_SECRET not in result.both
+
+
+def test_secret_files_are_0600_in_0700_folders_even_with_a_loose_umask(
+    served: tuple[str, RecordingStore], tmp_path: Path, leak_guard: LeakGuard
+) -> None:
+    url, _ = served
+    root = tmp_path / "secrets"
+    root.mkdir(mode=0o755)
+    root.chmod(0o755)  # a folder made loose by someone else: pstokens tightens it
+    (root / "acme").mkdir(mode=0o777)
+    (root / "acme").chmod(0o777)
+    stale = root / "acme" / "ci.env"
+    stale.write_text("old\n")
+    stale.chmod(0o644)
+    write_config(tmp_path / "pstokens.yaml", CONFIG)
+    env = subprocess_env(url)
+    command = ["sh", "-c", 'umask 000 && exec "$@"', "sh"]
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [*command, sys.executable, "-m", "pstokens", "apply", "--auto-approve",
+         "--secrets-dir", str(root)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    leak_guard.text("apply under umask 000", done.stdout + done.stderr)
+    assert done.returncode == 0, done.stderr
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(root) == 0o700 and mode(root / "acme") == 0o700
+    for key in ("ci", "reporter"):
+        assert mode(root / "acme" / f"{key}.env") == 0o600
+    assert (root / ".gitignore").read_text() == "*\n"
+    assert mode(tmp_path / "state" / "acme.json") == 0o600
+    assert mode(tmp_path / "state" / "acme.json.backup") == 0o600
+    assert [p.name for p in (root / "acme").iterdir() if p.name.startswith(".")] == []
+
+
+def recorder(tmp_path: Path, leak_guard: LeakGuard, *, fail_for: str = "") -> str:
+    """A secrets command that saves what it was given (stdin, env) and echoes the
+    secret back on stdout and stderr, which pstokens must swallow."""
+    out = tmp_path / "delivered"
+    out.mkdir(mode=0o700)
+    leak_guard.allow(out)
+    script = tmp_path / "deliver.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        "secret=$(cat)\n"
+        f'dir="{out}"\n'
+        'printf "%s" "$secret" > "$dir/$PSTOKENS_TOKEN_KEY.secret"\n'
+        'printf "%s %s %s" "$PSTOKENS_TOKEN_KEY" "$PSTOKENS_TOKEN_ID" "$PSTOKENS_ORG"'
+        ' > "$dir/$PSTOKENS_TOKEN_KEY.env-vars"\n'
+        'echo "got $secret"; echo "got $secret" >&2\n'
+        f'[ "$PSTOKENS_TOKEN_KEY" = "{fail_for}" ] && exit 7\n'
+        "exit 0\n"
+    )
+    script.chmod(0o700)
+    return str(script)
+
+
+def test_secrets_command_gets_the_secret_on_stdin_and_names_in_its_environment(
+    cli: GuardedCli, emulator: Emulator, workdir: Path, leak_guard: LeakGuard
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    command = recorder(workdir, leak_guard)
+
+    result = cli("apply", "--auto-approve", "--secrets-command", command)
+
+    assert result.code == 0, result.both
+    assert "delivered to --secrets-command" in result.out
+    state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
+    for key in ("ci", "reporter"):
+        token_id = state[key]["id"]
+        secret = (workdir / "delivered" / f"{key}.secret").read_text()
+        assert emulator.store.secret_matches("acme", token_id, secret)
+        assert (workdir / "delivered" / f"{key}.env-vars").read_text() == f"{key} {token_id} acme"
+        assert state[key]["delivered"] is True
+    assert not (workdir / ".pstokens" / "secrets").exists()  # not also written to files
+    assert leaks_in_text(result.both) == []
+
+
+def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_plan_replaces_it(
+    cli: GuardedCli, emulator: Emulator, workdir: Path, leak_guard: LeakGuard
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    command = recorder(workdir, leak_guard, fail_for="ci")
+
+    failed = cli("apply", "--auto-approve", "--secrets-command", command)
+
+    assert failed.code == 1
+    assert "--secrets-command exited with status 7 for 'ci'" in failed.err
+    state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
+    assert (state["ci"]["delivered"], state["reporter"]["delivered"]) == (False, True)
+    undelivered = state["ci"]["id"]
+    plan = json.loads(cli("plan", "--format", "json").out)
+    assert [(c["action"], c["key"], c["token_id"], c["reason"]) for c in plan["changes"]
+            if c["action"] in ("replace", "delete")] == [
+        ("replace", "ci", undelivered, "secret was never delivered")
+    ]
+
+    (workdir / "delivered" / "ci.secret").unlink()
+    fixed = recorder(workdir / "delivered", leak_guard)  # a command that works now
+    assert cli("apply", "--auto-approve", "--secrets-command", fixed).code == 0
+    [token] = emulator.by_name("ci")
+    assert token["id"] != undelivered
+    secret = (workdir / "delivered" / "delivered" / "ci.secret").read_text()
+    assert emulator.store.secret_matches("acme", token["id"], secret)
+    assert cli("plan", "--detailed-exitcode").code == 0
