@@ -27,22 +27,22 @@ async def read_organization(
     """Every live token; `expected` (the tokens state knows) lets the list pages go together."""
     tokens = await client.list_tokens(organization, expected=expected)
 
-    async def observe(token: ServiceToken) -> LiveToken:
-        accesses: list[TokenAccess] | None = None
-        if token.accesses is not None:
-            accesses = list(token.accesses)
-        elif needs_accesses(token):
-            accesses = await client.list_accesses(organization, token.id)
-        return LiveToken(
-            id=token.id,
-            name=token.name,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            accesses=None if accesses is None else access_map(_pairs(accesses)),
-        )
+    # Only tokens whose accesses were not embedded and are needed cost a call;
+    # the rest are read without a task each.
+    fetch = [t for t in tokens if t.accesses is None and needs_accesses(t)]
+    fetched = await asyncio.gather(*(client.list_accesses(organization, t.id) for t in fetch))
+    read = {t.id: a for t, a in zip(fetch, fetched, strict=True)}
+    return {token.id: _live(token, read.get(token.id, token.accesses)) for token in tokens}
 
-    observed = await asyncio.gather(*(observe(t) for t in tokens))
-    return {token.id: token for token in observed}
+
+def _live(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> LiveToken:
+    return LiveToken(
+        id=token.id,
+        name=token.name,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        accesses=None if accesses is None else access_map(_pairs(accesses)),
+    )
 
 
 def diffed_ids(config: Config, state: State, targets: Iterable[str] = ()) -> frozenset[str]:
