@@ -134,6 +134,9 @@ def apply_command(
     """
     if secrets_dir and secrets_command:
         raise PstokensError("--secrets-dir and --secrets-command cannot be used together")
+    if secrets_command is not None and not secrets_command.strip():
+        raise PstokensError("--secrets-command is empty",
+                            hint="give the command that receives each secret on stdin")
     session = _session()
     config = session.config
     saved = _load_plan(Path(planfile)) if planfile else None

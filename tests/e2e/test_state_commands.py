@@ -90,3 +90,14 @@ def test_org_flag_that_contradicts_the_config_is_refused(cli: Cli, emulator: Emu
     assert result.code == 1
     assert "acme" in result.err and "other" in result.err
     assert emulator.stats()["total"] == 0
+
+
+def test_an_empty_secrets_command_is_refused_before_anything_happens(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    result = cli("apply", "--auto-approve", "--secrets-command", "  ")
+    assert result.code == 1
+    assert "--secrets-command is empty" in result.err
+    assert emulator.stats()["total"] == 0
+    assert not (workdir / ".pstokens").exists() and not (workdir / "state").exists()
