@@ -27,7 +27,13 @@ from pstokens.config import load_config
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.state import StateStore
-from tests.e2e.conftest import API_KEY, Cli, Emulator, Result
+from tests.e2e import conftest as e2e_conftest
+from tests.e2e.conftest import (
+    API_KEY,
+    Cli,
+    Emulator,
+    Result,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT = 120.0
@@ -211,13 +217,7 @@ def emulator() -> Iterator[Emulator]:
         yield served
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for var in list(os.environ):
-        if var.startswith(("PSTOKENS_", "PLANETSCALE_")):
-            monkeypatch.delenv(var)
-    return tmp_path
+workdir = e2e_conftest.workdir  # the same fixture: a clean folder and environment
 
 
 class GuardedCli(Cli):
