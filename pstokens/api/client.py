@@ -8,18 +8,18 @@ httpx type, only models and `pstokens.api.errors`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pstokens.api.auth import Credentials
 from pstokens.api.clock import Clock, SystemClock
 from pstokens.api.errors import ApiError, InvalidRequest
-from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+from pstokens.api.models import CreatedToken, Page, ServiceToken, TokenAccess
 from pstokens.api.retry import RetryPolicy
 from pstokens.api.session import Session
 from pstokens.api.stats import ClientStats
@@ -34,7 +34,9 @@ _LOST_CREATE = "the token may or may not have been created"
 _LOST_WRITE = "the request may or may not have taken effect"
 
 T = TypeVar("T")
-M = TypeVar("M", ServiceToken, TokenAccess)
+B = TypeVar("B", bound=BaseModel)
+M = TypeVar("M")  # what a list holds
+U = TypeVar("U", ServiceToken, TokenAccess)  # what has an ID to deduplicate by
 
 
 class PlanetScaleClient:
@@ -99,15 +101,16 @@ class PlanetScaleClient:
         the pages they fill are asked for together, saving a round trip.
         """
         operation = f'list service tokens in "{org}"'
-        items = await self._list_all(_tokens_path(org), operation, expected=expected)
-        return _unique([_parse(operation, ServiceToken.from_api, item) for item in items])
+        return _unique(
+            await self._list_all(_tokens_path(org), operation, Page[ServiceToken], expected)
+        )
 
     async def get_token(self, org: str, token_id: str) -> ServiceToken:
         operation = f'get service token "{token_id}" in "{org}"'
         _, body = await self._session.request(
             "GET", _token_path(org, token_id), operation=operation
         )
-        return _parse(operation, ServiceToken.from_api, _object(operation, body))
+        return _parse(operation, ServiceToken, _object(operation, body))
 
     async def create_token(
         self, org: str, name: str | None = None, ttl: int | None = None
@@ -133,7 +136,7 @@ class PlanetScaleClient:
         )
         item = _object(operation, body)
         secret = item.get("token")
-        token = _parse(operation, ServiceToken.from_api, item)
+        token = _parse(operation, ServiceToken, item)
         if not isinstance(secret, str) or not secret:
             raise ApiError(
                 f'{operation}: token "{token.id}" was created but the answer carries no secret',
@@ -151,8 +154,8 @@ class PlanetScaleClient:
     async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]:
         """The token's accesses, from `GET .../access`, all pages read."""
         operation = f'list accesses of service token "{token_id}" in "{org}"'
-        items = await self._list_all(_token_path(org, token_id) + "/access", operation)
-        return _unique([_parse(operation, TokenAccess.from_api, item) for item in items])
+        path = _token_path(org, token_id) + "/access"
+        return _unique(await self._list_all(path, operation, Page[TokenAccess]))
 
     async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]:
         """The accesses embedded in `token` when the API sent them, else a fresh read."""
@@ -178,10 +181,9 @@ class PlanetScaleClient:
             operation=operation,
             json=_access_body(accesses, database),
         )
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return []
-        return [_parse(operation, TokenAccess.from_api, item) for item in data]
+        return _parse(operation, Page[TokenAccess], body).data
 
     async def revoke_accesses(
         self,
@@ -205,8 +207,9 @@ class PlanetScaleClient:
     async def list_grants(self, org: str, token_id: str) -> list[dict[str, Any]]:
         """The token's accesses grouped by resource, as the API sends them."""
         operation = f'list grants of service token "{token_id}" in "{org}"'
-        items = await self._list_all(_token_path(org, token_id) + "/grants", operation)
-        return [_object(operation, item) for item in items]
+        # The grants' shape is not published: each item is kept as the JSON object it is.
+        path = _token_path(org, token_id) + "/grants"
+        return await self._list_all(path, operation, Page[dict[str, Any]])
 
     # Pass-through for the adapters
 
@@ -238,55 +241,55 @@ class PlanetScaleClient:
             effect=_LOST_CREATE if _is_create(method, path) else _LOST_WRITE,
         )
 
-    async def _list_all(self, path: str, operation: str, *, expected: int = 0) -> list[Any]:
+    async def _list_all(
+        self, path: str, operation: str, shape: type[Page[M]], expected: int = 0
+    ) -> list[M]:
         """Follow `next_page` to the end; stop early on an empty page.
 
         Pages are read together where their numbers are known in advance: the
         ones `expected` items fill, then the rest up to page 1's `total_pages`.
         Reading walks `next_page` from page 1, fetching any page not read yet,
         so an API without totals or a list that grew meanwhile is read whole.
+        Each page is validated as `shape` straight from its bytes as it arrives.
         """
         known = max(1, -(-expected // self._per_page))
-        pages = await self._pages(path, operation, range(1, known + 1))
-        total = min(pages[1].total_pages or 0, MAX_PAGES_AT_ONCE)
-        pages.update(await self._pages(path, operation, range(len(pages) + 1, total + 1)))
-        items: list[Any] = []
+        pages = await self._pages(path, operation, shape, range(1, known + 1))
+        total = min(_whole_number(pages[1].total_pages) or 0, MAX_PAGES_AT_ONCE)
+        pages.update(await self._pages(path, operation, shape, range(len(pages) + 1, total + 1)))
+        read: list[M] = []
         page, current = 1, pages[1]
         while True:
-            items.extend(current.data)
+            read.extend(current.data)
             next_page = current.next_page
             if not current.data or next_page is None:
-                return items
-            if not isinstance(next_page, int) or isinstance(next_page, bool) or next_page <= page:
+                return read
+            if _whole_number(next_page) is None or next_page <= page:
                 raise ApiError(
                     f"{operation}: the API gave next_page {next_page!r} after page {page}"
                 )
             page = next_page
-            current = pages.get(page) or await self._page(path, operation, page)
+            current = pages.get(page) or await self._page(path, operation, shape, page)
 
-    async def _pages(self, path: str, operation: str, numbers: range) -> dict[int, _Page]:
+    async def _pages(
+        self, path: str, operation: str, shape: type[Page[M]], numbers: range
+    ) -> dict[int, Page[M]]:
         """Pages `numbers`, read together."""
-        read = await _all(self._page(path, operation, n) for n in numbers)
+        read = await _all(self._page(path, operation, shape, n) for n in numbers)
         return dict(zip(numbers, read, strict=True))
 
-    async def _page(self, path: str, operation: str, page: int) -> _Page:
-        _, body = await self._session.request(
-            "GET", path, operation=operation, params={"page": page, "per_page": self._per_page}
+    async def _page(self, path: str, operation: str, shape: type[Page[M]], page: int) -> Page[M]:
+        status, content = await self._session.request(
+            "GET",
+            path,
+            operation=operation,
+            params={"page": page, "per_page": self._per_page},
+            raw=True,
         )
-        envelope = _object(operation, body)
-        data = envelope.get("data")
-        if not isinstance(data, list):
-            raise ApiError(f"{operation}: the answer is not a list (no `data` array)")
-        total = envelope.get("total_pages")
-        if not isinstance(total, int) or isinstance(total, bool):
-            total = None
-        return _Page(data, envelope.get("next_page"), total)
+        return _parse_json(operation, shape, status, content)
 
 
-class _Page(NamedTuple):
-    data: list[Any]
-    next_page: Any  # checked where it is followed
-    total_pages: int | None
+def _whole_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
@@ -351,29 +354,50 @@ def _object(operation: str, body: Any) -> dict[str, Any]:
     return body
 
 
-def _parse(operation: str, parser: Callable[[dict[str, Any]], T], item: Any) -> T:
-    """Build a model, turning a malformed answer into an ApiError that quotes no values."""
+def _parse(operation: str, model: type[B], item: Any) -> B:
+    """Build one model, turning a malformed answer into an ApiError that quotes no values."""
     if not isinstance(item, dict):
-        raise ApiError(f"{operation}: an item of the answer is not a JSON object")
+        raise ApiError(f"{operation}: the answer is not a JSON object")
     try:
-        return parser(item)
+        return model.model_validate(item)
     except ValidationError as exc:
-        problem = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors(include_input=False)[:3]
+        problem = _problem(exc)
+    # Raised here, not in the handler: the validation error quotes the input.
+    raise _malformed(operation, problem)
+
+
+def _parse_json(operation: str, model: type[B], status: int, content: bytes) -> B:
+    """Validate a JSON body as `model` in one pass; a malformed one is an ApiError."""
+    try:
+        return model.model_validate_json(content)
+    except ValidationError as exc:
+        not_json = any(error["type"] == "json_invalid" for error in exc.errors())
+        problem = _problem(exc)
+    if not_json:  # as the session words it; the body is never quoted
+        raise ApiError(
+            f"{operation}: the API answered {status} with a body that is not JSON",
+            status=status,
+            hint="check --api-url points at the PlanetScale API",
         )
-    except KeyError as exc:
-        problem = f"missing field {exc}"
-    except (TypeError, AttributeError):
-        problem = "a field has the wrong type"
-    # Raised here, not in the handlers: the validation error quotes the input.
-    raise ApiError(f"{operation}: the answer does not look like PlanetScale's ({problem})")
+    raise _malformed(operation, problem)
 
 
-def _unique(items: list[M]) -> list[M]:
+def _problem(exc: ValidationError) -> str:
+    """Where and what, never the value: an input may hold a secret."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)[:3]
+    )
+
+
+def _malformed(operation: str, problem: str) -> ApiError:
+    return ApiError(f"{operation}: the answer does not look like PlanetScale's ({problem})")
+
+
+def _unique(items: list[U]) -> list[U]:
     """Drop repeats by ID: a page can shift under a concurrent change and repeat an item."""
     seen: set[str] = set()
-    unique: list[M] = []
+    unique: list[U] = []
     for item in items:
         if item.id is not None:
             if item.id in seen:

@@ -9,42 +9,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
 from pstokens.secret import Secret
 
+DATABASE = "Database"  # `resource_type` of a database access
 
-class Resource(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str | None = None
-    type: str | None = None
-    name: str | None = None
+M = TypeVar("M")
 
 
 class TokenAccess(BaseModel):
-    """One access held by a token: an access name on the organization or a database."""
+    """One access held by a token: an access name on the organization or a database.
+
+    Reads either shape the API uses: the items of `.../access` nest the
+    resource (`resource.type`, `resource.name`); the accesses embedded in a
+    token also carry `resource_type` and `resource_name` flat.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: str | None = None
     access: str
-    database: str | None = None  # None: an organization-level access
+    resource_type: str | None = Field(
+        default=None, validation_alias=AliasChoices(AliasPath("resource", "type"), "resource_type")
+    )
+    resource_name: str | None = Field(
+        default=None, validation_alias=AliasChoices(AliasPath("resource", "name"), "resource_name")
+    )
 
-    @classmethod
-    def from_api(cls, item: dict[str, Any]) -> TokenAccess:
-        """Read either shape the API uses (embedded or from `.../access`)."""
-        resource = item.get("resource") or {}
-        resource_type = item.get("resource_type") or resource.get("type")
-        resource_name = item.get("resource_name") or resource.get("name")
-        database = resource_name if resource_type == "Database" else None
-        return cls(id=item.get("id"), access=item["access"], database=database)
+    @property
+    def database(self) -> str | None:
+        """The database it is held on; None for an organization-level access."""
+        return self.resource_name if self.resource_type == DATABASE else None
 
 
 class ServiceToken(BaseModel):
-    """A service token as list and get return it (never with its secret)."""
+    """A service token as list and get return it (never with its secret).
+
+    The API's `token` field (the secret, on create only) is not a field here:
+    it is dropped with every other field pstokens does not read.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -56,14 +62,20 @@ class ServiceToken(BaseModel):
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
     # None when the API did not embed them: read them with `list_accesses`.
-    accesses: tuple[TokenAccess, ...] | None = Field(default=None)
+    accesses: tuple[TokenAccess, ...] | None = Field(
+        default=None, validation_alias=AliasChoices("service_token_accesses", "accesses")
+    )
 
-    @classmethod
-    def from_api(cls, item: dict[str, Any]) -> ServiceToken:
-        embedded = item.get("service_token_accesses")
-        data = {k: v for k, v in item.items() if k not in ("token", "service_token_accesses")}
-        accesses = None if embedded is None else tuple(TokenAccess.from_api(a) for a in embedded)
-        return cls.model_validate({**data, "accesses": accesses})
+
+class Page(BaseModel, Generic[M]):
+    """One page of a list envelope, validated in one pass from the bytes received:
+    a page of 100 tokens with their accesses is one trip into pydantic-core."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    data: list[M]
+    next_page: Any = None  # checked where it is followed
+    total_pages: Any = None  # a hint only: anything but a whole number is ignored
 
 
 @dataclass(frozen=True)

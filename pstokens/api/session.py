@@ -48,7 +48,7 @@ _LOST: tuple[type[Exception], ...] = (
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    body: Any  # parsed JSON, the text of a non-JSON error body, or None
+    body: Any  # parsed JSON (or bytes, when asked raw), a non-JSON error body's text, or None
     is_json: bool
     retry_after: float | None
 
@@ -114,8 +114,12 @@ class Session:
         json: Any = None,
         idempotent: bool = True,
         effect: str = "the request may or may not have taken effect",
+        raw: bool = False,
     ) -> tuple[int, Any]:
         """Send until a 2xx, a permanent error, or the retries run out.
+
+        The 2xx body comes back parsed from JSON, or with `raw` as the bytes
+        received, for a caller that validates them itself in one pass.
 
         `operation` names the call in error messages. A request that is not
         `idempotent` is resent only when it provably never reached the
@@ -126,7 +130,7 @@ class Session:
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, params, json, attempt)
+            outcome = await self._attempt(method, path, params, json, attempt, raw)
             if isinstance(outcome, _Answer):
                 if 200 <= outcome.status < 300:
                     return outcome.status, self._success_body(operation, outcome)
@@ -154,6 +158,7 @@ class Session:
         params: Mapping[str, Any] | None,
         json: Any,
         attempt: int,
+        raw: bool,
     ) -> _Answer | _Failure:
         async with self._slots:
             if self._pacer is not None:
@@ -183,7 +188,7 @@ class Session:
         logger.debug(
             "%s %s -> %d (attempt %d, %.3fs)", method, path, response.status_code, attempt, elapsed
         )
-        return self._answer_of(response)
+        return self._answer_of(response, raw)
 
     def _failure_of(self, exc: Exception) -> _Failure:
         if isinstance(exc, _NOT_SENT):
@@ -196,9 +201,11 @@ class Session:
         description = type(exc).__name__ + (f": {text}" if text else "")
         return _Failure(fault, self._redact(description))
 
-    def _answer_of(self, response: httpx.Response) -> _Answer:
+    def _answer_of(self, response: httpx.Response, raw: bool) -> _Answer:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock.time())
         content = response.content
+        if raw and response.is_success:
+            return _Answer(response.status_code, content, True, retry_after)
         if not content.strip():
             return _Answer(response.status_code, None, True, retry_after)
         try:

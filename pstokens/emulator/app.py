@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,7 +22,7 @@ from pstokens.emulator.auth import AuthMiddleware
 from pstokens.emulator.faults import FaultMiddleware, Faults
 from pstokens.emulator.records import parse_time
 from pstokens.emulator.settings import EmulatorSettings
-from pstokens.emulator.shapes import error_json, list_envelope
+from pstokens.emulator.shapes import dump, error_json, list_json
 from pstokens.emulator.stats import Stats, StatsMiddleware
 from pstokens.emulator.store import EmulatorStore, InvalidParams, NotFound, check_accesses
 
@@ -216,25 +216,26 @@ def _paging(request: Request) -> tuple[int, int]:
 
 
 def _envelope(
-    request: Request, data: list[dict[str, Any]], page: int, per_page: int, total: int
-) -> JSONResponse:
+    request: Request, items: Sequence[bytes], page: int, per_page: int, total: int
+) -> Response:
     def page_url(number: int) -> str:
         return str(request.url.include_query_params(page=number, per_page=per_page))
 
-    return JSONResponse(
-        list_envelope(data, page=page, per_page=per_page, total=total, page_url=page_url)
-    )
+    body = list_json(items, page=page, per_page=per_page, total=total, page_url=page_url)
+    return Response(body, media_type="application/json")
 
 
-def _paged(request: Request, items: list[dict[str, Any]]) -> JSONResponse:
+def _paged(request: Request, items: list[dict[str, Any]]) -> Response:
     page, per_page = _paging(request)
     start = (page - 1) * per_page
-    return _envelope(request, items[start : start + per_page], page, per_page, len(items))
+    chunk = [dump(item) for item in items[start : start + per_page]]
+    return _envelope(request, chunk, page, per_page, len(items))
 
 
-def _whole(request: Request, items: list[dict[str, Any]]) -> JSONResponse:
+def _whole(request: Request, items: list[dict[str, Any]]) -> Response:
     """Every item on one page: what grant and revoke answer."""
-    return _envelope(request, items, 1, max(len(items), DEFAULT_PER_PAGE), len(items))
+    per_page = max(len(items), DEFAULT_PER_PAGE)
+    return _envelope(request, [dump(item) for item in items], 1, per_page, len(items))
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -6,7 +6,8 @@ routes and the Python-level store API cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pstokens.emulator.records import DATABASE, Access, Resource, Token, format_time
@@ -96,6 +97,25 @@ def grants_json(token: Token, resource_of: ResourceOf) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def dump(value: Any) -> bytes:
+    """JSON as the emulator sends it: compact UTF-8, as Starlette's JSONResponse renders it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def list_json(
+    items: Sequence[bytes],
+    *,
+    page: int,
+    per_page: int,
+    total: int,
+    page_url: Callable[[int], str],
+) -> bytes:
+    """The list envelope as JSON, its `data` joined from items already rendered."""
+    envelope = dump(list_envelope([], page=page, per_page=per_page, total=total, page_url=page_url))
+    head = envelope.removesuffix(b'"data":[]}')
+    return b"".join((head, b'"data":[', b",".join(items), b"]}"))
+
+
 def list_envelope(
     data: list[dict[str, Any]],
     *,
@@ -104,7 +124,9 @@ def list_envelope(
     total: int,
     page_url: Callable[[int], str],
 ) -> dict[str, Any]:
-    """The list envelope, with page links built by the caller from its request URL."""
+    """The list envelope, with page links built by the caller from its request URL.
+
+    `data` comes last, which `list_json` relies on."""
     total_pages = -(-total // per_page) if total else 0
     next_page = page + 1 if page < total_pages else None
     prev_page = page - 1 if page > 1 else None

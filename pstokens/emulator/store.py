@@ -71,6 +71,10 @@ class EmulatorStore:
         self._lock = threading.RLock()
         self._data = StoreData()
         self._taken: set[str] = set()
+        # Each token's JSON as list pages show it, kept until the token changes:
+        # a page of 100 is then joined, not built, so the emulator's own time
+        # stays small beside the latency it emulates.
+        self._rendered: dict[str, bytes] = {}
         self.load()
 
     # -- persistence -----------------------------------------------------------
@@ -79,6 +83,7 @@ class EmulatorStore:
         """(Re)read the data file; without one, start empty."""
         with self._lock:
             self._data = persist.load(self.data_path) if self.data_path else StoreData()
+            self._rendered.clear()
             self._taken = {
                 item_id
                 for tokens in self._data.tokens.values()
@@ -103,13 +108,13 @@ class EmulatorStore:
         with self._lock:
             return len(self._org_tokens(org))
 
-    def page(self, org: str, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-        """One page of `org`'s tokens (1-based) and the total count."""
+    def page(self, org: str, page: int, per_page: int) -> tuple[list[bytes], int]:
+        """One page of `org`'s tokens (1-based), each as JSON, and the total count."""
         with self._lock:
             tokens = self._org_tokens(org)
             start = (page - 1) * per_page
             chunk = itertools.islice(tokens.values(), start, start + per_page)
-            return [self._token_json(org, t) for t in chunk], len(tokens)
+            return [self._rendered_json(org, t) for t in chunk], len(tokens)
 
     def token(self, org: str, token_id: str) -> dict[str, Any]:
         with self._lock:
@@ -169,7 +174,7 @@ class EmulatorStore:
         with self._lock:
             self._find(org, token_id)
             del self._data.tokens[org][token_id]
-            self._commit()
+            self._changed(token_id)
 
     def grant(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
@@ -186,7 +191,7 @@ class EmulatorStore:
             now = self._clock()
             token.accesses.extend(Access(self._new_id(), n, database, now) for n in fresh)
             token.updated_at = now
-            self._commit()
+            self._changed(token_id)
 
     def revoke(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
@@ -200,7 +205,7 @@ class EmulatorStore:
                 return
             token.accesses = kept
             token.updated_at = self._clock()
-            self._commit()
+            self._changed(token_id)
 
     def set_times(
         self,
@@ -217,13 +222,24 @@ class EmulatorStore:
                 token.created_at = truncate(created_at)
             if expires_at is not None:
                 token.expires_at = truncate(expires_at)
-            self._commit()
+            self._changed(token_id)
 
     # -- internals -------------------------------------------------------------
 
     def _commit(self) -> None:
         if self.data_path is not None:
             persist.save(self.data_path, self._data)
+
+    def _changed(self, token_id: str) -> None:
+        """Commit a change to one token, forgetting its rendered JSON."""
+        self._rendered.pop(token_id, None)
+        self._commit()
+
+    def _rendered_json(self, org: str, token: Token) -> bytes:
+        rendered = self._rendered.get(token.id)
+        if rendered is None:
+            rendered = self._rendered[token.id] = shapes.dump(self._token_json(org, token))
+        return rendered
 
     def _org_tokens(self, org: str) -> dict[str, Token]:
         return self._data.tokens.get(org, {})

@@ -229,6 +229,8 @@ def _diff_accesses(
     out: _Builder, key: str, record: TokenRecord, token: LiveToken, desired: AccessMap
 ) -> None:
     actual: AccessMap = token.accesses or {}
+    if desired == actual == record.accesses:
+        return  # converged, the common case: nothing to compare name by name
     for database in sorted(set(desired) | set(actual), key=lambda d: d or ""):
         want = desired.get(database, frozenset())
         have = actual.get(database, frozenset())

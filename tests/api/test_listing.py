@@ -134,6 +134,56 @@ async def test_a_malformed_answer_is_an_api_error_quoting_no_values(
     assert caught.value.__context__ is None and caught.value.__cause__ is None
 
 
+async def test_a_malformed_item_on_a_page_is_an_api_error_quoting_no_values(
+    api: respx.MockRouter, client: PlanetScaleClient
+) -> None:
+    good, bad = token_json("a00000000001"), token_json("a00000000002")
+    bad["name"] = {"pscale_tkn_lookslikeasecret": 1}
+    api.get(TOKENS).respond(json=envelope([good, bad]))
+    with pytest.raises(ApiError) as caught:
+        await client.list_tokens(ORG)
+    message = str(caught.value)
+    assert "does not look like PlanetScale's (data.1.name:" in message
+    assert "pscale_tkn_" not in message
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>502 Bad Gateway</html>", "answered 200 with a body that is not JSON"),
+        (b'[{"id": "a00000000001"}]', "does not look like PlanetScale's"),
+        (b'{"type": "list", "next_page": null}', "data: Field required"),
+        (b'{"data": {"id": "a00000000001"}}', "data: Input should be a valid array"),
+    ],
+)
+async def test_a_page_that_is_not_a_list_envelope_is_an_api_error(
+    api: respx.MockRouter, client: PlanetScaleClient, body: bytes, problem: str
+) -> None:
+    api.get(TOKENS).respond(200, content=body)
+    with pytest.raises(ApiError) as caught:
+        await client.list_tokens(ORG)
+    assert problem in str(caught.value)
+
+
+async def test_embedded_accesses_are_read_from_their_flat_resource_fields(
+    api: respx.MockRouter, client: PlanetScaleClient
+) -> None:
+    embedded = [
+        {"id": "x1", "access": "read_branch", "resource_type": "Database",
+         "resource_name": "app-prod", "resource": {"id": "db1", "name": "app-prod"}},
+        {"id": "x2", "access": "read_databases", "resource_type": "Organization",
+         "resource_name": ORG, "resource": {"id": "org1", "name": ORG}},
+    ]
+    api.get(TOKENS).respond(json=envelope([token_json("a00000000001", accesses=embedded)]))
+    [token] = await client.list_tokens(ORG)
+    assert token.accesses is not None
+    assert [(a.id, a.access, a.database) for a in token.accesses] == [
+        ("x1", "read_branch", "app-prod"),
+        ("x2", "read_databases", None),
+    ]
+
+
 async def test_ids_and_organizations_are_escaped_into_one_path_segment(
     api: respx.MockRouter, client: PlanetScaleClient
 ) -> None:

@@ -7,6 +7,7 @@ import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,3 +178,41 @@ def test_settings_accept_lists_from_the_command_line() -> None:
 
     assert settings.organizations == ("acme",)
     assert settings.databases == ("db",)
+
+
+def test_a_listed_token_shows_every_later_change(shared: Emulator, org: str) -> None:
+    """List pages are joined from each token's JSON, kept between reads: every
+    kind of change, over HTTP or behind the API's back, must show on the next list."""
+    path = shared.tokens_path(org)
+    token = shared.create(org, name="ci")
+    other = shared.create(org, name="other")
+
+    def listed() -> dict[str, Any]:
+        items: list[dict[str, Any]] = shared.api.get(path).json()["data"]
+        return {item["id"]: item for item in items}
+
+    def held(item: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(a["resource_name"], a["access"]) for a in item["service_token_accesses"]}
+
+    assert held(listed()[token["id"]]) == set()
+    shared.api.post(
+        f"{path}/{token['id']}/access", json={"database": "app-prod", "access": ["read_branch"]}
+    )
+    assert held(listed()[token["id"]]) == {("app-prod", "read_branch")}
+
+    shared.store.grant(org, token["id"], ["read_databases"])
+    assert held(listed()[token["id"]]) == {("app-prod", "read_branch"), (org, "read_databases")}
+
+    shared.api.request(
+        "DELETE", f"{path}/{token['id']}/access",
+        json={"database": "app-prod", "access": ["read_branch"]},
+    )
+    assert held(listed()[token["id"]]) == {(org, "read_databases")}
+
+    expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    shared.store.set_times(org, token["id"], expires_at=expires)
+    assert listed()[token["id"]]["expires_at"] == "2030-01-02T03:04:05.000Z"
+
+    shared.api.delete(f"{path}/{token['id']}")
+    assert list(listed()) == [other["id"]]
+    assert held(listed()[other["id"]]) == set()
