@@ -7,12 +7,13 @@ escapes, whatever the input.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from pstokens.config.model import Config
 from pstokens.config.schema import ORGANIZATION_NAME, build_config
 from pstokens.config.wording import quote
-from pstokens.config.yamltree import compose
+from pstokens.config.yamltree import Declined, compose, compose_quickly
 from pstokens.errors import ConfigError, Problem, PstokensError
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -55,7 +56,7 @@ def parse_config(
             f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",
             "use the organization's name as PlanetScale shows it",
         )
-    config = build_config(compose(text, filename), filename, organization)
+    config = _build(text, filename, organization)
     if organization is not None and config.organization != organization:
         raise PstokensError(
             f"{filename} names organization {quote(config.organization)} but --org or "
@@ -64,6 +65,14 @@ def parse_config(
             "make them agree, or unset one of them",
         )
     return config
+
+
+def _build(text: str, filename: str, organization: str | None) -> Config:
+    """libyaml composes a plain file quickly; a file it declines, and any file
+    with a problem, is composed again by PyYAML, which places and words problems."""
+    with contextlib.suppress(Declined, ConfigError):
+        return build_config(compose_quickly(text, filename), filename, organization)
+    return build_config(compose(text, filename), filename, organization)
 
 
 def _too_large(filename: str) -> Problem:

@@ -8,6 +8,10 @@ tags that build objects, deep nesting, and more than MAX_NODES values.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import yaml
 
 from pstokens.config.wording import quote
@@ -55,11 +59,23 @@ class _Stop(Exception):
         self.problem = problem
 
 
-class _Composer(yaml.SafeLoader):
-    """SafeLoader's composer, refusing aliases and odd tags and bounding its work."""
+class _Refusing(yaml.composer.Composer):
+    """PyYAML's composer, refusing aliases and odd tags and bounding its work.
 
-    def __init__(self, text: str, filename: str) -> None:
-        super().__init__(text)
+    It composes from whichever parser it is mixed with: libyaml's (in C) on
+    the quick path, PyYAML's own (in Python) on the careful one.
+    """
+
+    filename: str
+
+    if TYPE_CHECKING:  # supplied by the parser this is mixed with
+
+        def check_event(self, *choices: Any) -> bool: ...
+        def peek_event(self) -> Any: ...
+        def get_event(self) -> Any: ...
+        def dispose(self) -> None: ...
+
+    def start(self, filename: str) -> None:
         self.filename = filename
         self.refused: list[Problem] = []
         self._depth = 0
@@ -71,7 +87,7 @@ class _Composer(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
+            event = self.get_event()
             # One problem per anchor: a billion-laughs file repeats each many times.
             if event.anchor not in self._aliases:
                 self._aliases.add(event.anchor)
@@ -83,7 +99,7 @@ class _Composer(yaml.SafeLoader):
                     )
                 )
             return yaml.ScalarNode(_CORE + "null", "", event.start_mark, event.end_mark)
-        mark: yaml.Mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        mark: yaml.Mark = self.peek_event().start_mark
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise _Stop(self.problem(mark, f"the config holds more than {MAX_NODES} values"))
@@ -103,6 +119,76 @@ class _Composer(yaml.SafeLoader):
                 )
             )
         return node
+
+
+class _Composer(_Refusing, yaml.SafeLoader):
+    """Everything in Python: slow on a large file, but its errors are the ones
+    pstokens words for people, and it is the reference the quick path defers to."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        yaml.SafeLoader.__init__(self, text)
+        self.start(filename)
+
+
+try:  # libyaml is part of PyYAML's wheels, but PyYAML can be built without it
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - every supported wheel has it
+    _QuickComposer: Callable[[str, str], _Refusing] | None = None
+else:
+
+    class _Quick(_Refusing, CParser, yaml.resolver.Resolver):
+        """libyaml scans and parses; the composing, and every refusal, stays in Python.
+
+        See `compose_quickly` for when it is used.
+        """
+
+        def __init__(self, text: str, filename: str) -> None:
+            CParser.__init__(self, text)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.start(filename)
+
+    _QuickComposer = _Quick
+
+
+class Declined(Exception):
+    """`compose_quickly` will not vouch for this text: compose it carefully."""
+
+
+# Characters of the files libyaml composes exactly as PyYAML does (checked by
+# a differential test): printable ASCII without tags, block scalars,
+# directives, anchors or aliases, plus newlines. A file with anything else
+# takes the careful path.
+_QUICK_TEXT = re.compile(r"[\n\x20-\x7e]*")
+_QUICK_REFUSED = re.compile(r"[!|>%&*@`]")
+
+
+def compose_quickly(text: str, filename: str) -> yaml.Node | None:
+    """The root node of a plain `text`, composed by libyaml; else `Declined`.
+
+    About seven times quicker than `compose` on a config of 1,000 tokens. The
+    values equal `compose`'s, but libyaml places empty values differently and
+    words its errors its own way: a caller that finds a problem in the result
+    reports it from `compose` instead.
+    """
+    if (
+        _QuickComposer is None
+        or _QUICK_TEXT.fullmatch(text) is None
+        or _QUICK_REFUSED.search(text) is not None
+    ):
+        raise Declined
+    composer = None
+    try:
+        composer = _QuickComposer(text, filename)
+        root: yaml.Node | None = composer.get_single_node()
+    except Exception:  # noqa: BLE001 - whatever libyaml objects to, `compose` words
+        raise Declined from None
+    finally:
+        if composer is not None:
+            composer.dispose()
+    if composer.refused:
+        raise Declined
+    return root
 
 
 def compose(text: str, filename: str) -> yaml.Node | None:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES
-from pstokens.config import Config, TokenSpec, UnmanagedPolicy, load_config, parse_config
+from pstokens.config import Config, TokenSpec, UnmanagedPolicy, load_config, parse_config, yamltree
 from pstokens.config.yamltree import MAX_DEPTH, MAX_NODES
 from pstokens.errors import ConfigError, PstokensError
 
@@ -235,6 +235,58 @@ def test_valid_configs_round_trip(
 
 def _seconds(duration: tuple[int, str] | None) -> int | None:
     return None if duration is None else duration[0] * units[duration[1]]
+
+
+def _tree(node: yaml.Node | None, *, positions: bool) -> Any:
+    """A composed node as plain data: what the schema walk sees."""
+    if node is None:
+        return None
+    where = (node.start_mark.line, node.start_mark.column) if positions else None
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value, where)
+    if isinstance(node, yaml.SequenceNode):
+        return (node.tag, [_tree(item, positions=positions) for item in node.value], where)
+    pairs = [(_tree(k, positions=positions), _tree(v, positions=positions)) for k, v in node.value]
+    return (node.tag, pairs, where)
+
+
+valid_documents = st.builds(
+    lambda data, style: yaml.safe_dump(data, default_flow_style=style, allow_unicode=True),
+    structures,
+    st.sampled_from([False, True, None]),
+)
+plain_text = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.just("\n"))
+
+
+@settings(FUZZ, max_examples=1000)
+@given(st.one_of(st.text(max_size=300), plain_text, yamlish_text, valid_documents))
+def test_libyaml_composes_exactly_what_pyyaml_composes(text: str) -> None:
+    """libyaml composes plain configs for speed: whatever it takes must compose
+    to the same values under PyYAML. (Positions may differ: problems are always
+    reported from PyYAML's composition.)"""
+    try:
+        quick = yamltree.compose_quickly(text, "pstokens.yaml")
+    except yamltree.Declined:
+        return
+    careful = yamltree.compose(text, "pstokens.yaml")
+    assert _tree(quick, positions=False) == _tree(careful, positions=False)
+
+
+def test_a_config_with_a_problem_is_reported_as_pyyaml_places_it() -> None:
+    """libyaml places an empty key at the end of the file; PyYAML right after its `?`."""
+    text = "organization: acme\ntokens:\n  ?"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, 4)]
+    assert _tree(yamltree.compose_quickly(text, "f"), positions=True) != _tree(
+        yamltree.compose(text, "f"), positions=True
+    )
+
+
+def test_a_file_with_tags_or_tabs_is_not_composed_quickly() -> None:
+    for text in ("a: !!str 1\n", "a:\t1\n", "a: >\n  x\n", "a: &x 1\nb: *x\n", "a: caf\u00e9\n"):
+        with pytest.raises(yamltree.Declined):
+            yamltree.compose_quickly(text, "f")
 
 
 def test_billion_laughs_is_refused_without_expanding() -> None:
