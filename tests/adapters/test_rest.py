@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
 
 from pstokens.adapters import AdapterServers, bound, create_rest_app
 from pstokens.api import Credentials, PlanetScaleClient
@@ -369,3 +371,35 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [ref for value in node for ref in _refs(value)]
     return []
+
+
+async def test_the_openapi_document_is_valid_and_every_answer_matches_it(
+    rest: httpx.AsyncClient, emulator: Emulator, org: str
+) -> None:
+    """The document passes an OpenAPI 3.1 validator, and what each operation
+    really answers (and each error) fits the schema the document gives for it."""
+    document = (await rest.get("/openapi.json")).json()
+    validate_openapi(document)
+
+    def fits(method: str, path: str, response: httpx.Response) -> None:
+        operation = document["paths"][path][method]
+        documented = operation["responses"][str(response.status_code)]
+        schema = documented["content"]["application/json"]["schema"]
+        # The whole document is the root, so "#/components/..." references resolve.
+        Draft202012Validator({**document, **schema}).validate(response.json())
+
+    listing = "/v1/organizations/{organization}/service-tokens"
+    one = listing + "/{service-token-id}"
+    created = await rest.post(tokens_path(org), json={"name": "ci", "ttl": 3600})
+    fits("post", listing, created)
+    token_path = f"{tokens_path(org)}/{created.json()['id']}"
+    granted = await rest.post(
+        token_path + "/accesses", json={"database": "app-prod", "access": ["read_branch"]}
+    )
+    fits("post", one + "/accesses", granted)
+    await rest.post(token_path + "/accesses", json={"access": ["read_databases"]})
+    fits("get", one + "/accesses", await rest.get(token_path + "/accesses"))
+    fits("get", one, await rest.get(token_path))
+    fits("get", listing, await rest.get(tokens_path(org)))
+    fits("get", one, await rest.get(f"{tokens_path(org)}/nosuchtoken1"))
+    fits("post", one + "/accesses", await rest.post(token_path + "/accesses", json={}))
