@@ -62,6 +62,10 @@ class DirectorySink:
             f"PLANETSCALE_SERVICE_TOKEN={item.secret.reveal()}\n"
         )
         write_private(target, body.encode())
+        # A run killed mid-write leaves its temporary copy beside the file. That
+        # secret's token is replaced (this delivery) and deleted: clear it now.
+        for stray in folder.glob(f".{target.name}.*.tmp"):
+            stray.unlink(missing_ok=True)
         return str(target)
 
 

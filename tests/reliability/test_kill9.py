@@ -234,9 +234,10 @@ def test_kill9_around_a_secret_file_write_leaves_the_token_to_replace(
     secrets = tmp_path / ".pstokens" / "secrets" / org
     stray = [p for p in secrets.iterdir() if p.suffix == ".tmp"]
     assert len(stray) == (1 if when == "before" else 0)
-    # A half-written copy may stay behind, 0600 in the 0700 folder; its token is
-    # about to be replaced and deleted, so the secret in it opens nothing.
+    # A half-written copy may stay behind, 0600 in the 0700 folder, until the
+    # next apply replaces its token, delivers the new secret and clears it.
     leak_guard.allow(secrets)
+    leftovers = {path: path.read_text() for path in stray}
 
     cli = GuardedCli(leak_guard, capsys, monkeypatch, servers.fast)
     assert cli("apply", "--auto-approve").code == 0
@@ -246,8 +247,7 @@ def test_kill9_around_a_secret_file_write_leaves_the_token_to_replace(
         managed_names=set(scenario.tokens), secrets_dir=tmp_path / ".pstokens" / "secrets",
     )
     assert verdict.problems == []
-    for path in stray:
-        secret = path.read_text().split("PLANETSCALE_SERVICE_TOKEN=")[1].strip()
-        token_id = path.read_text().split("PLANETSCALE_SERVICE_TOKEN_ID=")[1].split()[0]
+    assert [p for p in secrets.iterdir() if p.suffix == ".tmp"] == []
+    for text in leftovers.values():
+        token_id = text.split("PLANETSCALE_SERVICE_TOKEN_ID=")[1].split()[0]
         assert token_id not in {t["id"] for t in servers.store.tokens(org)}
-        assert secret
