@@ -111,6 +111,9 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
     raw = statistics.median(seconds for seconds, _ in raw_runs)
     local = statistics.median([await workspace.local_plan(raw_runs[0][1]) for _ in range(REPEAT)])
 
+    async with workspace.client(parallelism=parallelism, rate_limit=600) as client:
+        _, paced = await workspace.plan(client)  # as `pstokens plan` against PlanetScale
+
     async with workspace.client(parallelism=parallelism, rate_limit=0,
                                 strip_embedded=True) as client:
         _, fallback = await workspace.plan(client)
@@ -128,6 +131,9 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
             plan_ok and (size < 1000 or reads_and_planner <= PLAN_TARGET * bound(planned))),
         Row("  same, whole command after start-up", f"{planned.calls} pages", planned.seconds,
             bound(planned), "config + state + reads + plan + render", None),
+        Row("  same, paced at 600/min as against PlanetScale", f"{paced.calls} pages",
+            paced.detail["reads_and_planner"], paced.calls / 10,
+            "the pages go out in one burst, within the limit", None),
         Row("  the emulator alone: same pages, bare httpx, unparsed", f"{pages} pages", raw,
             max(latency, pages * latency / parallelism), "the floor the emulator sets", None),
         Row("  pstokens' own work: same plan, pages served from memory", "0", local, None,

@@ -19,7 +19,7 @@ from pstokens import __version__
 from pstokens.api.auth import Credentials
 from pstokens.api.clock import Clock
 from pstokens.api.errors import ApiError, ConnectionFailed, OutcomeUnknown
-from pstokens.api.pacer import Pacer
+from pstokens.api.pacer import Pacer, burst_for
 from pstokens.api.retry import Fault, RetryPolicy, Verdict, classify, parse_retry_after
 from pstokens.api.stats import ClientStats
 from pstokens.api.status import check_response
@@ -96,7 +96,8 @@ class Session:
         )
         self._credentials = credentials
         self._slots = asyncio.Semaphore(parallelism)
-        self._pacer = Pacer(rate_limit, clock) if rate_limit else None
+        burst = burst_for(rate_limit, parallelism)
+        self._pacer = Pacer(rate_limit, clock, burst=burst) if rate_limit else None
         self._retry = retry
         self._clock = clock
         self.stats = ClientStats()
