@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -111,9 +112,15 @@ def _record_holder(fd: int) -> None:
     os.pwrite(fd, text.encode(), 0)
 
 
-def _read_holder(path: Path) -> str:
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError:
-        text = ""
-    return text or "another pstokens run"
+def _read_holder(path: Path, patience: float = 1.0) -> str:
+    """Who holds the lock, in its own words. The holder writes them just after
+    taking the lock, so a run that lost the race by a hair waits a moment."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            text = path.read_text(errors="replace").strip()
+        except OSError:
+            text = ""
+        if text or time.monotonic() >= deadline:
+            return text or "another pstokens run"
+        time.sleep(0.02)

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from pstokens.emulator import EmulatorSettings, running_emulator
+from pstokens.errors import LockHeld
 from pstokens.state import StateStore
+from pstokens.state import store as state_store
 from tests.reliability.conftest import (
     SUBPROCESS_TIMEOUT,
     LeakGuard,
@@ -214,3 +217,28 @@ def test_state_rm_and_import_also_respect_the_lock(
     assert set(json.loads((workdir / "state" / "acme.json").read_text())["tokens"]) == {
         "ci", "auditor"
     }
+
+
+def test_a_run_that_loses_the_race_by_a_hair_still_names_the_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder writes who it is just after taking the lock; a run refused in
+    between waits for those words instead of saying "another pstokens run"."""
+    store = StateStore(tmp_path / "state" / "acme.json")
+    store.lock_path.parent.mkdir(parents=True)
+    waits: list[float] = []
+
+    def holder_writes_while_we_wait(seconds: float) -> None:
+        waits.append(seconds)
+        store.lock_path.write_text("pid 4242 on ci (pstokens apply)")
+
+    monkeypatch.setattr(state_store.time, "sleep", holder_writes_while_we_wait)
+    holder = FileLock(store.lock_path, mode=0o600)
+    holder.acquire()  # taken, and nothing written yet
+    try:
+        with pytest.raises(LockHeld) as refused, store.locked():
+            pass
+    finally:
+        holder.release()
+    assert "locked by pid 4242 on ci (pstokens apply)" in str(refused.value)
+    assert len(waits) == 1
