@@ -14,8 +14,10 @@ import logging
 import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -25,15 +27,32 @@ from pstokens.adapters.bearer import check_serve_token
 from pstokens.adapters.mcp_server import MCP_PATH, create_mcp_app
 from pstokens.adapters.planning import Planner
 from pstokens.adapters.rest import create_rest_app
-from pstokens.cli.session import EMULATOR_ORG_FALLBACK, Session
+from pstokens.api.client import PlanetScaleClient
 from pstokens.errors import PstokensError
 
 STARTUP_TIMEOUT = 10.0
 logger = logging.getLogger("uvicorn.error")  # shown by uvicorn's log config, beside its own lines
 
 
+class ServeSource(Protocol):
+    """What serving needs from the command that starts it (the CLI's `Session`)."""
+
+    def serve_client(self) -> AbstractAsyncContextManager[PlanetScaleClient]:
+        """The one client both adapters share; serving needs no config file."""
+        ...
+
+    def state_file(self, organization: str) -> Path:
+        """Where an organization's state lives (as --state says)."""
+        ...
+
+    @property
+    def default_organization(self) -> str | None:
+        """--org / PLANETSCALE_ORG, for a plan call that names none."""
+        ...
+
+
 def run_adapters(
-    session: Session,
+    session: ServeSource,
     serve_token: str,
     *,
     host: str = "127.0.0.1",
@@ -49,7 +68,7 @@ def run_adapters(
 
 
 async def serve_session(
-    session: Session,
+    session: ServeSource,
     serve_token: str,
     host: str,
     rest_socket: socket.socket,
@@ -62,8 +81,8 @@ async def serve_session(
 
     `started` is called once both listen (tests use it to reach and stop them).
     """
-    async with session.client(organization=_emulator_org(session)) as client:
-        planner = Planner(client, session.settings.state_file, session.settings.org)
+    async with session.serve_client() as client:
+        planner = Planner(client, session.state_file, session.default_organization)
         servers = AdapterServers(
             [
                 ("REST", create_rest_app(client, serve_token), rest_socket,
@@ -228,17 +247,3 @@ async def _stop_on_signals(servers: AdapterServers) -> AsyncIterator[None]:
 def _is_loopback(sock: socket.socket) -> bool:
     host = sock.getsockname()[0]
     return bool(ipaddress.ip_address(host).is_loopback)
-
-
-def _emulator_org(session: Session) -> str:
-    """The organization the embedded emulator seeds; the real API ignores it.
-
-    `serve` needs no config file, so a missing or broken one is no error here
-    (the plan tool reports it when asked to plan).
-    """
-    if session.settings.org:
-        return session.settings.org
-    try:
-        return session.organization
-    except PstokensError:
-        return EMULATOR_ORG_FALLBACK

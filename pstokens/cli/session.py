@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
@@ -50,6 +51,27 @@ class Session:
                 f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
                 hint="use a token key from pstokens.yaml",
             )
+
+    # What `serve` needs (pstokens.adapters.serve.ServeSource)
+
+    def serve_client(self) -> contextlib.AbstractAsyncContextManager[PlanetScaleClient]:
+        """The client `serve` shares between its adapters. The embedded emulator
+        seeds --org, else the config's organization, else "acme": `serve` needs
+        no config file (its plan tool reports a broken one when asked to plan)."""
+        organization = self.settings.org
+        if organization is None:
+            try:
+                organization = self.organization
+            except PstokensError:
+                organization = EMULATOR_ORG_FALLBACK
+        return self.client(organization=organization)
+
+    def state_file(self, organization: str) -> Path:
+        return self.settings.state_file(organization)
+
+    @property
+    def default_organization(self) -> str | None:
+        return self.settings.org
 
     @contextlib.asynccontextmanager
     async def client(self, organization: str | None = None) -> AsyncIterator[PlanetScaleClient]:
