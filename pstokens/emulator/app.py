@@ -182,7 +182,7 @@ def create_app(
         middleware=[
             Middleware(StatsMiddleware, stats=stats, routes=routes),
             Middleware(FaultMiddleware, faults=faults, stats=stats),
-            Middleware(AuthMiddleware, required=settings.require_auth),
+            Middleware(AuthMiddleware, required=settings.require_auth, store=store),
         ],
         exception_handlers={
             ApiError: _api_error,

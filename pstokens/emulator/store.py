@@ -8,6 +8,7 @@ which names exist is the app's business (see `EmulatorSettings`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import random
 import secrets
@@ -136,6 +137,26 @@ class EmulatorStore:
         """Whether `secret` is the token's secret (the store keeps only its hash)."""
         with self._lock:
             return self._find(org, token_id).secret_sha256 == _hash(secret)
+
+    def authenticate(self, token_id: str, secret: str) -> bool | None:
+        """Whether `token_id:secret` are a live token's credentials, as the API
+        checks them: None when no token has that ID, False when the secret is
+        wrong or the token expired. A use is noted in `last_used_at` (kept in
+        memory; saved with the next write)."""
+        with self._lock:
+            token = next(
+                (t[token_id] for t in self._data.tokens.values() if token_id in t), None
+            )
+            if token is None:
+                return None
+            now = self._clock()
+            if not hmac.compare_digest(token.secret_sha256, _hash(secret)) or (
+                token.expires_at is not None and token.expires_at <= now
+            ):
+                return False
+            token.last_used_at = now
+            self._rendered.pop(token.id, None)
+            return True
 
     # -- writes ----------------------------------------------------------------
 

@@ -7,7 +7,18 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.e2e.conftest import Cli, Emulator, files_containing, secrets_in, write_config
+import httpx
+import pytest
+
+from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
+from tests.e2e.conftest import (
+    API_KEY,
+    Cli,
+    Emulator,
+    files_containing,
+    secrets_in,
+    write_config,
+)
 
 THREE_TOKENS = """\
 organization: acme
@@ -171,3 +182,43 @@ def test_removed_key_is_deleted_and_forgotten(cli: Cli, emulator: Emulator, work
     assert cli("apply", "--auto-approve").code == 0
     assert emulator.by_name("reporter") == []
     assert "reporter" not in json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
+
+
+def test_each_delivered_secret_opens_the_api_until_its_token_is_replaced(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proof that delivery hands over the real thing: each .env file's
+    credentials authenticate at the API; once apply replaces a token, the old
+    ones are refused and the new ones work."""
+    store = EmulatorStore()
+    settings = EmulatorSettings(require_auth=f"Bearer {API_KEY}")  # only pstokens' own key
+    with running_emulator(settings, store) as url:
+        cli = Cli(capsys, monkeypatch, url)
+        write_config(workdir / "pstokens.yaml", THREE_TOKENS)
+        assert cli("apply", "--auto-approve").code == 0
+
+        def delivered() -> dict[str, str]:
+            credentials = {}
+            for env_file in (workdir / ".pstokens").rglob("*.env"):
+                values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+                credentials[env_file.stem] = (
+                    f"{values['PLANETSCALE_SERVICE_TOKEN_ID']}:{values['PLANETSCALE_SERVICE_TOKEN']}"
+                )
+            return credentials
+
+        def status(credential: str) -> int:
+            answer = httpx.get(f"{url}/organizations/acme/service-tokens",
+                               headers={"Authorization": credential})
+            return answer.status_code
+
+        before = delivered()
+        assert sorted(before) == ["auditor", "ci-deploy", "reporter"]
+        assert [status(c) for c in before.values()] == [200, 200, 200]
+        assert status("someone:made-up") == 401
+
+        assert cli("apply", "--auto-approve", "--replace", "reporter").code == 0
+        after = delivered()
+        assert after["reporter"] != before["reporter"]
+        assert status(before["reporter"]) == 401  # its token is deleted
+        assert status(after["reporter"]) == 200
+        assert status(after["ci-deploy"]) == 200
