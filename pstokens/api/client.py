@@ -14,8 +14,8 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
+from pstokens.api.answers import read_json, read_model, read_object, unique_by_id
 from pstokens.api.auth import Credentials
 from pstokens.api.clock import Clock, SystemClock
 from pstokens.api.errors import ApiError, InvalidRequest
@@ -34,9 +34,7 @@ _LOST_CREATE = "the token may or may not have been created"
 _LOST_WRITE = "the request may or may not have taken effect"
 
 T = TypeVar("T")
-B = TypeVar("B", bound=BaseModel)
 M = TypeVar("M")  # what a list holds
-U = TypeVar("U", ServiceToken, TokenAccess)  # what has an ID to deduplicate by
 
 
 class PlanetScaleClient:
@@ -101,7 +99,7 @@ class PlanetScaleClient:
         the pages they fill are asked for together, saving a round trip.
         """
         operation = f'list service tokens in "{org}"'
-        return _unique(
+        return unique_by_id(
             await self._list_all(_tokens_path(org), operation, Page[ServiceToken], expected)
         )
 
@@ -110,7 +108,7 @@ class PlanetScaleClient:
         _, body = await self._session.request(
             "GET", _token_path(org, token_id), operation=operation
         )
-        return _parse(operation, ServiceToken, _object(operation, body))
+        return read_model(operation, ServiceToken, read_object(operation, body))
 
     async def create_token(
         self, org: str, name: str | None = None, ttl: int | None = None
@@ -134,9 +132,9 @@ class PlanetScaleClient:
             idempotent=False,
             effect=_LOST_CREATE,
         )
-        item = _object(operation, body)
+        item = read_object(operation, body)
         secret = item.get("token")
-        token = _parse(operation, ServiceToken, item)
+        token = read_model(operation, ServiceToken, item)
         if not isinstance(secret, str) or not secret:
             raise ApiError(
                 f'{operation}: token "{token.id}" was created but the answer carries no secret',
@@ -155,7 +153,7 @@ class PlanetScaleClient:
         """The token's accesses, from `GET .../access`, all pages read."""
         operation = f'list accesses of service token "{token_id}" in "{org}"'
         path = _token_path(org, token_id) + "/access"
-        return _unique(await self._list_all(path, operation, Page[TokenAccess]))
+        return unique_by_id(await self._list_all(path, operation, Page[TokenAccess]))
 
     async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]:
         """The accesses embedded in `token` when the API sent them, else a fresh read."""
@@ -183,7 +181,7 @@ class PlanetScaleClient:
         )
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return []
-        return _parse(operation, Page[TokenAccess], body).data
+        return read_model(operation, Page[TokenAccess], body).data
 
     async def revoke_accesses(
         self,
@@ -285,7 +283,7 @@ class PlanetScaleClient:
             params={"page": page, "per_page": self._per_page},
             raw=True,
         )
-        return _parse_json(operation, shape, status, content)
+        return read_json(operation, shape, status, content)
 
 
 def _whole_number(value: Any) -> int | None:
@@ -346,62 +344,3 @@ def _is_idempotent(method: str, path: str) -> bool:
         return True
     # A grant only adds what is missing: sending it twice is harmless.
     return method == "POST" and path.split("?")[0].rstrip("/").endswith(("/access", "/accesses"))
-
-
-def _object(operation: str, body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ApiError(f"{operation}: the answer is not a JSON object")
-    return body
-
-
-def _parse(operation: str, model: type[B], item: Any) -> B:
-    """Build one model, turning a malformed answer into an ApiError that quotes no values."""
-    if not isinstance(item, dict):
-        raise ApiError(f"{operation}: the answer is not a JSON object")
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        problem = _problem(exc)
-    # Raised here, not in the handler: the validation error quotes the input.
-    raise _malformed(operation, problem)
-
-
-def _parse_json(operation: str, model: type[B], status: int, content: bytes) -> B:
-    """Validate a JSON body as `model` in one pass; a malformed one is an ApiError."""
-    try:
-        return model.model_validate_json(content)
-    except ValidationError as exc:
-        not_json = any(error["type"] == "json_invalid" for error in exc.errors())
-        problem = _problem(exc)
-    if not_json:  # as the session words it; the body is never quoted
-        raise ApiError(
-            f"{operation}: the API answered {status} with a body that is not JSON",
-            status=status,
-            hint="check --api-url points at the PlanetScale API",
-        )
-    raise _malformed(operation, problem)
-
-
-def _problem(exc: ValidationError) -> str:
-    """Where and what, never the value: an input may hold a secret."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        for error in exc.errors(include_input=False, include_url=False)[:3]
-    )
-
-
-def _malformed(operation: str, problem: str) -> ApiError:
-    return ApiError(f"{operation}: the answer does not look like PlanetScale's ({problem})")
-
-
-def _unique(items: list[U]) -> list[U]:
-    """Drop repeats by ID: a page can shift under a concurrent change and repeat an item."""
-    seen: set[str] = set()
-    unique: list[U] = []
-    for item in items:
-        if item.id is not None:
-            if item.id in seen:
-                continue
-            seen.add(item.id)
-        unique.append(item)
-    return unique
