@@ -140,15 +140,16 @@ class EmulatorStore:
 
     def authenticate(self, token_id: str, secret: str) -> bool | None:
         """Whether `token_id:secret` are a live token's credentials, as the API
-        checks them: None when no token has that ID, False when the secret is
-        wrong or the token expired. A use is noted in `last_used_at` (kept in
-        memory; saved with the next write)."""
+        checks them: None when the emulator never made a token with that ID;
+        False when the secret is wrong, or the token expired or was deleted
+        (since this store was loaded). A use is noted in `last_used_at`, kept
+        in memory and saved with the next write."""
         with self._lock:
             token = next(
                 (t[token_id] for t in self._data.tokens.values() if token_id in t), None
             )
             if token is None:
-                return None
+                return False if token_id in self._taken else None
             now = self._clock()
             if not hmac.compare_digest(token.secret_sha256, _hash(secret)) or (
                 token.expires_at is not None and token.expires_at <= now

@@ -100,7 +100,9 @@ def test_a_token_the_emulator_made_works_until_deleted_or_expired(
     assert status(f"{token_id}:{secret}") == 401
 
 
-def test_without_require_auth_a_known_token_id_still_needs_its_secret(shared: Emulator) -> None:
+def test_without_require_auth_a_known_token_id_still_needs_its_secret_and_life(
+    shared: Emulator,
+) -> None:
     created = shared.create("acme", name="strict")
     with httpx.Client(base_url=shared.base_url) as client:
         def status(header: str) -> int:
@@ -109,3 +111,5 @@ def test_without_require_auth_a_known_token_id_still_needs_its_secret(shared: Em
         assert status(f"{created['id']}:{created['token']}") == 200
         assert status(f"{created['id']}:not-its-secret") == 401
         assert status("someone-else:anything") == 200  # not the emulator's: any is taken
+        shared.store.delete_token("acme", created["id"])
+        assert status(f"{created['id']}:{created['token']}") == 401
