@@ -13,8 +13,8 @@ import click
 
 from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.progress import applying, reading
-from pstokens.cli.session import Session
-from pstokens.cli.settings import global_options, resolve
+from pstokens.cli.session import Session, current_session
+from pstokens.cli.settings import global_options
 from pstokens.engine.apply import Applier, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
@@ -30,32 +30,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _session() -> Session:
-    return Session(resolve(click.get_current_context().find_root().obj or {}))
-
-
-@click.command("validate")
-@global_options
-def validate_command() -> None:
-    """Check the config offline: no API call, nothing written.
-
-    Example: pstokens validate -c pstokens.yaml
-    """
-    session = _session()
-    config = session.config
-    count = len(config.tokens)
-    out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
-        f"organization {config.organization}).")
+    return current_session()
 
 
 def scope_options(func: F) -> F:
-    """--target, --replace and --lock-timeout, shared by plan and apply."""
+    """--target and --replace, shared by plan and apply."""
     for option in reversed((
         click.option("--target", "targets", multiple=True, metavar="KEY",
                      help="Only this key (repeatable)."),
         click.option("--replace", "replace", multiple=True, metavar="KEY",
                      help="Force a new token for this key (repeatable)."),
-        click.option("--lock-timeout", type=float, default=0.0, show_default=True,
-                     help="Seconds to wait for the state lock."),
     )):
         func = option(func)
     return func
@@ -71,7 +55,7 @@ def scope_options(func: F) -> F:
 @scope_options
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
-    replace: tuple[str, ...], lock_timeout: float,
+    replace: tuple[str, ...],
 ) -> int:
     """Read the organization and show what apply would change.
 
@@ -82,7 +66,7 @@ def plan_command(
     session.check_keys(targets, "--target", session.read_state())
     session.check_keys(replace, "--replace", session.read_state())
     options = PlanOptions(frozenset(targets), frozenset(replace))
-    with session.store.locked(lock_timeout):
+    with session.store.locked(session.settings.lock_timeout):
         state = session.read_state()
 
         async def run() -> Plan:
@@ -123,7 +107,6 @@ def plan_command(
 def apply_command(
     planfile: str | None, auto_approve: bool, force: bool, secrets_dir: str | None,
     secrets_command: str | None, targets: tuple[str, ...], replace: tuple[str, ...],
-    lock_timeout: float,
 ) -> int:
     """Make the organization match the config: create, grant, revoke, delete.
 
@@ -156,7 +139,7 @@ def apply_command(
     )
     options = PlanOptions(frozenset(targets), frozenset(replace))
 
-    with session.store.locked(lock_timeout):
+    with session.store.locked(session.settings.lock_timeout):
         state = session.read_state()
         if saved is not None and state.serial == 0 and not session.store.path.exists():
             # No state file yet: a plan made now and one made then start from the same nothing.

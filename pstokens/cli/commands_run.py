@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from pstokens.cli.commands_plan import _session
+from pstokens.cli.output import err
+from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
 from pstokens.errors import PstokensError
 
@@ -35,6 +36,7 @@ def emulator_command(
     Example: pstokens emulator --port 8765 --data emulator.json --org acme
     """
     from pstokens.emulator import EmulatorSettings, serve
+    from pstokens.emulator.server import listening_socket
 
     for name, rate in (("--fail-rate", fail_rate), ("--lose-rate", lose_rate)):
         if not 0.0 <= rate <= 1.0:
@@ -44,8 +46,17 @@ def emulator_command(
         fail_rate=fail_rate, lose_rate=lose_rate, seed=seed,
         data_path=Path(data) if data else None, require_auth=require_auth,
     )
-    click.echo(f"pstokens emulator serving http://{host}:{port}/v1", err=True)
-    serve(settings, host=host, port=port)
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        raise PstokensError(f"cannot listen on {host}:{port} ({reason}): "
+                            "pick another port with --port") from None
+    with sock:
+        bound_port = sock.getsockname()[1]
+        address = f"[{host}]" if ":" in host else host
+        err(f"pstokens emulator serving http://{address}:{bound_port}/v1")
+        serve(settings, host=host, port=bound_port, sock=sock)
 
 
 @click.command("serve")

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import click
 
-from pstokens.api.client import PlanetScaleClient
-from pstokens.api.models import ServiceToken
-from pstokens.cli.commands_plan import _session
 from pstokens.cli.output import err, out
-from pstokens.cli.session import Session
-from pstokens.cli.settings import global_options, resolve
-from pstokens.engine.export import export_yaml, observed_ttl
-from pstokens.engine.live import access_map
+from pstokens.cli.session import current_session as _session
+from pstokens.cli.settings import Settings, global_options
+from pstokens.config import load_config, parse_config
+from pstokens.config.schema import ORGANIZATION_NAME
+from pstokens.config.wording import quote
+from pstokens.engine.adopt import (
+    Adoption,
+    adopt_by_name,
+    adopt_exported,
+    adopt_one,
+    check_adoptable,
+    check_importable,
+)
+from pstokens.engine.export import Exported, export_config
+from pstokens.engine.observe import read_organization, read_token
 from pstokens.errors import PstokensError
-from pstokens.state import State, TokenRecord
 
 
 @click.group("state")
@@ -52,15 +60,14 @@ def state_show(key: str) -> None:
 @state_group.command("rm")
 @global_options
 @click.argument("key")
-@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock.")
-def state_rm(key: str, lock_timeout: float) -> None:
+def state_rm(key: str) -> None:
     """Forget KEY: its token is left alone in PlanetScale.
 
     Example: pstokens state rm old-deploy
     """
     session = _session()
     session.read_state()
-    with session.store.locked(lock_timeout):
+    with session.store.locked(session.settings.lock_timeout):
         state = session.read_state()
         if key not in state.tokens:
             raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
@@ -74,12 +81,10 @@ def state_rm(key: str, lock_timeout: float) -> None:
 @click.argument("token_id", required=False)
 @click.option("--by-name", is_flag=True,
               help="Adopt every config key whose name matches exactly one live token.")
-@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock.")
-def import_command(
-    key: str | None, token_id: str | None, by_name: bool, lock_timeout: float
-) -> None:
+def import_command(key: str | None, token_id: str | None, by_name: bool) -> None:
     """Adopt existing tokens into state.
 
+    \b
     Examples: pstokens import ci-deploy txhc257pxjuc
               pstokens import --by-name
     """
@@ -88,98 +93,92 @@ def import_command(
                             hint="pstokens import ci-deploy txhc257pxjuc")
     session = _session()
     config = session.config
-    if key is not None and key not in config.tokens:
-        raise PstokensError(f"{key!r} is not in {config.path}", hint="add it to the config first")
+    organization = config.organization
+    if key is not None and token_id is not None:
+        check_importable(session.read_state(), config, key, token_id)
     session.read_state()
-    with session.store.locked(lock_timeout):
+    with session.store.locked(session.settings.lock_timeout):
         state = session.read_state()
 
-        async def run() -> State:
+        async def run() -> Adoption:
             async with session.client() as client:
                 if key is not None and token_id is not None:
-                    return await _adopt_one(client, session, state, key, token_id)
-                return await _adopt_by_name(client, session, state)
+                    token = await read_token(client, organization, token_id)
+                    return adopt_one(state, config, key, token)
+                live = await read_organization(
+                    client, organization, lambda t: t.name is not None and t.name in config.tokens
+                )
+                return adopt_by_name(state, config, live)
 
-        new_state = asyncio.run(run())
-        if new_state is not state:
-            session.store.save(new_state)
-
-
-async def _adopt_one(
-    client: PlanetScaleClient, session: Session, state: State, key: str, token_id: str
-) -> State:
-    if key in state.tokens and state.tokens[key].id:
-        raise PstokensError(f"{key!r} is already in state as {state.tokens[key].id}",
-                            hint=f"`pstokens state rm {key}` first to import another token")
-    if token_id in state.managed_ids():
-        raise PstokensError(f"token {token_id} is already managed under another key")
-    token = await client.get_token(session.organization, token_id)
-    record = await _record(client, session, token, key)
-    out(f"Imported {token_id} as {key}.")
-    return state.with_token(key, record)
-
-
-async def _adopt_by_name(client: PlanetScaleClient, session: Session, state: State) -> State:
-    tokens = await client.list_tokens(session.organization)
-    managed = state.managed_ids()
-    by_name: dict[str, list[ServiceToken]] = {}
-    for token in tokens:
-        if token.id not in managed and token.name:
-            by_name.setdefault(token.name, []).append(token)
-    adopted = 0
-    for key in sorted(session.config.tokens):
-        if key in state.tokens:
-            continue
-        matches = by_name.get(key, [])
-        if len(matches) == 1:
-            state = state.with_token(key, await _record(client, session, matches[0], key))
-            out(f"Imported {matches[0].id} as {key}.")
-            adopted += 1
-        elif len(matches) > 1:
-            ids = ", ".join(t.id for t in matches)
-            err(f"{key}: {len(matches)} live tokens have this name ({ids}); "
-                f"import one with `pstokens import {key} ID`.")
-    out(f"Imported {adopted} token{'s' if adopted != 1 else ''} by name.")
-    return state
-
-
-async def _record(
-    client: PlanetScaleClient, session: Session, token: ServiceToken, key: str
-) -> TokenRecord:
-    accesses = await client.accesses_of(session.organization, token)
-    spec = session.config.tokens[key]
-    return TokenRecord(
-        id=token.id,
-        name=token.name or key,
-        created_at=token.created_at,
-        expires_at=token.expires_at,
-        ttl=observed_ttl(token.created_at, token.expires_at),
-        accesses=access_map((a.database, a.access) for a in accesses),
-        prevent_destroy=spec.prevent_destroy,
-    )
+        adoption = asyncio.run(run())
+        if adoption.adopted:
+            session.store.save(adoption.state)
+    for adopted_key, adopted_id in adoption.adopted:
+        out(f"Imported {adopted_id} as {adopted_key}.")
+    for shared_key, ids in adoption.ambiguous:
+        err(f"{shared_key}: {len(ids)} live tokens have this name ({', '.join(ids)}); "
+            f"import one with `pstokens import {shared_key} ID`.")
+    if by_name:
+        count = len(adoption.adopted)
+        out(f"Imported {count} token{'s' if count != 1 else ''} by name.")
 
 
 @click.command("export")
 @global_options
-def export_command() -> None:
+@click.option("--adopt", is_flag=True,
+              help="Also record every exported key with its token ID in state, "
+                   "so the next plan has no changes.")
+def export_command(adopt: bool) -> None:
     """Print the organization's live tokens and accesses as a pstokens.yaml.
 
-    Needs no config file: name the organization with --org or PLANETSCALE_ORG.
+    Needs no config file: the organization comes from --org, PLANETSCALE_ORG
+    or the organization of an existing -c/--config file.
 
-    Example: pstokens export --org acme > pstokens.yaml && pstokens import --by-name
+    \b
+    Examples: pstokens export --org acme --adopt > pstokens.yaml && pstokens plan
+              pstokens export --org acme > pstokens.yaml && pstokens import --by-name
     """
-    settings = resolve(click.get_current_context().find_root().obj or {})
-    organization = settings.org
-    if not organization:
-        raise PstokensError("export needs an organization", hint="pass --org or PLANETSCALE_ORG")
-    session = Session(settings)
+    session = _session()
+    organization = export_organization(session.settings)
 
-    async def run() -> str:
+    async def read(adopted: bool) -> Exported:
         async with session.client(organization) as client:
-            tokens = await client.list_tokens(organization)
-            accesses = await asyncio.gather(*(client.accesses_of(organization, t) for t in tokens))
-            return export_yaml(organization, list(zip(tokens, accesses, strict=True)))
+            live = await read_organization(client, organization, lambda _: True)
+        return export_config(organization, list(live.values()), adopted=adopted)
 
-    click.echo(asyncio.run(run()), nl=False)
+    if not adopt:
+        out(asyncio.run(read(False)).text, nl=False)
+        return
+    store = session.store_for(organization)
+    where = str(store.path)
+    check_adoptable(store.load(organization), where)
+    with store.locked(session.settings.lock_timeout):
+        state = store.load(organization)
+        check_adoptable(state, where)
+        exported = asyncio.run(read(True))
+        parse_config(exported.text, filename="the exported config")  # what the next plan reads
+        store.save(adopt_exported(state, exported, where).state)
+    out(exported.text, nl=False)
+    count = len(exported.tokens)
+    err(f"Recorded {count} token{'s' if count != 1 else ''} in {where}; "
+        "`pstokens plan` with this config shows no changes.")
 
 
+def export_organization(settings: Settings) -> str:
+    """--org or PLANETSCALE_ORG, else the organization of the config file if there
+    is one (an empty file is none: `export > pstokens.yaml` empties it first)."""
+    path = Path(settings.config_path)
+    try:
+        present = bool(path.read_bytes().strip())
+    except OSError:
+        present = False
+    if present:
+        return load_config(path, organization=settings.org).organization
+    if settings.org is None:
+        raise PstokensError("export needs an organization",
+                            hint="pass --org NAME, set PLANETSCALE_ORG, or name it in -c FILE")
+    if ORGANIZATION_NAME.fullmatch(settings.org) is None:
+        raise PstokensError(f"bad organization name {quote(settings.org)} from --org or "
+                            "PLANETSCALE_ORG", hint="use the organization's name as PlanetScale "
+                            "shows it")
+    return settings.org

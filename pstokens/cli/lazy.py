@@ -1,9 +1,11 @@
 """Subcommands imported on first use, so start-up pays only for the command that runs.
 
 The command modules pull in the engine, the API client (httpx, pydantic),
-YAML and file locking; `pstokens --version` needs none of it, and `pstokens
-plan` needs none of `serve`'s. The mapping still lists every command, so
-`--help` and anything walking `group.commands` see them all.
+YAML and file locking; `pstokens --version` and `pstokens --help` need none
+of it, and `pstokens plan` needs none of `serve`'s. The mapping still lists
+every command, so anything walking `group.commands` sees them all; `--help`
+lists them from their one-line summaries without importing them (a test
+holds each summary to its command's own help).
 """
 
 from __future__ import annotations
@@ -15,10 +17,25 @@ import click
 
 
 class LazyCommands(MutableMapping[str, click.Command]):
-    """Command name -> command, where a command may be given as "module:attribute"."""
+    """Command name -> command, where a command may be given as
+    ("module:attribute", summary) until it is first used."""
 
-    def __init__(self, entries: Mapping[str, str | click.Command]) -> None:
-        self._entries: dict[str, str | click.Command] = dict(entries)
+    def __init__(self, entries: Mapping[str, tuple[str, str] | click.Command]) -> None:
+        self._entries: dict[str, str | click.Command] = {}
+        self._summaries: dict[str, str] = {}
+        for name, entry in entries.items():
+            if isinstance(entry, click.Command):
+                self._entries[name] = entry
+            else:
+                self._entries[name], self._summaries[name] = entry
+
+    def short_help(self, name: str, limit: int) -> str:
+        """The command's line in `--help`, importing nothing not yet loaded."""
+        entry = self._entries[name]
+        if isinstance(entry, click.Command):
+            return entry.get_short_help_str(limit)
+        # Shortened as click shortens a command's own help.
+        return click.Command(name, help=self._summaries[name]).get_short_help_str(limit)
 
     def __getitem__(self, name: str) -> click.Command:
         entry = self._entries[name]
@@ -39,3 +56,19 @@ class LazyCommands(MutableMapping[str, click.Command]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class LazyGroup(click.Group):
+    """A group whose `--help` lists lazy commands without importing them."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands = self.commands
+        if not isinstance(commands, LazyCommands):
+            super().format_commands(ctx, formatter)
+            return
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, commands.short_help(name, limit)) for name in names])

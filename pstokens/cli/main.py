@@ -12,24 +12,32 @@ from typing import Any
 import click
 
 from pstokens import __version__
-from pstokens.cli.lazy import LazyCommands
+from pstokens.cli.lazy import LazyCommands, LazyGroup
+from pstokens.cli.output import err
 from pstokens.cli.settings import global_options
 from pstokens.errors import PstokensError
 
 # Imported when a command runs: `pstokens --version` loads none of them.
 COMMANDS = LazyCommands({
-    "validate": "pstokens.cli.commands_plan:validate_command",
-    "plan": "pstokens.cli.commands_plan:plan_command",
-    "apply": "pstokens.cli.commands_plan:apply_command",
-    "import": "pstokens.cli.commands_state:import_command",
-    "export": "pstokens.cli.commands_state:export_command",
-    "state": "pstokens.cli.commands_state:state_group",
-    "emulator": "pstokens.cli.commands_run:emulator_command",
-    "serve": "pstokens.cli.commands_run:serve_command",
+    "validate": ("pstokens.cli.commands_validate:validate_command",
+                 "Check the config offline: no API call, nothing written."),
+    "plan": ("pstokens.cli.commands_plan:plan_command",
+             "Read the organization and show what apply would change."),
+    "apply": ("pstokens.cli.commands_plan:apply_command",
+              "Make the organization match the config: create, grant, revoke, delete."),
+    "import": ("pstokens.cli.commands_state:import_command", "Adopt existing tokens into state."),
+    "export": ("pstokens.cli.commands_state:export_command",
+               "Print the organization's live tokens and accesses as a pstokens.yaml."),
+    "state": ("pstokens.cli.commands_state:state_group", "Inspect or edit the state file."),
+    "emulator": ("pstokens.cli.commands_run:emulator_command",
+                 "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
+    "serve": ("pstokens.cli.commands_run:serve_command",
+              "Serve the six service-token operations over REST and MCP."),
 })
 
 
-@click.group(commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pstokens")
 @global_options
 def cli() -> None:
@@ -55,10 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         # Usage errors exit 1, not click's 2: 2 means "changes" to --detailed-exitcode.
         _fail(exc.format_message(), "run with --help for usage", debug, 1)
     except click.Abort:
-        click.echo("Aborted.", err=True)
+        err("Aborted.")
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        err("Interrupted.")
         sys.exit(130)
     except Exception as exc:
         if debug:
@@ -73,7 +81,7 @@ def _fail(message: str, hint: str | None, debug: bool, code: int) -> None:
         import traceback
 
         traceback.print_exc()
-    click.echo(f"Error: {message}", err=True)
+    err(f"Error: {message}")
     if hint:
-        click.echo(f"Hint: {hint}", err=True)
+        err(f"Hint: {hint}")
     sys.exit(code)

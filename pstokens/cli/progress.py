@@ -1,7 +1,8 @@
 """Progress on a terminal for long plans and applies; nothing at all elsewhere.
 
 rich is imported only when a terminal will show it, so pipes, CI logs and
-start-up time pay nothing for it.
+start-up time pay nothing for it. It draws without colour under --no-color or
+NO_COLOR, like everything else pstokens prints.
 """
 
 from __future__ import annotations
@@ -11,15 +12,24 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pstokens.cli.output import LineReporter, label
+from pstokens.cli.output import LineReporter, colour_off, label
 from pstokens.engine.plan import Change
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 
 def shows_progress() -> bool:
     return sys.stdout.isatty()
+
+
+def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
+    if colour_off():
+        return Console(stderr=stderr, color_system=None, no_color=True)
+    return Console(stderr=stderr)
 
 
 @contextlib.contextmanager
@@ -28,9 +38,7 @@ def reading(organization: str) -> Iterator[None]:
     if not shows_progress():
         yield
         return
-    from rich.console import Console
-
-    with Console(stderr=True).status(f"Reading tokens and accesses of {organization}…"):
+    with _console(stderr=True).status(f"Reading tokens and accesses of {organization}…"):
         yield
 
 
@@ -59,5 +67,5 @@ def applying(total: int) -> Iterator[LineReporter]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, console=_console(stderr=False), transient=True) as progress:
         yield ProgressReporter(progress, progress.add_task("apply", total=total))

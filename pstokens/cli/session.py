@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import click
+
 from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
-from pstokens.cli.settings import EMULATOR_DATA, Settings
+from pstokens.cli.settings import EMULATOR_DATA, Settings, resolve
 from pstokens.config import Config, load_config
 from pstokens.errors import PstokensError
 from pstokens.state import State, StateStore
 
 EMULATOR_ORG_FALLBACK = "acme"
+
+
+def current_session() -> Session:
+    """The session of the command running now, from its global options."""
+    return Session(resolve(click.get_current_context().find_root().obj or {}))
 
 
 @dataclass
@@ -39,7 +46,11 @@ class Session:
 
     @cached_property
     def store(self) -> StateStore:
-        return StateStore(self.settings.state_file(self.organization))
+        return self.store_for(self.organization)
+
+    def store_for(self, organization: str) -> StateStore:
+        """The state store of `organization`, for commands that need no config (export)."""
+        return StateStore(self.settings.state_file(organization))
 
     def read_state(self) -> State:
         return self.store.load(self.organization)

@@ -32,6 +32,8 @@ class Settings:
     parallelism: int
     rate_limit: int | None  # None: the default for the target (600, or off on the emulator)
     debug: bool
+    lock_timeout: float = 0.0  # seconds to wait for the state lock; 0 fails at once
+    no_color: bool = False
 
     def state_file(self, organization: str) -> Path:
         return self.state_path or Path("state") / f"{organization}.json"
@@ -62,6 +64,11 @@ def global_options(func: F) -> F:
         click.option("--rate-limit", "rate_limit", type=int,
                      help="Requests a minute, paced; 0 turns pacing off "
                           "[env PSTOKENS_RATE_LIMIT; default 600]."),
+        click.option("--lock-timeout", "lock_timeout", type=float, metavar="SECONDS",
+                     help="Seconds to wait for the state lock "
+                          "[env PSTOKENS_LOCK_TIMEOUT; default 0: fail at once]."),
+        click.option("--no-color", "no_color", is_flag=True, default=False,
+                     help="No colour, even on a terminal [env NO_COLOR, any value]."),
         click.option("--debug", "debug", is_flag=True, default=False,
                      help="Log API calls (credentials and secrets redacted) and show tracebacks."),
     ]
@@ -90,7 +97,26 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         parallelism=_int(pick("parallelism", "PSTOKENS_PARALLELISM"), "parallelism", 10, 1),
         rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
         debug=bool(obj.get("debug")),
+        lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT"), "lock-timeout"),
+        no_color=no_color(obj, env),
     )
+
+
+def no_color(obj: Mapping[str, Any], env: Mapping[str, str]) -> bool:
+    """--no-color, or NO_COLOR set to anything (https://no-color.org)."""
+    return bool(obj.get("no_color")) or "NO_COLOR" in env
+
+
+def _seconds(value: Any, name: str) -> float:
+    if value is None:
+        return 0.0
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise PstokensError(f"--{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= result < float("inf"):
+        raise PstokensError(f"--{name} must be a number of seconds, 0 or more, not {value!r}")
+    return result
 
 
 def _path(value: Any) -> Path | None:

@@ -7,6 +7,7 @@ server and the test runner in `testing.py` behave alike.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 import uvicorn
@@ -31,16 +32,24 @@ def _quiet_dropped_responses() -> None:
         logger.addFilter(_HideDroppedResponses())
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket already listening on host:port (0 picks a free port), so that
+    whoever is told the address can connect at once; OSError if it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
 def serve(
     settings: EmulatorSettings,
     host: str = "127.0.0.1",
     port: int = 8765,
     *,
     store: EmulatorStore | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve the emulator at http://HOST:PORT/v1 until interrupted."""
+    """Serve the emulator at http://HOST:PORT/v1 (or on `sock`) until interrupted."""
     config = uvicorn_config(create_app(settings, store), host, port)
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 def uvicorn_config(app: Starlette, host: str, port: int, **options: Any) -> uvicorn.Config:

@@ -1,23 +1,34 @@
 """Turning a live organization into a pstokens.yaml, to start managing it.
 
-Keys are the token names, made valid and unique where they need to be; a token
-whose key is not its exact name gets a comment with the import command that
-adopts it, since `import --by-name` cannot match it.
+Keys are the token names, made valid and unique where they need to be. A key
+equal to a name always belongs to a token with exactly that name, so
+`import --by-name` never adopts the wrong one; any other token gets a comment
+naming it (escaped: names are untrusted) with the import command that adopts it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import yaml
 
 from pstokens.accesses import ALL_ACCESSES
-from pstokens.api.models import ServiceToken, TokenAccess
-from pstokens.engine.live import access_map
+from pstokens.engine.live import LiveToken
 
-_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+_MAX_KEY = 63
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The config text, and which live token each of its keys stands for."""
+
+    text: str
+    tokens: Mapping[str, LiveToken]
 
 
 def observed_ttl(created_at: datetime | None, expires_at: datetime | None) -> int | None:
@@ -34,64 +45,120 @@ def duration_text(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def export_yaml(
-    organization: str, tokens: Sequence[tuple[ServiceToken, Sequence[TokenAccess]]]
-) -> str:
-    counts: dict[str | None, int] = {}
-    for token, _ in tokens:
-        counts[token.name] = counts.get(token.name, 0) + 1
-    used: set[str] = set()
-    unknown = False
-    blocks: list[str] = []
-    for token, accesses in sorted(tokens, key=lambda t: (t[0].name or "", t[0].id)):
-        key = _unique(_valid_key(token), used)
-        used.add(key)
-        body: dict[str, object] = {}
-        ttl = observed_ttl(token.created_at, token.expires_at)
-        if ttl is not None:
-            body["ttl"] = duration_text(ttl)
-        grouped = access_map((a.database, a.access) for a in accesses)
-        unknown |= any(n not in ALL_ACCESSES for names in grouped.values() for n in names)
-        spec: dict[str, object] = {}
-        if None in grouped:
-            spec["organization"] = sorted(grouped[None])
-        databases = {db: sorted(n) for db, n in sorted(grouped.items(), key=lambda i: i[0] or "")
-                     if db is not None}
-        if databases:
-            spec["databases"] = databases
-        if spec:
-            body["accesses"] = spec
-        if body:
-            text = yaml.safe_dump({key: body}, sort_keys=False, default_flow_style=None)
+def assign_keys(tokens: Iterable[LiveToken]) -> dict[str, LiveToken]:
+    """Key -> token. A name that is a valid key is its token's key (the oldest
+    token's, when several share it); every other token gets a key derived from
+    its name (or ID), made unique against all the others."""
+    keys: dict[str, LiveToken] = {}
+    rest: list[LiveToken] = []
+    for token in sorted(tokens, key=_age):
+        if token.name is not None and _KEY.fullmatch(token.name) and token.name not in keys:
+            keys[token.name] = token
         else:
-            text = yaml.safe_dump({key: {}}, default_flow_style=None)
+            rest.append(token)
+    for token in sorted(rest, key=lambda t: (t.name or "", t.id)):
+        keys[_unique(_derived_key(token), keys)] = token
+    return dict(sorted(keys.items()))
+
+
+def export_config(
+    organization: str, tokens: Sequence[LiveToken], *, adopted: bool = False
+) -> Exported:
+    """The organization's tokens (with their accesses read) as pstokens.yaml text.
+
+    `adopted`: state will record every key, so comments need not say how to import.
+    """
+    keys = assign_keys(tokens)
+    counts: dict[str | None, int] = {}
+    for token in tokens:
+        counts[token.name] = counts.get(token.name, 0) + 1
+    unknown = any(
+        name not in ALL_ACCESSES
+        for token in tokens for names in (token.accesses or {}).values() for name in names
+    )
+    blocks = []
+    for key, token in keys.items():
         note = ""
         if key != token.name or counts[token.name] > 1:
-            note = f"# name {token.name!r}: adopt with `pstokens import {key} {token.id}`\n"
-        blocks.append(note + text)
-    head = {"organization": organization}
+            note = f"# {_described(token, counts[token.name])}"
+            note += "\n" if adopted else f": adopt with `pstokens import {key} {token.id}`\n"
+        blocks.append(note + yaml.safe_dump({key: _body(token)}, sort_keys=False,
+                                            default_flow_style=None))
+    head: dict[str, object] = {"organization": organization}
     if unknown:
-        head["allow_unknown_accesses"] = True  # type: ignore[assignment]
-    lines = [yaml.safe_dump(head, sort_keys=False)]
+        head["allow_unknown_accesses"] = True
+    parts = [yaml.safe_dump(head, sort_keys=False)]
     if blocks:
-        lines.append("tokens:\n")
-        lines.extend(_indent(b) for b in blocks)
+        parts.append("tokens:\n")
+        parts.extend(_indent(b) for b in blocks)
     else:
-        lines.append("tokens: {}\n")
-    return "".join(lines)
+        parts.append("tokens: {}\n")
+    return Exported("".join(parts), keys)
 
 
-def _valid_key(token: ServiceToken) -> str:
-    name = (token.name or "").strip().lower()
-    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-._")[:63]
-    return name if name and _KEY.match(name) else f"token-{token.id}"
+def _body(token: LiveToken) -> dict[str, object]:
+    body: dict[str, object] = {}
+    ttl = observed_ttl(token.created_at, token.expires_at)
+    if ttl is not None:
+        body["ttl"] = duration_text(ttl)
+    grouped = token.accesses or {}
+    spec: dict[str, object] = {}
+    if grouped.get(None):
+        spec["organization"] = sorted(grouped[None])
+    databases = {db: sorted(names) for db, names in sorted(grouped.items(), key=_database)
+                 if db is not None and names}
+    if databases:
+        spec["databases"] = databases
+    if spec:
+        body["accesses"] = spec
+    return body
 
 
-def _unique(key: str, used: set[str]) -> str:
+def _database(item: tuple[str | None, object]) -> str:
+    return item[0] or ""
+
+
+def _described(token: LiveToken, count: int) -> str:
+    if token.name is None:
+        return "token without a name"
+    shared = f", shared by {count} tokens" if count > 1 else ""
+    return f"name {escaped(token.name)}{shared}"
+
+
+def escaped(name: str) -> str:
+    """`name` in double quotes with every control or line-breaking character
+    escaped, so it can neither end a YAML comment nor drive a terminal."""
+    out = []
+    for char in name:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return '"' + "".join(out) + '"'
+
+
+def _age(token: LiveToken) -> tuple[bool, float, str]:
+    created = token.created_at
+    return (created is None, created.timestamp() if created else 0.0, token.id)
+
+
+def _derived_key(token: LiveToken) -> str:
+    text = unicodedata.normalize("NFKD", token.name or "").encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9._-]+", "-", text.strip().lower()).strip("-._")[:_MAX_KEY]
+    key = key.rstrip("-._")
+    if _KEY.fullmatch(key):
+        return key
+    token_id = re.sub(r"[^a-z0-9]+", "-", token.id.lower()).strip("-")
+    return f"token-{token_id}"[:_MAX_KEY]
+
+
+def _unique(key: str, used: Mapping[str, object]) -> str:
     candidate, n = key, 2
     while candidate in used:
         suffix = f"-{n}"
-        candidate = key[: 63 - len(suffix)] + suffix
+        candidate = key[: _MAX_KEY - len(suffix)] + suffix
         n += 1
     return candidate
 

@@ -35,6 +35,12 @@ async def read_organization(
     return {token.id: _live(token, read.get(token.id, token.accesses)) for token in tokens}
 
 
+async def read_token(client: PlanetScaleClient, organization: str, token_id: str) -> LiveToken:
+    """One live token and all its accesses."""
+    token = await client.get_token(organization, token_id)
+    return _live(token, await client.accesses_of(organization, token))
+
+
 def _live(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> LiveToken:
     return LiveToken(
         id=token.id,
