@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from pstokens.cli.main import cli
 
@@ -28,6 +30,15 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_finds_nothing() -> None:
     result = _run("mypy", "--no-incremental", "--cache-dir=/dev/null")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_import_layer_contracts_hold() -> None:
+    """engine/ imports no click or httpx, render/ no api/, and config/, api/ and
+    state/ nothing above them (the contracts are in pyproject.toml)."""
+    script = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(script), "--no-cache"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -53,3 +64,18 @@ def test_nothing_prints_outside_the_cli_and_renderers() -> None:
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+# An option name cut at one of its hyphens by click's wrapping, such as "--by-\nname".
+_BROKEN_OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*-)\n\s*(\w)")
+
+
+@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize(("name", "command"), [("", cli), *_commands(cli)],
+                         ids=lambda v: str(v))
+def test_no_help_text_breaks_an_option_name_across_lines(
+    name: str, command: click.Command, width: int
+) -> None:
+    result = CliRunner().invoke(cli, [*name.split(), "--help"], terminal_width=width)
+    assert result.exit_code == 0, result.output
+    assert _BROKEN_OPTION.findall(result.output) == [], result.output

@@ -146,8 +146,9 @@ def _age(token: LiveToken) -> tuple[bool, float, str]:
 
 def _derived_key(token: LiveToken) -> str:
     text = unicodedata.normalize("NFKD", token.name or "").encode("ascii", "ignore").decode()
-    key = re.sub(r"[^a-z0-9._-]+", "-", text.strip().lower()).strip("-._")[:_MAX_KEY]
-    key = key.rstrip("-._")
+    # Runs of anything else (with the separators around them) become one "-".
+    key = re.sub(r"[-._]*[^a-z0-9._-]+[-._]*", "-", text.strip().lower())
+    key = key.strip("-._")[:_MAX_KEY].rstrip("-._")
     if _KEY.fullmatch(key):
         return key
     token_id = re.sub(r"[^a-z0-9]+", "-", token.id.lower()).strip("-")

@@ -34,6 +34,11 @@ NEVER_FOR_EVERYDAY_COMMANDS = ("pstokens.emulator", "pstokens.adapters", "starle
                                "mcp")
 NOT_FOR_VERSION = ("httpx", "pydantic", "yaml", "rich", "filelock", "pstokens.api",
                    "pstokens.engine")
+# The API stack and everything that runs a plan: `--help`, `--version` and
+# `validate` need none of it (importing it cost 0.5 s of a 0.7 s `--help`).
+API_STACK = ("httpx", "httpcore", "pydantic", "pydantic_core", "anyio", "mcp", "starlette",
+             "uvicorn", "rich", "filelock", "deepdiff", "pstokens.api", "pstokens.engine",
+             "pstokens.state", "pstokens.render", "pstokens.emulator", "pstokens.adapters")
 
 
 def run_probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
@@ -75,3 +80,25 @@ def test_plan_against_a_real_url_loads_neither_emulator_nor_adapters(tmp_path: P
 def test_version_loads_no_command_and_no_heavy_library(tmp_path: Path) -> None:
     modules = run_probe(tmp_path, "--version")
     assert loaded(modules, NOT_FOR_VERSION + NEVER_FOR_EVERYDAY_COMMANDS) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("--help",), ("--version",), ("validate",), ("validate", "-c", "pstokens.yaml", "--help"),
+], ids=" ".join)
+def test_help_version_and_validate_load_no_api_stack(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "pstokens.yaml").write_text(config_text(key(i) for i in range(3)))
+    modules = run_probe(tmp_path, *args)
+    assert loaded(modules, API_STACK) == []
+    if args == ("validate",):
+        assert "pstokens.config.schema" in modules  # it did validate
+    if args[0].startswith("--"):
+        assert loaded(modules, ("yaml", "pstokens.config")) == []
+
+
+def test_help_lists_every_command_with_the_summary_of_its_own_help() -> None:
+    from pstokens.cli.main import COMMANDS
+
+    unloaded = {name: COMMANDS.short_help(name, 60) for name in COMMANDS}
+    assert unloaded == {name: COMMANDS[name].get_short_help_str(60) for name in COMMANDS}
