@@ -114,8 +114,8 @@ def _seconds(value: Any, name: str) -> float:
         result = float(value)
     except (TypeError, ValueError):
         raise PstokensError(f"--{name} must be a number of seconds, not {value!r}") from None
-    if not 0 <= result < float("inf"):
-        raise PstokensError(f"--{name} must be a number of seconds, 0 or more, not {value!r}")
+    if not result >= 0:  # also refuses NaN
+        raise PstokensError(f"--{name} must be 0 or more seconds, not {value}")
     return result
 
 
