@@ -12,10 +12,14 @@ from collections.abc import Iterable
 _MAX_SHOWN = 60
 
 
-def quote(text: str) -> str:
-    """`text` in double quotes, escaped, and shortened if it is long."""
-    if len(text) > _MAX_SHOWN:
-        text = text[: _MAX_SHOWN - 3] + "..."
+def quote(text: str, limit: int | None = _MAX_SHOWN) -> str:
+    """`text` in double quotes, escaped, and shortened if longer than `limit`.
+
+    Every character that is not printable (control, line and paragraph
+    separators, bidi and other format characters) is shown as its escape.
+    """
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
     out = []
     for char in text:
         if char in '"\\':

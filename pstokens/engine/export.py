@@ -17,6 +17,7 @@ from datetime import datetime
 import yaml
 
 from pstokens.accesses import ALL_ACCESSES
+from pstokens.config.wording import quote
 from pstokens.engine.live import LiveToken
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
@@ -122,21 +123,7 @@ def _described(token: LiveToken, count: int) -> str:
     if token.name is None:
         return "token without a name"
     shared = f", shared by {count} tokens" if count > 1 else ""
-    return f"name {escaped(token.name)}{shared}"
-
-
-def escaped(name: str) -> str:
-    """`name` in double quotes with every control or line-breaking character
-    escaped, so it can neither end a YAML comment nor drive a terminal."""
-    out = []
-    for char in name:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append(char.encode("unicode_escape").decode("ascii"))
-    return '"' + "".join(out) + '"'
+    return f"name {quote(token.name, limit=None)}{shared}"
 
 
 def _age(token: LiveToken) -> tuple[bool, float, str]:
