@@ -135,8 +135,9 @@ def export_command(adopt: bool) -> None:
     or the organization of an existing -c/--config file.
 
     \b
-    Examples: pstokens export --org acme --adopt > pstokens.yaml && pstokens plan
-              pstokens export --org acme > pstokens.yaml && pstokens import --by-name
+    Examples:
+      pstokens export --org acme --adopt > pstokens.yaml
+      pstokens export --org acme > pstokens.yaml && pstokens import --by-name
     """
     session = _session()
     organization = export_organization(session.settings)
