@@ -18,22 +18,23 @@ import click
 
 class LazyCommands(MutableMapping[str, click.Command]):
     """Command name -> command, where a command may be given as
-    ("module:attribute", summary) until it is first used."""
+    ("module:attribute", summary), or "module:attribute", until it is first used."""
 
-    def __init__(self, entries: Mapping[str, tuple[str, str] | click.Command]) -> None:
+    def __init__(self, entries: Mapping[str, tuple[str, str] | str | click.Command]) -> None:
         self._entries: dict[str, str | click.Command] = {}
         self._summaries: dict[str, str] = {}
         for name, entry in entries.items():
-            if isinstance(entry, click.Command):
-                self._entries[name] = entry
-            else:
+            if isinstance(entry, tuple):
                 self._entries[name], self._summaries[name] = entry
+            else:
+                self._entries[name] = entry
 
     def short_help(self, name: str, limit: int) -> str:
-        """The command's line in `--help`, importing nothing not yet loaded."""
+        """The command's line in `--help`, importing nothing not yet loaded
+        (a command given without a summary is loaded for it)."""
         entry = self._entries[name]
-        if isinstance(entry, click.Command):
-            return entry.get_short_help_str(limit)
+        if isinstance(entry, click.Command) or name not in self._summaries:
+            return self[name].get_short_help_str(limit)
         # Shortened as click shortens a command's own help.
         return click.Command(name, help=self._summaries[name]).get_short_help_str(limit)
 
