@@ -1,21 +1,18 @@
 """Writing to the terminal: the only place besides renderers that prints.
 
 Colour (the renderers' click styles) reaches a terminal only, and never with
---no-color or NO_COLOR set; everything else gets plain text.
+--no-color or NO_COLOR set; everything else gets plain text. Kept light (click
+only): `--help`, `--version` and `validate` print through it too.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from pstokens.cli.settings import no_color
-
-if TYPE_CHECKING:
-    from pstokens.engine.plan import Change
 
 
 def colour_off() -> bool:
@@ -34,28 +31,9 @@ def out(text: str = "", *, nl: bool = True) -> None:
     click.echo(text, nl=nl, color=_colour())
 
 
-def err(text: str) -> None:
-    click.echo(text, err=True, color=_colour())
+def err(text: str, *, nl: bool = True) -> None:
+    click.echo(text, err=True, nl=nl, color=_colour())
 
 
 def is_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-class LineReporter:
-    """Prints one line per finished step of an apply."""
-
-    def done(self, change: Change, message: str) -> None:
-        out(f"{label(change)}: {message}")
-
-    def failed(self, change: Change, message: str) -> None:
-        err(click.style(f"{label(change)}: {message}", fg="red"))
-
-
-def label(change: Change) -> str:
-    who = change.key or f"{change.name or '(no name)'} [{change.token_id}]"
-    if change.database is not None:
-        return f"{who} on {change.database}"
-    if change.action in ("grant", "revoke"):
-        return f"{who} on the organization"
-    return who

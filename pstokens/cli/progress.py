@@ -12,8 +12,11 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pstokens.cli.output import LineReporter, colour_off, label
-from pstokens.engine.plan import Change
+import click
+
+from pstokens.cli.output import colour_off, err, out
+from pstokens.engine.outcome import Outcome
+from pstokens.render.apply import outcome_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,6 +33,23 @@ def _console(*, stderr: bool) -> Console:
     if colour_off():
         return Console(stderr=stderr, color_system=None, no_color=True)
     return Console(stderr=stderr)
+
+
+class LineReporter:
+    """Prints one line per finished step of an apply (all to stderr with `to_stderr`,
+    so that stdout can carry a JSON result)."""
+
+    def __init__(self, *, to_stderr: bool = False) -> None:
+        self._to_stderr = to_stderr
+
+    def report(self, outcome: Outcome) -> None:
+        line = outcome_line(outcome)
+        if outcome.failed:
+            err(click.style(line, fg="red"))
+        elif self._to_stderr:
+            err(line)
+        else:
+            out(line)
 
 
 @contextlib.contextmanager
@@ -49,20 +69,17 @@ class ProgressReporter(LineReporter):
         self._progress = progress
         self._task = task
 
-    def done(self, change: Change, message: str) -> None:
-        self._progress.console.print(f"{label(change)}: {message}", markup=False, highlight=False)
-        self._progress.advance(self._task)
-
-    def failed(self, change: Change, message: str) -> None:
-        self._progress.console.print(f"{label(change)}: {message}", style="red", markup=False,
+    def report(self, outcome: Outcome) -> None:
+        style = "red" if outcome.failed else None
+        self._progress.console.print(outcome_line(outcome), style=style, markup=False,
                                      highlight=False)
         self._progress.advance(self._task)
 
 
 @contextlib.contextmanager
-def applying(total: int) -> Iterator[LineReporter]:
-    if not shows_progress():
-        yield LineReporter()
+def applying(total: int, *, to_stderr: bool = False) -> Iterator[LineReporter]:
+    if not shows_progress() or to_stderr:
+        yield LineReporter(to_stderr=to_stderr)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

@@ -74,10 +74,8 @@ def test_an_adopted_export_validates_and_plans_no_change(tokens: list[LiveToken]
     config = parse_config(exported.text)
     state = adopt_exported(State.new("acme"), exported).state
     plan = make_plan(config, state, {t.id: t for t in tokens}, now=NOW)
-    assert plan.changes == ()
-    assert plan.unmanaged == ()
-    assert plan.drift == ()
-    assert plan.skipped == ()
+    assert not plan.differs, plan  # no change, skip, drift or unmanaged token: "No changes."
+    assert plan.unsafe == ()
 
 
 def test_of_two_names_differing_in_case_the_exact_one_gets_the_key() -> None:
