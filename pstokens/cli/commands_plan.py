@@ -158,7 +158,7 @@ def apply_command(
 
     with session.store.locked(lock_timeout):
         state = session.read_state()
-        if saved is not None and state.serial == 0 and not session.store.path.exists():
+        if saved is not None and state.serial == 0 and not session.store.exists():
             # No state file yet: a plan made now and one made then start from the same nothing.
             state = dataclasses.replace(state, lineage=saved.lineage)
         if saved is not None and (saved.lineage, saved.serial) != (state.lineage, state.serial):

@@ -26,7 +26,7 @@ import pytest
 from pstokens.config import load_config
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import SECRET_PREFIX
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import (
     API_KEY,
@@ -377,7 +377,7 @@ def check_organization(
     """
     verdict = Verdict()
     config = load_config(config_path)
-    state = StateStore(state_path).load(org)
+    state = FileStateStore(state_path).load(org)
     live = {t["id"]: t for t in store.tokens(org)}
     for token_id in sorted(foreign):
         if token_id not in live:
@@ -432,7 +432,7 @@ def _secret_in(env_file: Path) -> str | None:
 
 def state_is_valid(state_path: Path, org: str) -> bool:
     """The state file (if any) loads; so does its backup (if any)."""
-    store = StateStore(state_path)
+    store = FileStateStore(state_path)
     store.load(org)
     if store.backup_path.exists():
         json.loads(store.backup_path.read_text())

@@ -32,7 +32,7 @@ import pytest
 
 from pstokens.api.retry import RetryPolicy
 from pstokens.emulator import EmulatorSettings, running_emulator
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 from tests.e2e.conftest import Result
 from tests.reliability.conftest import (
     SECRETS,
@@ -130,7 +130,7 @@ def apply_until_it_succeeds(
     for attempt in range(MAX_RERUNS + 1):
         result = cli("apply", "--auto-approve")
         assert "Traceback" not in result.both, result.both
-        StateStore(state_path).load(org)  # valid after every run, failed or not
+        FileStateStore(state_path).load(org)  # valid after every run, failed or not
         if result.code == 0:
             figures.max_reruns = max(figures.max_reruns, attempt)
             return
