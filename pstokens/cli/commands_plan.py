@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from pstokens.cli.output import err, is_terminal, out
+from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
@@ -25,7 +25,6 @@ from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
 from pstokens.fileio import write_private
 from pstokens.render import render_markdown, render_text
 
-MAX_PLAN_BYTES = 64 * 1024 * 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -139,7 +138,7 @@ def apply_command(
                             hint="give the command that receives each secret on stdin")
     session = _session()
     config = session.config
-    saved = _load_plan(Path(planfile)) if planfile else None
+    saved = load_plan(Path(planfile)) if planfile else None
     if saved is not None and (targets or replace):
         raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")
     if saved is not None and saved.organization != config.organization:
@@ -206,17 +205,3 @@ def _confirm() -> None:
                             hint="or save a plan with `plan --out FILE` and review it first")
     if not click.confirm("Apply these changes?", default=False):
         raise PstokensError("apply cancelled; nothing was changed")
-
-
-def _load_plan(path: Path) -> Plan:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise PlanError(f"plan file {path} is too large to be a pstokens plan")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise PlanError(f"plan file {path} is not valid JSON") from None
-    return Plan.from_json(data, source=f"plan file {path}")

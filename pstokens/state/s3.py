@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 SCHEME = "s3://"
 LOCK_POLL_SECONDS = 1.0
+RETRIES = 3  # for 5xx answers and lost connections, with backoff
 MAX_LOCK_BYTES = 64 * 1024
 logger = logging.getLogger("pstokens.state.s3")
 # What obstore raises: its own errors, and some built-in ones (FileNotFoundError...).
@@ -218,7 +219,7 @@ def _connect(bucket: str, env: Mapping[str, str]) -> S3Store:
     # An http:// endpoint is named by the user (MinIO, moto, a local gateway).
     client = {"connect_timeout": timedelta(seconds=5), "timeout": timedelta(seconds=30),
               "allow_http": endpoint.startswith("http://")}
-    retry = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
+    retry = {"max_retries": RETRIES, "retry_timeout": timedelta(seconds=20)}
     try:
         return S3Store(bucket, client_options=client, retry_config=retry)  # type: ignore[arg-type]
     except S3_FAILURES as exc:
