@@ -34,6 +34,9 @@ from tests.e2e.conftest import (
     Emulator,
     Result,
 )
+from tests.s3server import S3, moto_endpoint, s3
+
+__all__ = ["moto_endpoint", "s3"]  # fixtures for the suites' runs on S3 state
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT = 120.0
@@ -428,6 +431,20 @@ def _secret_in(env_file: Path) -> str | None:
         if line.startswith("PLANETSCALE_SERVICE_TOKEN="):
             return line.split("=", 1)[1]
     return None
+
+
+def mirror_s3_state(remote: S3, key: str, state_path: Path, guard: LeakGuard) -> None:
+    """Copy an S3 state (and its backup) to `state_path`, so the file checks read it;
+    each object also goes to the leak guard."""
+    for name, path in ((key, state_path), (key + ".backup", state_path.with_name(
+            state_path.name + ".backup"))):
+        body = remote.get(name)
+        if body is None:
+            path.unlink(missing_ok=True)
+            continue
+        guard.text(f"s3 object {name}", body.decode("utf-8", "surrogateescape"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
 
 
 def state_is_valid(state_path: Path, org: str) -> bool:
