@@ -32,11 +32,13 @@ from pstokens.state.s3errors import explain
 
 if TYPE_CHECKING:
     from obstore import PutMode
+    from obstore.store import ClientConfig, RetryConfig
 
 SCHEME = "s3://"
 LOCK_POLL_SECONDS = 1.0
 RETRIES = 3  # for 5xx answers and lost connections, with backoff
 MAX_LOCK_BYTES = 64 * 1024
+MAX_VANISHED = 5  # a lock seen taken, then gone, this many times in a row: stop asking
 logger = logging.getLogger("pstokens.state.s3")
 # What obstore raises: its own errors, and some built-in ones (FileNotFoundError...).
 S3_FAILURES = (BaseError, OSError, ValueError, RuntimeError)
@@ -116,12 +118,17 @@ class S3StateStore:
             raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
         mine = LockHolder.now(self.operation, self._env)
         deadline = time.monotonic() + timeout
+        vanished = 0
         while True:
             try:
                 obstore.put(self._store, self.lock_key, mine.dumps(), mode="create")
                 break
             except AlreadyExistsError:
-                holder = self._holder()
+                found = self._get(self.lock_key, "read the lock of")
+                vanished += found is None
+                if found is None and vanished <= MAX_VANISHED:
+                    continue  # released just now: ask again at once
+                holder = None if found is None else _holder_in(found[0])
                 if holder is not None and holder.id == mine.id:
                     break  # our create went through; its retry found it
                 left = deadline - time.monotonic()
@@ -139,7 +146,7 @@ class S3StateStore:
         found = self._get(self.lock_key, "read the lock of")
         if found is None:
             raise StateError(f"state {self.location} is not locked: there is nothing to unlock")
-        holder = LockHolder.loads(found[0])
+        holder = _holder_in(found[0])
         if holder is None or holder.id != lock_id:
             named = holder.describe() if holder else "a lock pstokens cannot read"
             raise StateError(
@@ -182,9 +189,7 @@ class S3StateStore:
 
     def _holder(self) -> LockHolder | None:
         found = self._get(self.lock_key, "read the lock of")
-        if found is None or len(found[0]) > MAX_LOCK_BYTES:
-            return None
-        return LockHolder.loads(found[0])
+        return None if found is None else _holder_in(found[0])
 
     def _held(self, holder: LockHolder | None) -> LockHeld:
         if holder is None:
@@ -214,14 +219,19 @@ class S3StateStore:
             logger.warning("could not release the lock on %s: %s", self.location, exc)
 
 
+def _holder_in(raw: bytes) -> LockHolder | None:
+    return None if len(raw) > MAX_LOCK_BYTES else LockHolder.loads(raw)
+
+
 def _connect(bucket: str, env: Mapping[str, str]) -> S3Store:
     endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or ""
     # An http:// endpoint is named by the user (MinIO, moto, a local gateway).
-    client = {"connect_timeout": timedelta(seconds=5), "timeout": timedelta(seconds=30),
-              "allow_http": endpoint.startswith("http://")}
-    retry = {"max_retries": RETRIES, "retry_timeout": timedelta(seconds=20)}
+    client: ClientConfig = {"connect_timeout": timedelta(seconds=5),
+                            "timeout": timedelta(seconds=30),
+                            "allow_http": endpoint.startswith("http://")}
+    retry: RetryConfig = {"max_retries": RETRIES, "retry_timeout": timedelta(seconds=20)}
     try:
-        return S3Store(bucket, client_options=client, retry_config=retry)  # type: ignore[arg-type]
+        return S3Store(bucket, client_options=client, retry_config=retry)
     except S3_FAILURES as exc:
         raise StateError(
             f"the S3 settings for bucket {bucket} are not usable ({type(exc).__name__})",

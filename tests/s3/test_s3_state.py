@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import obstore
 import pytest
+from obstore.exceptions import AlreadyExistsError, PreconditionError
 
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.errors import LockHeld, StateError
@@ -286,3 +288,26 @@ def test_with_lock_timeout_a_run_proceeds_once_the_holder_lets_go(
     assert applied.code == 0, applied.both
     assert len(waited) == 1
     assert len(emulator.tokens()) == 2
+
+
+def test_a_conditional_write_whose_answer_was_lost_is_taken_as_done(
+    remote: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """obstore retries a PUT whose answer failed; the retry then meets the write itself
+    (412). The lock and the state both see it is their own, and carry on."""
+    real = obstore.put
+
+    def put_then_lose_the_answer(store: Any, path: str, payload: bytes, *, mode: Any) -> Any:
+        real(store, path, payload, mode=mode)
+        if path.endswith(".backup"):
+            return None
+        raise (AlreadyExistsError if mode == "create" else PreconditionError)("412 (test)")
+
+    store = S3StateStore(remote.url())
+    with monkeypatch.context() as patched:
+        patched.setattr("pstokens.state.s3.obstore.put", put_then_lose_the_answer)
+        with store.locked():
+            written = store.save(store.load("acme"))
+            again = store.save(written)
+    assert again.serial == 2 and stored(remote)["serial"] == 2
+    assert "pstokens/acme.json.lock" not in remote.names()
