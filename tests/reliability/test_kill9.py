@@ -219,8 +219,9 @@ def run_kills(
         one_trial(rng, trial, servers, tmp_path, cli, monkeypatch, guard, tally, remote)
         trial += 1
     with capsys.disabled():
+        unlocked = f", stale S3 locks unlocked {tally.unlocked}" if remote else ""
         print(f"\nkill -9{' (S3 state)' if remote else ''}: {tally.tried} applies, "
-              f"kills landed {tally.landed}, stale S3 locks unlocked {tally.unlocked}, "
+              f"kills landed {tally.landed}{unlocked}, "
               f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}")
     return tally
 
