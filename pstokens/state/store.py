@@ -98,7 +98,9 @@ class FileStateStore:
         """A file lock has no stale state to remove: the system drops it with its holder."""
         lock = FileLock(self.lock_path, mode=0o600)
         try:
-            lock.acquire(timeout=0)
+            if self.lock_path.exists():  # else nothing holds it, and nothing is made
+                lock.acquire(timeout=0)
+                lock.release()
         except Timeout:
             raise StateError(
                 f"state file {self.path} is locked by {_read_holder(self.lock_path)}, "
@@ -107,9 +109,7 @@ class FileStateStore:
                 "(`state unlock` is for S3 state, whose lock a killed run leaves behind)",
             ) from None
         except OSError:
-            pass  # no folder yet: nothing is locked
-        else:
-            lock.release()
+            pass  # unreadable: nobody can hold it either
         raise StateError(
             f"state file {self.path} is not locked: there is nothing to unlock",
             hint="a state file's lock ends when its holder exits; `state unlock` is for "

@@ -17,19 +17,9 @@ from pstokens.errors import LockHeld, StateError
 from pstokens.state import LockHolder, State, TokenRecord
 from pstokens.state.s3 import S3StateStore
 from tests.e2e.conftest import Cli, Emulator, secrets_in, write_config
+from tests.e2e.test_show_and_mv import CONFIG
 from tests.s3server import CREDENTIALS, S3
 
-CONFIG = """\
-organization: acme
-tokens:
-  ci-deploy:
-    accesses:
-      databases:
-        app-prod: [read_branch]
-  auditor:
-    accesses:
-      organization: [read_audit_logs]
-"""
 NO_CHANGES = "No changes. The organization matches the configuration."
 
 
