@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from filelock import FileLock
+
 from tests.e2e.conftest import Cli, Emulator, write_config
 
 CONFIG = """\
@@ -108,3 +110,20 @@ def test_state_pull_and_push_work_between_local_files(
     assert plan.code == 0, plan.both
     itself = cli("state", "push", "state/acme.json")
     assert itself.code == 1 and "is the configured state itself" in itself.err
+
+
+def test_state_unlock_on_a_held_local_file_names_the_running_holder(
+    cli: Cli, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    lock_path = workdir / "state" / "acme.json.lock"
+    lock_path.parent.mkdir()
+    holder = FileLock(lock_path, mode=0o600)
+    holder.acquire()
+    try:
+        lock_path.write_text("pid 4242 on ci (pstokens apply)")
+        result = cli("state", "unlock", "0b5c2b8e")
+    finally:
+        holder.release()
+    assert result.code == 1
+    assert "locked by pid 4242 on ci (pstokens apply), which is still running" in result.err
