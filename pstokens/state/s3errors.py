@@ -76,6 +76,13 @@ def explain(exc: Exception, *, doing: str, bucket: str, key: str,
         )
     lowered = text.lower()
     if any(marker in text for marker in _CREDENTIAL_SOURCES):
+        if env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+            return StateError(
+                f"the web identity token could not be traded for the credentials of "
+                f"AWS_ROLE_ARN to {doing} {where}",
+                hint="check AWS_ROLE_ARN, the role's trust policy for this identity "
+                "(in GitHub Actions: permissions id-token: write) and AWS_STS_ENDPOINT",
+            )
         return StateError(
             f"no AWS credentials were found to {doing} {where}",
             hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN and "

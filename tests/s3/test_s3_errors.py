@@ -153,3 +153,18 @@ def test_debug_output_shows_the_failed_call_but_no_credential(
     assert result.code == 1
     assert "access denied" in result.err
     assert not any(c in result.both for c in CREDENTIALS)
+
+
+def test_a_web_identity_that_cannot_be_traded_for_credentials(
+    run: Cli, s3: S3, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    monkeypatch.setattr("pstokens.state.s3.RETRIES", 0)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var)
+    (workdir / "oidc-token").write_text("eyJhbGciOiJub25lIn0.e30.")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(workdir / "oidc-token"))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/pstokens")
+    monkeypatch.setenv("AWS_STS_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    error = one_sentence_and_a_hint(run("--state", s3.url(), "plan"), emulator)
+    assert error.startswith("Error: the web identity token could not be traded for the "
+                            "credentials of AWS_ROLE_ARN to read ")
