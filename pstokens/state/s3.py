@@ -108,7 +108,8 @@ class S3StateStore:
         except S3_FAILURES as exc:
             raise self._explain(exc, "write") from None
         else:
-            etag = result["e_tag"]
+            # Some S3-compatible services answer a PUT without an ETag: ask for it.
+            etag = result["e_tag"] or self._head_etag()
         self._seen, self._etag = payload, etag
         return written
 
@@ -169,6 +170,12 @@ class S3StateStore:
         except S3_FAILURES as exc:
             raise self._explain(exc, doing) from None
         return data, answer.meta["e_tag"]
+
+    def _head_etag(self) -> str | None:
+        try:
+            return obstore.head(self._store, self.key)["e_tag"]
+        except S3_FAILURES as exc:
+            raise self._explain(exc, "read") from None
 
     def _put(self, path: str, payload: bytes, mode: PutMode, doing: str) -> None:
         try:
