@@ -108,6 +108,10 @@ def state_mv(old: str, new: str, lock_timeout: float) -> None:
             )
         session.store.save(state.with_token(old, None).with_token(new, record))
     out(f"Moved {old} to {new} in state; token {record.id or '-'} is unchanged.")
+    config = session.config
+    if new not in config.tokens:
+        out(f"Rename {old} to {new} in {config.path} too: until then a plan deletes this "
+            f"token and makes a new one for {old}.")
 
 
 @state_group.command("pull")

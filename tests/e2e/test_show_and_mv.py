@@ -60,6 +60,7 @@ def test_state_mv_renames_a_key_and_the_renamed_config_plans_no_changes(
 
     moved = cli("state", "mv", "ci-deploy", "deployer")
     assert moved.code == 0, moved.both
+    assert "Rename ci-deploy to deployer in pstokens.yaml too" in moved.out
     assert emulator.stats()["total"] == 0  # the token is not touched
     state = json.loads((workdir / "state" / "acme.json").read_text())
     assert state["tokens"]["deployer"]["id"] == token_id and "ci-deploy" not in state["tokens"]
