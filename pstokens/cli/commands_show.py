@@ -8,7 +8,7 @@ import click
 
 from pstokens.cli.output import out
 from pstokens.cli.planfile import load_plan
-from pstokens.render import render_markdown, render_text
+from pstokens.render import render_json, render_markdown, render_text
 
 
 @click.command("show")
@@ -24,7 +24,7 @@ def show_command(planfile: str, fmt: str) -> None:
     """
     plan = load_plan(Path(planfile))
     if fmt == "json":
-        click.echo(plan.dumps(), nl=False)
+        click.echo(render_json(plan), nl=False)
     elif fmt == "markdown":
         out(render_markdown(plan))
     else:

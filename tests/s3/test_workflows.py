@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from pstokens.cli.commands_plan import apply_command
 from tests.e2e.conftest import API_KEY, Emulator
 from tests.e2e.workflow_runner import ACTION, ROOT, Runner, fake_gh, machine_env
 from tests.s3server import CREDENTIALS, S3
@@ -31,9 +30,6 @@ tokens:
     accesses:
       organization: [read_audit_logs]
 """
-# TODO(apply --format json): the lead is adding `pstokens apply --format json` (issue 14);
-# until it is on main, apply.yml's step runs without it and its JSON is not checked.
-APPLY_HAS_FORMAT = any("--format" in p.opts for p in apply_command.params)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -67,14 +63,6 @@ def runner(repo: Path, emulator: Emulator, s3: S3, org: str, **github: str) -> R
         **github,
     }
     return Runner(repo, env, context)
-
-
-def with_apply_format(workflow: dict[str, Any]) -> dict[str, Any]:
-    if not APPLY_HAS_FORMAT:  # TODO(apply --format json): drop once the flag exists
-        for step in workflow["jobs"]["apply"]["steps"]:
-            if "with" in step and "command" in step["with"]:
-                step["with"]["command"] = step["with"]["command"].replace(" --format json", "")
-    return workflow
 
 
 def test_plan_workflow_comments_the_plan_and_updates_its_comment_in_place(
@@ -112,13 +100,13 @@ def test_apply_workflow_applies_each_organization_then_plan_and_drift_check_are_
 ) -> None:
     for org in ORGS:  # the matrix: one config, one S3 state, one job per organization
         run = runner(repo, emulator, s3, org)
-        run.run_job(with_apply_format(load("apply.yml")), "apply")
+        run.run_job(load("apply.yml"), "apply")
         applied = run.step("Apply")
         assert applied.code == 0, applied.out + applied.err
-        result = repo / f"apply-{org}.json"
-        assert result.exists()
-        if APPLY_HAS_FORMAT:  # TODO(apply --format json): always, once the flag exists
-            json.loads(result.read_text())
+        result = json.loads((repo / f"apply-{org}.json").read_text())  # the artifact
+        assert result["success"] is True and result["summary"]["create"] == 2, result
+        ids = {o["token_id"] for o in result["outcomes"] if o.get("token_id")}
+        assert ids == {t["id"] for t in emulator.store.tokens(org)}
         assert not any(c in applied.out + applied.err for c in CREDENTIALS)
         assert f"pstokens/{org}.json" in s3.names()
         assert len(emulator.store.tokens(org)) == 2
