@@ -12,6 +12,7 @@ MAX_PLAN_BYTES = 64 * 1024 * 1024
 
 
 def load_plan(path: Path) -> Plan:
+    """A plan saved by `plan --out`, or a one-line error saying what is wrong with it."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
