@@ -1,9 +1,8 @@
-"""`state list|show|rm`, `import` and `export`: bringing tokens under management."""
+"""`import` and `export`: bringing tokens under management (`state` is in commands_stategroup)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import click
@@ -25,54 +24,6 @@ from pstokens.engine.adopt import (
 from pstokens.engine.export import Exported, export_config
 from pstokens.engine.observe import read_organization, read_token
 from pstokens.errors import PstokensError
-
-
-@click.group("state")
-def state_group() -> None:
-    """Inspect or edit the state file."""
-
-
-@state_group.command("list")
-@global_options
-def state_list() -> None:
-    """List managed keys and their token IDs.  Example: pstokens state list"""
-    state = _session().read_state()
-    if not state.tokens:
-        out("State is empty.")
-    for key, record in sorted(state.tokens.items()):
-        extra = "" if record.delivered else "  (secret not delivered)"
-        pending = "  (create in progress)" if record.pending_since and not record.id else ""
-        out(f"{key}\t{record.id or '-'}{extra}{pending}")
-
-
-@state_group.command("show")
-@global_options
-@click.argument("key")
-def state_show(key: str) -> None:
-    """Show what state records for KEY.  Example: pstokens state show ci-deploy"""
-    state = _session().read_state()
-    record = state.tokens.get(key)
-    if record is None:
-        raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
-    out(json.dumps({key: record.to_json()}, indent=2))
-
-
-@state_group.command("rm")
-@global_options
-@click.argument("key")
-def state_rm(key: str) -> None:
-    """Forget KEY: its token is left alone in PlanetScale.
-
-    Example: pstokens state rm old-deploy
-    """
-    session = _session()
-    session.read_state()
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
-        if key not in state.tokens:
-            raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
-        session.store.save(state.with_token(key, None))
-    out(f"Removed {key} from state; its token still exists in PlanetScale.")
 
 
 @click.command("import")
@@ -150,8 +101,8 @@ def export_command(adopt: bool) -> None:
     if not adopt:
         out(asyncio.run(read(False)).text, nl=False)
         return
-    store = session.store_for(organization)
-    where = str(store.path)
+    store = session.state_store(organization)
+    where = store.location
     check_adoptable(store.load(organization), where)
     with store.locked(session.settings.lock_timeout):
         state = store.load(organization)
