@@ -41,7 +41,7 @@ def validate_command() -> None:
     Example: pstokens validate -c pstokens.yaml
     """
     session = _session()
-    config = session.config
+    config = session.checked_config
     count = len(config.tokens)
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")

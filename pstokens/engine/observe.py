@@ -41,6 +41,7 @@ def _live(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> LiveTo
         name=token.name,
         created_at=token.created_at,
         expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
         accesses=None if accesses is None else access_map(_pairs(accesses)),
     )
 
