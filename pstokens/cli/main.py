@@ -24,6 +24,7 @@ COMMANDS = LazyCommands({
     "import": "pstokens.cli.commands_state:import_command",
     "export": "pstokens.cli.commands_state:export_command",
     "state": "pstokens.cli.commands_state:state_group",
+    "report": "pstokens.cli.commands_report:report_command",
     "emulator": "pstokens.cli.commands_run:emulator_command",
     "serve": "pstokens.cli.commands_run:serve_command",
 })

@@ -6,7 +6,7 @@ names are untrusted, so every name passes through `safe` before it is shown.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation
 from pstokens.errors import Problem
@@ -92,3 +92,25 @@ def unused_text(unused: Unused, now: datetime) -> str:
 def _days_ago(moment: datetime, now: datetime) -> str:
     days = int((now - moment).total_seconds() // 86400)
     return "today" if days <= 0 else f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def short_finding(violation: Violation) -> str:
+    """A few words for a table cell: `forbidden delete_databases (organization)`."""
+    if violation.rule is Rule.FORBID_ACCESSES:
+        place = "organization" if violation.database is None else safe(violation.database)
+        return f"forbidden {violation.access} ({place})"
+    if violation.rule is Rule.REQUIRE_TTL:
+        return "never expires"
+    assert violation.lifetime is not None and violation.limit is not None
+    return f"lives {duration(violation.lifetime)} > max_ttl {duration(violation.limit)}"
+
+
+def short_unused(unused: Unused, now: datetime) -> str:
+    if unused.last_used_at is None:
+        return "never used"
+    return f"unused {int((now - unused.last_used_at).total_seconds() // 86400)}d"
+
+
+def day(moment: datetime | None, missing: str = "-") -> str:
+    """`2026-01-14`, in UTC."""
+    return missing if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
