@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
@@ -36,10 +37,8 @@ def report_command(fmt: str, out_file: str | None) -> None:
     session = Session(resolve(click.get_current_context().find_root().obj or {}))
     config = session.config
     target = Path(out_file) if out_file else None
-    if target is not None and not target.parent.is_dir():
-        raise PstokensError(f"cannot write the report to {out_file}: "
-                            f"{target.parent} is not a folder",
-                            hint="create the folder first, or pick another --out path")
+    if target is not None:
+        _check_writable(target)
     state = session.read_state()
 
     async def run() -> Report:
@@ -59,6 +58,22 @@ def report_command(fmt: str, out_file: str | None) -> None:
                             f"{exc.strerror or type(exc).__name__}",
                             hint="pick another --out path") from None
     out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse an --out path that cannot be written before reading the organization;
+    missing folders are made when the report is written."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    reason = None
+    if not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"{folder} is not writable"
+    if reason:
+        raise PstokensError(f"cannot write the report to {target}: {reason}",
+                            hint="pick another --out path")
 
 
 def render(report: Report, fmt: str) -> str:

@@ -160,7 +160,7 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
     cells = []
     for column in columns:
         names = row.accesses.get(None if column == ORGANIZATION_COLUMN else column, ())
-        spans = "".join(
+        spans = " ".join(
             f'<span class="a{" forbidden" if n in forbidden else ""}">{e(n)}</span>'
             for n in names
         )
@@ -174,7 +174,7 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
         f'<tr class="{" ".join(classes)}" data-token="{e(search)}" '
         f'data-findings="{1 if notes else 0}">'
         f'<th scope="row"><span class="name">{e(safe(row.name))}</span><br>'
-        f'<code>{e(row.id)}</code></th><td>{key}</td><td class="when">{expires}</td>'
+        f'<code>{e(row.id)}</code></th><td class="when">{key}</td><td class="when">{expires}</td>'
         f'<td class="when">{e(day(row.last_used_at, "never"))}</td>{"".join(cells)}'
         f'<td class="findings">{"<ul>" + "".join(notes) + "</ul>" if notes else ""}</td></tr>'
     )
