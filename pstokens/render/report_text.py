@@ -29,7 +29,9 @@ from pstokens.render.rules import (
 
 HEADERS = ("TOKEN", "ID", "KEY", "ACCESSES", "CREATED", "EXPIRES", "LAST USED", "FINDINGS")
 # Columns that wrap when the line is too long, and the narrowest each may get.
-FLEXIBLE = {0: 14, 2: 6, 3: 30, 7: 14}
+FLEXIBLE = {0: 12, 2: 6, 3: 22, 7: 12}
+# Left out, in this order, on a terminal too narrow for every column.
+DROPPABLE = (4, 1)
 GAP = "  "
 DEFAULT_WIDTH = 120
 
@@ -40,7 +42,7 @@ def render_report_text(report: Report, width: int | None = None) -> str:
     lines = [headline(report), ""]
     if report.tokens:
         lines += _table([_cells(report, row) for row in report.tokens],
-                        [bool(row.violations) for row in report.tokens], max(width, 60))
+                        [bool(row.violations) for row in report.tokens], max(width, 40))
         lines.append("")
     else:
         lines += ["The organization has no service tokens.", ""]
@@ -97,11 +99,15 @@ def _key(row: TokenRow) -> str:
 
 
 def _table(rows: list[list[str]], alarming: list[bool], width: int) -> list[str]:
-    widths = [max([len(h), *(_longest(r[i]) for r in rows)]) for i, h in enumerate(HEADERS)]
-    _fit(widths, width - len(GAP) * (len(HEADERS) - 1))
-    out = [GAP.join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True)).rstrip()]
+    columns = _columns(rows, width)
+    headers = [HEADERS[i] for i in columns]
+    rows = [[row[i] for i in columns] for row in rows]
+    widths = [max([len(h), *(_longest(r[n]) for r in rows)]) for n, h in enumerate(headers)]
+    mins = {n: FLEXIBLE[i] for n, i in enumerate(columns) if i in FLEXIBLE}
+    _fit(widths, width - len(GAP) * (len(widths) - 1), mins)
+    out = [GAP.join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     out.append(GAP.join("-" * w for w in widths))
-    multi = any("\n" in cell or len(cell) > widths[i] for r in rows for i, cell in enumerate(r))
+    multi = any("\n" in cell or len(cell) > widths[n] for r in rows for n, cell in enumerate(r))
     for row, alarm in zip(rows, alarming, strict=True):
         wrapped = [_wrap(cell, w) for cell, w in zip(row, widths, strict=True)]
         for n in range(max(len(c) for c in wrapped)):
@@ -115,14 +121,27 @@ def _table(rows: list[list[str]], alarming: list[bool], width: int) -> list[str]
     return out[:-1] if multi else out
 
 
-def _fit(widths: list[int], room: int) -> None:
-    """Narrow the widest flexible column, one character at a time, until the row fits."""
+def _columns(rows: list[list[str]], width: int) -> list[int]:
+    """Every column, less CREATED and then ID when even their narrowest does not fit."""
+    columns = list(range(len(HEADERS)))
+    for dropped in DROPPABLE:
+        natural = {i: max([len(HEADERS[i]), *(_longest(r[i]) for r in rows)]) for i in columns}
+        narrowest = sum(min(FLEXIBLE.get(i, natural[i]), natural[i]) for i in columns)
+        narrowest += len(GAP) * (len(columns) - 1)
+        if narrowest <= width:
+            break
+        columns.remove(dropped)
+    return columns
+
+
+def _fit(widths: list[int], room: int, mins: dict[int, int]) -> None:
+    """Narrow the widest flexible column, a step at a time, until the row fits."""
     while sum(widths) > room:
-        shrinkable = [i for i, low in FLEXIBLE.items() if widths[i] > low]
+        shrinkable = [i for i, low in mins.items() if widths[i] > low]
         if not shrinkable:
             return
         widest = max(shrinkable, key=lambda i: widths[i])
-        widths[widest] -= max(1, min(sum(widths) - room, widths[widest] - FLEXIBLE[widest],
+        widths[widest] -= max(1, min(sum(widths) - room, widths[widest] - mins[widest],
                                      widths[widest] - _second(widths, shrinkable, widest)))
 
 
