@@ -12,9 +12,11 @@ from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
+from pstokens.config import Rules
 from pstokens.engine.report import Report, read_report
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
+from pstokens.state import State, StateStore
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -30,22 +32,23 @@ def report_command(fmt: str, out_file: str | None) -> None:
 
     Shows each token's accesses, when it was created, expires and was last
     used, the config key that manages it, and the rules: it breaks. Reads the
-    organization as a plan does; changes nothing.
+    organization as a plan does; changes nothing. Without a config file, name
+    the organization with --org (no rules are checked then).
 
     Example: pstokens report --format html --out report.html
     """
-    session = Session(resolve(click.get_current_context().find_root().obj or {}))
-    config = session.config
+    settings = resolve(click.get_current_context().find_root().obj or {})
+    session = Session(settings)
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_writable(target)
-    state = session.read_state()
+    organization, rules, state = _sources(session)
 
     async def run() -> Report:
-        async with session.client() as client:
-            return await read_report(client, config.organization, state, config.rules)
+        async with session.client(organization) as client:
+            return await read_report(client, organization, state, rules)
 
-    with reading(config.organization):
+    with reading(organization):
         report = asyncio.run(run())
     text = render(report, fmt)
     if target is None:
@@ -58,6 +61,16 @@ def report_command(fmt: str, out_file: str | None) -> None:
                             f"{exc.strerror or type(exc).__name__}",
                             hint="pick another --out path") from None
     out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
+
+
+def _sources(session: Session) -> tuple[str, Rules | None, State]:
+    """Organization, rules and state from the config; with no config file, an
+    organization named by --org or PLANETSCALE_ORG is reviewed without rules."""
+    organization = session.settings.org
+    if organization is not None and not session.settings.config_path.exists():
+        return organization, None, StateStore(session.state_file(organization)).load(organization)
+    config = session.config
+    return config.organization, config.rules, session.read_state()
 
 
 def _check_writable(target: Path) -> None:

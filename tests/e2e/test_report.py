@@ -159,3 +159,15 @@ def test_without_rules_the_report_has_no_findings(
     data = json.loads(result.out)
     assert data["rules"] is None and data["violations"] == [] and data["warnings"] == []
     assert data["summary"]["unmanaged"] == 3
+
+
+def test_an_organization_without_a_config_file_is_reviewed_without_rules(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    seed_unmanaged(emulator)
+    result = cli("report", "--org", "acme", "--format", "json")
+    assert result.code == 0, result.both
+    data = json.loads(result.out)
+    assert data["summary"]["tokens"] == 3 and data["rules"] is None
+    missing = cli("report")
+    assert missing.code == 1 and "config file pstokens.yaml not found" in missing.err
