@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pstokens.api.client import PlanetScaleClient
 from pstokens.config.model import Rules
 from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization
+from pstokens.engine.ports import TokenApi
 from pstokens.engine.rules import Unused, Violation, check_live, find_unused, managed_keys
 from pstokens.state.model import State
 
@@ -100,7 +100,7 @@ class Report:
             "databases": list(self.databases),
             "tokens": [row.to_json() for row in self.tokens],
             "violations": [v.to_json() for v in self.violations],
-            "warnings": [{"kind": "unused", **u.to_json()} for u in self.unused],
+            "warnings": [u.to_json() for u in self.unused],
         }
 
     def dumps(self) -> str:
@@ -139,7 +139,7 @@ def build_report(
 
 
 async def read_report(
-    client: PlanetScaleClient,
+    client: TokenApi,
     organization: str,
     state: State,
     rules: Rules | None,

@@ -89,6 +89,7 @@ class Unused:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "kind": "unused",
             "token_id": self.token_id,
             "name": self.name,
             "key": self.key,
@@ -96,6 +97,32 @@ class Unused:
             "created_at": _iso(self.created_at),
             "unused_after": self.unused_after,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Unused:
+        return cls(
+            token_id=str(data["token_id"]),
+            name=data.get("name"),
+            key=data.get("key"),
+            last_used_at=_moment(data.get("last_used_at")),
+            created_at=_moment(data.get("created_at")),
+            unused_after=int(data["unused_after"]),
+        )
+
+
+def plan_findings(
+    config: Config,
+    state: State,
+    live: Mapping[str, LiveToken],
+    now: datetime,
+    targets: frozenset[str] = frozenset(),
+) -> tuple[tuple[Violation, ...], tuple[Unused, ...]]:
+    """What a plan reports of `config.rules`: every live token's violations and the
+    unused ones; with --target, only the targeted keys' tokens."""
+    keys = managed_keys(state)
+    tokens = [t for t in live.values() if not targets or keys.get(t.id) in targets]
+    return (check_live(tokens, keys, config.rules),
+            find_unused(tokens, keys, config.rules, now))
 
 
 def check_config(config: Config) -> tuple[ConfigViolation, ...]:
@@ -191,3 +218,7 @@ def _order(violation: Violation) -> tuple[str, str, str, str, str]:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+def _moment(text: Any) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(str(text))

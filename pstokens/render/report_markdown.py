@@ -8,16 +8,15 @@ rows from the end of each section and saying how many it cut.
 
 from __future__ import annotations
 
-import html
 import re
 
 from pstokens.engine.report import Report, TokenRow
+from pstokens.render.escape import markdown
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
 
 LIMIT = 60_000
 _PLAIN_ACCESS = re.compile(r"[a-z0-9_]+")
-_MARKDOWN = re.compile(r"([\\`*_\[\]|~#!])")
 
 Section = tuple[str, list[str], list[str]]
 
@@ -53,10 +52,7 @@ def render_report_markdown(report: Report, limit: int = LIMIT) -> str:
 
 def cell(text: str | None) -> str:
     """Untrusted text made inert in a table cell: no HTML, no Markdown, no new row."""
-    if not text:
-        return ""
-    escaped = html.escape(safe(text), quote=False)
-    return _MARKDOWN.sub(r"\\\1", escaped)
+    return markdown(text)
 
 
 def _access(name: str) -> str:

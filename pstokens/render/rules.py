@@ -8,28 +8,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pstokens.config.duration import format_duration
 from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation
 from pstokens.errors import Problem
-
-_UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
+from pstokens.render.escape import terminal
 
 
 def safe(text: str | None, empty: str = "(no name)") -> str:
-    """`text` with control characters shown as escapes, so a name cannot move the
-    cursor, clear a line or forge output on a terminal."""
-    if not text:
-        return empty
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    """`text` with control and invisible characters escaped (`render.escape.terminal`),
+    so a name cannot move the cursor or forge output; `empty` for no name."""
+    return terminal(text) if text else empty
 
 
 def duration(seconds: int) -> str:
-    """`90d`, `12h`: the largest unit that writes it exactly, else whole days rounded."""
-    for size, unit in _UNITS:
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{round(seconds / 86400)}d" if seconds >= 86400 else f"{seconds}s"
+    """`90d`, `12h`: exact when it can be, else whole days (a live token's lifetime
+    is rarely a round number of seconds)."""
+    if seconds < 86400 or seconds % 60 == 0:
+        return format_duration(seconds)
+    return f"{round(seconds / 86400)}d"
 
 
 def where(database: str | None) -> str:
@@ -114,3 +110,13 @@ def short_unused(unused: Unused, now: datetime) -> str:
 def day(moment: datetime | None, missing: str = "-") -> str:
     """`2026-01-14`, in UTC."""
     return missing if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def unused_warning(unused: Unused) -> str:
+    """A plan's warning, dated rather than aged, so a saved plan reads the same later."""
+    label = token_label(unused.name, unused.token_id, unused.key)
+    if unused.last_used_at is not None:
+        since = f"last used {day(unused.last_used_at)}"
+    else:
+        since = f"never used since it was created {day(unused.created_at)}"
+    return f"{label} is unused: {since} (rules.unused_after {duration(unused.unused_after)})"

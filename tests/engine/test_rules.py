@@ -132,7 +132,7 @@ def test_control_characters_in_names_are_escaped_in_words() -> None:
     (violation,) = check_live([token("t1", "evil\x1b[2J\nname", ttl=None)], {}, RULES)
     text = violation_text(violation)
     assert "\x1b" not in text and "\n" not in text
-    assert "evil\\x1b[2J\\nname" in text
+    assert "evil\\x1b[2J\\x0aname" in text
 
 
 def test_violations_round_trip_through_json() -> None:
