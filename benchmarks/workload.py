@@ -25,7 +25,8 @@ from pstokens.cli.commands_report import render as render_report
 from pstokens.config import Rules, load_config
 from pstokens.engine.apply import Applier
 from pstokens.engine.observe import read_organization
-from pstokens.engine.plan import Change, Plan
+from pstokens.engine.outcome import Outcome
+from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.report import Report, build_report
@@ -250,8 +251,5 @@ class StripEmbeddedAccesses(httpx.AsyncBaseTransport):
 
 
 class _Quiet:
-    def done(self, change: Change, message: str) -> None:
-        pass
-
-    def failed(self, change: Change, message: str) -> None:
+    def report(self, outcome: Outcome) -> None:
         pass

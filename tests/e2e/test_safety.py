@@ -196,3 +196,27 @@ def test_deleting_an_unmanaged_namesake_of_a_key_needs_force(
     assert "named like key app" in refused.out or "config key 'app'" in refused.err
     assert "--force" in refused.err
     assert len(emulator.by_name("app")) == 1 and len(emulator.by_name("other")) == 1
+
+
+# 9. Wording: counts agree in number, and an unmanaged delete says why once.
+
+def test_one_access_is_singular_and_an_unmanaged_delete_says_why_once(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", """\
+organization: acme
+unmanaged:
+  policy: delete
+tokens:
+  solo:
+    accesses:
+      organization: [read_databases]
+""")
+    emulator.store.create_token("acme", "stray")
+    out = click.unstyle(cli("plan").out)
+    assert out.splitlines()[-1] == (
+        "Plan: 1 to create, 0 to replace, 1 to delete, 1 access to grant, 0 to revoke."
+    )
+    stray = next(line for line in out.splitlines() if "stray" in line)
+    assert stray.count("unmanaged") == 2  # "(unmanaged)" and "unmanaged.policy is delete"
+    assert "(unmanaged, and unmanaged.policy is delete)" not in out
