@@ -16,7 +16,7 @@ from pstokens.config import Rules
 from pstokens.engine.report import Report, read_report
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
-from pstokens.state import State, StateStore
+from pstokens.state import State
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -68,7 +68,7 @@ def _sources(session: Session) -> tuple[str, Rules | None, State]:
     organization named by --org or PLANETSCALE_ORG is reviewed without rules."""
     organization = session.settings.org
     if organization is not None and not session.settings.config_path.exists():
-        return organization, None, StateStore(session.state_file(organization)).load(organization)
+        return organization, None, session.state_store(organization).load(organization)
     config = session.config
     return config.organization, config.rules, session.read_state()
 
