@@ -1,4 +1,4 @@
-"""`validate`: the config checked offline, without loading the API stack.
+"""`validate`: the config (and its own `rules:`) checked offline, without the API stack.
 
 Kept apart from plan and apply so that a pre-commit hook or CI step running
 `pstokens validate` pays for the config reader only (no httpx, pydantic or engine).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
+from pstokens.cli.checks import load_checked_config
 from pstokens.cli.output import out
 from pstokens.cli.settings import global_options, resolve
-from pstokens.config import load_config
 
 
 @click.command("validate")
@@ -21,7 +21,7 @@ def validate_command() -> None:
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
-    config = load_config(settings.config_path, organization=settings.org)
+    config = load_checked_config(settings)
     count = len(config.tokens)
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")

@@ -31,6 +31,9 @@ COMMANDS = LazyCommands({
     "state": ("pstokens.cli.commands_stategroup:state_group", "Inspect or edit the state file."),
     "show": ("pstokens.cli.commands_show:show_command",
              "Print a plan saved by `plan --out`, as text, JSON or Markdown."),
+    "report": ("pstokens.cli.commands_report:report_command",
+               "Who can do what: every live token, managed or not, by database and "
+               "organization."),
     "emulator": ("pstokens.cli.commands_run:emulator_command",
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",
