@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pstokens.config.model import Config, Rules
 from pstokens.engine.live import LiveToken
-from pstokens.state.model import State
+
+if TYPE_CHECKING:  # `validate` checks rules without loading the state stores (filelock)
+    from pstokens.state.model import State
 
 # A token created with exactly max_ttl may read back a little longer (the API
 # rounds its times); a minute of slack keeps that from counting as a violation.
