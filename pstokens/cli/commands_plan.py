@@ -19,7 +19,13 @@ from pstokens.engine.apply import Applier, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
-from pstokens.engine.secrets import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
+from pstokens.delivery import (
+    DEFAULT_SECRETS_DIR,
+    CommandSink,
+    DirectorySink,
+    PerTokenSink,
+    SecretSink,
+)
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
 from pstokens.fileio import write_private
@@ -43,6 +49,8 @@ def validate_command() -> None:
     session = _session()
     config = session.config
     count = len(config.tokens)
+    for warning in config.warnings:
+        err(str(warning))
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")
 
@@ -150,10 +158,11 @@ def apply_command(
     state = session.read_state()
     session.check_keys(targets, "--target", state)
     session.check_keys(replace, "--replace", state)
-    sink: SecretSink = (
-        CommandSink(secrets_command) if secrets_command
+    default: SecretSink = (
+        CommandSink(secrets_command, label="--secrets-command") if secrets_command
         else DirectorySink(Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
     )
+    sink = PerTokenSink(config, default, Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
     options = PlanOptions(frozenset(targets), frozenset(replace))
 
     with session.store.locked(lock_timeout):

@@ -111,7 +111,8 @@ def test_two_tokens_may_share_a_folder() -> None:
 def test_rotate_after_not_shorter_than_ttl_is_a_warning(
     ttl: str, rotate_after: str, warned: bool
 ) -> None:
-    config = parse_config(HEAD + f"    ttl: {ttl}\n    rotate_after: {rotate_after}\n", filename="p.yaml")
+    body = f"    ttl: {ttl}\n    rotate_after: {rotate_after}\n"
+    config = parse_config(HEAD + body, filename="p.yaml")
     expected = [
         'p.yaml:5:19: warning: rotate_after of "ci" is not shorter than its ttl, so the token '
         "expires before it is rotated (make rotate_after shorter than ttl)"
