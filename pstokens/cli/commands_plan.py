@@ -15,10 +15,6 @@ from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
-from pstokens.engine.apply import Applier, ApplyResult
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.refresh import fresh_plan
 from pstokens.delivery import (
     DEFAULT_SECRETS_DIR,
     CommandSink,
@@ -26,6 +22,10 @@ from pstokens.delivery import (
     PerTokenSink,
     SecretSink,
 )
+from pstokens.engine.apply import Applier, ApplyResult
+from pstokens.engine.plan import Plan
+from pstokens.engine.planner import PlanOptions
+from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
 from pstokens.fileio import write_private
