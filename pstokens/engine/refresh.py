@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.models import ServiceToken
 from pstokens.config import Config
+from pstokens.engine import clock
 from pstokens.engine.observe import diffed_ids, read_organization
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions, make_plan
@@ -23,4 +22,4 @@ async def fresh_plan(
 
     known = state.managed_ids()
     live = await read_organization(client, config.organization, needs, expected=len(known))
-    return make_plan(config, state, live, now=datetime.now(UTC), options=options)
+    return make_plan(config, state, live, now=clock.now(), options=options)
