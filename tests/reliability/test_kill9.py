@@ -37,7 +37,7 @@ from tests.reliability.conftest import (
     state_is_valid,
     subprocess_env,
 )
-from tests.reliability.scenarios import evolve, random_scenario
+from tests.reliability.scenarios import OVERLAP_KEYS, evolve, random_scenario
 
 QUICK_KILLS = 5
 LONG_KILLS = 36
@@ -58,6 +58,8 @@ class Tally:
     landed: dict[str, int] = field(default_factory=dict)
     pending_seen: int = 0  # kills that left a create intent in state
     retiring_seen: int = 0  # kills that left a replaced token still to delete
+    overlap_kept: int = 0  # tokens of keys with overlap that had to survive a trial
+    retiring_left: int = 0  # replaced tokens still live in their overlap after converging
 
 
 @pytest.fixture
@@ -135,6 +137,12 @@ def one_trial(
     if writes == 0:
         return False
 
+    # Tokens of keys with `overlap` that stay in the config: whatever the kill,
+    # none may be deleted within the hour (a replacement only retires them).
+    state_path = work / "state" / f"{org}.json"
+    recorded = json.loads(state_path.read_text())["tokens"] if state_path.exists() else {}
+    kept = {r["id"] for k, r in recorded.items() if k in OVERLAP_KEYS & set(after.tokens)}
+
     kind = KINDS[tally.tried % len(KINDS)]
     when = rng.choice(["before", "after"])
     point: float
@@ -148,7 +156,6 @@ def one_trial(
     tally.tried += 1
     landed = status == -signal.SIGKILL
 
-    state_path = work / "state" / f"{org}.json"
     assert state_is_valid(state_path, org)
     if landed:
         tally.landed[kind] = tally.landed.get(kind, 0) + 1
@@ -171,6 +178,10 @@ def one_trial(
     assert verdict.problems == [], (
         f"trial {trial} ({kind} {when} {point}): {verdict.problems} {state_path.read_text()}"
     )
+    live = {t["id"] for t in servers.store.tokens(org)}
+    assert kept - live == set(), f"trial {trial}: deleted inside their overlap: {kept - live}"
+    tally.overlap_kept += len(kept)
+    tally.retiring_left += verdict.retiring
     return landed
 
 
@@ -191,7 +202,9 @@ def run_kills(
         trial += 1
     with capsys.disabled():
         print(f"\nkill -9: {tally.tried} applies, kills landed {tally.landed}, "
-              f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}")
+              f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}, "
+              f"overlap tokens kept {tally.overlap_kept} (retiring after converging "
+              f"{tally.retiring_left})")
     return tally
 
 
