@@ -21,11 +21,11 @@ import httpx
 from benchmarks.server import EmulatorProcess
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config import load_config
+from pstokens.delivery import DirectorySink
 from pstokens.engine.apply import Applier
 from pstokens.engine.plan import Change, Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
-from pstokens.engine.secrets import DirectorySink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.render import render_text
 from pstokens.state import StateStore

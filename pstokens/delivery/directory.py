@@ -68,5 +68,8 @@ class DirectorySink:
             return []
         if f"{ID_LINE}{token_id}" not in lines:
             return []
-        target.unlink(missing_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:
+            return []  # a dead secret left behind; the token it opened is deleted
         return [str(target)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pstokens.state.model import TokenRecord
 
@@ -20,19 +21,22 @@ EXPIRY_WARNING = timedelta(days=14)
 
 @dataclass(frozen=True)
 class Retiring:
-    """A replaced token kept working by `overlap` until `retire_at`."""
+    """A replaced token kept working by `overlap` until `retire_at`; None: its
+    successor's secret is not delivered yet, and the overlap starts when it is."""
 
     key: str
     token_id: str
-    retire_at: datetime
+    retire_at: datetime | None
 
-    def to_json(self) -> dict[str, str]:
-        return {"key": self.key, "token_id": self.token_id, "retire_at": self.retire_at.isoformat()}
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "token_id": self.token_id,
+                "retire_at": None if self.retire_at is None else self.retire_at.isoformat()}
 
     @classmethod
-    def from_json(cls, data: dict[str, str]) -> Retiring:
-        moment = datetime.fromisoformat(data["retire_at"])
-        return cls(str(data["key"]), str(data["token_id"]), moment)
+    def from_json(cls, data: dict[str, Any]) -> Retiring:
+        moment = data.get("retire_at")
+        return cls(str(data["key"]), str(data["token_id"]),
+                   None if moment is None else datetime.fromisoformat(str(moment)))
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,15 @@ class RetireDecision:
 
 
 def decide_retiring(
-    key: str, record: TokenRecord, live: Container[str], now: datetime, *, in_config: bool
+    key: str, record: TokenRecord, live: Container[str], now: datetime, *,
+    overlap: int | None, replacing: bool,
 ) -> RetireDecision:
-    """What to do with each live retiring token of `key`; gone ones need nothing."""
+    """What to do with each live retiring token of `key`; gone ones need nothing.
+
+    `overlap` is the key's (None once the key left the config: everything of
+    it goes); `replacing` says the plan makes the key a new token, whose
+    delivery starts the overlap of retiring tokens that have no time yet.
+    """
     at_once: list[str] = []
     ended: list[str] = []
     waiting: list[Retiring] = []
@@ -53,9 +63,11 @@ def decide_retiring(
         if token_id not in live:
             continue
         until = record.retire_at.get(token_id)
-        if until is None:
+        if until is None and overlap and replacing:
+            waiting.append(Retiring(key, token_id, None))
+        elif until is None:
             at_once.append(token_id)
-        elif in_config and now < until:
+        elif overlap and now < until:
             waiting.append(Retiring(key, token_id, until))
         else:
             ended.append(token_id)

@@ -27,13 +27,13 @@ from hypothesis import strategies as st
 from pstokens.api.auth import Credentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.delivery import NewSecret
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.engine.apply import Applier
 from pstokens.engine.plan import Action, Change, Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
-from pstokens.engine.secrets import NewSecret
 from pstokens.engine.statewriter import StateWriter
 from pstokens.state import State, StateStore, TokenRecord
 from tests.reliability.conftest import RecordingStore
@@ -118,6 +118,9 @@ class MemorySink:
     async def deliver(self, item: NewSecret) -> str:
         self.delivered[item.key] = item.token_id
         return "memory"
+
+    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
+        return []
 
 
 class Failures:
