@@ -162,7 +162,7 @@ def apply_command(
         CommandSink(secrets_command, label="--secrets-command") if secrets_command
         else DirectorySink(Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
     )
-    sink = PerTokenSink(config, default, Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
+    sink = PerTokenSink(config, default)
     options = PlanOptions(frozenset(targets), frozenset(replace))
 
     with session.store.locked(lock_timeout):

@@ -7,7 +7,7 @@ as delivered only when every one of its destinations succeeded.
 
 from pstokens.delivery.base import NewSecret, SecretSink
 from pstokens.delivery.command import CommandSink
-from pstokens.delivery.directory import DEFAULT_SECRETS_DIR, DirectorySink
+from pstokens.delivery.directory import DEFAULT_SECRETS_DIR, DirectorySink, forget_files
 from pstokens.delivery.routing import AllSinks, PerTokenSink, sink_for
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "NewSecret",
     "PerTokenSink",
     "SecretSink",
+    "forget_files",
     "sink_for",
 ]

@@ -29,6 +29,7 @@ class SecretSink(Protocol):
         """
         ...
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        """Remove what was delivered for `token_id`, now deleted; return what went."""
+    def folders(self, key: str) -> tuple[str, ...]:
+        """The folders `key`'s `.env` file is written in: state records them, so
+        the file goes when the token is deleted, even once the key is gone."""
         ...

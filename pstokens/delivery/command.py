@@ -24,7 +24,6 @@ DRAIN_SECONDS = 2.0
 # After SIGTERM, how long the group has before SIGKILL.
 TERM_GRACE = 2.0
 KEEP_BYTES = 16 * 1024
-UNDELIVERED = "the token exists but counts as undelivered; the next plan replaces it"
 
 
 class CommandSink:
@@ -61,7 +60,6 @@ class CommandSink:
             raise SecretDeliveryError(
                 f"{self.label} could not start for {item.key!r}: "
                 f"{exc.strerror or type(exc).__name__}",
-                hint=UNDELIVERED,
             ) from None
         assert process.stdout is not None and process.stderr is not None
         outputs = [asyncio.create_task(_tail(s)) for s in (process.stdout, process.stderr)]
@@ -79,18 +77,19 @@ class CommandSink:
             raise SecretDeliveryError(
                 f"{self.label} did not finish within {self.timeout:g} s for {item.key!r} "
                 "and was stopped" + _shown(stderr or stdout, secret),
-                hint=UNDELIVERED + " (a deliver entry's `timeout:` allows longer)",
+                hint="a deliver entry's `timeout:` allows longer",
             )
         if process.returncode != 0:
             raise SecretDeliveryError(
                 f"{self.label} exited with status {_status(process.returncode)} for "
                 f"{item.key!r}" + _shown(stderr or stdout, secret),
-                hint=UNDELIVERED,
             )
         return self.label
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        return []  # what a command did elsewhere is the command's to undo
+    def folders(self, key: str) -> tuple[str, ...]:
+        return ()
+
+    # What a command did with a secret elsewhere is for that place to undo.
 
 
 async def _feed_and_wait(process: asyncio.subprocess.Process, data: bytes) -> None:
@@ -148,7 +147,8 @@ def _status(code: int | None) -> str:
 
 
 def _shown(output: bytes, secret: str) -> str:
+    """Its last lines, on one line (an error is one sentence): ` | ` between them."""
     lines = last_lines(output, [secret])
     if not lines:
         return " (it printed nothing)"
-    return "; it printed:\n" + "\n".join(f"    {line}" for line in lines)
+    return "; it printed: " + " | ".join(lines)

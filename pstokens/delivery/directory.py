@@ -8,6 +8,7 @@ ID: a newer secret for the same key is never removed.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from pstokens.delivery.base import NewSecret
@@ -60,16 +61,28 @@ class DirectorySink:
             stray.unlink(missing_ok=True)
         return str(target)
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        target = self.path(organization, key)
-        try:
-            lines = target.read_text().splitlines()
-        except (OSError, UnicodeDecodeError):
-            return []
-        if f"{ID_LINE}{token_id}" not in lines:
-            return []
-        try:
-            target.unlink(missing_ok=True)
-        except OSError:
-            return []  # a dead secret left behind; the token it opened is deleted
-        return [str(target)]
+    def folders(self, key: str) -> tuple[str, ...]:
+        return (str(self.root),)
+
+
+
+def forget_files(folders: Iterable[str], organization: str, key: str, token_id: str) -> list[str]:
+    """Remove `key`'s `.env` file from each folder where it holds `token_id`'s secret."""
+    gone: list[str] = []
+    for root in dict.fromkeys(folders):
+        gone += _forget(Path(root) / organization / f"{key}.env", token_id)
+    return gone
+
+
+def _forget(target: Path, token_id: str) -> list[str]:
+    try:
+        lines = target.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if f"{ID_LINE}{token_id}" not in lines:
+        return []
+    try:
+        target.unlink(missing_ok=True)
+    except OSError:
+        return []  # a dead secret left behind; the token it opened is deleted
+    return [str(target)]

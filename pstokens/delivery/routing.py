@@ -12,7 +12,7 @@ from pathlib import Path
 from pstokens.config.model import CommandDestination, Config, Destination
 from pstokens.delivery.base import NewSecret, SecretSink
 from pstokens.delivery.command import CommandSink
-from pstokens.delivery.directory import DEFAULT_SECRETS_DIR, DirectorySink
+from pstokens.delivery.directory import DirectorySink
 from pstokens.errors import SecretDeliveryError
 
 
@@ -34,11 +34,8 @@ class AllSinks:
                 raise
         return ", ".join(done)
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        gone: list[str] = []
-        for sink in self.sinks:
-            gone += await sink.forget(organization, key, token_id)
-        return gone
+    def folders(self, key: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for sink in self.sinks for f in sink.folders(key)))
 
 
 def sink_for(destination: Destination) -> SecretSink:
@@ -50,18 +47,12 @@ def sink_for(destination: Destination) -> SecretSink:
 class PerTokenSink:
     """Each token's own `deliver:` list, or the default for tokens without one."""
 
-    def __init__(self, config: Config, default: SecretSink,
-                 default_dir: Path = DEFAULT_SECRETS_DIR) -> None:
+    def __init__(self, config: Config, default: SecretSink) -> None:
         self._default = default
         self._own = {
             key: AllSinks([sink_for(d) for d in spec.deliver])
             for key, spec in config.tokens.items() if spec.deliver is not None
         }
-        # Folders a deleted token's file may be in: its own, and the flags'.
-        self._dirs = {key: [s for s in sinks.sinks if isinstance(s, DirectorySink)]
-                      for key, sinks in self._own.items()}
-        fallback = default if isinstance(default, DirectorySink) else DirectorySink(default_dir)
-        self._fallback = fallback
 
     def for_key(self, key: str) -> SecretSink:
         return self._own.get(key, self._default)
@@ -69,8 +60,5 @@ class PerTokenSink:
     async def deliver(self, item: NewSecret) -> str:
         return await self.for_key(item.key).deliver(item)
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        gone: list[str] = []
-        for sink in [*self._dirs.get(key, []), self._fallback]:
-            gone += await sink.forget(organization, key, token_id)
-        return gone
+    def folders(self, key: str) -> tuple[str, ...]:
+        return self.for_key(key).folders(key)

@@ -23,9 +23,11 @@ def _forms(secret: str) -> list[str]:
     forms = [secret]
     for skip in range(3):  # the secret may start anywhere in a larger encoded blob
         part = raw[skip:]
+        # The last character of an incomplete group also encodes what follows.
+        cut = 1 if len(part) % 3 else 0
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             text = encode(part).decode().rstrip("=")
-            forms.append(text[: len(text) - 3] if len(text) > MIN_RUN + 3 else text)
+            forms.append(text[: len(text) - cut])
     return [f for f in forms if f]
 
 

@@ -43,6 +43,8 @@ class TokenRecord:
     retiring: tuple[str, ...] = ()
     preexisting: tuple[str, ...] = ()
     retire_at: Mapping[str, datetime] = field(default_factory=dict)
+    # Folders its secret's `.env` file was written to, cleaned when it is deleted.
+    secret_dirs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -63,6 +65,8 @@ class TokenRecord:
         }
         if self.preexisting:
             data["preexisting"] = list(self.preexisting)
+        if self.secret_dirs:
+            data["secret_dirs"] = list(self.secret_dirs)
         if self.retire_at:  # only with overlap: other state files stay as they were
             data["retire_at"] = {i: _iso(t) for i, t in sorted(self.retire_at.items())}
         return data
@@ -94,6 +98,9 @@ class TokenRecord:
                 _check_strings("preexisting", _typed(data, "preexisting", list, []))
             ),
             retire_at=_times("retire_at", _typed(data, "retire_at", dict, {})),
+            secret_dirs=tuple(
+                _check_strings("secret_dirs", _typed(data, "secret_dirs", list, []))
+            ),
         )
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.delivery import AllSinks, CommandSink, DirectorySink, NewSecret, PerTokenSink
+from pstokens.delivery import (
+    AllSinks,
+    CommandSink,
+    DirectorySink,
+    NewSecret,
+    PerTokenSink,
+    forget_files,
+)
 from pstokens.errors import SecretDeliveryError
 from pstokens.secret import Secret
 
@@ -51,20 +58,24 @@ async def test_forget_removes_a_deleted_tokens_file_but_never_a_newer_one(tmp_pa
     await folder.deliver(item("ci", "old1"))
     target = tmp_path / "acme" / "ci.env"
     await folder.deliver(item("ci", "new2"))  # the key's next token
-    assert await folder.forget("acme", "ci", "old1") == []
+    assert forget_files([str(tmp_path)], "acme", "ci", "old1") == []
     assert target.exists()
-    assert await folder.forget("acme", "ci", "new2") == [str(target)]
+    assert forget_files([str(tmp_path)], "acme", "ci", "new2") == [str(target)]
     assert not target.exists()
-    assert await folder.forget("acme", "ci", "new2") == []
+    assert forget_files([str(tmp_path), str(tmp_path / "none")], "acme", "ci", "new2") == []
 
 
-async def test_forget_looks_in_the_tokens_folders_and_the_default(tmp_path: Path) -> None:
-    config = parse_config(f"organization: acme\ntokens:\n  ci:\n    deliver: [dir: {tmp_path}/a]\n")
-    default = DirectorySink(tmp_path / "d")
-    await DirectorySink(tmp_path / "d").deliver(item("ci"))  # before deliver: was added
-    await DirectorySink(tmp_path / "a").deliver(item("ci"))
-    gone = await PerTokenSink(config, default).forget("acme", "ci", "tok1")
-    assert gone == [f"{tmp_path}/a/acme/ci.env", f"{tmp_path}/d/acme/ci.env"]
+def test_folders_are_the_tokens_own_or_the_defaults(tmp_path: Path) -> None:
+    config = parse_config(
+        "organization: acme\ntokens:\n"
+        f"  ci:\n    deliver: [dir: {tmp_path}/a, command: cat, dir: {tmp_path}/b]\n"
+        "  other: {}\n  cmd:\n    deliver: [command: cat]\n"
+    )
+    sink = PerTokenSink(config, DirectorySink(tmp_path / "d"))
+    assert sink.folders("ci") == (f"{tmp_path}/a", f"{tmp_path}/b")
+    assert sink.folders("other") == sink.folders("gone") == (f"{tmp_path}/d",)
+    assert sink.folders("cmd") == ()
+    assert PerTokenSink(config, CommandSink("cat")).folders("other") == ()
 
 
 async def test_a_folder_that_cannot_be_written_names_it(tmp_path: Path) -> None:

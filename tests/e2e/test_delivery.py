@@ -62,11 +62,13 @@ def test_a_failing_secrets_command_is_reported_truthfully(
     assert emulator.store.secret_matches("acme", token["id"], secret)
     assert secret not in failed.both and secret[11:20] not in failed.both
     assert base64.b64encode(secret.encode()).decode()[:20] not in failed.both
-    assert "ci: --secrets-command exited with status 1 for 'ci'; it printed:" in failed.both
-    assert "    gh: HTTP 403: Resource not accessible by integration" in failed.both
-    assert "the next plan replaces it" in failed.both
+    assert (f"ci: created {token['id']}, but its secret was not delivered: --secrets-command "
+            "exited with status 1 for 'ci'; it printed: sending **********") in failed.err
+    assert ("| gh: HTTP 403: Resource not accessible by integration; "
+            "the next plan replaces it\n") in failed.err
     assert "its token was not created" not in failed.both
-    assert "ci read_databases: skipped: the secret of its token was not delivered" in failed.both
+    assert ("ci on the organization: skipped: its token's secret was not delivered "
+            "(the next plan replaces the token)") in failed.both
     assert "done so far: 2 created (1 undelivered), 0 replaced, 0 deleted" in failed.err
     assert state(workdir)["ci"]["delivered"] is False
     assert state(workdir)["ci"]["id"] == token["id"]

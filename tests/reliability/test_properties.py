@@ -119,8 +119,8 @@ class MemorySink:
         self.delivered[item.key] = item.token_id
         return "memory"
 
-    async def forget(self, organization: str, key: str, token_id: str) -> list[str]:
-        return []
+    def folders(self, key: str) -> tuple[str, ...]:
+        return ()
 
 
 class Failures:
