@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -130,6 +130,11 @@ def one_trial(
     after = evolve(rng, before)
     if rng.random() < 0.3:
         before.tokens = {}  # a first apply: nothing yet
+    for key in sorted(OVERLAP_KEYS & set(before.tokens) & set(after.tokens)):
+        # Every other trial replaces the overlap keys (a new ttl), without a draw.
+        if trial % 2 == 0:
+            wish = after.tokens[key]
+            after.tokens[key] = replace(wish, ttl=86400 if wish.ttl != 86400 else 7 * 86400)
     config.write_text(before.yaml())
     assert cli("apply", "--auto-approve").code == 0
     config.write_text(after.yaml())
@@ -214,6 +219,7 @@ def test_kill9_at_random_points_then_one_apply_converges(
 ) -> None:
     tally = run_kills(20260114, QUICK_KILLS, servers, tmp_path, capsys, monkeypatch, leak_guard)
     assert sum(tally.landed.values()) >= QUICK_KILLS
+    assert tally.retiring_left > 0  # replacements with overlap were among them
 
 
 @pytest.mark.slow
