@@ -161,7 +161,6 @@ def live_ids(drill: Drill, name: str) -> list[str]:
     return [t["id"] for t in answer.json()["data"] if t["name"] == name]
 
 
-@pytest.mark.xfail(reason="overlap is wired into the engine after the reshape", strict=True)
 def test_with_overlap_no_consumer_ever_fails_and_one_token_is_left(drill: Drill) -> None:
     write_config(drill.workdir / "pstokens.yaml", CONFIG.format(overlap="    overlap: 3s\n"))
     assert drill.run("apply", "--auto-approve")[0] == 0
