@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from pstokens.engine.findings import WarningKind
+import click
 
 from pstokens.config.model import Config, TokenSpec
+from pstokens.engine.findings import WarningKind
 from pstokens.engine.live import LiveToken
 from pstokens.engine.plan import Action, Cause, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
 from pstokens.engine.rotation import Retiring, retire_times
+from pstokens.render import render_markdown, render_text
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -153,3 +155,15 @@ def test_a_plan_with_retiring_tokens_round_trips_as_json() -> None:
     assert p.to_json()["retiring"] == [
         {"key": "ci", "token_id": "old", "retire_at": "2026-06-01T12:05:00+00:00"}
     ]
+
+
+def test_retiring_tokens_are_shown_in_text_and_markdown_and_the_last_line_is_no_changes() -> None:
+    record = current(retiring=("old",), retire_at={"old": NOW + timedelta(minutes=5)})
+    p = plan(cfg(ci=OVERLAP), st(ci=record), live(token("new"), token("old")))
+    text = click.unstyle(render_text(p))
+    assert ("Retiring (replaced, kept working by overlap):\n  ci  id old  retiring at "
+            "2026-06-01 12:05:00 UTC (overlap); the first apply after that deletes it") in text
+    assert text.endswith("No changes. The organization matches the configuration.")
+    markdown = render_markdown(p)
+    assert "### Retiring (overlap) (1)" in markdown
+    assert "| ci | old | retiring at 2026-06-01 12:05:00 UTC (overlap)" in markdown
