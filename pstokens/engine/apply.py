@@ -3,7 +3,8 @@
 Each phase runs its changes in parallel (the client bounds calls in flight);
 a change whose token failed to come into being, or whose secret could not be
 delivered, is skipped, and a replaced token is deleted only once its
-successor exists, holds its accesses and its secret is delivered. State is
+successor exists, holds its accesses and its secret is delivered (with
+`overlap`, not then but by the first apply after `retire_at`). State is
 written as steps succeed; an intent is on disk before every create. The
 applier refuses an unsafe plan itself, whoever calls it.
 """
