@@ -24,6 +24,10 @@ DRAIN_SECONDS = 2.0
 # After SIGTERM, how long the group has before SIGKILL.
 TERM_GRACE = 2.0
 KEEP_BYTES = 16 * 1024
+# pstokens' own credentials stay out of the command's environment: a command
+# reading $PLANETSCALE_SERVICE_TOKEN must not deliver pstokens' token by mistake.
+OWN_CREDENTIALS = ("PLANETSCALE_SERVICE_TOKEN_ID", "PLANETSCALE_SERVICE_TOKEN",
+                   "PLANETSCALE_API_KEY")
 
 
 class CommandSink:
@@ -40,7 +44,7 @@ class CommandSink:
 
     async def deliver(self, item: NewSecret) -> str:
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in OWN_CREDENTIALS},
             "PSTOKENS_TOKEN_KEY": item.key,
             "PSTOKENS_TOKEN_ID": item.token_id,
             "PSTOKENS_TOKEN_NAME": item.token_name,

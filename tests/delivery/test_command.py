@@ -30,6 +30,19 @@ async def test_the_secret_alone_is_on_stdin_and_the_names_in_the_environment(
     assert where.startswith('command "cat > ')
 
 
+async def test_pstokens_own_credentials_are_not_in_the_commands_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANETSCALE_SERVICE_TOKEN", "admin-secret")
+    monkeypatch.setenv("PLANETSCALE_API_KEY", "admin-key")
+    monkeypatch.setenv("VAULT_ADDR", "https://vault.example")
+    out = tmp_path / "env"
+    await CommandSink(f"cat >/dev/null; env > {out}").deliver(ITEM)
+    seen = out.read_text()
+    assert "admin-secret" not in seen and "admin-key" not in seen
+    assert "VAULT_ADDR=https://vault.example" in seen  # the rest is passed on
+
+
 async def test_a_failure_names_the_command_its_status_and_its_last_lines_scrubbed() -> None:
     command = 'secret=$(cat); echo "gh: HTTP 403 for $secret" >&2; echo "more" >&2; exit 4'
     with pytest.raises(SecretDeliveryError) as caught:
