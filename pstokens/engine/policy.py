@@ -49,7 +49,7 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
 def config_digest(config: Config) -> str:
     """A digest of what the config asks for (not where it lives, nor its comments)."""
     data = _canonical({f.name: getattr(config, f.name)
-                       for f in dataclasses.fields(config) if f.name != "path"})
+                       for f in dataclasses.fields(config) if f.name not in ("path", "warnings")})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

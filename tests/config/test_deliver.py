@@ -118,3 +118,15 @@ def test_rotate_after_not_shorter_than_ttl_is_a_warning(
         "expires before it is rotated (make rotate_after shorter than ttl)"
     ]
     assert [str(w) for w in config.warnings] == (expected if warned else [])
+
+
+def test_the_config_digest_follows_deliver_and_overlap_but_not_warning_positions() -> None:
+    from pstokens.engine.policy import config_digest
+
+    def digest(text: str) -> str:
+        return config_digest(parse_config(text, filename="p.yaml"))
+
+    base = HEAD + "    ttl: 1d\n    rotate_after: 2d\n    overlap: 1h\n    deliver: [dir: a]\n"
+    assert digest(base) == digest("# a comment moves the warning down a line\n" + base)
+    assert digest(base) != digest(base.replace("dir: a", "dir: b"))
+    assert digest(base) != digest(base.replace("overlap: 1h", "overlap: 2h"))
