@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as dc_replace
 from datetime import timedelta
 
+import pytest
+
 from pstokens.engine.outcome import Blocked, Status
+from pstokens.engine.plan import Action, Cause
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, plan_of, run, spec
 
@@ -56,3 +60,24 @@ def test_a_failed_delivery_never_starts_an_overlap() -> None:
     assert done.tokens["ci"].retire_at == {"t1": NOW + timedelta(hours=1),
                                            "new1": NOW + timedelta(hours=1)}
     assert {"t1", "new1", "new2"} <= set(api.tokens)
+
+
+@pytest.mark.parametrize("cause", [Cause.ROTATE_AFTER, Cause.EXPIRED, Cause.UNDELIVERED,
+                                   Cause.FORCED, Cause.TTL_CHANGED])
+def test_every_kind_of_replacement_goes_through_the_overlap(cause: Cause) -> None:
+    api = FakeApi()
+    record = existing(api, "t1", "ci")
+    ttl = 7 * 86400 if cause is Cause.TTL_CHANGED else None
+    rotate = HOUR if cause is Cause.ROTATE_AFTER else None
+    if cause is Cause.EXPIRED:
+        api.tokens["t1"] = api.tokens["t1"].model_copy(
+            update={"expires_at": NOW - timedelta(minutes=1)})
+    if cause is Cause.UNDELIVERED:
+        record = dc_replace(record, delivered=False)
+    cfg = config(spec("ci", overlap=HOUR, ttl=ttl, rotate_after=rotate))
+    state = State("acme", "L", 1, {"ci": record})
+    forced = frozenset({"ci"}) if cause is Cause.FORCED else frozenset()
+    plan = plan_of(cfg, state, api, replace=forced)
+    assert [(c.action, c.cause) for c in plan.changes] == [(Action.REPLACE, cause)]
+    final, _, _ = run(api, cfg, state, plan)
+    assert "t1" in api.tokens and final.tokens["ci"].retire_at == {"t1": NOW + timedelta(hours=1)}
