@@ -16,7 +16,6 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
@@ -29,6 +28,7 @@ from pstokens.adapters.planning import Planner
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
 from pstokens.errors import PstokensError
+from pstokens.state import StateStore
 
 STARTUP_TIMEOUT = 10.0
 logger = logging.getLogger("uvicorn.error")  # shown by uvicorn's log config, beside its own lines
@@ -41,7 +41,7 @@ class ServeSource(Protocol):
         """The one client both adapters share; serving needs no config file."""
         ...
 
-    def state_file(self, organization: str) -> Path:
+    def state_store(self, organization: str) -> StateStore:
         """Where an organization's state lives (as --state says)."""
         ...
 
@@ -82,7 +82,7 @@ async def serve_session(
     `started` is called once both listen (tests use it to reach and stop them).
     """
     async with session.serve_client() as client:
-        planner = Planner(client, session.state_file, session.default_organization)
+        planner = Planner(client, session.state_store, session.default_organization)
         servers = AdapterServers(
             [
                 ("REST", create_rest_app(client, serve_token), rest_socket,

@@ -22,6 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from pstokens.adapters import AdapterServers, Planner, bound, create_mcp_app, create_rest_app
 from pstokens.api import Credentials, PlanetScaleClient, RetryPolicy
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
+from pstokens.state import FileStateStore
 
 SERVE_TOKEN = "serve-token-for-adapter-tests-7f3a9c"
 CRED_ID = "adaptercredid"
@@ -78,7 +79,7 @@ def state_dir(tmp_path: Path) -> Path:
 async def servers(
     client: PlanetScaleClient, state_dir: Path, tmp_path: Path
 ) -> AsyncIterator[AdapterServers]:
-    planner = Planner(client, lambda org: state_dir / f"{org}.json", root=tmp_path)
+    planner = Planner(client, lambda org: FileStateStore(state_dir / f"{org}.json"), root=tmp_path)
     with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
         adapters = AdapterServers(
             [
