@@ -27,6 +27,7 @@ from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
+from pstokens.engine.rules import plan_findings
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
@@ -86,6 +87,7 @@ def make_plan(
                 unmanaged.append(UnmanagedToken(token.id, token.name))
 
     namesakes = _namesakes(out, live)
+    violations, unused = plan_findings(config, state, live, now, options.targets)
     return Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -101,6 +103,8 @@ def make_plan(
             if c.action is Action.CREATE and c.key in namesakes
         ) + _expiring(out, config, state, live, now, in_scope),
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
+        violations=violations,
+        unused=unused,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
         config_digest=config_digest,
