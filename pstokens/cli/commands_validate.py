@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from pstokens.cli.checks import load_checked_config
-from pstokens.cli.output import out
+from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options, resolve
 
 
@@ -23,5 +23,7 @@ def validate_command() -> None:
     settings = resolve(click.get_current_context().find_root().obj or {})
     config = load_checked_config(settings)
     count = len(config.tokens)
+    for warning in config.warnings:
+        err(str(warning))
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")
