@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pstokens.state.model import TokenRecord
+if TYPE_CHECKING:  # for types only: `validate` reaches this module without the state stores
+    from pstokens.state.model import TokenRecord
 
 # Plans warn about a managed token expiring this soon with nothing replacing it.
 EXPIRY_WARNING = timedelta(days=14)

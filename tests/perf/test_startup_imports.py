@@ -40,7 +40,7 @@ NOT_FOR_VERSION = ("httpx", "pydantic", "yaml", "rich", "filelock", "pstokens.ap
 # `validate` need none of it (importing it cost 0.5 s of a 0.7 s `--help`).
 API_STACK = ("httpx", "httpcore", "pydantic", "pydantic_core", "anyio", "mcp", "starlette",
              "uvicorn", "rich", "deepdiff", "pstokens.api", "pstokens.emulator",
-             "pstokens.adapters")
+             "pstokens.adapters", "filelock", "pstokens.state.store", "pstokens.state.s3")
 # `--help` and `--version` do not even read a config.
 NOT_FOR_HELP = ("yaml", "filelock", "pstokens.config", "pstokens.engine", "pstokens.state",
                 "pstokens.render")
