@@ -1,8 +1,9 @@
 """The plan behind the `plan-service-tokens` MCP tool: read config and state, plan, change nothing.
 
 It takes no lock and writes nothing, so an agent can ask for a plan as often
-as it likes. It reads only YAML files under one directory: a config error
-quotes the file, and a caller must not use that to read anything else.
+as it likes. Asked for no file, it plans the config `serve` was started with
+(`-c`). Asked for one, it reads only YAML files under one directory: a config
+error quotes the file, and a caller must not use that to read anything else.
 """
 
 from __future__ import annotations
@@ -33,18 +34,25 @@ class Planner:
         state_file: Callable[[str], Path] = default_state_file,
         organization: str | None = None,
         root: Path | None = None,
+        default_config: Path | None = None,
     ) -> None:
         """`state_file` maps an organization to its state file (as --state does);
         `organization` is --org / PLANETSCALE_ORG, used when a call names none;
-        configs are read under `root` only (default: the working directory)."""
+        configs a call names are read under `root` only (default: the working
+        directory); `default_config` is the one planned when a call names none
+        (the operator's `-c`, so it may lie anywhere; default `pstokens.yaml`)."""
         self._client = client
         self._state_file = state_file
         self._organization = organization
         self.root = (root or Path.cwd()).resolve()
+        self.default_config = (self.root / (default_config or Path("pstokens.yaml"))).resolve()
 
-    async def plan(self, config_path: str, organization: str | None = None) -> dict[str, Any]:
-        """The JSON plan for the config at `config_path` (relative to `root`)."""
-        path = self.config_file(config_path)
+    async def plan(
+        self, config_path: str | None = None, organization: str | None = None
+    ) -> dict[str, Any]:
+        """The JSON plan for the config at `config_path` (relative to `root`),
+        or for `default_config` when it is None."""
+        path = self.default_config if config_path is None else self.config_file(config_path)
         org = organization or self._organization
         # File reads happen off the event loop: both adapters share it.
         config = await asyncio.to_thread(load_config, path, organization=org)

@@ -22,7 +22,9 @@ from pstokens.adapters import (
     run_adapters,
     serve_session,
 )
+from pstokens.adapters.bearer import check_serve_token
 from pstokens.api import PlanetScaleClient
+from pstokens.cli.commands_run import serve_command
 from pstokens.cli.session import Session
 from pstokens.cli.settings import Settings, resolve
 from pstokens.errors import PstokensError
@@ -49,12 +51,37 @@ async def test_the_apps_refuse_to_be_built_without_a_serve_token(
         create_mcp_app(client, "")
 
 
-def test_a_busy_port_is_one_clear_error() -> None:
+def test_a_serve_token_shorter_than_32_characters_is_refused() -> None:
+    with pytest.raises(PstokensError, match="31 characters long: the adapters need at least 32"):
+        run_adapters(Session(settings()), "x" * 31, rest_port=0, mcp_port=0)
+    with pytest.raises(PstokensError) as caught:
+        check_serve_token("s3cr3t-but-short")
+    assert "s3cr3t" not in str(caught.value) and "openssl rand" in str(caught.value.hint)
+    assert check_serve_token("x" * 32) == "x" * 32
+
+
+def test_the_default_ports_are_the_seeds() -> None:
+    defaults = {param.name: param.default for param in serve_command.params}
+    assert (defaults["rest_port"], defaults["mcp_port"]) == (8080, 9090)
+
+
+@pytest.mark.parametrize(("busy", "adapter", "flag"),
+                         [("rest", "REST", "--rest-port"), ("mcp", "MCP", "--mcp-port")])
+def test_a_busy_port_is_one_clear_error_naming_the_adapter_and_its_flag(
+    busy: str, adapter: str, flag: str
+) -> None:
     with bound("127.0.0.1", 0) as taken:
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(PstokensError, match=f"cannot listen on 127.0.0.1:{port}"):
-            run_adapters(Session(settings()), SERVE_TOKEN, rest_port=port, mcp_port=0)
+        ports = {"rest_port": 0, "mcp_port": 0, f"{busy}_port": port}
+        with pytest.raises(PstokensError) as caught:
+            run_adapters(Session(settings()), SERVE_TOKEN, **ports)
+
+    assert str(caught.value).startswith(
+        f"cannot listen on 127.0.0.1:{port} for the {adapter} adapter"
+    )
+    assert caught.value.hint is not None and flag in caught.value.hint
+    assert str(port) in caught.value.hint
 
 
 def test_one_port_for_both_adapters_is_refused() -> None:
