@@ -353,7 +353,7 @@ def _access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any
     if isinstance(accesses, str):
         raise TypeError("accesses must be a sequence of access names, not one string")
     body: dict[str, Any] = {"access": list(accesses)}
-    if database is not None:
+    if database:  # None or "": the organization, for which the body leaves database out
         body = {"database": database, **body}
     return body
 
