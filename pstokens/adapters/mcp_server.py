@@ -199,8 +199,9 @@ def create_mcp_server(
         "pstokens",
         title="pstokens: PlanetScale service tokens",
         instructions="Manage PlanetScale service tokens and their accesses. "
-        "create-service-token returns the new token's secret once, in `token`: "
-        "it cannot be read again. plan-service-tokens shows what `pstokens apply` would do. "
+        "create-service-token returns the new token's secret once, in `token` (and "
+        "`plain_text_refresh_token`, where PlanetScale issues one): neither can be read "
+        "again. plan-service-tokens shows what `pstokens apply` would do. "
         "Grant and revoke take `access` (a list) and `database` (leave it out for the "
         "organization).",
         version=__version__,
@@ -210,7 +211,8 @@ def create_mcp_server(
         ("list-service-tokens", "List service tokens", tools.list_service_tokens, _READ,
          "Every token of the organization, all pages read. No secrets are ever included."),
         ("create-service-token", "Create a service token", tools.create_service_token, _WRITE,
-         "The answer holds the new token's secret in `token`: shown this once, never again."),
+         "The answer holds the new token's secret in `token` (and any refresh token in "
+         "`plain_text_refresh_token`): shown this once, never again."),
         ("get-service-token", "Get a service token", tools.get_service_token, _READ,
          "One token with its accesses (never its secret)."),
         ("delete-service-token", "Delete a service token", tools.delete_service_token, _DELETE,

@@ -265,12 +265,12 @@ async def test_the_new_secret_is_never_logged(
     async with mcp_session(servers, seen) as session:
         created = await call(session, "create-service-token", organization=org, name="quiet")
 
-    secret = created["token"]
-    assert secret.startswith("pscale_tkn_")
+    secret, refresh = created["token"], created["plain_text_refresh_token"]
+    assert secret.startswith("pscale_tkn_") and refresh.startswith("pscale_rtkn_")
     assert caplog.records  # logging was on, and something was logged
     for record in caplog.records:
-        assert secret not in record.getMessage()
-    assert secret not in caplog.text
+        assert secret not in record.getMessage() and refresh not in record.getMessage()
+    assert secret not in caplog.text and refresh not in caplog.text
     assert SERVE_TOKEN not in caplog.text
 
 

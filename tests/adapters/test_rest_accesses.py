@@ -1,8 +1,9 @@
 """REST: organization grants however `database` is left out, revoke, the API's
-`/access` path, and the refusal to delete what state protects."""
+`/access` path, the refusal to delete what state protects, and the refresh token."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,19 @@ async def test_a_delete_is_refused_when_state_cannot_be_read_to_tell(
     assert response.status_code == 409
     assert "could not be read to check prevent_destroy" in response.json()["message"]
     assert emulator.store.token_count(org) == 1
+
+
+async def test_create_returns_the_refresh_token_once_and_never_logs_it(
+    rest: httpx.AsyncClient, org: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    created = (await rest.post(f"/v1/organizations/{org}/service-tokens", json={})).json()
+    got = (await rest.get(token_path(org, created["id"]))).json()
+    listed = (await rest.get(f"/v1/organizations/{org}/service-tokens")).json()
+
+    refresh = created["plain_text_refresh_token"]
+    assert refresh.startswith("pscale_rtkn_") and created["token"].startswith("pscale_tkn_")
+    assert got["plain_text_refresh_token"] is None
+    assert [t["plain_text_refresh_token"] for t in listed["data"]] == [None]
+    assert refresh not in caplog.text and created["token"] not in caplog.text
