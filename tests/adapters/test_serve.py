@@ -162,3 +162,34 @@ async def test_sigint_stops_both_adapters_cleanly(
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient() as http:
                 await http.get(url)
+
+
+def test_the_serve_command_refuses_a_short_token_and_a_busy_port_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pstokens.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def serve(token: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setenv("PSTOKENS_SERVE_TOKEN", token)
+        with pytest.raises(SystemExit) as stopped:
+            main(["serve", "--emulator", *args])
+        return int(str(stopped.value.code)), capsys.readouterr().err
+
+    short_code, short = serve("too-short-a-token")
+    with bound("127.0.0.1", 0) as taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy_code, busy = serve(SERVE_TOKEN, "--mcp-port", str(port), "--rest-port", "0")
+
+    assert short_code == busy_code == 1
+    assert short.startswith("Error: PSTOKENS_SERVE_TOKEN is 17 characters long")
+    assert "too-short-a-token" not in short and "Traceback" not in short
+    assert busy.splitlines()[0] == (
+        f"Error: cannot listen on 127.0.0.1:{port} for the MCP adapter: Address already in use"
+    )
+    assert busy.splitlines()[1] == (
+        f"Hint: another program may use port {port}: pick another with --mcp-port"
+    )
+    assert not (tmp_path / ".pstokens").exists()  # refused before the emulator was opened
