@@ -22,7 +22,8 @@ from benchmarks.server import EmulatorProcess
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config import load_config
 from pstokens.engine.apply import Applier
-from pstokens.engine.plan import Change, Plan
+from pstokens.engine.outcome import Outcome
+from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.secrets import DirectorySink
@@ -218,8 +219,5 @@ class StripEmbeddedAccesses(httpx.AsyncBaseTransport):
 
 
 class _Quiet:
-    def done(self, change: Change, message: str) -> None:
-        pass
-
-    def failed(self, change: Change, message: str) -> None:
+    def report(self, outcome: Outcome) -> None:
         pass

@@ -18,6 +18,7 @@ from pstokens.config import load_config
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.errors import PstokensError
+from pstokens.render import plan_document
 from pstokens.state import StateStore
 
 
@@ -59,7 +60,7 @@ class Planner:
         store = StateStore(self._state_file(config.organization))
         state = await asyncio.to_thread(store.load, config.organization)
         plan = await fresh_plan(self._client, config, state, PlanOptions())
-        return plan.to_json()
+        return plan_document(plan)
 
     def config_file(self, config_path: str) -> Path:
         """The config's path, if it is a YAML file under `root` (symbolic links resolved)."""

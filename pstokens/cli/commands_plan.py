@@ -1,9 +1,12 @@
-"""`validate`, `plan` and `apply`."""
+"""`validate`, `plan` and `apply`: parse, call the engine, render.
+
+Every rule that guards a run (unknown keys, protected replacements, stale or
+unsafe plans, --force) lives in the engine; this module asks and prints.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +21,14 @@ from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.apply import Applier, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.policy import check_options, check_safe
+from pstokens.engine.refresh import fresh_plan, plan_for_apply
 from pstokens.engine.secrets import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
 from pstokens.engine.statewriter import StateWriter
-from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
+from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
-from pstokens.render import render_markdown, render_text
+from pstokens.render import render_json, render_markdown, render_text
+from pstokens.render.apply import render_result_json, summary
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,7 +72,7 @@ def scope_options(func: F) -> F:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="How to print the plan.")
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there are changes or unmanaged tokens, 0 when none.")
+              help="Exit 2 when anything differs (changes, skips, unmanaged tokens), 0 when not.")
 @scope_options
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
@@ -79,9 +84,8 @@ def plan_command(
     """
     session = _session()
     config = session.config
-    session.check_keys(targets, "--target", session.read_state())
-    session.check_keys(replace, "--replace", session.read_state())
     options = PlanOptions(frozenset(targets), frozenset(replace))
+    check_options(config, session.read_state(), options)  # bad input: before any lock or call
     with session.store.locked(lock_timeout):
         state = session.read_state()
 
@@ -93,42 +97,46 @@ def plan_command(
             plan = asyncio.run(run())
     if out_file:
         try:
-            write_private(Path(out_file), plan.dumps().encode())
+            write_private(Path(out_file), render_json(plan).encode())
         except OSError as exc:
             raise PlanError(f"cannot write the plan to {out_file}: "
                             f"{exc.strerror or type(exc).__name__}") from None
     if fmt == "json":
-        click.echo(plan.dumps(), nl=False)
+        click.echo(render_json(plan), nl=False)
     elif fmt == "markdown":
         out(render_markdown(plan))
     else:
         out(render_text(plan))
         if out_file:
             out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
-    if detailed_exitcode and (plan.has_changes or plan.unmanaged):
-        return 2
-    return 0
+    return 2 if detailed_exitcode and plan.differs else 0
 
 
 @click.command("apply")
 @global_options
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--force", is_flag=True, help="Apply even past safety.max_delete_percent.")
+@click.option("--force", is_flag=True,
+              help="Apply an unsafe plan (past safety.max_delete_percent, or deleting an "
+                   "unmanaged token named like a key).")
 @click.option("--secrets-dir", type=click.Path(file_okay=False),
               help=f"Where new secrets go [default {DEFAULT_SECRETS_DIR}].")
 @click.option("--secrets-command", metavar="CMD",
               help="Run CMD per new token, the secret on stdin.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: the plan and step lines go to stderr, the result to stdout.")
 @scope_options
 def apply_command(
     planfile: str | None, auto_approve: bool, force: bool, secrets_dir: str | None,
-    secrets_command: str | None, targets: tuple[str, ...], replace: tuple[str, ...],
+    secrets_command: str | None, fmt: str, targets: tuple[str, ...], replace: tuple[str, ...],
     lock_timeout: float,
 ) -> int:
     """Make the organization match the config: create, grant, revoke, delete.
 
     Applies a fresh plan (asking first on a terminal), or a plan saved by
-    `plan --out`, which must still match the organization.
+    `plan --out`, which must still match the state, the config and the
+    organization.
 
     Example: pstokens apply --auto-approve --secrets-dir .pstokens/secrets
     """
@@ -139,64 +147,45 @@ def apply_command(
                             hint="give the command that receives each secret on stdin")
     session = _session()
     config = session.config
-    saved = _load_plan(Path(planfile)) if planfile else None
+    saved = load_plan(Path(planfile)) if planfile else None
     if saved is not None and (targets or replace):
         raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")
-    if saved is not None and saved.organization != config.organization:
-        raise StalePlan(
-            f"saved plan is for organization {saved.organization!r}, "
-            f"the config names {config.organization!r}"
-        )
-    state = session.read_state()
-    session.check_keys(targets, "--target", state)
-    session.check_keys(replace, "--replace", state)
+    options = PlanOptions(frozenset(targets), frozenset(replace))
+    check_options(config, session.read_state(), options)
     sink: SecretSink = (
         CommandSink(secrets_command) if secrets_command
         else DirectorySink(Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
     )
-    options = PlanOptions(frozenset(targets), frozenset(replace))
+    show = err if fmt == "json" else out
 
     with session.store.locked(lock_timeout):
         state = session.read_state()
-        if saved is not None and state.serial == 0 and not session.store.path.exists():
-            # No state file yet: a plan made now and one made then start from the same nothing.
-            state = dataclasses.replace(state, lineage=saved.lineage)
-        if saved is not None and (saved.lineage, saved.serial) != (state.lineage, state.serial):
-            raise StalePlan("saved plan is stale: the state changed since it was made",
-                            hint="run `pstokens plan --out FILE` again")
 
         async def run() -> ApplyResult | None:
             async with session.client() as client:
-                plan = await fresh_plan(client, config, state, options)
-                if saved is not None and saved.comparable() != plan.comparable():
-                    raise StalePlan(
-                        "saved plan is stale: the organization no longer gives the same changes",
-                        hint="run `pstokens plan --out FILE` again",
-                    )
+                plan = await plan_for_apply(client, config, state, options, saved=saved)
                 if saved is None:
-                    out(render_text(plan))
+                    show(render_text(plan))
                 if not plan.has_changes:
                     return None
-                if plan.unsafe and not force:
-                    raise UnsafePlan(f"refusing to apply: {plan.unsafe}",
-                                     hint="check the plan, then pass --force if it is right")
+                check_safe(plan, force=force)
                 if saved is None and not auto_approve:
                     _confirm()
                 writer = StateWriter(session.store, state)
-                with applying(len(plan.changes)) as reporter:
-                    return await Applier(client, writer, config, sink, reporter).apply(plan)
+                with applying(len(plan.changes), to_stderr=fmt == "json") as reporter:
+                    applier = Applier(client, writer, config, sink, reporter)
+                    return await applier.apply(plan, force=force)
 
         result = asyncio.run(run())
+    if fmt == "json":
+        click.echo(render_result_json(result or ApplyResult()), nl=False)
     if result is None:
         return 0
-    done = result.done
-    line = (f"{done['create']} created, {done['replace']} replaced, {done['delete']} deleted, "
-            f"{done['grant']} accesses granted, {done['revoke']} revoked.")
     if result.errors:
-        err(f"Apply failed with {len(result.errors)} error(s); done so far: {line}")
+        err(f"Apply failed with {len(result.errors)} error(s); done so far: {summary(result)}")
         err("State records what succeeded; run `pstokens plan` to see what is left.")
         return 1
-    out(f"\nApply complete! {line}")
+    show(f"\nApply complete! {summary(result)}")
     return 0
 
 
@@ -208,7 +197,8 @@ def _confirm() -> None:
         raise PstokensError("apply cancelled; nothing was changed")
 
 
-def _load_plan(path: Path) -> Plan:
+def load_plan(path: Path) -> Plan:
+    """A plan saved by `plan --out`, or a one-line error saying what is wrong with it."""
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from pstokens.engine.plan import Change
+from pstokens.engine.outcome import Outcome
+from pstokens.render.apply import outcome_line
 
 
 def out(text: str = "") -> None:
@@ -22,19 +23,17 @@ def is_terminal() -> bool:
 
 
 class LineReporter:
-    """Prints one line per finished step of an apply."""
+    """Prints one line per finished step of an apply (all to stderr with `to_stderr`,
+    so that stdout can carry a JSON result)."""
 
-    def done(self, change: Change, message: str) -> None:
-        out(f"{label(change)}: {message}")
+    def __init__(self, *, to_stderr: bool = False) -> None:
+        self._to_stderr = to_stderr
 
-    def failed(self, change: Change, message: str) -> None:
-        err(click.style(f"{label(change)}: {message}", fg="red"))
-
-
-def label(change: Change) -> str:
-    who = change.key or f"{change.name or '(no name)'} [{change.token_id}]"
-    if change.database is not None:
-        return f"{who} on {change.database}"
-    if change.action in ("grant", "revoke"):
-        return f"{who} on the organization"
-    return who
+    def report(self, outcome: Outcome) -> None:
+        line = outcome_line(outcome)
+        if outcome.failed:
+            err(click.style(line, fg="red"))
+        elif self._to_stderr:
+            err(line)
+        else:
+            out(line)

@@ -11,8 +11,9 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pstokens.cli.output import LineReporter, label
-from pstokens.engine.plan import Change
+from pstokens.cli.output import LineReporter
+from pstokens.engine.outcome import Outcome
+from pstokens.render.apply import outcome_line
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -41,20 +42,17 @@ class ProgressReporter(LineReporter):
         self._progress = progress
         self._task = task
 
-    def done(self, change: Change, message: str) -> None:
-        self._progress.console.print(f"{label(change)}: {message}", markup=False, highlight=False)
-        self._progress.advance(self._task)
-
-    def failed(self, change: Change, message: str) -> None:
-        self._progress.console.print(f"{label(change)}: {message}", style="red", markup=False,
+    def report(self, outcome: Outcome) -> None:
+        style = "red" if outcome.failed else None
+        self._progress.console.print(outcome_line(outcome), style=style, markup=False,
                                      highlight=False)
         self._progress.advance(self._task)
 
 
 @contextlib.contextmanager
-def applying(total: int) -> Iterator[LineReporter]:
-    if not shows_progress():
-        yield LineReporter()
+def applying(total: int, *, to_stderr: bool = False) -> Iterator[LineReporter]:
+    if not shows_progress() or to_stderr:
+        yield LineReporter(to_stderr=to_stderr)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

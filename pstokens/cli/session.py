@@ -44,14 +44,6 @@ class Session:
     def read_state(self) -> State:
         return self.store.load(self.organization)
 
-    def check_keys(self, keys: tuple[str, ...], flag: str, state: State) -> None:
-        unknown = sorted(k for k in keys if k not in self.config.tokens and k not in state.tokens)
-        if unknown:
-            raise PstokensError(
-                f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
-                hint="use a token key from pstokens.yaml",
-            )
-
     # What `serve` needs (pstokens.adapters.serve.ServeSource)
 
     def serve_client(self) -> contextlib.AbstractAsyncContextManager[PlanetScaleClient]:

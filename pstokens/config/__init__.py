@@ -5,7 +5,7 @@ every problem in the file, each at its line and column; see `load` for why
 nothing else can escape.
 """
 
-from pstokens.config.duration import parse_duration
+from pstokens.config.duration import format_duration, parse_duration
 from pstokens.config.load import load_config, parse_config
 from pstokens.config.model import AccessMap, Config, TokenSpec, UnmanagedPolicy
 
@@ -14,6 +14,7 @@ __all__ = [
     "Config",
     "TokenSpec",
     "UnmanagedPolicy",
+    "format_duration",
     "load_config",
     "parse_config",
     "parse_duration",

@@ -28,3 +28,11 @@ def parse_duration(text: str) -> int:
     if len(number) > 12 or int(number) * _UNITS[unit] > MAX_DURATION_SECONDS:
         raise ValueError(f"duration {quote(text)} is too long: at most 36500d (100 years)")
     return int(number) * _UNITS[unit]
+
+
+def format_duration(seconds: int) -> str:
+    """The shortest exact way to write `seconds` (7776000 -> "90d")."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,9 +1,11 @@
-"""Carrying out a plan: create, grant, revoke, delete, in that order.
+"""Carrying out a plan: state-only updates, create, grant, revoke, delete, in that order.
 
 Each phase runs its changes in parallel (the client bounds calls in flight);
-a change whose token failed to come into being is skipped, and a replaced
-token is deleted only once its successor exists and its secret is delivered.
-State is written as steps succeed; an intent is on disk before every create.
+a change whose token failed to come into being, or whose secret could not be
+delivered, is skipped, and a replaced token is deleted only once its
+successor exists, holds its accesses and its secret is delivered. State is
+written as steps succeed; an intent is on disk before every create. The
+applier refuses an unsafe plan itself, whoever calls it.
 """
 
 from __future__ import annotations
@@ -11,43 +13,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
 
-from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.model import Config
-from pstokens.engine.plan import Action, Change, Plan
-from pstokens.engine.planner import ALREADY_GONE, CLOCK_SKEW, DELETED_OUTSIDE, REPLACED
+from pstokens.engine.lost import lost_creates
+from pstokens.engine.observe import live_token
+from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status
+from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.policy import check_safe
+from pstokens.engine.ports import TokenApi
 from pstokens.engine.secrets import NewSecret, SecretSink
 from pstokens.engine.statewriter import StateWriter
-from pstokens.errors import PstokensError
+from pstokens.errors import PstokensError, SecretDeliveryError
 from pstokens.state.model import State, TokenRecord
 
 CREATE_ATTEMPTS = 3
 
-
-class Reporter(Protocol):
-    def done(self, change: Change, message: str) -> None: ...
-
-    def failed(self, change: Change, message: str) -> None: ...
+__all__ = ["Applier", "ApplyResult", "Outcome", "Reporter", "Status"]
 
 
-@dataclass
-class ApplyResult:
-    done: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("create", "replace", "delete", "grant", "revoke"), 0)
-    )
-    errors: list[str] = field(default_factory=list)
-    state: State | None = None
+class _Undelivered(Exception):
+    def __init__(self, token_id: str, error: SecretDeliveryError) -> None:
+        self.token_id = token_id
+        self.error = error
 
 
 class Applier:
     def __init__(
         self,
-        client: PlanetScaleClient,
+        client: TokenApi,
         writer: StateWriter,
         config: Config,
         sink: SecretSink,
@@ -58,24 +55,29 @@ class Applier:
         self._writer = writer
         self._config = config
         self._sink = sink
-        self._report = reporter
+        self._reporter = reporter
         self._now = now
         self._org = config.organization
         self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
-        self._failed: set[str] = set()  # keys whose token could not be made
+        self._blocked: dict[str, Blocked] = {}  # key -> why its grants cannot go ahead
         self._unready: set[str] = set()  # keys whose create, delivery or grant failed
         self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
         self._deleted: set[str] = set()  # token IDs deleted so far
         self.result = ApplyResult()
 
-    async def apply(self, plan: Plan) -> ApplyResult:
+    async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
+        check_safe(plan, force=force)
         phases: dict[int, list[Change]] = {}
         for change in plan.changes:
             phases.setdefault(change.phase, []).append(change)
-            if change.key and change.token_id and _deletes_a_live_token(change):
+            if change.key and change.token_id and change.deletes_live_token:
                 self._doomed.setdefault(change.key, set()).add(change.token_id)
+        first = phases.get(0, [])
+        creates = [c for c in first if c.action in (Action.CREATE, Action.REPLACE)]
         try:
-            creates = phases.get(0, [])
+            for change in first:
+                if change.action is Action.UPDATE_STATE:
+                    await self._update_state(change)
             await self._record_intents(plan, creates)
             await self._run(creates, self._create)
             await self._run(phases.get(1, []), self._grant)
@@ -86,22 +88,48 @@ class Applier:
             self.result.state = self._writer.state
         return self.result
 
+    @property
+    def state(self) -> State:
+        return self._writer.state
+
+    def _report(self, outcome: Outcome) -> None:
+        self.result.outcomes.append(outcome)
+        self._reporter.report(outcome)
+
     async def _run(
         self, changes: Iterable[Change], step: Callable[[Change], Awaitable[None]]
     ) -> None:
         async def guarded(change: Change) -> None:
             try:
                 await step(change)
+            except _Undelivered as signal:
+                self._block(change, Blocked.UNDELIVERED)
+                self._report(Outcome(change, Status.UNDELIVERED, signal.token_id,
+                                     error=_words(signal.error)))
             except PstokensError as exc:
-                if change.key is not None and change.phase == 0:
-                    self._failed.add(change.key)
-                if change.key is not None and change.phase <= 1:
+                if change.phase == 0:
+                    self._block(change, Blocked.NOT_CREATED)
+                elif change.key is not None and change.phase == 1:
                     self._unready.add(change.key)
-                message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-                self.result.errors.append(f"{change.key or change.token_id}: {message}")
-                self._report.failed(change, message)
+                self._report(Outcome(change, Status.FAILED, change.token_id, error=_words(exc)))
 
         await asyncio.gather(*(guarded(c) for c in changes))
+
+    def _block(self, change: Change, why: Blocked) -> None:
+        if change.key is not None:
+            self._blocked[change.key] = why
+            self._unready.add(change.key)
+
+    async def _update_state(self, change: Change) -> None:
+        protect = change.cause is Cause.PROTECT
+
+        def update(record: TokenRecord | None) -> TokenRecord | None:
+            return record if record is None else replace(record, prevent_destroy=protect)
+
+        assert change.key is not None
+        # Durable at once: protection must not wait on the rest of the apply.
+        await self._writer.update(change.key, update, durable=protect)
+        self._report(Outcome(change, Status.DONE, change.token_id))
 
     async def _record_intents(self, plan: Plan, creates: list[Change]) -> None:
         """One durable write saying which creates are about to happen, and when.
@@ -151,12 +179,13 @@ class Applier:
             )
 
         await self._writer.update(key, made, durable=True)
-        where = await self._sink.deliver(
-            NewSecret(self._org, key, token.id, created.secret)
-        )
+        try:
+            where = await self._sink.deliver(NewSecret(self._org, key, token.id, created.secret))
+        except SecretDeliveryError as exc:
+            # The token exists and state knows it, undelivered: the next plan replaces it.
+            raise _Undelivered(token.id, exc) from None
         await self._writer.update(key, lambda r: replace(r, delivered=True) if r else r)
-        self.result.done[str(change.action)] += 1
-        self._report.done(change, f"created {token.id}, secret delivered to {where}")
+        self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
 
     async def _create_once(self, change: Change) -> CreatedToken:
         """Create, and when the answer is lost, clear away what it made and try again."""
@@ -173,12 +202,11 @@ class Applier:
 
     async def _clear_lost(self, key: str) -> None:
         record = self._writer.state.tokens.get(key)
-        since = (record.pending_since if record and record.pending_since else self._now())
-        claimed = self._writer.state.managed_ids() | set(record.preexisting if record else ())
-        for token in await self._client.list_tokens(self._org):
-            fresh = token.created_at is None or token.created_at >= since - CLOCK_SKEW
-            if token.name == key and fresh and token.id not in claimed:
-                await self._delete_id(token.id)
+        if record is None:
+            return
+        live = [live_token(t, None) for t in await self._client.list_tokens(self._org)]
+        for token in lost_creates(key, record, live, self._writer.state.managed_ids()):
+            await self._delete_id(token.id)
 
     async def _grant(self, change: Change) -> None:
         token_id = self._target(change)
@@ -186,8 +214,7 @@ class Applier:
             return
         await self._client.grant_accesses(self._org, token_id, change.accesses, change.database)
         await self._set_accesses(change, token_id, add=True)
-        self.result.done["grant"] += len(change.accesses)
-        self._report.done(change, "granted")
+        self._report(Outcome(change, Status.DONE, token_id))
 
     async def _revoke(self, change: Change) -> None:
         token_id = self._target(change)
@@ -195,14 +222,15 @@ class Applier:
             return
         await self._client.revoke_accesses(self._org, token_id, change.accesses, change.database)
         await self._set_accesses(change, token_id, add=False)
-        self.result.done["revoke"] += len(change.accesses)
-        self._report.done(change, "revoked")
+        self._report(Outcome(change, Status.DONE, token_id))
 
     def _target(self, change: Change) -> str | None:
         if change.token_id is not None:
             return change.token_id
-        if change.key in self._failed or change.key not in self._new_ids:
-            self._report.failed(change, "skipped: its token was not created")
+        blocked = self._blocked.get(change.key or "")
+        if blocked is not None or change.key not in self._new_ids:
+            self._report(Outcome(change, Status.SKIPPED,
+                                 blocked=blocked or Blocked.NOT_CREATED))
             return None
         return self._new_ids[change.key]
 
@@ -226,27 +254,27 @@ class Applier:
         create, delivery or a grant failed): it may be the one that still works.
         """
         olds = [
-            Change(Action.DELETE, c.key, c.token_id, name=c.name, reason=REPLACED)
+            Change(Action.DELETE, c.key, c.token_id, name=c.name, cause=Cause.REPLACED)
             for c in plan.changes
-            if c.action is Action.REPLACE and c.token_id and _deletes_a_live_token(c)
+            if c.action is Action.REPLACE and c.deletes_live_token
         ]
         kept = []
         for change in [*deletes, *olds]:
-            if change.reason == REPLACED and change.key in self._unready:
-                self._report.failed(change, "kept: its replacement is not ready yet")
+            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED)
+            if replaced and change.key in self._unready:
+                self._report(Outcome(change, Status.SKIPPED, change.token_id,
+                                     blocked=Blocked.NOT_READY))
             else:
                 kept.append(change)
         return kept
 
     async def _delete(self, change: Change) -> None:
-        if change.token_id is not None and _deletes_a_live_token(change):
+        if change.token_id is not None and change.deletes_live_token:
             await self._delete_id(change.token_id)
             self._deleted.add(change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
-        if change.reason != REPLACED:
-            self.result.done["delete"] += 1
-        self._report.done(change, "deleted")
+        self._report(Outcome(change, Status.DONE, change.token_id))
 
     async def _delete_id(self, token_id: str) -> None:
         with contextlib.suppress(NotFound):  # already gone: what a delete wants
@@ -273,8 +301,5 @@ class Applier:
         return bool(spec and spec.prevent_destroy)
 
 
-def _deletes_a_live_token(change: Change) -> bool:
-    """Whether carrying out `change` deletes a token that was live when planned."""
-    if change.action is Action.REPLACE:
-        return change.reason != DELETED_OUTSIDE
-    return change.action is Action.DELETE and change.reason != ALREADY_GONE
+def _words(exc: PstokensError) -> str:
+    return exc.message + (f" ({exc.hint})" if exc.hint else "")

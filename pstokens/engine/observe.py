@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 
-from pstokens.api.client import PlanetScaleClient
 from pstokens.api.models import ServiceToken, TokenAccess
 from pstokens.config.model import Config
 from pstokens.engine.live import LiveToken, access_map
+from pstokens.engine.ports import TokenApi
 from pstokens.state.model import State
 
 
 async def read_organization(
-    client: PlanetScaleClient,
+    client: TokenApi,
     organization: str,
     needs_accesses: Callable[[ServiceToken], bool],
     *,
@@ -32,10 +32,10 @@ async def read_organization(
     fetch = [t for t in tokens if t.accesses is None and needs_accesses(t)]
     fetched = await asyncio.gather(*(client.list_accesses(organization, t.id) for t in fetch))
     read = {t.id: a for t, a in zip(fetch, fetched, strict=True)}
-    return {token.id: _live(token, read.get(token.id, token.accesses)) for token in tokens}
+    return {token.id: live_token(token, read.get(token.id, token.accesses)) for token in tokens}
 
 
-def _live(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> LiveToken:
+def live_token(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> LiveToken:
     return LiveToken(
         id=token.id,
         name=token.name,

@@ -1,17 +1,20 @@
 """A plan as a value: ordered changes plus what was seen, saved and loaded as JSON.
 
-Changes are small frozen values whose order is built in: create (and the new
-half of a replace) before grant before revoke before delete.
+Changes are small frozen values whose order is built in: state-only updates
+and creates (and the new half of a replace) before grant before revoke before
+delete. Every change carries a typed `cause`; no code branches on wording,
+which `pstokens.render` owns. The JSON here is machine data only: the
+renderers add the words (`reason`, `description`, `message`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
 from pstokens.errors import PlanError
 
 FORMAT_VERSION = 1
@@ -23,73 +26,100 @@ class Action(StrEnum):
     GRANT = "grant"
     REVOKE = "revoke"
     DELETE = "delete"
+    UPDATE_STATE = "update_state"  # state only: no API call
 
 
-_PHASE = {Action.CREATE: 0, Action.REPLACE: 0, Action.GRANT: 1, Action.REVOKE: 2, Action.DELETE: 3}
+class Cause(StrEnum):
+    """Why a change is planned. `pstokens.render.words` says it in English."""
+
+    # Why a token is created, or replaced (create a new one, then delete the old).
+    NEW = "new"
+    INCOMPLETE_CREATE = "incomplete_create"  # an earlier create left nothing behind
+    LOST_CREATE = "lost_create"  # an earlier create's answer was lost: adopt, then replace
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    TTL_CHANGED = "ttl_changed"
+    ROTATE_AFTER = "rotate_after"
+    FORCED = "forced"  # --replace
+    DELETED_OUTSIDE = "deleted_outside"
+    # Why a token is deleted.
+    REMOVED = "removed"  # its key left the configuration
+    ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
+    REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
+    RETIRED = "retired"  # the old half of an earlier replacement, still live
+    LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
+    DUPLICATE = "duplicate"  # a second token left by a lost create
+    UNMANAGED = "unmanaged"  # unmanaged.policy is delete
+    # State-only updates.
+    PROTECT = "prevent_destroy_set"
+    UNPROTECT = "prevent_destroy_cleared"
+
+
+_PHASE = {
+    Action.UPDATE_STATE: 0, Action.CREATE: 0, Action.REPLACE: 0,
+    Action.GRANT: 1, Action.REVOKE: 2, Action.DELETE: 3,
+}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One step of a plan. `token_id` is None for a token that does not exist yet."""
+    """One step of a plan. `token_id` is None for a token that does not exist yet.
+
+    `previous_ttl` is the recorded ttl a TTL_CHANGED replacement moves away from.
+    """
 
     action: Action
     key: str | None
     token_id: str | None = None
     database: str | None = None
     accesses: tuple[str, ...] = ()
-    reason: str | None = None
+    cause: Cause | None = None
     ttl: int | None = None
     name: str | None = None
+    previous_ttl: int | None = None
 
     @property
     def phase(self) -> int:
         return _PHASE[self.action]
 
-    def sort_key(self) -> tuple[int, str, str, str]:
-        return (self.phase, self.key or "", self.database or "", self.token_id or "")
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        return (self.phase, self.key or "", str(self.action), self.database or "",
+                self.token_id or "")
+
+    @property
+    def deletes_live_token(self) -> bool:
+        """Whether carrying this out deletes a token that was live when planned."""
+        if self.action is Action.REPLACE:
+            return self.cause is not Cause.DELETED_OUTSIDE and self.token_id is not None
+        return self.action is Action.DELETE and self.cause is not Cause.ALREADY_GONE
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["action"] = str(self.action)
-        data["accesses"] = list(self.accesses)
-        return data
+        return {
+            "action": str(self.action),
+            "key": self.key,
+            "token_id": self.token_id,
+            "database": self.database,
+            "accesses": list(self.accesses),
+            "cause": None if self.cause is None else str(self.cause),
+            "ttl": self.ttl,
+            "name": self.name,
+            "previous_ttl": self.previous_ttl,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
+        cause = data.get("cause")
         return cls(
             action=Action(data["action"]),
             key=data.get("key"),
             token_id=data.get("token_id"),
             database=data.get("database"),
             accesses=tuple(data.get("accesses") or ()),
-            reason=data.get("reason"),
+            cause=None if cause is None else Cause(cause),
             ttl=data.get("ttl"),
             name=data.get("name"),
+            previous_ttl=data.get("previous_ttl"),
         )
-
-
-@dataclass(frozen=True)
-class UnmanagedToken:
-    id: str
-    name: str | None
-
-
-@dataclass(frozen=True)
-class Drift:
-    """Something changed outside pstokens since it last wrote state."""
-
-    key: str
-    token_id: str | None
-    description: str
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A change pstokens would make but will not (prevent_destroy)."""
-
-    key: str
-    token_id: str | None
-    description: str
 
 
 @dataclass(frozen=True)
@@ -101,8 +131,12 @@ class Plan:
     unmanaged: tuple[UnmanagedToken, ...] = ()
     drift: tuple[Drift, ...] = ()
     skipped: tuple[Skipped, ...] = ()
-    unsafe: str | None = None
-    warnings: tuple[str, ...] = field(default=())
+    unsafe: tuple[Unsafe, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
+    # What the plan was made from: a saved plan is applied only against the same.
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    config_digest: str | None = None
     # Key -> live tokens bearing that key's name, not pstokens', seen when planning a
     # create: apply records them so a lost create is never matched to one. Not saved:
     # apply always acts on a fresh plan.
@@ -114,10 +148,17 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        """Whether apply has anything to do (API calls or state-only updates)."""
         return bool(self.changes)
 
+    @property
+    def differs(self) -> bool:
+        """Whether anything at all differs: what `--detailed-exitcode` exits 2 for."""
+        return bool(self.changes or self.skipped or self.unmanaged or self.drift)
+
     def summary(self) -> dict[str, int]:
-        count = {action: 0 for action in ("create", "replace", "delete", "grant", "revoke")}
+        count = dict.fromkeys(("create", "replace", "delete", "grant", "revoke",
+                               "update_state"), 0)
         for change in self.changes:
             if change.action in (Action.GRANT, Action.REVOKE):
                 count[str(change.action)] += len(change.accesses)
@@ -134,17 +175,17 @@ class Plan:
             "format_version": FORMAT_VERSION,
             "organization": self.organization,
             "state": {"lineage": self.lineage, "serial": self.serial},
+            "targets": list(self.targets),
+            "replace": list(self.replace),
+            "config_digest": self.config_digest,
             "changes": [c.to_json() for c in self.changes],
-            "unmanaged": [asdict(u) for u in self.unmanaged],
-            "drift": [asdict(d) for d in self.drift],
-            "skipped": [asdict(s) for s in self.skipped],
-            "unsafe": self.unsafe,
-            "warnings": list(self.warnings),
+            "unmanaged": [u.to_json() for u in self.unmanaged],
+            "drift": [d.to_json() for d in self.drift],
+            "skipped": [s.to_json() for s in self.skipped],
+            "unsafe": [u.to_json() for u in self.unsafe] or None,
+            "warnings": [w.to_json() for w in self.warnings],
             "summary": self.summary(),
         }
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2) + "\n"
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
@@ -156,13 +197,16 @@ class Plan:
                 lineage=str(data["state"]["lineage"]),
                 serial=int(data["state"]["serial"]),
                 changes=tuple(Change.from_json(c) for c in data["changes"]),
-                unmanaged=tuple(UnmanagedToken(**u) for u in data.get("unmanaged", [])),
-                drift=tuple(Drift(**d) for d in data.get("drift", [])),
-                skipped=tuple(Skipped(**s) for s in data.get("skipped", [])),
-                unsafe=data.get("unsafe"),
-                warnings=tuple(data.get("warnings", [])),
+                unmanaged=tuple(UnmanagedToken.from_json(u) for u in data.get("unmanaged", [])),
+                drift=tuple(Drift.from_json(d) for d in data.get("drift", [])),
+                skipped=tuple(Skipped.from_json(s) for s in data.get("skipped", [])),
+                unsafe=tuple(Unsafe.from_json(u) for u in data.get("unsafe") or []),
+                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", [])),
+                targets=tuple(str(t) for t in data.get("targets", [])),
+                replace=tuple(str(t) for t in data.get("replace", [])),
+                config_digest=data.get("config_digest"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PlanError(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
         if plan.changes != cls.ordered(plan.changes):
             raise PlanError(f"{source} has its changes out of order; it was edited by hand")

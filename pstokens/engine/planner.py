@@ -1,7 +1,8 @@
 """The planner: configuration + state + what was read in, ordered changes out.
 
 A pure function over plain data. It reads no file, makes no call and knows no
-HTTP or CLI type, so nearly all behaviour is tested with plain values.
+HTTP or CLI type, so nearly all behaviour is tested with plain values. Each
+change carries a typed cause; `pstokens.render` words it.
 """
 
 from __future__ import annotations
@@ -11,21 +12,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.engine.findings import (
+    Drift,
+    DriftKind,
+    PlanWarning,
+    SkipKind,
+    Skipped,
+    UnmanagedToken,
+    Unsafe,
+    UnsafeKind,
+    WarningKind,
+)
 from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Change, Drift, Plan, Skipped, UnmanagedToken
+from pstokens.engine.lost import lost_creates
+from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.state.model import State, TokenRecord
 
-# A lost create is matched to a live token of the same name created no earlier
-# than this before the intent was recorded (clock skew between us and the API).
-CLOCK_SKEW = timedelta(minutes=5)
 # A token created with a ttl expires a moment after created_at + ttl.
 TTL_TOLERANCE = 60
 MIN_MANAGED_FOR_THRESHOLD = 10
-# The reason on the delete of a token a replacement made redundant.
-REPLACED = "replaced by a new token"
-# Reasons saying the token is already gone: apply changes state, and calls nothing.
-DELETED_OUTSIDE = "deleted outside pstokens"
-ALREADY_GONE = "removed from the configuration; already gone, only state changes"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ def make_plan(
     *,
     now: datetime,
     options: PlanOptions = PlanOptions(),
+    config_digest: str | None = None,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan."""
     out = _Builder(claimed=set(state.managed_ids()))
@@ -72,18 +78,12 @@ def make_plan(
                 continue
             if config.unmanaged_policy == "delete":
                 out.changes.append(
-                    Change(Action.DELETE, None, token.id, name=token.name,
-                           reason="unmanaged, and unmanaged.policy is delete")
+                    Change(Action.DELETE, None, token.id, name=token.name, cause=Cause.UNMANAGED)
                 )
             else:
                 unmanaged.append(UnmanagedToken(token.id, token.name))
 
-    creates = {c.key for c in out.changes if c.action in (Action.CREATE, Action.REPLACE)}
-    namesakes: dict[str, list[str]] = {}
-    for token in live.values():
-        if token.name is not None and token.name in creates and token.id not in out.claimed:
-            namesakes.setdefault(token.name, []).append(token.id)
-
+    namesakes = _namesakes(out, live)
     return Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -93,13 +93,31 @@ def make_plan(
         drift=tuple(out.drift),
         skipped=tuple(out.skipped),
         unsafe=_unsafe(out.changes, state, config),
-        namesakes={key: tuple(sorted(ids)) for key, ids in namesakes.items()},
+        warnings=tuple(
+            PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key])
+            for c in Plan.ordered(out.changes)
+            if c.action is Action.CREATE and c.key in namesakes
+        ),
+        targets=tuple(sorted(options.targets)),
+        replace=tuple(sorted(options.replace)),
+        config_digest=config_digest,
+        namesakes=namesakes,
     )
 
 
 def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:
     keys = set(config.tokens) | set(state.tokens)
     return keys & set(options.targets) if options.targets else keys
+
+
+def _namesakes(out: _Builder, live: Mapping[str, LiveToken]) -> dict[str, tuple[str, ...]]:
+    """Key being created -> live tokens of that name that pstokens does not manage."""
+    creates = {c.key for c in out.changes if c.action in (Action.CREATE, Action.REPLACE)}
+    found: dict[str, list[str]] = {}
+    for token in live.values():
+        if token.name is not None and token.name in creates and token.id not in out.claimed:
+            found.setdefault(token.name, []).append(token.id)
+    return {key: tuple(sorted(ids)) for key, ids in found.items()}
 
 
 def _converge(
@@ -113,48 +131,57 @@ def _converge(
 ) -> None:
     key = spec.key
     if record is None:
-        _create(out, spec, None, reason=None)
+        _create(out, spec, None, Cause.NEW)
         return
     if record.id is None:
         _recover(out, spec, record, live)
         return
     token = live.get(record.id)
     if token is None:
-        out.drift.append(Drift(key, record.id, "token was deleted outside pstokens"))
-        _create(out, spec, record.id, reason=DELETED_OUTSIDE)
+        out.drift.append(Drift(key, record.id, DriftKind.DELETED))
+        _create(out, spec, record.id, Cause.DELETED_OUTSIDE)
         return
-    reason = _replace_reason(spec, record, token, now, forced=forced)
-    if reason is not None:
+    cause = _replace_cause(spec, record, token, now, forced=forced)
+    if cause is not None:
         if not spec.prevent_destroy:
-            _create(out, spec, record.id, reason=reason)
+            _create(out, spec, record.id, cause, previous_ttl=record.ttl)
             return
-        out.skipped.append(
-            Skipped(key, record.id, f"replacement ({reason}) skipped: prevent_destroy is set")
-        )
+        out.skipped.append(Skipped(key, record.id, SkipKind.REPLACE, str(cause)))
+    if spec.prevent_destroy != record.prevent_destroy:
+        out.changes.append(Change(
+            Action.UPDATE_STATE, key, record.id,
+            cause=Cause.PROTECT if spec.prevent_destroy else Cause.UNPROTECT,
+        ))
     _diff_accesses(out, key, record, token, spec.accesses)
 
 
-def _replace_reason(
+def _replace_cause(
     spec: TokenSpec, record: TokenRecord, token: LiveToken, now: datetime, *, forced: bool
-) -> str | None:
+) -> Cause | None:
     if not record.delivered:
-        return "secret was never delivered"
+        return Cause.UNDELIVERED
     if token.expires_at is not None and token.expires_at <= now:
-        return "expired"
+        return Cause.EXPIRED
     if not _same_ttl(spec.ttl, record.ttl):
-        return f"ttl changed ({_fmt(record.ttl)} -> {_fmt(spec.ttl)})"
+        return Cause.TTL_CHANGED
     created = token.created_at or record.created_at
     rotate_after = None if spec.rotate_after is None else timedelta(seconds=spec.rotate_after)
     if rotate_after is not None and created is not None and now - created >= rotate_after:
-        return "rotate_after reached"
+        return Cause.ROTATE_AFTER
     if forced:
-        return "--replace"
+        return Cause.FORCED
     return None
 
 
-def _create(out: _Builder, spec: TokenSpec, old_id: str | None, *, reason: str | None) -> None:
+def _create(
+    out: _Builder, spec: TokenSpec, old_id: str | None, cause: Cause,
+    *, previous_ttl: int | None = None,
+) -> None:
     action = Action.CREATE if old_id is None else Action.REPLACE
-    out.changes.append(Change(action, spec.key, old_id, reason=reason, ttl=spec.ttl, name=spec.key))
+    out.changes.append(Change(
+        action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
+        previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
+    ))
     for database, names in spec.accesses.items():
         if names:
             out.changes.append(Change(Action.GRANT, spec.key, None, database, tuple(sorted(names))))
@@ -164,32 +191,21 @@ def _recover(
     out: _Builder, spec: TokenSpec, record: TokenRecord, live: Mapping[str, LiveToken]
 ) -> None:
     """A create whose outcome was lost: adopt what it made, or create again."""
-    found = _lost_creates(out, spec.key, record, live)
+    found = _claim_lost(out, spec.key, record, live)
     if not found:
-        _create(out, spec, None, reason="an earlier create did not complete")
+        _create(out, spec, None, Cause.INCOMPLETE_CREATE)
         return
-    _create(out, spec, found[0].id, reason="secret never delivered (a create's answer was lost)")
+    _create(out, spec, found[0].id, Cause.LOST_CREATE)
     for extra in found[1:]:
         out.changes.append(
-            Change(Action.DELETE, spec.key, extra.id, name=extra.name,
-                   reason="duplicate left by a lost create")
+            Change(Action.DELETE, spec.key, extra.id, name=extra.name, cause=Cause.DUPLICATE)
         )
 
 
-def _lost_creates(
+def _claim_lost(
     out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
 ) -> list[LiveToken]:
-    if record.pending_since is None:
-        return []
-    since = record.pending_since - CLOCK_SKEW
-    found = sorted(
-        (
-            t for t in live.values()
-            if t.name == key and t.id not in out.claimed and t.id not in record.preexisting
-            and (t.created_at is None or t.created_at >= since)
-        ),
-        key=lambda t: (t.created_at is None, t.created_at, t.id),
-    )
+    found = lost_creates(key, record, live.values(), out.claimed)
     out.claimed.update(t.id for t in found)
     return found
 
@@ -198,30 +214,27 @@ def _retire(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
     for token_id in record.retiring:
         if token_id in live:
             out.changes.append(
-                Change(Action.DELETE, key, token_id, name=record.name, reason=REPLACED)
+                Change(Action.DELETE, key, token_id, name=record.name, cause=Cause.RETIRED)
             )
 
 
 def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
     """A key gone from the config: delete its token (and any lost create's)."""
-    lost = _lost_creates(out, key, record, live)
+    lost = _claim_lost(out, key, record, live)
     for token in lost:
-        out.changes.append(
-            Change(Action.DELETE, key, token.id, name=token.name, reason="left by a lost create")
-        )
+        out.changes.append(Change(
+            Action.DELETE, key, token.id, name=token.name, cause=Cause.LOST_CREATE_LEFTOVER
+        ))
     exists = record.id is not None and record.id in live
     if exists and record.prevent_destroy:
-        out.skipped.append(
-            Skipped(key, record.id, "delete skipped: prevent_destroy was set when last applied")
-        )
+        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE))
     elif exists:
         out.changes.append(
-            Change(Action.DELETE, key, record.id, name=record.name,
-                   reason="removed from the configuration")
+            Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.REMOVED)
         )
     elif not lost and not any(i in live for i in record.retiring):
         out.changes.append(
-            Change(Action.DELETE, key, record.id, name=record.name, reason=ALREADY_GONE)
+            Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.ALREADY_GONE)
         )
 
 
@@ -235,11 +248,10 @@ def _diff_accesses(
         want = desired.get(database, frozenset())
         have = actual.get(database, frozenset())
         recorded = record.accesses.get(database, frozenset())
-        where = "the organization" if database is None else f"database {database}"
         for name in sorted(have - recorded):
-            out.drift.append(Drift(key, token.id, f"{name} on {where} granted outside pstokens"))
+            out.drift.append(Drift(key, token.id, DriftKind.GRANTED, database, name))
         for name in sorted(recorded - have):
-            out.drift.append(Drift(key, token.id, f"{name} on {where} revoked outside pstokens"))
+            out.drift.append(Drift(key, token.id, DriftKind.REVOKED, database, name))
         if grant := tuple(sorted(want - have)):
             out.changes.append(Change(Action.GRANT, key, token.id, database, grant))
         if revoke := tuple(sorted(have - want)):
@@ -250,31 +262,28 @@ def _excepted(token: LiveToken, config: Config) -> bool:
     return token.id in config.unmanaged_except or (token.name or "") in config.unmanaged_except
 
 
-def _unsafe(changes: list[Change], state: State, config: Config) -> str | None:
+def _unsafe(changes: list[Change], state: State, config: Config) -> tuple[Unsafe, ...]:
+    found: list[Unsafe] = []
     managed = sum(1 for r in state.tokens.values() if r.id is not None)
     deletes = sum(
         1 for c in changes
-        if c.action is Action.DELETE and c.token_id is not None
-        and c.reason != REPLACED
+        if c.action is Action.DELETE and c.deletes_live_token
+        and c.cause not in (Cause.REPLACED, Cause.RETIRED)
     )
-    if managed < MIN_MANAGED_FOR_THRESHOLD or deletes * 100 <= managed * config.max_delete_percent:
-        return None
-    return (
-        f"the plan deletes {deletes} of {managed} managed tokens, more than "
-        f"safety.max_delete_percent ({config.max_delete_percent}%)"
-    )
+    over = deletes * 100 > managed * config.max_delete_percent
+    if managed >= MIN_MANAGED_FOR_THRESHOLD and over:
+        found.append(Unsafe(UnsafeKind.TOO_MANY_DELETES, deletes=deletes, managed=managed,
+                            percent=config.max_delete_percent))
+    # Deleting an unmanaged token named like a key is how a teammate whose state
+    # predates another's apply would destroy that apply's token: never silently.
+    for change in changes:
+        if change.cause is Cause.UNMANAGED and change.name in config.tokens:
+            found.append(Unsafe(UnsafeKind.DELETES_NAMESAKE, key=change.name,
+                                token_id=change.token_id))
+    return tuple(sorted(found, key=lambda u: (str(u.kind), u.key or "", u.token_id or "")))
 
 
 def _same_ttl(desired: int | None, recorded: int | None) -> bool:
     if desired is None or recorded is None:
         return desired == recorded
     return abs(desired - recorded) <= TTL_TOLERANCE
-
-
-def _fmt(seconds: int | None) -> str:
-    if seconds is None:
-        return "none"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -1,26 +1,54 @@
-"""A fresh plan: read the organization, then plan; shared by plan, apply and the adapters."""
+"""A fresh plan: read the organization, then plan; shared by plan, apply and the adapters.
+
+`plan_for_apply` is the one way to get a plan that apply may carry out: a
+fresh one, or a saved one checked against the state, the config and a fresh
+read of the organization (with the saved plan's own targets and replacements).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pstokens.api.client import PlanetScaleClient
 from pstokens.api.models import ServiceToken
-from pstokens.config import Config
+from pstokens.config.model import Config
 from pstokens.engine.observe import diffed_ids, read_organization
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.state import State
+from pstokens.engine.policy import (
+    check_options,
+    check_same,
+    check_saved,
+    config_digest,
+    saved_options,
+)
+from pstokens.engine.ports import TokenApi
+from pstokens.state.model import State
 
 
 async def fresh_plan(
-    client: PlanetScaleClient, config: Config, state: State, options: PlanOptions
+    api: TokenApi, config: Config, state: State, options: PlanOptions,
+    *, now: datetime | None = None,
 ) -> Plan:
+    check_options(config, state, options)
     wanted = diffed_ids(config, state, options.targets)
 
     def needs(token: ServiceToken) -> bool:
         return token.id in wanted
 
     known = state.managed_ids()
-    live = await read_organization(client, config.organization, needs, expected=len(known))
-    return make_plan(config, state, live, now=datetime.now(UTC), options=options)
+    live = await read_organization(api, config.organization, needs, expected=len(known))
+    return make_plan(config, state, live, now=now or datetime.now(UTC), options=options,
+                     config_digest=config_digest(config))
+
+
+async def plan_for_apply(
+    api: TokenApi, config: Config, state: State, options: PlanOptions,
+    *, saved: Plan | None = None,
+) -> Plan:
+    """The plan apply carries out: fresh, or the saved one if it still holds."""
+    if saved is None:
+        return await fresh_plan(api, config, state, options)
+    check_saved(saved, config, state)
+    fresh = await fresh_plan(api, config, state, saved_options(saved))
+    check_same(saved, fresh)
+    return fresh

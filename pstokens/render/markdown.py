@@ -1,19 +1,22 @@
 """A Markdown view of a plan for CI job summaries and pull-request comments.
 
 GitHub caps a comment at 65,536 characters; the view stays under 60,000
-however large the plan, cutting table rows and saying how many it cut.
+however large the plan, cutting table rows and saying how many it cut. Every
+value from the API is escaped: a name must not inject HTML or break a table.
 """
 
 from __future__ import annotations
 
 from pstokens.engine.plan import Action, Change, Plan
-from pstokens.render.text import summary_line
+from pstokens.render import words
+from pstokens.render.escape import markdown as cell
 
 LIMIT = 60_000
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
-    head = [f"## pstokens plan for `{plan.organization}`", "", f"**{summary_line(plan)}**", ""]
+    head = [f"## pstokens plan for `{cell(plan.organization)}`", "",
+            f"**{cell(words.summary_line(plan))}**", ""]
     sections: list[tuple[str, list[str], list[str]]] = []
     if plan.changes:
         sections.append((
@@ -25,22 +28,28 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if plan.drift:
         sections.append((
             "Changed outside pstokens", ["| token | token ID | what |", "|---|---|---|"],
-            [f"| {_cell(d.key)} | {_cell(d.token_id)} | {_cell(d.description)} |"
+            [f"| {cell(d.key)} | {cell(d.token_id)} | {words.drift(d, cell)} |"
              for d in plan.drift],
         ))
     if plan.skipped:
         sections.append((
             "Skipped (prevent_destroy)", ["| token | token ID | what |", "|---|---|---|"],
-            [f"| {_cell(s.key)} | {_cell(s.token_id)} | {_cell(s.description)} |"
+            [f"| {cell(s.key)} | {cell(s.token_id)} | {cell(words.skipped(s))} |"
              for s in plan.skipped],
         ))
     if plan.unmanaged:
         sections.append((
             "Unmanaged tokens", ["| name | token ID |", "|---|---|"],
-            [f"| {_cell(u.name)} | {_cell(u.id)} |" for u in plan.unmanaged],
+            [f"| {cell(u.name) if u.name is not None else '(no name)'} | {cell(u.id)} |"
+             for u in plan.unmanaged],
         ))
-    if plan.unsafe:
-        head += [f"> **Unsafe:** {plan.unsafe}; apply needs `--force`.", ""]
+    if plan.warnings:
+        sections.append((
+            "Warnings", ["| warning |", "|---|"],
+            [f"| {words.warning(w, cell)} |" for w in plan.warnings],
+        ))
+    for item in plan.unsafe:
+        head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]
 
     out = list(head)
     used = sum(len(line) + 1 for line in out)
@@ -65,17 +74,13 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
 
 
 def _row(change: Change) -> str:
-    where = change.database
-    if where is None and change.action in (Action.GRANT, Action.REVOKE):
+    where = cell(change.database)
+    if change.database is None and change.action in (Action.GRANT, Action.REVOKE):
         where = "(organization)"
+    who = cell(change.key) if change.key is not None else (
+        f"{cell(change.name) if change.name is not None else '(no name)'} (unmanaged)")
     return (
-        f"| {change.action} | {_cell(change.key or change.name)} | {_cell(change.token_id)} "
-        f"| {_cell(where)} | {_cell(', '.join(change.accesses))} "
-        f"| {_cell(change.reason)} |"
+        f"| {change.action} | {who} | {cell(change.token_id)} "
+        f"| {where} | {cell(', '.join(change.accesses))} "
+        f"| {cell(words.reason(change))} |"
     )
-
-
-def _cell(value: str | None) -> str:
-    if not value:
-        return ""
-    return value.replace("|", "\\|").replace("\n", " ")

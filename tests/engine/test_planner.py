@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config.model import Config, TokenSpec
+from pstokens.engine.findings import DriftKind, UnsafeKind
 from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Plan
+from pstokens.engine.plan import Action, Cause, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
+from pstokens.render import words
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -69,7 +71,8 @@ def test_new_key_is_created_then_granted_one_change_per_database() -> None:
         ("grant", "ci", None, ("read_databases",)),
         ("grant", "ci", "app-prod", ("create_branch", "read_branch")),
     ]
-    assert p.summary() == {"create": 1, "replace": 0, "delete": 0, "grant": 3, "revoke": 0}
+    assert p.summary() == {"create": 1, "replace": 0, "delete": 0, "grant": 3, "revoke": 0,
+                           "update_state": 0}
 
 
 def test_matching_organization_gives_no_changes() -> None:
@@ -114,7 +117,10 @@ def test_access_added_outside_pstokens_is_drift_and_revoked() -> None:
     lv = live(token("t1", "ci", accesses={"app": ["read_branch", "delete_branch"]}))
     p = plan(cfg, st, lv)
     assert actions(p) == [("revoke", "ci", "app", ("delete_branch",))]
-    assert [d.description for d in p.drift] == [
+    assert [(d.kind, d.database, d.access) for d in p.drift] == [
+        (DriftKind.GRANTED, "app", "delete_branch")
+    ]
+    assert [words.drift(d, str) for d in p.drift] == [
         "delete_branch on database app granted outside pstokens"
     ]
 
@@ -124,14 +130,16 @@ def test_access_removed_outside_pstokens_is_drift_and_granted_back() -> None:
     st = state(ci=record("t1", "ci", accesses={"app": frozenset({"read_branch"})}))
     p = plan(cfg, st, live(token("t1", "ci")))
     assert actions(p) == [("grant", "ci", "app", ("read_branch",))]
-    assert "revoked outside pstokens" in p.drift[0].description
+    assert p.drift[0].kind is DriftKind.REVOKED
+    assert "revoked outside pstokens" in words.drift(p.drift[0], str)
 
 
 def test_token_deleted_outside_pstokens_is_replaced_with_reason() -> None:
     cfg = config(spec("ci", app=["read_branch"]))
     p = plan(cfg, state(ci=record("gone", "ci")), {})
     assert p.changes[0].action is Action.REPLACE
-    assert p.changes[0].reason == "deleted outside pstokens"
+    assert p.changes[0].cause is Cause.DELETED_OUTSIDE
+    assert words.reason(p.changes[0]) == "deleted outside pstokens"
     assert p.changes[0].token_id == "gone"
     assert actions(p)[1] == ("grant", "ci", "app", ("read_branch",))
 
@@ -140,13 +148,15 @@ def test_expired_token_is_replaced() -> None:
     cfg = config(spec("ci"))
     lv = live(token("t1", "ci", expires_at=NOW - timedelta(seconds=1)))
     p = plan(cfg, state(ci=record("t1", "ci")), lv)
-    assert (p.changes[0].action, p.changes[0].reason) == (Action.REPLACE, "expired")
+    assert (p.changes[0].action, p.changes[0].cause) == (Action.REPLACE, Cause.EXPIRED)
+    assert words.reason(p.changes[0]) == "expired"
 
 
 def test_ttl_change_is_a_replacement_naming_both_values() -> None:
     cfg = config(spec("ci", ttl=90 * DAY))
     p = plan(cfg, state(ci=record("t1", "ci", ttl=30 * DAY)), live(token("t1", "ci")))
-    assert p.changes[0].reason == "ttl changed (30d -> 90d)"
+    assert p.changes[0].cause is Cause.TTL_CHANGED
+    assert words.reason(p.changes[0]) == "ttl changed (30d -> 90d)"
     assert p.changes[0].ttl == 90 * DAY
 
 
@@ -160,7 +170,7 @@ def test_rotate_after_reached_is_a_replacement() -> None:
     cfg = config(spec("ci", rotate_after=30 * DAY))
     lv = live(token("t1", "ci", created_at=NOW - timedelta(days=31)))
     p = plan(cfg, state(ci=record("t1", "ci")), lv)
-    assert p.changes[0].reason == "rotate_after reached"
+    assert p.changes[0].cause is Cause.ROTATE_AFTER
 
 
 def test_rotate_after_not_reached_is_no_change() -> None:
@@ -172,22 +182,23 @@ def test_rotate_after_not_reached_is_no_change() -> None:
 def test_forced_replace_names_the_flag() -> None:
     p = plan(config(spec("ci")), state(ci=record("t1", "ci")), live(token("t1", "ci")),
              replace=frozenset({"ci"}))
-    assert p.changes[0].reason == "--replace"
+    assert p.changes[0].cause is Cause.FORCED
+    assert words.reason(p.changes[0]) == "--replace"
 
 
 def test_undelivered_secret_is_replaced() -> None:
     st = state(ci=record("t1", "ci", delivered=False))
     p = plan(config(spec("ci")), st, live(token("t1", "ci")))
-    assert p.changes[0].reason == "secret was never delivered"
+    assert p.changes[0].cause is Cause.UNDELIVERED
 
 
 def test_prevent_destroy_skips_replacement_and_still_fixes_accesses() -> None:
     cfg = config(spec("ci", prevent_destroy=True, app=["read_branch"]))
     lv = live(token("t1", "ci", expires_at=NOW - timedelta(days=1)))
-    p = plan(cfg, state(ci=record("t1", "ci")), lv)
+    p = plan(cfg, state(ci=record("t1", "ci", prevent_destroy=True)), lv)
     assert actions(p) == [("grant", "ci", "app", ("read_branch",))]
-    assert "prevent_destroy" in p.skipped[0].description
-    assert "expired" in p.skipped[0].description
+    assert p.skipped[0].cause == Cause.EXPIRED
+    assert words.skipped(p.skipped[0]) == "replacement (expired) skipped: prevent_destroy is set"
 
 
 def test_prevent_destroy_recorded_in_state_skips_delete_of_removed_key() -> None:
@@ -206,7 +217,8 @@ def test_removed_key_is_deleted() -> None:
 def test_removed_key_whose_token_is_gone_only_changes_state() -> None:
     p = plan(config(), state(old=record("t1", "old")), {})
     assert p.changes[0].action is Action.DELETE
-    assert "only state changes" in (p.changes[0].reason or "")
+    assert p.changes[0].cause is Cause.ALREADY_GONE
+    assert not p.changes[0].deletes_live_token
 
 
 def test_unmanaged_report_lists_them_without_changes() -> None:
@@ -237,15 +249,18 @@ def test_delete_threshold_marks_plan_unsafe_with_ten_or_more_managed() -> None:
     lv = live(*(token(f"t{i}", f"k{i}") for i in range(10)))
     keep = config(*(spec(f"k{i}") for i in range(6)))  # 4 of 10 deleted: 40% > 30%
     p = plan(keep, state(**records), lv)
-    assert p.unsafe is not None and "4 of 10" in p.unsafe
+    assert [(u.kind, u.deletes, u.managed) for u in p.unsafe] == [
+        (UnsafeKind.TOO_MANY_DELETES, 4, 10)
+    ]
+    assert "4 of 10" in words.unsafe(p.unsafe[0], str)
     fine = config(*(spec(f"k{i}") for i in range(7)))  # 3 of 10: 30%, allowed
-    assert plan(fine, state(**records), lv).unsafe is None
+    assert plan(fine, state(**records), lv).unsafe == ()
 
 
 def test_delete_threshold_ignores_small_organizations() -> None:
     records = {f"k{i}": record(f"t{i}", f"k{i}") for i in range(9)}
     lv = live(*(token(f"t{i}", f"k{i}") for i in range(9)))
-    assert plan(config(), state(**records), lv).unsafe is None
+    assert plan(config(), state(**records), lv).unsafe == ()
 
 
 def test_replacements_do_not_count_as_deletes_for_the_threshold() -> None:
@@ -253,7 +268,7 @@ def test_replacements_do_not_count_as_deletes_for_the_threshold() -> None:
     lv = live(*(token(f"t{i}", f"k{i}") for i in range(10)))
     p = plan(config(*(spec(f"k{i}") for i in range(10))), state(**records), lv,
              replace=frozenset(f"k{i}" for i in range(10)))
-    assert p.summary()["replace"] == 10 and p.unsafe is None
+    assert p.summary()["replace"] == 10 and p.unsafe == ()
 
 
 def test_target_limits_the_plan_to_named_keys() -> None:
@@ -269,7 +284,7 @@ def test_lost_create_is_found_by_name_and_time_and_replaced() -> None:
               token("old9", "ci", created_at=NOW - timedelta(days=30)))
     p = plan(config(spec("ci")), state(ci=pending), lv)
     assert (p.changes[0].action, p.changes[0].token_id) == (Action.REPLACE, "new1")
-    assert "lost" in (p.changes[0].reason or "")
+    assert p.changes[0].cause is Cause.LOST_CREATE
     assert [u.id for u in p.unmanaged] == ["old9"]  # a hand-made namesake is left alone
 
 
@@ -292,8 +307,8 @@ def test_create_that_never_happened_is_created_again() -> None:
 def test_retiring_tokens_still_live_are_deleted() -> None:
     st = state(ci=record("new", "ci", retiring=("old",)))
     p = plan(config(spec("ci")), st, live(token("new", "ci"), token("old", "ci")))
-    assert [(c.action, c.token_id, c.reason) for c in p.changes] == [
-        (Action.DELETE, "old", "replaced by a new token")
+    assert [(c.action, c.token_id, c.cause) for c in p.changes] == [
+        (Action.DELETE, "old", Cause.RETIRED)
     ]
     assert p.unmanaged == ()
 

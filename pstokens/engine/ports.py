@@ -1,0 +1,37 @@
+"""What the engine needs of the PlanetScale API, as a protocol.
+
+The engine depends on this, not on the HTTP client: `PlanetScaleClient`
+satisfies it, and so does the plain-data fake the applier's tests use. So
+the engine imports no httpx, and its rules are tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+
+
+class TokenApi(Protocol):
+    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ServiceToken]: ...
+
+    async def get_token(self, org: str, token_id: str) -> ServiceToken: ...
+
+    async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]: ...
+
+    async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]: ...
+
+    async def create_token(
+        self, org: str, name: str | None = None, ttl: int | None = None
+    ) -> CreatedToken: ...
+
+    async def delete_token(self, org: str, token_id: str) -> None: ...
+
+    async def grant_accesses(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> list[TokenAccess]: ...
+
+    async def revoke_accesses(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> None: ...

@@ -1,0 +1,79 @@
+"""Words for what apply did: a line per change, the closing summary, the JSON result.
+
+The applier reports typed outcomes; this says them, escaping what came from
+the API. Nothing here can see a secret: outcomes hold IDs and error words only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Status
+from pstokens.engine.plan import Action, Change
+from pstokens.render.escape import terminal as safe
+
+_BLOCKED = {
+    Blocked.NOT_CREATED: "skipped: its token could not be created",
+    Blocked.UNDELIVERED: ("skipped: its token's secret was not delivered "
+                          "(the next plan replaces the token)"),
+    Blocked.NOT_READY: "kept: its replacement is not ready yet",
+}
+
+
+def label(change: Change) -> str:
+    name = safe(change.name) if change.name else "(no name)"
+    who = change.key or f"{name} [{safe(change.token_id)}]"
+    if change.database is not None:
+        return f"{who} on {safe(change.database)}"
+    if change.action in (Action.GRANT, Action.REVOKE):
+        return f"{who} on the organization"
+    return who
+
+
+def outcome_line(outcome: Outcome) -> str:
+    return f"{label(outcome.change)}: {_what(outcome)}"
+
+
+def _what(outcome: Outcome) -> str:
+    change = outcome.change
+    if outcome.status is Status.SKIPPED:
+        return _BLOCKED[outcome.blocked or Blocked.NOT_CREATED]
+    if outcome.status is Status.UNDELIVERED:
+        return (f"created {safe(outcome.token_id)}, but its secret was not delivered: "
+                f"{safe(outcome.error)}; the next plan replaces it")
+    if outcome.status is Status.FAILED:
+        return safe(outcome.error)
+    if change.action in (Action.CREATE, Action.REPLACE):
+        where = ", ".join(safe(w) for w in outcome.delivered_to)
+        return f"created {safe(outcome.token_id)}, secret delivered to {where}"
+    if change.action is Action.UPDATE_STATE:
+        return "recorded in state"
+    return {Action.GRANT: "granted", Action.REVOKE: "revoked", Action.DELETE: "deleted"}[
+        change.action
+    ]
+
+
+def summary(result: ApplyResult) -> str:
+    done = result.done
+    line = (f"{done['create']} created, {done['replace']} replaced, {done['delete']} deleted, "
+            f"{done['grant']} {'access' if done['grant'] == 1 else 'accesses'} granted, "
+            f"{done['revoke']} revoked")
+    if done["update_state"]:
+        line += f", {done['update_state']} recorded in state"
+    return line + "."
+
+
+def result_document(result: ApplyResult) -> dict[str, Any]:
+    errors = result.errors
+    return {
+        "format_version": 1,
+        "success": not errors,
+        "summary": result.done,
+        "outcomes": [o.to_json() for o in result.outcomes],
+        "errors": len(errors),
+    }
+
+
+def render_result_json(result: ApplyResult) -> str:
+    return json.dumps(result_document(result), indent=2) + "\n"

@@ -1,0 +1,38 @@
+"""The JSON view of a plan: the plan's own data plus the words people read.
+
+`Plan.to_json` is machine data (typed causes and kinds); this adds `reason`
+to each change, `description` to drift and skips, `message` to warnings and
+unsafe findings, from `words`, so scripts and people see the same thing. A
+saved plan file is this document; loading it reads the data and ignores the words.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pstokens.engine.plan import Plan
+from pstokens.render import words
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    data = plan.to_json()
+    for item, change in zip(data["changes"], plan.changes, strict=True):
+        item["reason"] = words.reason(change) or None
+    for item, drift in zip(data["drift"], plan.drift, strict=True):
+        item["description"] = words.drift(drift, _plain)
+    for item, skip in zip(data["skipped"], plan.skipped, strict=True):
+        item["description"] = words.skipped(skip)
+    for item, warning in zip(data["warnings"], plan.warnings, strict=True):
+        item["message"] = words.warning(warning, _plain)
+    for item, unsafe in zip(data["unsafe"] or [], plan.unsafe, strict=True):
+        item["message"] = words.unsafe(unsafe, _plain)
+    return data
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2) + "\n"
+
+
+def _plain(text: str | None) -> str:
+    return text or ""  # JSON escapes what it must by itself

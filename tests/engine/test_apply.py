@@ -1,0 +1,289 @@
+"""The applier with plain data: a fake API in memory, a sink that keeps secrets in a dict.
+
+No HTTP and no server: each test builds a plan, applies it and checks the
+calls made, in order, and the state left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pstokens.api.errors import OutcomeUnknown, ServerError
+from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+from pstokens.config.model import Config, TokenSpec
+from pstokens.engine.apply import Applier
+from pstokens.engine.live import LiveToken
+from pstokens.engine.outcome import Blocked, Outcome, Status
+from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.planner import PlanOptions, make_plan
+from pstokens.engine.secrets import NewSecret
+from pstokens.engine.statewriter import StateWriter
+from pstokens.errors import SecretDeliveryError, UnsafePlan
+from pstokens.secret import Secret
+from pstokens.state.model import State, TokenRecord
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeApi:
+    """An organization in memory that records every call."""
+
+    tokens: dict[str, ServiceToken] = field(default_factory=dict)
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    fail: dict[str, Exception] = field(default_factory=dict)  # call name -> raised once
+    made: int = 0
+
+    def _call(self, *call: str) -> None:
+        self.calls.append(call)
+        if call[0] in self.fail:
+            raise self.fail.pop(call[0])
+
+    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ServiceToken]:
+        self.calls.append(("list",))
+        return list(self.tokens.values())
+
+    async def get_token(self, org: str, token_id: str) -> ServiceToken:
+        return self.tokens[token_id]
+
+    async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]:
+        return []
+
+    async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]:
+        return []
+
+    async def create_token(
+        self, org: str, name: str | None = None, ttl: int | None = None
+    ) -> CreatedToken:
+        self.made += 1
+        token = ServiceToken(id=f"new{self.made}", name=name, created_at=NOW)
+        if "create-lost" in self.fail:
+            self.fail.pop("create-lost")
+            self.tokens[token.id] = token  # it happened, but the answer is lost
+            self.calls.append(("create", name or ""))
+            raise OutcomeUnknown("create's answer was lost")
+        self._call("create", name or "")
+        self.tokens[token.id] = token
+        return CreatedToken(token=token, secret=Secret(f"pscale_tkn_secret_{token.id}"))
+
+    async def delete_token(self, org: str, token_id: str) -> None:
+        self._call("delete", token_id)
+        self.tokens.pop(token_id, None)
+
+    async def grant_accesses(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> list[TokenAccess]:
+        self._call("grant", token_id, database or "", *accesses)
+        return []
+
+    async def revoke_accesses(
+        self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
+    ) -> None:
+        self._call("revoke", token_id, database or "", *accesses)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.saved: list[State] = []
+
+    def save(self, state: State) -> State:
+        from dataclasses import replace
+
+        written = replace(state, serial=state.serial + 1)
+        self.saved.append(written)
+        return written
+
+
+class Sink:
+    def __init__(self, fail_for: set[str] | None = None) -> None:
+        self.secrets: dict[str, str] = {}
+        self.fail_for = fail_for or set()
+
+    async def deliver(self, item: NewSecret) -> str:
+        if item.key in self.fail_for:
+            raise SecretDeliveryError(f"command exited with status 1 for {item.key!r}")
+        self.secrets[item.key] = item.secret.reveal()
+        return "memory"
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.outcomes: list[Outcome] = []
+
+    def report(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def config(*specs: TokenSpec, **kw: Any) -> Config:
+    return Config(organization="acme", tokens={s.key: s for s in specs}, **kw)
+
+
+def spec(key: str, **kw: Any) -> TokenSpec:
+    return TokenSpec(key, **kw)
+
+
+def live(api: FakeApi) -> dict[str, LiveToken]:
+    return {t.id: LiveToken(t.id, t.name, t.created_at, t.expires_at, {})
+            for t in api.tokens.values()}
+
+
+def run(api: FakeApi, cfg: Config, state: State, plan: Plan, *, sink: Sink | None = None,
+        force: bool = False) -> tuple[State, Seen, MemoryStore]:
+    store, seen = MemoryStore(), Seen()
+
+    async def go() -> State:
+        writer = StateWriter(store, state)  # type: ignore[arg-type]
+        applier = Applier(api, writer, cfg, sink or Sink(), seen, now=lambda: NOW)
+        await applier.apply(plan, force=force)
+        return applier.state
+
+    return asyncio.run(go()), seen, store
+
+
+def plan_of(cfg: Config, state: State, api: FakeApi, **options: frozenset[str]) -> Plan:
+    return make_plan(cfg, state, live(api), now=NOW, options=PlanOptions(**options))
+
+
+def existing(api: FakeApi, token_id: str, name: str) -> TokenRecord:
+    api.tokens[token_id] = ServiceToken(id=token_id, name=name, created_at=NOW - timedelta(days=1))
+    return TokenRecord(id=token_id, name=name, created_at=NOW - timedelta(days=1))
+
+
+def test_calls_run_create_then_grant_then_revoke_then_delete() -> None:
+    api = FakeApi()
+    old = existing(api, "t-old", "old")
+    keep = existing(api, "t-keep", "keep")
+    cfg = config(spec("keep", accesses={"app": frozenset({"read_branch"})}),
+                 spec("new", accesses={None: frozenset({"read_databases"})}))
+    state = State("acme", "L", 1, {"old": old, "keep": keep})
+    api.tokens["t-keep"] = api.tokens["t-keep"]
+    plan = plan_of(cfg, state, api)
+    final, seen, _ = run(api, cfg, state, plan)
+    assert [c[0] for c in api.calls] == ["create", "grant", "grant", "delete"]
+    assert api.calls[-1] == ("delete", "t-old")
+    assert set(final.tokens) == {"keep", "new"}
+    assert all(o.status is Status.DONE for o in seen.outcomes)
+
+
+def test_replaced_token_is_deleted_only_after_its_successor_is_granted_and_delivered() -> None:
+    api = FakeApi()
+    record = existing(api, "t1", "ci")
+    cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
+    state = State("acme", "L", 1, {"ci": record})
+    plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
+    sink = Sink()
+    final, _seen, _ = run(api, cfg, state, plan, sink=sink)
+    assert api.calls == [("create", "ci"), ("grant", "new1", "app", "read_branch"),
+                         ("delete", "t1")]
+    assert final.tokens["ci"].id == "new1" and final.tokens["ci"].delivered
+    assert sink.secrets == {"ci": "pscale_tkn_secret_new1"}
+    assert final.tokens["ci"].retiring == ()
+
+
+def test_failed_delivery_counts_as_created_skips_its_grants_and_keeps_the_old_token() -> None:
+    api = FakeApi()
+    record = existing(api, "t1", "ci")
+    cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
+    state = State("acme", "L", 1, {"ci": record})
+    plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
+    final, seen, _ = run(api, cfg, state, plan, sink=Sink(fail_for={"ci"}))
+    assert api.calls == [("create", "ci")]  # no grant to it, and the old token stays
+    statuses = [(o.change.action, o.status, o.blocked) for o in seen.outcomes]
+    assert statuses == [
+        (Action.REPLACE, Status.UNDELIVERED, None),
+        (Action.GRANT, Status.SKIPPED, Blocked.UNDELIVERED),
+        (Action.DELETE, Status.SKIPPED, Blocked.NOT_READY),
+    ]
+    assert "status 1" in (seen.outcomes[0].error or "")
+    ci = final.tokens["ci"]
+    assert (ci.id, ci.delivered, ci.retiring) == ("new1", False, ("t1",))
+    # The next plan replaces the undelivered token, and still deletes the old one.
+    again = plan_of(cfg, final, api)
+    assert [(c.action, c.token_id, c.cause) for c in again.changes][:1] == [
+        (Action.REPLACE, "new1", Cause.UNDELIVERED)
+    ]
+    assert (Action.DELETE, "t1", Cause.RETIRED) in [
+        (c.action, c.token_id, c.cause) for c in again.changes
+    ]
+
+
+def test_a_failed_grant_keeps_the_token_it_replaces() -> None:
+    api = FakeApi(fail={"grant": ServerError("boom", status=500)})
+    record = existing(api, "t1", "ci")
+    cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
+    state = State("acme", "L", 1, {"ci": record})
+    plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
+    final, seen, _ = run(api, cfg, state, plan)
+    assert ("delete", "t1") not in api.calls
+    assert [o.status for o in seen.outcomes] == [Status.DONE, Status.FAILED, Status.SKIPPED]
+    assert final.tokens["ci"].retiring == ("t1",)
+
+
+def test_the_applier_refuses_an_unsafe_plan_itself_and_calls_nothing() -> None:
+    api = FakeApi()
+    records = {f"k{i}": existing(api, f"t{i}", f"k{i}") for i in range(10)}
+    cfg = config(*(spec(f"k{i}") for i in range(5)))
+    state = State("acme", "L", 1, records)
+    plan = plan_of(cfg, state, api)
+    assert plan.unsafe
+    with pytest.raises(UnsafePlan, match="5 of 10"):
+        run(api, cfg, state, plan)
+    assert api.calls == []
+    run(api, cfg, state, plan, force=True)
+    assert len([c for c in api.calls if c[0] == "delete"]) == 5
+
+
+def test_a_prevent_destroy_change_is_recorded_in_state_without_an_api_call() -> None:
+    api = FakeApi()
+    record = existing(api, "t1", "ci")
+    cfg = config(spec("ci", prevent_destroy=True))
+    state = State("acme", "L", 1, {"ci": record})
+    plan = plan_of(cfg, state, api)
+    assert [(c.action, c.cause) for c in plan.changes] == [(Action.UPDATE_STATE, Cause.PROTECT)]
+    final, _seen, store = run(api, cfg, state, plan)
+    assert api.calls == []
+    assert final.tokens["ci"].prevent_destroy
+    assert store.saved and store.saved[-1].tokens["ci"].prevent_destroy
+    # Now removing the key from the config keeps the token.
+    removed = plan_of(config(), final, api)
+    assert removed.changes == () and [s.key for s in removed.skipped] == ["ci"]
+
+
+def test_a_lost_create_is_cleared_by_the_shared_matcher_and_retried() -> None:
+    api = FakeApi(fail={"create-lost": OutcomeUnknown("lost")})
+    someone_elses = existing(api, "theirs", "ci")  # a namesake that predates the intent
+    del someone_elses
+    cfg = config(spec("ci"))
+    state = State("acme", "L", 1, {})
+    plan = plan_of(cfg, state, api)
+    final, _seen, _ = run(api, cfg, state, plan)
+    # The lost one (new1) is deleted, the retry (new2) is kept, theirs is untouched.
+    assert api.calls == [("create", "ci"), ("list",), ("delete", "new1"), ("create", "ci")]
+    assert final.tokens["ci"].id == "new2"
+    assert "theirs" in api.tokens
+
+
+def test_outcomes_never_hold_a_secret() -> None:
+    api = FakeApi()
+    cfg = config(spec("ci"), spec("db", accesses={"app": frozenset({"read_branch"})}))
+    sink = Sink()
+    _, seen, _ = run(api, cfg, State("acme", "L", 0, {}), plan_of(cfg, State("acme", "L"), api),
+                     sink=sink)
+    text = repr([o.to_json() for o in seen.outcomes]) + repr(seen.outcomes)
+    assert sink.secrets and not any(s in text for s in sink.secrets.values())
+
+
+def test_a_grant_on_a_token_that_could_not_be_created_is_skipped_with_the_reason() -> None:
+    api = FakeApi(fail={"create": ServerError("down", status=503)})
+    cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
+    _, seen, _ = run(api, cfg, State("acme", "L"), plan_of(cfg, State("acme", "L"), api))
+    assert [(o.status, o.blocked) for o in seen.outcomes] == [
+        (Status.FAILED, None), (Status.SKIPPED, Blocked.NOT_CREATED)
+    ]
+    assert isinstance(seen.outcomes[1].change, Change)
