@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
 from pstokens.state import State, StateStore, TokenRecord
 
@@ -92,6 +93,11 @@ async def test_deleting_a_token_state_marks_prevent_destroy_is_refused_with_409(
     assert '"ci-deploy"' in body["message"] and "prevent_destroy" in body["message"]
     assert "pstokens apply" in body["message"]  # how to lift it
     assert emulator.store.token_count(org) == 1
+    document = (await rest.get("/openapi.json")).json()
+    one = "/v1/organizations/{organization}/service-tokens/{service-token-id}"
+    documented = document["paths"][one]["delete"]["responses"]["409"]
+    schema = documented["content"]["application/json"]["schema"]
+    Draft202012Validator({**document, **schema}).validate(body)
 
 
 async def test_a_token_state_does_not_protect_is_deleted(
