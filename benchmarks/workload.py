@@ -29,7 +29,7 @@ from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.secrets import DirectorySink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.render import render_text
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ class Workspace:
         self.organization = organization
         self.emulator = emulator
         self.config_path = root / "pstokens.yaml"
-        self.store = StateStore(root / "state" / f"{organization}.json")
+        self.store = FileStateStore(root / "state" / f"{organization}.json")
         self.secrets = root / "secrets"
 
     def write_config(self, count: int) -> None:

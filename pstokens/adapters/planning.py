@@ -19,11 +19,11 @@ from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.errors import PstokensError
 from pstokens.render import plan_document
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore, StateStore
 
 
-def default_state_file(organization: str) -> Path:
-    return Path("state") / f"{organization}.json"
+def default_state_store(organization: str) -> StateStore:
+    return FileStateStore(Path("state") / f"{organization}.json")
 
 
 class Planner:
@@ -32,18 +32,18 @@ class Planner:
     def __init__(
         self,
         client: PlanetScaleClient,
-        state_file: Callable[[str], Path] = default_state_file,
+        state_store: Callable[[str], StateStore] = default_state_store,
         organization: str | None = None,
         root: Path | None = None,
         default_config: Path | None = None,
     ) -> None:
-        """`state_file` maps an organization to its state file (as --state does);
+        """`state_store` maps an organization to its state store (as --state does);
         `organization` is --org / PLANETSCALE_ORG, used when a call names none;
         configs a call names are read under `root` only (default: the working
         directory); `default_config` is the one planned when a call names none
         (the operator's `-c`, so it may lie anywhere; default `pstokens.yaml`)."""
         self._client = client
-        self._state_file = state_file
+        self._state_store = state_store
         self._organization = organization
         self.root = (root or Path.cwd()).resolve()
         self.default_config = (self.root / (default_config or Path("pstokens.yaml"))).resolve()
@@ -57,7 +57,7 @@ class Planner:
         org = organization or self._organization
         # File reads happen off the event loop: both adapters share it.
         config = await asyncio.to_thread(load_config, path, organization=org)
-        store = StateStore(self._state_file(config.organization))
+        store = self._state_store(config.organization)
         state = await asyncio.to_thread(store.load, config.organization)
         plan = await fresh_plan(self._client, config, state, PlanOptions())
         return plan_document(plan)

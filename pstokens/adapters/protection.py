@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 from pstokens.errors import PstokensError
 from pstokens.state import StateStore
 
-StateFile = Callable[[str], Path]  # organization -> its state file, as --state says
+StateStores = Callable[[str], StateStore]  # organization -> its state, as --state says
 
 
 class Refused(PstokensError):
@@ -30,24 +29,25 @@ class Refused(PstokensError):
 
 
 class DeleteGuard:
-    """Checks a delete against the organization's state; `state_file` None checks nothing."""
+    """Checks a delete against the organization's state; `state_store` None checks nothing."""
 
-    def __init__(self, state_file: StateFile | None) -> None:
-        self._state_file = state_file
+    def __init__(self, state_store: StateStores | None) -> None:
+        self._state_store = state_store
 
     async def check(self, org: str, token_id: str) -> None:
         """Return if `token_id` may be deleted; else raise `Refused` saying why."""
-        if self._state_file is None:
+        if self._state_store is None:
             return
-        path = self._state_file(org)
         try:
-            # Off the event loop: both adapters share it.
-            state = await asyncio.to_thread(StateStore(path).load, org)
+            store = self._state_store(org)
+            path = store.location
+            # Off the event loop (both adapters share it): the state may be an S3 object.
+            state = await asyncio.to_thread(store.load, org)
         except PstokensError as exc:
             raise Refused(
                 f'refusing to delete service token "{token_id}": the state could not be read '
                 f"to check prevent_destroy ({exc.message})",
-                hint=exc.hint or f"fix or restore {path}",
+                hint=exc.hint or "fix or restore the state, then delete it",
             ) from None
         for key, record in state.tokens.items():
             if record.id == token_id and record.prevent_destroy:

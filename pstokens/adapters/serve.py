@@ -31,6 +31,7 @@ from pstokens.adapters.protection import DeleteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
 from pstokens.errors import PstokensError
+from pstokens.state import StateStore
 
 STARTUP_TIMEOUT = 10.0
 logger = logging.getLogger("uvicorn.error")  # shown by uvicorn's log config, beside its own lines
@@ -43,7 +44,7 @@ class ServeSource(Protocol):
         """The one client both adapters share; serving needs no config file."""
         ...
 
-    def state_file(self, organization: str) -> Path:
+    def state_store(self, organization: str) -> StateStore:
         """Where an organization's state lives (as --state says)."""
         ...
 
@@ -94,9 +95,9 @@ async def serve_session(
     """
     async with session.serve_client() as client:
         planner = Planner(
-            client, session.state_file, session.default_organization, default_config=config
+            client, session.state_store, session.default_organization, default_config=config
         )
-        guard = DeleteGuard(session.state_file)
+        guard = DeleteGuard(session.state_store)
         servers = AdapterServers(
             [
                 ("REST", create_rest_app(client, serve_token, guard=guard), rest_socket,

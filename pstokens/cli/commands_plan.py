@@ -7,7 +7,6 @@ unsafe plans, --force) lives in the engine; this module asks and prints.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from pstokens.cli.output import err, is_terminal, out
+from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
@@ -30,7 +30,6 @@ from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
 from pstokens.render.apply import render_result_json, summary
 
-MAX_PLAN_BYTES = 64 * 1024 * 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -195,18 +194,3 @@ def _confirm() -> None:
                             hint="or save a plan with `plan --out FILE` and review it first")
     if not click.confirm("Apply these changes?", default=False):
         raise PstokensError("apply cancelled; nothing was changed")
-
-
-def load_plan(path: Path) -> Plan:
-    """A plan saved by `plan --out`, or a one-line error saying what is wrong with it."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise PlanError(f"plan file {path} is too large to be a pstokens plan")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise PlanError(f"plan file {path} is not valid JSON") from None
-    return Plan.from_json(data, source=f"plan file {path}")

@@ -1,9 +1,8 @@
-"""`state list|show|rm`, `import` and `export`: bringing tokens under management."""
+"""`import` and `export`: bringing tokens under management (`state` is in commands_stategroup)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import click
 
@@ -17,55 +16,6 @@ from pstokens.engine.export import export_yaml, observed_ttl
 from pstokens.engine.live import access_map
 from pstokens.errors import PstokensError
 from pstokens.state import State, TokenRecord
-
-
-@click.group("state")
-def state_group() -> None:
-    """Inspect or edit the state file."""
-
-
-@state_group.command("list")
-@global_options
-def state_list() -> None:
-    """List managed keys and their token IDs.  Example: pstokens state list"""
-    state = _session().read_state()
-    if not state.tokens:
-        out("State is empty.")
-    for key, record in sorted(state.tokens.items()):
-        extra = "" if record.delivered else "  (secret not delivered)"
-        pending = "  (create in progress)" if record.pending_since and not record.id else ""
-        out(f"{key}\t{record.id or '-'}{extra}{pending}")
-
-
-@state_group.command("show")
-@global_options
-@click.argument("key")
-def state_show(key: str) -> None:
-    """Show what state records for KEY.  Example: pstokens state show ci-deploy"""
-    state = _session().read_state()
-    record = state.tokens.get(key)
-    if record is None:
-        raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
-    out(json.dumps({key: record.to_json()}, indent=2))
-
-
-@state_group.command("rm")
-@global_options
-@click.argument("key")
-@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock.")
-def state_rm(key: str, lock_timeout: float) -> None:
-    """Forget KEY: its token is left alone in PlanetScale.
-
-    Example: pstokens state rm old-deploy
-    """
-    session = _session()
-    session.read_state()
-    with session.store.locked(lock_timeout):
-        state = session.read_state()
-        if key not in state.tokens:
-            raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
-        session.store.save(state.with_token(key, None))
-    out(f"Removed {key} from state; its token still exists in PlanetScale.")
 
 
 @click.command("import")

@@ -23,7 +23,8 @@ COMMANDS = LazyCommands({
     "apply": "pstokens.cli.commands_plan:apply_command",
     "import": "pstokens.cli.commands_state:import_command",
     "export": "pstokens.cli.commands_state:export_command",
-    "state": "pstokens.cli.commands_state:state_group",
+    "state": "pstokens.cli.commands_stategroup:state_group",
+    "show": "pstokens.cli.commands_show:show_command",
     "emulator": "pstokens.cli.commands_run:emulator_command",
     "serve": "pstokens.cli.commands_run:serve_command",
 })

@@ -13,14 +13,15 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+
+import click
 
 from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.cli.settings import EMULATOR_DATA, Settings
 from pstokens.config import Config, load_config
 from pstokens.errors import PstokensError
-from pstokens.state import State, StateStore
+from pstokens.state import FileStateStore, State, StateStore
 
 EMULATOR_ORG_FALLBACK = "acme"
 
@@ -39,7 +40,17 @@ class Session:
 
     @cached_property
     def store(self) -> StateStore:
-        return StateStore(self.settings.state_file(self.organization))
+        return self.state_store(self.organization)
+
+    def state_store(self, organization: str) -> StateStore:
+        """The one place a --state value becomes a store: s3:// is an S3 object
+        (obstore is imported only then), anything else a local file."""
+        location = self.settings.state_location(organization)
+        if location.lower().startswith("s3:"):
+            from pstokens.state.s3 import S3StateStore
+
+            return S3StateStore(location, operation=_operation())
+        return FileStateStore(location)
 
     def read_state(self) -> State:
         return self.store.load(self.organization)
@@ -57,9 +68,6 @@ class Session:
             except PstokensError:
                 organization = EMULATOR_ORG_FALLBACK
         return self.client(organization=organization)
-
-    def state_file(self, organization: str) -> Path:
-        return self.settings.state_file(organization)
 
     @property
     def default_organization(self) -> str | None:
@@ -101,3 +109,9 @@ class Session:
             )
         async with client:
             yield client
+
+
+def _operation() -> str:
+    """The command being run ("pstokens apply"), for the lock to say what holds it."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else "pstokens"

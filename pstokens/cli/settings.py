@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 @dataclass(frozen=True)
 class Settings:
     config_path: Path
-    state_path: Path | None
+    state: str | None  # a path, or s3://BUCKET/KEY
     org: str | None
     api_url: str
     emulator: bool
@@ -33,8 +33,9 @@ class Settings:
     rate_limit: int | None  # None: the default for the target (600, or off on the emulator)
     debug: bool
 
-    def state_file(self, organization: str) -> Path:
-        return self.state_path or Path("state") / f"{organization}.json"
+    def state_location(self, organization: str) -> str:
+        """--state (a path or an s3:// URL), else the default file for the organization."""
+        return self.state or str(Path("state") / f"{organization}.json")
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -50,8 +51,9 @@ def global_options(func: F) -> F:
     options = [
         click.option("-c", "--config", "config", type=click.Path(dir_okay=False),
                      help="Config file [env PSTOKENS_CONFIG; default pstokens.yaml]."),
-        click.option("--state", "state", type=click.Path(dir_okay=False),
-                     help="State file [env PSTOKENS_STATE; default state/<organization>.json]."),
+        click.option("--state", "state", metavar="FILE|s3://BUCKET/KEY",
+                     help="State file or S3 object "
+                          "[env PSTOKENS_STATE; default state/<organization>.json]."),
         click.option("--org", "org", help="Organization [env PLANETSCALE_ORG]."),
         click.option("--api-url", "api_url",
                      help=f"API base URL [env PLANETSCALE_API_URL; default {DEFAULT_API_URL}]."),
@@ -83,7 +85,7 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
 
     return Settings(
         config_path=Path(pick("config", "PSTOKENS_CONFIG") or "pstokens.yaml"),
-        state_path=_path(pick("state", "PSTOKENS_STATE")),
+        state=pick("state", "PSTOKENS_STATE"),
         org=pick("org", "PLANETSCALE_ORG"),
         api_url=str(pick("api_url", "PLANETSCALE_API_URL") or DEFAULT_API_URL).rstrip("/"),
         emulator=bool(obj.get("emulator")) or _flag(env.get("PSTOKENS_EMULATOR")),
@@ -91,10 +93,6 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
         debug=bool(obj.get("debug")),
     )
-
-
-def _path(value: Any) -> Path | None:
-    return None if value is None else Path(value)
 
 
 def _flag(value: str | None) -> bool:

@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
+from pstokens.state.base import StateStore
 from pstokens.state.model import State, TokenRecord
-from pstokens.state.store import StateStore
 
 Update = Callable[[TokenRecord | None], TokenRecord | None]
 

@@ -1,14 +1,14 @@
-"""Reading, writing and locking the state file.
+"""Reading, writing and locking a local state file (the `StateStore` for paths).
 
 Writes are atomic (temporary file, fsync, rename) and keep the previous
 version as `<file>.backup`; the file is mode 0600. A lock on `<file>.lock`,
 held for a whole plan or apply, records who holds it so a second run can say.
+The system releases that lock when its holder dies, so it never goes stale.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sys
@@ -22,18 +22,24 @@ from filelock import FileLock, Timeout
 
 from pstokens.errors import LockHeld, PstokensError, StateError
 from pstokens.fileio import write_private
+from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
 
-MAX_STATE_BYTES = 64 * 1024 * 1024
 
-
-class StateStore:
+class FileStateStore:
     """One state file: load it, save new versions of it, lock it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
 
     def load(self, organization: str) -> State:
         """The state on disk, or a new empty one when there is no file yet."""
@@ -43,28 +49,13 @@ class StateStore:
             return State.new(organization)
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
-        if len(raw) > MAX_STATE_BYTES:
-            raise StateError(f"state file {self.path} is too large to be a pstokens state")
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise StateError(
-                f"state file {self.path} is not valid JSON ({exc})",
-                hint=f"restore it from {self.backup_path} if that one is good",
-            ) from None
-        state = State.from_json(data, source=f"state file {self.path}")
-        if state.organization != organization:
-            raise StateError(
-                f"state file {self.path} belongs to organization {state.organization!r}, "
-                f"not {organization!r}",
-                hint="pass --state with the right file, or check --org / PLANETSCALE_ORG",
-            )
-        return state
+        return decode_state(raw, organization, source=f"state file {self.path}",
+                            backup=str(self.backup_path))
 
     def save(self, state: State) -> State:
         """Write `state` with the next serial; returns what was written."""
         written = replace(state, serial=state.serial + 1)
-        payload = json.dumps(written.to_json(), indent=2, sort_keys=False).encode() + b"\n"
+        payload = encode_state(written)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():
@@ -102,6 +93,28 @@ class StateStore:
             yield
         finally:
             lock.release()
+
+    def unlock(self, lock_id: str) -> LockHolder:
+        """A file lock has no stale state to remove: the system drops it with its holder."""
+        lock = FileLock(self.lock_path, mode=0o600)
+        try:
+            if self.lock_path.exists():  # else nothing holds it, and nothing is made
+                lock.acquire(timeout=0)
+                lock.release()
+        except Timeout:
+            raise StateError(
+                f"state file {self.path} is locked by {_read_holder(self.lock_path)}, "
+                "which is still running",
+                hint="a state file's lock ends when its holder exits: wait for that run "
+                "(`state unlock` is for S3 state, whose lock a killed run leaves behind)",
+            ) from None
+        except OSError:
+            pass  # unreadable: nobody can hold it either
+        raise StateError(
+            f"state file {self.path} is not locked: there is nothing to unlock",
+            hint="a state file's lock ends when its holder exits; `state unlock` is for "
+            "S3 state, whose lock a killed run leaves behind",
+        )
 
 
 def _record_holder(fd: int) -> None:

@@ -29,6 +29,7 @@ from pstokens.adapters import (
 )
 from pstokens.api import Credentials, PlanetScaleClient, RetryPolicy
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
+from pstokens.state import FileStateStore
 
 SERVE_TOKEN = "serve-token-for-adapter-tests-7f3a9c"  # 36 characters: serve wants 32
 CRED_ID = "adaptercredid"
@@ -92,11 +93,11 @@ def serve_config(tmp_path: Path) -> Path:
 async def servers(
     client: PlanetScaleClient, state_dir: Path, tmp_path: Path, serve_config: Path
 ) -> AsyncIterator[AdapterServers]:
-    def state_file(org: str) -> Path:
-        return state_dir / f"{org}.json"
+    def state_store(org: str) -> FileStateStore:
+        return FileStateStore(state_dir / f"{org}.json")
 
-    planner = Planner(client, state_file, root=tmp_path, default_config=serve_config)
-    guard = DeleteGuard(state_file)
+    planner = Planner(client, state_store, root=tmp_path, default_config=serve_config)
+    guard = DeleteGuard(state_store)
     with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
         adapters = AdapterServers(
             [

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from pstokens.state import State, StateStore, TokenRecord
+from pstokens.state import FileStateStore, State, TokenRecord
 
 from .conftest import Emulator
 
@@ -25,7 +25,7 @@ def token_path(org: str, token_id: str) -> str:
 def protect(state_dir: Path, org: str, key: str, token_id: str, *, on: bool = True) -> None:
     """Write the organization's state as an apply would, mapping `key` to `token_id`."""
     record = TokenRecord(id=token_id, name=key, prevent_destroy=on)
-    StateStore(state_dir / f"{org}.json").save(State.new(org).with_token(key, record))
+    FileStateStore(state_dir / f"{org}.json").save(State.new(org).with_token(key, record))
 
 
 @pytest.mark.parametrize("suffix", ["accesses", "access"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from pstokens.emulator import EmulatorStore
-from pstokens.state import State, StateStore, TokenRecord
+from pstokens.state import FileStateStore, State, TokenRecord
 
 ORG = "acme"
 # Each new token costs one create and one grant per database.
@@ -51,7 +51,7 @@ def seed(store: EmulatorStore, managed: int, unmanaged: int = 0) -> State:
 
 def write_workspace(root: Path, state: State, managed: int) -> None:
     (root / "pstokens.yaml").write_text(config_text(key(i) for i in range(managed)))
-    StateStore(root / "state" / f"{ORG}.json").save(state)
+    FileStateStore(root / "state" / f"{ORG}.json").save(state)
 
 
 class Recorder(httpx.AsyncBaseTransport):

@@ -32,6 +32,8 @@ with open(os.environ["MODULES_OUT"], "w") as out:
 """
 NEVER_FOR_EVERYDAY_COMMANDS = ("pstokens.emulator", "pstokens.adapters", "starlette", "uvicorn",
                                "mcp")
+# Loaded for an s3:// state only: a local one never pays for them.
+S3_ONLY = ("obstore", "pstokens.state.s3", "pstokens.state.s3errors")
 NOT_FOR_VERSION = ("httpx", "pydantic", "yaml", "rich", "filelock", "pstokens.api",
                    "pstokens.engine")
 
@@ -58,7 +60,7 @@ def test_help_and_validate_load_neither_emulator_nor_adapters(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     (tmp_path / "pstokens.yaml").write_text(config_text(key(i) for i in range(3)))
-    assert loaded(run_probe(tmp_path, *args), NEVER_FOR_EVERYDAY_COMMANDS) == []
+    assert loaded(run_probe(tmp_path, *args), NEVER_FOR_EVERYDAY_COMMANDS + S3_ONLY) == []
 
 
 def test_plan_against_a_real_url_loads_neither_emulator_nor_adapters(tmp_path: Path) -> None:
@@ -69,7 +71,7 @@ def test_plan_against_a_real_url_loads_neither_emulator_nor_adapters(tmp_path: P
             "PSTOKENS_RATE_LIMIT": "0",
         })
     assert "pstokens.engine.planner" in modules  # it did plan
-    assert loaded(modules, NEVER_FOR_EVERYDAY_COMMANDS) == []
+    assert loaded(modules, NEVER_FOR_EVERYDAY_COMMANDS + S3_ONLY) == []
 
 
 def test_version_loads_no_command_and_no_heavy_library(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import pytest
 from pstokens.config import load_config
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import REFRESH_PREFIX, SECRET_PREFIX
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import (
     API_KEY,
@@ -35,6 +35,9 @@ from tests.e2e.conftest import (
     Emulator,
     Result,
 )
+from tests.s3server import S3, moto_endpoint, s3
+
+__all__ = ["moto_endpoint", "s3"]  # fixtures for the suites' runs on S3 state
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT = 120.0
@@ -380,7 +383,7 @@ def check_organization(
     """
     verdict = Verdict()
     config = load_config(config_path)
-    state = StateStore(state_path).load(org)
+    state = FileStateStore(state_path).load(org)
     live = {t["id"]: t for t in store.tokens(org)}
     for token_id in sorted(foreign):
         if token_id not in live:
@@ -433,9 +436,23 @@ def _secret_in(env_file: Path) -> str | None:
     return None
 
 
+def mirror_s3_state(remote: S3, key: str, state_path: Path, guard: LeakGuard) -> None:
+    """Copy an S3 state (and its backup) to `state_path`, so the file checks read it;
+    each object also goes to the leak guard."""
+    for name, path in ((key, state_path), (key + ".backup", state_path.with_name(
+            state_path.name + ".backup"))):
+        body = remote.get(name)
+        if body is None:
+            path.unlink(missing_ok=True)
+            continue
+        guard.text(f"s3 object {name}", body.decode("utf-8", "surrogateescape"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
 def state_is_valid(state_path: Path, org: str) -> bool:
     """The state file (if any) loads; so does its backup (if any)."""
-    store = StateStore(state_path)
+    store = FileStateStore(state_path)
     store.load(org)
     if store.backup_path.exists():
         json.loads(store.backup_path.read_text())

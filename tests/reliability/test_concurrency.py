@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from pstokens.emulator import EmulatorSettings, running_emulator
 from pstokens.errors import LockHeld
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 from pstokens.state import store as state_store
 from tests.reliability.conftest import (
     SUBPROCESS_TIMEOUT,
@@ -160,7 +160,7 @@ def test_plan_during_an_apply_fails_at_once_naming_the_holder(
     assert code == 1 and out == ""
     assert holder_pid(err) == applying.process.pid
     assert applied[0] == 0
-    StateStore(workdir / "state" / "acme.json").load("acme")
+    FileStateStore(workdir / "state" / "acme.json").load("acme")
 
 
 def test_with_lock_timeout_the_second_apply_waits_then_succeeds(
@@ -224,7 +224,7 @@ def test_a_run_that_loses_the_race_by_a_hair_still_names_the_holder(
 ) -> None:
     """The holder writes who it is just after taking the lock; a run refused in
     between waits for those words instead of saying "another pstokens run"."""
-    store = StateStore(tmp_path / "state" / "acme.json")
+    store = FileStateStore(tmp_path / "state" / "acme.json")
     store.lock_path.parent.mkdir(parents=True)
     waits: list[float] = []
 

@@ -10,7 +10,9 @@ dropped and added, accesses and ttls changed) and the same is asked again.
 
 The emulator's rate-limit window runs on a clock 60 times faster than the
 wall, and the client's backoff is scaled down likewise, so a limit of N a
-minute behaves like N a second without minutes of waiting.
+minute behaves like N a second without minutes of waiting. A few seeds run
+again with the state in S3 (moto's server), written after every step as a
+file would be.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pytest
 
 from pstokens.api.retry import RetryPolicy
 from pstokens.emulator import EmulatorSettings, running_emulator
-from pstokens.state import StateStore
+from pstokens.state import FileStateStore
 from tests.e2e.conftest import Result
 from tests.reliability.conftest import (
     SECRETS,
@@ -41,15 +43,19 @@ from tests.reliability.conftest import (
     RecordingStore,
     Verdict,
     check_organization,
+    mirror_s3_state,
     pstokens_command,
     remember_delivered_secrets,
     run_pstokens,
     subprocess_env,
 )
 from tests.reliability.scenarios import Scenario, evolve, random_scenario
+from tests.s3server import S3
 
 QUICK_SEEDS = 12
 LONG_SEEDS = 200
+QUICK_S3_SEEDS = 2
+LONG_S3_SEEDS = 20
 MAX_RERUNS = 40
 CLOCK_SPEED = 60.0  # emulator rate-limit window: one minute lasts one second
 BACKOFF_SCALE = 0.1
@@ -124,13 +130,28 @@ def stats_of(url: str) -> dict[str, Any]:
     return httpx.get(url.removesuffix("/v1") + "/_emulator/stats").json()
 
 
+@dataclass
+class Where:
+    """Where a seed's state lives: its file, and the S3 object it is mirrored from, if any."""
+
+    state_path: Path
+    guard: LeakGuard
+    remote: S3 | None = None
+    key: str = ""
+
+    def fetch(self) -> None:
+        if self.remote is not None:
+            mirror_s3_state(self.remote, self.key, self.state_path, self.guard)
+
+
 def apply_until_it_succeeds(
-    cli: GuardedCli, state_path: Path, org: str, figures: Figures, label: str
+    cli: GuardedCli, where: Where, org: str, figures: Figures, label: str
 ) -> None:
     for attempt in range(MAX_RERUNS + 1):
         result = cli("apply", "--auto-approve")
         assert "Traceback" not in result.both, result.both
-        StateStore(state_path).load(org)  # valid after every run, failed or not
+        where.fetch()
+        FileStateStore(where.state_path).load(org)  # valid after every run, failed or not
         if result.code == 0:
             figures.max_reruns = max(figures.max_reruns, attempt)
             return
@@ -144,6 +165,7 @@ def apply_until_it_succeeds(
 def one_seed(
     seed: int, store: RecordingStore, clean_url: str, base: Path,
     cli_for: Callable[[str], GuardedCli], monkeypatch: pytest.MonkeyPatch, figures: Figures,
+    where: Where,
 ) -> None:
     rng = random.Random(seed)
     org = f"fault{seed}"
@@ -160,13 +182,16 @@ def one_seed(
     foreign = populate(rng, store, first)
     second = evolve(rng, first)
     config = work / "pstokens.yaml"
-    state_path = work / "state" / f"{org}.json"
+    state_path = where.state_path = work / "state" / f"{org}.json"
+    if where.remote is not None:
+        where.key = f"{org}.json"
+        monkeypatch.setenv("PSTOKENS_STATE", where.remote.url(where.key))
     with running_emulator(settings, store, clock=fast_clock()) as faulty_url:
         cli = cli_for(faulty_url)
         for phase, scenario in enumerate((first, second)):
             label = f"seed {seed} phase {phase} ({settings})"
             config.write_text(scenario.yaml())
-            apply_until_it_succeeds(cli, state_path, org, figures, label)
+            apply_until_it_succeeds(cli, where, org, figures, label)
             figures.applies += 1
             verdict = check_organization(
                 store, org, config, state_path,
@@ -189,7 +214,7 @@ def one_seed(
 
 def run_seeds(
     seeds: range, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard,
+    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, remote: S3 | None = None,
 ) -> Figures:
     for var in list(os.environ):
         if var.startswith(("PSTOKENS_", "PLANETSCALE_")):
@@ -202,10 +227,11 @@ def run_seeds(
 
     with running_emulator(EmulatorSettings(), store) as clean_url:
         for seed in seeds:
-            one_seed(seed, store, clean_url, tmp_path, cli_for, monkeypatch, figures)
+            where = Where(tmp_path, guard, remote)
+            one_seed(seed, store, clean_url, tmp_path, cli_for, monkeypatch, figures, where)
             assert figures.problems == [], "\n".join(figures.problems)
     with capsys.disabled():
-        print("\n" + figures.line())
+        print("\n" + figures.line() + (" (S3 state)" if remote else ""))
     return figures
 
 
@@ -232,6 +258,28 @@ def test_two_hundred_seeds_of_faults_converge_without_duplicates_or_orphans(
 ) -> None:
     figures = run_seeds(range(1000, 1000 + LONG_SEEDS), tmp_path, capsys, monkeypatch, leak_guard)
     assert figures.seeds == LONG_SEEDS
+    assert_clean(figures)
+
+
+def test_seeded_faults_with_s3_state_converge_without_duplicates_or_orphans(
+    fast_backoff: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard, s3: S3,
+) -> None:
+    figures = run_seeds(range(500, 500 + QUICK_S3_SEEDS), tmp_path, capsys, monkeypatch,
+                        leak_guard, s3)
+    assert figures.applies == 2 * QUICK_S3_SEEDS
+    assert figures.problems == []
+    assert (figures.duplicates, figures.orphans, figures.wrong_accesses) == (0, 0, 0)
+
+
+@pytest.mark.slow
+def test_twenty_seeds_of_faults_with_s3_state_converge(
+    fast_backoff: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard, s3: S3,
+) -> None:
+    figures = run_seeds(range(5000, 5000 + LONG_S3_SEEDS), tmp_path, capsys, monkeypatch,
+                        leak_guard, s3)
+    assert figures.seeds == LONG_S3_SEEDS
     assert_clean(figures)
 
 

@@ -8,7 +8,9 @@ Three kinds of kill point, drawn from a seed:
 - `time T`: an outside kill after T seconds, against a slow emulator.
 After each: the state and its backup load, and one apply converges: one live
 token per key, no orphan, exact accesses, delivered secrets that work, the
-next plan empty.
+next plan empty. A short run does the same with the state in S3 (moto's
+server), where a killed apply leaves its lock object: the next apply is
+refused naming it, and `state unlock ID` clears the way, as a user would.
 """
 
 from __future__ import annotations
@@ -33,16 +35,21 @@ from tests.reliability.conftest import (
     LeakGuard,
     RecordingStore,
     check_organization,
+    mirror_s3_state,
     pstokens_command,
     state_is_valid,
     subprocess_env,
 )
 from tests.reliability.scenarios import evolve, random_scenario
+from tests.s3server import S3
 
 QUICK_KILLS = 5
 LONG_KILLS = 36
+QUICK_S3_KILLS = 2
+LONG_S3_KILLS = 12
 SLOW_LATENCY_MS = 60.0
 KINDS = ("api", "file", "time")
+S3_KINDS = ("api", "time")  # "file" counts local file writes: with S3 state, secrets only
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Tally:
     landed: dict[str, int] = field(default_factory=dict)
     pending_seen: int = 0  # kills that left a create intent in state
     retiring_seen: int = 0  # kills that left a replaced token still to delete
+    unlocked: int = 0  # S3 locks a killed run left, removed with `state unlock`
 
 
 @pytest.fixture
@@ -77,12 +85,13 @@ def planned_writes(cli: GuardedCli) -> int:
 
 
 def killed_apply(
-    servers: Servers, cwd: Path, kind: str, point: float, when: str, guard: LeakGuard
+    servers: Servers, cwd: Path, kind: str, point: float, when: str, guard: LeakGuard,
+    **extra_env: str,
 ) -> int:
     """Run `pstokens apply` in a process and kill it at the point; its exit status."""
     args = ["apply", "--auto-approve"]
     url = servers.slow if kind == "time" else servers.fast
-    env = subprocess_env(url)
+    env = subprocess_env(url, **extra_env)
     if kind == "file":
         command = [sys.executable, "-m", "tests.reliability.killer", when, str(int(point)),
                    "--", *args]
@@ -115,14 +124,30 @@ def killed_apply(
     return process.returncode
 
 
+def converge_apply(cli: GuardedCli, remote: S3 | None, tally: Tally) -> None:
+    """One apply after the kill; on S3 state, unlock first what the killed run left."""
+    result = cli("apply", "--auto-approve")
+    if remote is not None and result.code == 1 and "pstokens state unlock " in result.err:
+        lock_id = result.err.split("pstokens state unlock ")[1].split()[0].strip("`")
+        unlocked = cli("state", "unlock", lock_id)
+        assert unlocked.code == 0, unlocked.both
+        tally.unlocked += 1
+        result = cli("apply", "--auto-approve")
+    assert result.code == 0, result.both
+
+
 def one_trial(
     rng: random.Random, trial: int, servers: Servers, base: Path, cli: GuardedCli,
-    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, tally: Tally,
+    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, tally: Tally, remote: S3 | None = None,
 ) -> bool:
     org = f"kill{trial}"
     work = base / org
     work.mkdir()
     monkeypatch.chdir(work)
+    extra_env: dict[str, str] = {}
+    if remote is not None:
+        extra_env["PSTOKENS_STATE"] = remote.url(f"{org}.json")
+        monkeypatch.setenv("PSTOKENS_STATE", extra_env["PSTOKENS_STATE"])
     config = work / "pstokens.yaml"
     before = random_scenario(rng, org)
     after = evolve(rng, before)
@@ -135,7 +160,8 @@ def one_trial(
     if writes == 0:
         return False
 
-    kind = KINDS[tally.tried % len(KINDS)]
+    kinds = KINDS if remote is None else S3_KINDS
+    kind = kinds[tally.tried % len(kinds)]
     when = rng.choice(["before", "after"])
     point: float
     if kind == "api":
@@ -144,11 +170,13 @@ def one_trial(
         point = rng.randint(1, 1 + writes)
     else:
         point = rng.uniform(0.4, 0.6 + 0.06 * writes)
-    status = killed_apply(servers, work, kind, point, when, guard)
+    status = killed_apply(servers, work, kind, point, when, guard, **extra_env)
     tally.tried += 1
     landed = status == -signal.SIGKILL
 
     state_path = work / "state" / f"{org}.json"
+    if remote is not None:
+        mirror_s3_state(remote, f"{org}.json", state_path, guard)
     assert state_is_valid(state_path, org)
     if landed:
         tally.landed[kind] = tally.landed.get(kind, 0) + 1
@@ -159,8 +187,9 @@ def one_trial(
     else:
         assert status == 0, f"trial {trial}: apply ended {status} without being killed"
 
-    converge = cli("apply", "--auto-approve")
-    assert converge.code == 0, f"trial {trial} ({kind} {when} {point}): {converge.both}"
+    converge_apply(cli, remote, tally)
+    if remote is not None:
+        mirror_s3_state(remote, f"{org}.json", state_path, guard)
     plan = cli("plan", "--format", "json")
     assert json.loads(plan.out)["changes"] == [], f"trial {trial}: {plan.out}"
     verdict = check_organization(
@@ -176,7 +205,7 @@ def one_trial(
 
 def run_kills(
     seed: int, wanted: int, servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard,
+    monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, remote: S3 | None = None,
 ) -> Tally:
     rng = random.Random(seed)
     for var in list(os.environ):
@@ -187,10 +216,12 @@ def run_kills(
     trial = 0
     while sum(tally.landed.values()) < wanted:
         assert trial < 4 * wanted, f"only {tally.landed} kills landed in {trial} trials"
-        one_trial(rng, trial, servers, tmp_path, cli, monkeypatch, guard, tally)
+        one_trial(rng, trial, servers, tmp_path, cli, monkeypatch, guard, tally, remote)
         trial += 1
     with capsys.disabled():
-        print(f"\nkill -9: {tally.tried} applies, kills landed {tally.landed}, "
+        unlocked = f", stale S3 locks unlocked {tally.unlocked}" if remote else ""
+        print(f"\nkill -9{' (S3 state)' if remote else ''}: {tally.tried} applies, "
+              f"kills landed {tally.landed}{unlocked}, "
               f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}")
     return tally
 
@@ -211,6 +242,26 @@ def test_kill9_at_thirty_six_points_then_one_apply_converges(
     tally = run_kills(7_000_001, LONG_KILLS, servers, tmp_path, capsys, monkeypatch, leak_guard)
     assert sum(tally.landed.values()) >= LONG_KILLS
     assert set(tally.landed) == {"api", "file", "time"}
+
+
+def test_kill9_with_s3_state_then_unlock_and_one_apply_converges(
+    servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard, s3: S3,
+) -> None:
+    tally = run_kills(20261201, QUICK_S3_KILLS, servers, tmp_path, capsys, monkeypatch,
+                      leak_guard, s3)
+    assert sum(tally.landed.values()) >= QUICK_S3_KILLS
+    assert tally.unlocked >= 1  # a killed apply leaves its lock; the ID in the error frees it
+
+
+@pytest.mark.slow
+def test_kill9_at_twelve_points_with_s3_state_then_one_apply_converges(
+    servers: Servers, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, leak_guard: LeakGuard, s3: S3,
+) -> None:
+    tally = run_kills(8_000_001, LONG_S3_KILLS, servers, tmp_path, capsys, monkeypatch,
+                      leak_guard, s3)
+    assert set(tally.landed) == set(S3_KINDS)
 
 
 @pytest.mark.parametrize("when", ["before", "after"])

@@ -36,7 +36,7 @@ from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.secrets import NewSecret
 from pstokens.engine.statewriter import StateWriter
-from pstokens.state import State, StateStore, TokenRecord
+from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
 
 ORG = "prop"
@@ -230,7 +230,7 @@ async def converge(world: World, folder: Path) -> None:
         live_before = {t["id"] for t in store.tokens(ORG)}
         app.state.stats.reset()
         sink, failures = MemorySink(), Failures()
-        writer = StateWriter(StateStore(folder / "state.json"), state)
+        writer = StateWriter(FileStateStore(folder / "state.json"), state)
         # Forced: a world may delete an unmanaged namesake of a key, which apply
         # refuses without --force (tested on its own); convergence is the point here.
         result = await Applier(client, writer, config, sink, failures).apply(plan, force=True)
@@ -245,7 +245,7 @@ async def converge(world: World, folder: Path) -> None:
     live = {t["id"]: t for t in store.tokens(ORG)}
     final = result.state
     if (folder / "state.json").exists():  # an empty plan writes nothing
-        assert StateStore(folder / "state.json").load(ORG).tokens == final.tokens
+        assert FileStateStore(folder / "state.json").load(ORG).tokens == final.tokens
     for written in folder.iterdir():  # state and backup: never a secret (all start so)
         assert SECRET_PREFIX.encode() not in written.read_bytes()
     assert set(final.tokens) == set(config.tokens)

@@ -1,0 +1,31 @@
+"""`show PLANFILE`: a saved plan rendered for a reviewer or a pull request comment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pstokens.cli.output import out
+from pstokens.cli.planfile import load_plan
+from pstokens.render import render_json, render_markdown, render_text
+
+
+@click.command("show")
+@click.argument("planfile", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="How to print the plan.")
+def show_command(planfile: str, fmt: str) -> None:
+    """Print a plan saved by `plan --out`, as text, JSON or Markdown.
+
+    Needs no config, state or API: it reads only PLANFILE.
+
+    Example: pstokens show plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    plan = load_plan(Path(planfile))
+    if fmt == "json":
+        click.echo(render_json(plan), nl=False)
+    elif fmt == "markdown":
+        out(render_markdown(plan))
+    else:
+        out(render_text(plan))

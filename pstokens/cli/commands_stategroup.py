@@ -1,0 +1,203 @@
+"""`state list|show|rm|mv|pull|push|unlock`: inspect, edit and move the state.
+
+The state may be a local file or an S3 object (`--state s3://BUCKET/KEY`);
+each command works on either through the session's store. Every edit holds
+the state lock and writes through the store, which refuses to overwrite a
+version written since it read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from pstokens.cli.commands_plan import _session
+from pstokens.cli.output import out
+from pstokens.cli.settings import global_options
+from pstokens.config.schema import TOKEN_KEY
+from pstokens.errors import PstokensError, StateError
+from pstokens.state import FileStateStore
+from pstokens.state.base import encode_state
+
+lock_timeout_option = click.option(
+    "--lock-timeout", type=float, default=0.0, help="Seconds to wait for the lock."
+)
+
+
+@click.group("state")
+def state_group() -> None:
+    """Inspect or edit the state (a file, or an S3 object with --state s3://BUCKET/KEY)."""
+
+
+@state_group.command("list")
+@global_options
+def state_list() -> None:
+    """List managed keys and their token IDs.  Example: pstokens state list"""
+    state = _session().read_state()
+    if not state.tokens:
+        out("State is empty.")
+    for key, record in sorted(state.tokens.items()):
+        extra = "" if record.delivered else "  (secret not delivered)"
+        pending = "  (create in progress)" if record.pending_since and not record.id else ""
+        out(f"{key}\t{record.id or '-'}{extra}{pending}")
+
+
+@state_group.command("show")
+@global_options
+@click.argument("key")
+def state_show(key: str) -> None:
+    """Show what state records for KEY.  Example: pstokens state show ci-deploy"""
+    state = _session().read_state()
+    record = state.tokens.get(key)
+    if record is None:
+        raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+    out(json.dumps({key: record.to_json()}, indent=2))
+
+
+@state_group.command("rm")
+@global_options
+@click.argument("key")
+@lock_timeout_option
+def state_rm(key: str, lock_timeout: float) -> None:
+    """Forget KEY: its token is left alone in PlanetScale.
+
+    Example: pstokens state rm old-deploy
+    """
+    session = _session()
+    session.read_state()
+    with session.store.locked(lock_timeout):
+        state = session.read_state()
+        if key not in state.tokens:
+            raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+        session.store.save(state.with_token(key, None))
+    out(f"Removed {key} from state; its token still exists in PlanetScale.")
+
+
+@state_group.command("mv")
+@global_options
+@click.argument("old")
+@click.argument("new")
+@lock_timeout_option
+def state_mv(old: str, new: str, lock_timeout: float) -> None:
+    """Rename key OLD to NEW in state; its token is not touched.
+
+    Rename the key in pstokens.yaml too, and the next plan has no changes.
+
+    Example: pstokens state mv ci-deploy deployer
+    """
+    if TOKEN_KEY.fullmatch(new) is None:
+        raise PstokensError(
+            f"{new!r} is not a valid key",
+            hint="a key is 1 to 63 lowercase letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit",
+        )
+    session = _session()
+    session.read_state()
+    with session.store.locked(lock_timeout):
+        state = session.read_state()
+        record = state.tokens.get(old)
+        if record is None:
+            raise PstokensError(f"{old!r} is not in state", hint="see `pstokens state list`")
+        if new in state.tokens:
+            raise PstokensError(
+                f"{new!r} is already in state (token {state.tokens[new].id or '-'})",
+                hint=f"`pstokens state rm {new}` first if that key should go",
+            )
+        session.store.save(state.with_token(old, None).with_token(new, record))
+    out(f"Moved {old} to {new} in state; token {record.id or '-'} is unchanged.")
+    config = session.config
+    if new not in config.tokens:
+        out(f"Rename {old} to {new} in {config.path} too: until then a plan deletes this "
+            f"token and makes a new one for {old}.")
+
+
+@state_group.command("pull")
+@global_options
+def state_pull() -> None:
+    """Print the state as JSON (for example to keep a copy of an S3 state).
+
+    Example: pstokens state pull --state s3://acme-infra/pstokens/acme.json > acme.json
+    """
+    session = _session()
+    if not session.store.exists():
+        raise StateError(
+            f"there is no state at {session.store.location} yet",
+            hint="`pstokens apply` makes one, or `pstokens state push FILE` uploads one",
+        )
+    click.echo(encode_state(session.read_state()).decode(), nl=False)
+
+
+@state_group.command("push")
+@global_options
+@click.argument("file", type=click.Path(dir_okay=False))
+@lock_timeout_option
+def state_push(file: str, lock_timeout: float) -> None:
+    """Upload the local state FILE to the configured state (for example S3).
+
+    Refuses a FILE of another lineage, or one older than what is there.
+
+    Example: pstokens state push state/acme.json --state s3://acme-infra/pstokens/acme.json
+    """
+    session = _session()
+    store = session.store
+    source = FileStateStore(file)
+    if Path(file).resolve() == Path(store.location).resolve():
+        raise PstokensError(
+            f"{file} is the configured state itself: there is nothing to push",
+            hint="name the destination with --state (or PSTOKENS_STATE)",
+        )
+    if not source.exists():
+        raise PstokensError(f"state file {file} does not exist")
+    local = source.load(session.organization)
+    with store.locked(lock_timeout):
+        there = session.read_state()
+        if store.exists():
+            _check_push(file, local.lineage, local.serial, store.location, there.lineage,
+                        there.serial)
+            if local.serial == there.serial:
+                if local.tokens != there.tokens:
+                    raise StateError(
+                        f"{file} and {store.location} both have serial {local.serial} "
+                        "but differ: each changed since they parted",
+                        hint="compare them (`pstokens state pull`) and push the right one "
+                        "after the next apply",
+                    )
+                out(f"{store.location} already holds {file} (serial {local.serial}).")
+                return
+        written = store.save(replace(local, serial=max(local.serial, there.serial)))
+    count = len(written.tokens)
+    out(f"Pushed {file} to {store.location} (serial {written.serial}, "
+        f"{count} key{'s' if count != 1 else ''}).")
+
+
+def _check_push(file: str, lineage: str, serial: int, location: str, there_lineage: str,
+                there_serial: int) -> None:
+    if lineage != there_lineage:
+        raise StateError(
+            f"{file} is another state than {location} (lineage {lineage}, "
+            f"not {there_lineage})",
+            hint="push only a copy of the same state; `pstokens state pull` shows what is there",
+        )
+    if serial < there_serial:
+        raise StateError(
+            f"{file} is older than {location} (serial {serial}, not {there_serial})",
+            hint="`pstokens state pull` gets the newer one",
+        )
+
+
+@state_group.command("unlock")
+@global_options
+@click.argument("lock_id")
+def state_unlock(lock_id: str) -> None:
+    """Remove the lock a killed run left on the state, if its ID is LOCK_ID.
+
+    The ID is in the message that named the holder. Run it only when that
+    run is surely gone: two runs at once could each undo the other's work.
+
+    Example: pstokens state unlock 0b5c2b8e-5f7e-4f1e-9a55-1f3b2c9d8e7a
+    """
+    holder = _session().store.unlock(lock_id)
+    out(f"Removed the lock held by {holder.describe()}.")

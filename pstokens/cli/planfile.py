@@ -1,0 +1,26 @@
+"""Reading a plan saved by `plan --out`: shared by `apply PLANFILE` and `show PLANFILE`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pstokens.engine.plan import Plan
+from pstokens.errors import PlanError
+
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+
+
+def load_plan(path: Path) -> Plan:
+    """A plan saved by `plan --out`, or a one-line error saying what is wrong with it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanError(f"plan file {path} is too large to be a pstokens plan")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise PlanError(f"plan file {path} is not valid JSON") from None
+    return Plan.from_json(data, source=f"plan file {path}")

@@ -1,0 +1,130 @@
+"""`pstokens show PLANFILE` and `pstokens state mv` on a local state, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from filelock import FileLock
+
+from tests.e2e.conftest import Cli, Emulator, write_config
+
+CONFIG = """\
+organization: acme
+tokens:
+  ci-deploy:
+    accesses:
+      databases:
+        app-prod: [read_branch]
+  auditor:
+    accesses:
+      organization: [read_audit_logs]
+"""
+
+
+def test_show_renders_a_saved_plan_in_each_format_without_config_or_api(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    text = cli("plan", "--out", "plan.json")
+    markdown = cli("plan", "--format", "markdown")
+    saved = (workdir / "plan.json").read_text()
+    (workdir / "pstokens.yaml").unlink()  # show needs neither config nor state
+    emulator.reset_stats()
+
+    shown = cli("show", "plan.json")
+    assert shown.code == 0, shown.both
+    assert shown.out == text.out.split("\nSaved the plan to")[0]
+    assert "Plan: 2 to create" in shown.out
+    assert json.loads(cli("show", "plan.json", "--format", "json").out) == json.loads(saved)
+    assert cli("show", "plan.json", "--format", "markdown").out == markdown.out
+    assert emulator.stats()["total"] == 0
+
+
+def test_show_refuses_a_missing_or_broken_plan_file(cli: Cli, workdir: Path) -> None:
+    missing = cli("show", "nope.json")
+    assert missing.code == 1 and "cannot read plan file nope.json" in missing.err
+    (workdir / "bad.json").write_text("{not json")
+    broken = cli("show", "bad.json")
+    assert broken.code == 1 and "plan file bad.json is not valid JSON" in broken.err
+    assert "Traceback" not in missing.both + broken.both
+
+
+def test_state_mv_renames_a_key_and_the_renamed_config_plans_no_changes(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    token_id = emulator.by_name("ci-deploy")[0]["id"]
+    emulator.reset_stats()
+
+    moved = cli("state", "mv", "ci-deploy", "deployer")
+    assert moved.code == 0, moved.both
+    assert "Rename ci-deploy to deployer in pstokens.yaml too" in moved.out
+    assert emulator.stats()["total"] == 0  # the token is not touched
+    state = json.loads((workdir / "state" / "acme.json").read_text())
+    assert state["tokens"]["deployer"]["id"] == token_id and "ci-deploy" not in state["tokens"]
+
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("ci-deploy:", "deployer:"))
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.both
+    assert emulator.by_name("ci-deploy")[0]["id"] == token_id
+
+
+def test_state_mv_refuses_a_taken_invalid_or_unknown_key(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    before = (workdir / "state" / "acme.json").read_bytes()
+
+    taken = cli("state", "mv", "ci-deploy", "auditor")
+    assert taken.code == 1 and "'auditor' is already in state" in taken.err
+    invalid = cli("state", "mv", "ci-deploy", "Not Valid")
+    assert invalid.code == 1 and "'Not Valid' is not a valid key" in invalid.err
+    unknown = cli("state", "mv", "nobody", "somebody")
+    assert unknown.code == 1 and "'nobody' is not in state" in unknown.err
+    assert (workdir / "state" / "acme.json").read_bytes() == before
+
+
+def test_state_unlock_on_a_local_file_says_its_lock_cannot_go_stale(
+    cli: Cli, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    result = cli("state", "unlock", "0b5c2b8e")
+    assert result.code == 1
+    assert "state file state/acme.json is not locked" in result.err
+    assert "S3 state" in result.err
+
+
+def test_state_pull_and_push_work_between_local_files(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    pulled = cli("state", "pull")
+    assert json.loads(pulled.out) == json.loads((workdir / "state" / "acme.json").read_text())
+    (workdir / "copy.json").write_text(pulled.out)
+    pushed = cli("--state", "moved/acme.json", "state", "push", "copy.json")
+    assert pushed.code == 0, pushed.both
+    plan = cli("--state", "moved/acme.json", "plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.both
+    itself = cli("state", "push", "state/acme.json")
+    assert itself.code == 1 and "is the configured state itself" in itself.err
+
+
+def test_state_unlock_on_a_held_local_file_names_the_running_holder(
+    cli: Cli, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    lock_path = workdir / "state" / "acme.json.lock"
+    lock_path.parent.mkdir()
+    holder = FileLock(lock_path, mode=0o600)
+    holder.acquire()
+    try:
+        lock_path.write_text("pid 4242 on ci (pstokens apply)")
+        result = cli("state", "unlock", "0b5c2b8e")
+    finally:
+        holder.release()
+    assert result.code == 1
+    assert "locked by pid 4242 on ci (pstokens apply), which is still running" in result.err
