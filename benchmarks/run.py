@@ -38,6 +38,7 @@ THROUGHPUT_TARGET = 0.9  # share of the rate limit used when it binds
 RATE_LIMITED_SHARE = 0.01  # fewer 429 answers than this share
 PLANNER_TARGET = 0.5  # seconds, 10,000 tokens x 10 accesses
 STARTUP_TARGET = 1.3  # pstokens --version vs importing httpx, pydantic, click
+REPORT_CPU_TARGET = 0.5  # seconds of CPU to build and render one report format
 
 
 @dataclass
@@ -120,6 +121,16 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
     access_reads = fallback.count("GET", "/access")
     fallback_ok = fallback.calls == pages + size and access_reads == size
 
+    reports = []
+    for _ in range(3):
+        async with workspace.client(parallelism=parallelism, rate_limit=0) as client:
+            reports.append((await workspace.report(client))[1])
+    reports.sort(key=lambda m: m.seconds)
+    reported = reports[len(reports) // 2]
+    report_ok = all(m.by_route == planned.by_route for m in reports)
+    cpu = reported.detail
+    report_cpu = {fmt: cpu["build"] + cpu[fmt] for fmt in ("text", "markdown", "html", "json")}
+
     rows = [
         Row(f"apply {size} new tokens", f"{applied.reads} reads + {creates} creates + "
             f"{grants} grants", applied.seconds, bound(applied),
@@ -138,6 +149,12 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
             max(latency, pages * latency / parallelism), "the floor the emulator sets", None),
         Row("  pstokens' own work: same plan, pages served from memory", "0", local, None,
             "parse the pages, plan", None),
+        Row(f"report {size} tokens, whole command after start-up", f"{reported.calls} pages",
+            reported.seconds, bound(reported),
+            f"same calls as the plan ({'ok' if report_ok else 'WRONG'})", report_ok),
+        *(Row(f"  report CPU, build + render {fmt}", "0", seconds, None,
+              f"< {REPORT_CPU_TARGET} s", seconds < REPORT_CPU_TARGET)
+          for fmt, seconds in report_cpu.items()),
         Row(f"plan {size} managed, accesses not embedded",
             f"{fallback.calls - access_reads} pages + {access_reads} reads",
             fallback.detail["reads_and_planner"], bound(fallback),

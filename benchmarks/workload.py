@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,12 +21,15 @@ import httpx
 
 from benchmarks.server import EmulatorProcess
 from pstokens.api import Credentials, PlanetScaleClient
-from pstokens.config import load_config
+from pstokens.cli.commands_report import render as render_report
+from pstokens.config import Rules, load_config
 from pstokens.engine.apply import Applier
+from pstokens.engine.observe import read_organization
 from pstokens.engine.outcome import Outcome
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.report import Report, build_report
 from pstokens.engine.secrets import DirectorySink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.render import render_text
@@ -38,6 +42,9 @@ DATABASES = {
     "app-prod": ["read_branch", "create_deploy_request"],
     "app-staging": ["read_branch", "create_branch"],
 }
+# Every rule on, so the report checks each token against all of them.
+REPORT_RULES = Rules(forbid_accesses=frozenset({"create_branch"}), require_ttl=True,
+                     max_ttl=90 * 86400)
 API_KEY = "benchmark-api-key"  # the emulator accepts any credentials by default
 
 
@@ -149,6 +156,31 @@ class Workspace:
         measured.detail = detail
         measured.failed = bool(errors)
         return plan, measured
+
+    async def report(self, client: PlanetScaleClient) -> tuple[Report, Measured]:
+        """`pstokens report` after start-up, every format rendered; `detail` holds the
+        CPU seconds of building the report from the pages, and of each format."""
+        detail: dict[str, float] = {}
+
+        async def body() -> Report:
+            config = load_config(self.config_path)
+            state = self.store.load(self.organization)
+            live = await read_organization(client, self.organization, lambda t: True,
+                                           expected=len(state.managed_ids()))
+            began = time.process_time()
+            report = build_report(self.organization, live.values(), state, REPORT_RULES,
+                                  datetime.now(UTC))
+            detail["build"] = time.process_time() - began
+            for fmt in ("text", "markdown", "html", "json"):
+                began = time.process_time()
+                render_report(report, fmt)
+                detail[fmt] = time.process_time() - began
+            assert config.organization == self.organization
+            return report
+
+        report, measured = await self.measure(body)
+        measured.detail = detail
+        return report, measured
 
     async def raw_pages(self, pages: int, parallelism: int) -> tuple[float, list[bytes]]:
         """Seconds to fetch the list pages with bare httpx, nothing parsed: the floor

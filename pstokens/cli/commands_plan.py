@@ -45,7 +45,7 @@ def validate_command() -> None:
     Example: pstokens validate -c pstokens.yaml
     """
     session = _session()
-    config = session.config
+    config = session.checked_config
     count = len(config.tokens)
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")
@@ -71,7 +71,8 @@ def scope_options(func: F) -> F:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="How to print the plan.")
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when anything differs (changes, skips, unmanaged tokens), 0 when not.")
+              help="Exit 2 when anything differs (changes, skips, unmanaged tokens, rule "
+                   "violations), 0 when not.")
 @scope_options
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
@@ -82,7 +83,7 @@ def plan_command(
     Example: pstokens plan --detailed-exitcode --format markdown
     """
     session = _session()
-    config = session.config
+    config = session.checked_config
     options = PlanOptions(frozenset(targets), frozenset(replace))
     check_options(config, session.read_state(), options)  # bad input: before any lock or call
     with session.store.locked(lock_timeout):
@@ -145,7 +146,7 @@ def apply_command(
         raise PstokensError("--secrets-command is empty",
                             hint="give the command that receives each secret on stdin")
     session = _session()
-    config = session.config
+    config = session.checked_config
     saved = load_plan(Path(planfile)) if planfile else None
     if saved is not None and (targets or replace):
         raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")

@@ -25,6 +25,7 @@ COMMANDS = LazyCommands({
     "export": "pstokens.cli.commands_state:export_command",
     "state": "pstokens.cli.commands_stategroup:state_group",
     "show": "pstokens.cli.commands_show:show_command",
+    "report": "pstokens.cli.commands_report:report_command",
     "emulator": "pstokens.cli.commands_run:emulator_command",
     "serve": "pstokens.cli.commands_run:serve_command",
 })

@@ -20,7 +20,9 @@ from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.cli.settings import EMULATOR_DATA, Settings
 from pstokens.config import Config, load_config
-from pstokens.errors import PstokensError
+from pstokens.engine.rules import check_config
+from pstokens.errors import ConfigError, PstokensError
+from pstokens.render.rules import config_problem
 from pstokens.state import FileStateStore, State, StateStore
 
 EMULATOR_ORG_FALLBACK = "acme"
@@ -33,6 +35,16 @@ class Session:
     @cached_property
     def config(self) -> Config:
         return load_config(self.settings.config_path, organization=self.settings.org)
+
+    @cached_property
+    def checked_config(self) -> Config:
+        """The config, refused (every finding located) when its tokens break its own
+        `rules:`: what validate, plan and apply work from."""
+        config = self.config
+        problems = [config_problem(v) for v in check_config(config)]
+        if problems:
+            raise ConfigError(problems, hint="change the token, or the rule it breaks")
+        return config
 
     @property
     def organization(self) -> str:

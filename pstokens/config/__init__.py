@@ -7,11 +7,12 @@ nothing else can escape.
 
 from pstokens.config.duration import format_duration, parse_duration
 from pstokens.config.load import load_config, parse_config
-from pstokens.config.model import AccessMap, Config, TokenSpec, UnmanagedPolicy
+from pstokens.config.model import AccessMap, Config, Rules, TokenSpec, UnmanagedPolicy
 
 __all__ = [
     "AccessMap",
     "Config",
+    "Rules",
     "TokenSpec",
     "UnmanagedPolicy",
     "format_duration",

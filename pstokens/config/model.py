@@ -12,6 +12,8 @@ from typing import Literal
 
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
 
+DEFAULT_UNUSED_AFTER = 90 * 86400
+
 # Accesses of one token: database name -> access names; the key None holds
 # organization-level accesses.
 AccessMap = Mapping[str | None, frozenset[str]]
@@ -29,6 +31,24 @@ class TokenSpec:
 
 
 @dataclass(frozen=True)
+class Rules:
+    """The guardrails under `rules:`, checked against the config and every live token."""
+
+    forbid_accesses: frozenset[str] = frozenset()
+    require_ttl: bool = False
+    max_ttl: int | None = None  # seconds
+    unused_after: int = DEFAULT_UNUSED_AFTER  # seconds
+
+
+# Where a config value was written: (line, column), both from 1. Keys are paths:
+# ("tokens", KEY) the token's key, ("tokens", KEY, "ttl") its ttl value,
+# ("tokens", KEY, "accesses", DATABASE or None, ACCESS) one listed access,
+# ("rules", FIELD) a rule's value.
+Spot = tuple[int, int]
+SourcePath = tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     organization: str
     tokens: Mapping[str, TokenSpec]
@@ -37,3 +57,13 @@ class Config:
     max_delete_percent: int = 30
     allow_unknown_accesses: bool = False
     path: str = "pstokens.yaml"
+    rules: Rules | None = None  # None: the config has no `rules:`
+    # Not part of what the config means: two configs that say the same compare equal.
+    spots: Mapping[SourcePath, Spot] = field(default_factory=dict, compare=False, repr=False)
+
+    def spot(self, *path: str | None) -> Spot:
+        """Where `path` was written; the token's key, then (1, 1), when it was not."""
+        found = self.spots.get(path)
+        if found is None and len(path) > 2:
+            found = self.spots.get(path[:2])
+        return found or (1, 1)

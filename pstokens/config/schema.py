@@ -14,14 +14,23 @@ import yaml
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
 from pstokens.config.duration import parse_duration
-from pstokens.config.model import Config, TokenSpec, UnmanagedPolicy
+from pstokens.config.model import (
+    DEFAULT_UNUSED_AFTER,
+    Config,
+    Rules,
+    SourcePath,
+    Spot,
+    TokenSpec,
+    UnmanagedPolicy,
+)
 from pstokens.config.nodes import Checker, Entry, is_null
 from pstokens.config.wording import did_you_mean, quote
 from pstokens.errors import ConfigError, Problem
 
-TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "allow_unknown_accesses")
+TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses")
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
+RULE_KEYS = ("forbid_accesses", "require_ttl", "max_ttl", "unused_after")
 TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses")
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
@@ -54,7 +63,9 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     org = _organization(check, root, top.get("organization"), organization)
     policy, excepted = _unmanaged(check, top.get("unmanaged"))
     max_delete = _safety(check, top.get("safety"))
-    tokens = _tokens(check, root, top.get("tokens"), allow_unknown)
+    spots: dict[SourcePath, Spot] = {}
+    rules = _rules(check, top.get("rules"), allow_unknown, spots)
+    tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots)
     if check.problems:
         raise ConfigError(check.sorted_problems())
     assert org is not None  # a missing organization is a problem, raised above
@@ -66,6 +77,8 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         max_delete_percent=max_delete,
         allow_unknown_accesses=allow_unknown,
         path=filename,
+        rules=rules,
+        spots=spots,
     )
 
 
@@ -127,8 +140,49 @@ def _safety(check: Checker, entry: Entry | None) -> int:
     return 30 if value is None else value
 
 
+def _rules(
+    check: Checker, entry: Entry | None, allow_unknown: bool, spots: dict[SourcePath, Spot]
+) -> Rules | None:
+    if entry is None:
+        return None
+    if is_null(entry.value):
+        return Rules()
+    expected = "a mapping with forbid_accesses, require_ttl, max_ttl or unused_after"
+    fields = check.mapping(entry.value, "rules", expected, RULE_KEYS)
+    if fields is None:
+        return None
+    for name, (_key, value) in fields.items():
+        spots[("rules", name)] = _spot(value)
+    forbidden: set[str] = set()
+    if "forbid_accesses" in fields:
+        node = fields["forbid_accesses"].value
+        for item, name in check.strings(
+            node, "rules.forbid_accesses", "an access name", "access names"
+        ):
+            if name in ALL_ACCESSES or (allow_unknown and ACCESS_NAME.fullmatch(name)):
+                forbidden.add(name)
+            else:
+                check.add(item, _unknown_access(name, ALL_ACCESSES, allow_unknown))
+    require = fields.get("require_ttl")
+    unused = _duration(check, fields.get("unused_after"), "rules.unused_after")
+    return Rules(
+        forbid_accesses=frozenset(forbidden),
+        require_ttl=require is not None and bool(check.boolean(require.value, "rules.require_ttl")),
+        max_ttl=_duration(check, fields.get("max_ttl"), "rules.max_ttl"),
+        unused_after=DEFAULT_UNUSED_AFTER if unused is None else unused,
+    )
+
+
+def _spot(node: yaml.Node) -> Spot:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
 def _tokens(
-    check: Checker, root: yaml.Node, entry: Entry | None, allow_unknown: bool
+    check: Checker,
+    root: yaml.Node,
+    entry: Entry | None,
+    allow_unknown: bool,
+    spots: dict[SourcePath, Spot],
 ) -> dict[str, TokenSpec]:
     if entry is None:
         check.add(root, "tokens is required (write `tokens: {}` to manage no tokens)")
@@ -141,13 +195,20 @@ def _tokens(
     for key, (key_node, value) in fields.items():
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
-        spec = _token(check, key, value, allow_unknown)
+        spots[("tokens", key)] = _spot(key_node)
+        spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
     return specs
 
 
-def _token(check: Checker, key: str, node: yaml.Node, allow_unknown: bool) -> TokenSpec | None:
+def _token(
+    check: Checker,
+    key: str,
+    node: yaml.Node,
+    allow_unknown: bool,
+    spots: dict[SourcePath, Spot],
+) -> TokenSpec | None:
     if is_null(node):
         return TokenSpec(key=key)
     where = f"token {quote(key)}"
@@ -157,12 +218,15 @@ def _token(check: Checker, key: str, node: yaml.Node, allow_unknown: bool) -> To
     if fields is None:
         return None
     ttl = _duration(check, fields.get("ttl"), "ttl")
+    if "ttl" in fields:
+        spots[("tokens", key, "ttl")] = _spot(fields["ttl"].value)
     rotate_after = _duration(check, fields.get("rotate_after"), "rotate_after")
     prevent = fields.get("prevent_destroy")
     prevent_destroy = prevent is not None and bool(check.boolean(prevent.value, "prevent_destroy"))
     accesses: dict[str | None, frozenset[str]] = {}
     if "accesses" in fields:
-        accesses = _accesses(check, where, fields["accesses"].value, allow_unknown)
+        spot = _AccessSpots(spots, key)
+        accesses = _accesses(check, where, fields["accesses"].value, allow_unknown, spot)
     return TokenSpec(key, accesses, ttl, rotate_after, prevent_destroy)
 
 
@@ -180,8 +244,19 @@ def _duration(check: Checker, entry: Entry | None, what: str) -> int | None:
         return None
 
 
+class _AccessSpots:
+    """Notes where each access of one token was written."""
+
+    def __init__(self, spots: dict[SourcePath, Spot], key: str) -> None:
+        self.spots = spots
+        self.key = key
+
+    def __call__(self, database: str | None, access: str, node: yaml.Node) -> None:
+        self.spots[("tokens", self.key, "accesses", database, access)] = _spot(node)
+
+
 def _accesses(
-    check: Checker, where: str, node: yaml.Node, allow_unknown: bool
+    check: Checker, where: str, node: yaml.Node, allow_unknown: bool, spot: _AccessSpots
 ) -> dict[str | None, frozenset[str]]:
     if is_null(node):
         return {}
@@ -191,7 +266,7 @@ def _accesses(
         return {}
     accesses: dict[str | None, frozenset[str]] = {}
     if "organization" in fields:
-        names = _access_list(check, fields["organization"].value, None, allow_unknown)
+        names = _access_list(check, fields["organization"].value, None, allow_unknown, spot)
         if names:
             accesses[None] = names
     if "databases" in fields and not is_null(fields["databases"].value):
@@ -204,21 +279,28 @@ def _accesses(
                     f"bad database name {quote(database)}: use letters, digits, '-' and '_'",
                 )
                 continue
-            names = _access_list(check, value, database, allow_unknown)
+            names = _access_list(check, value, database, allow_unknown, spot)
             if names:
                 accesses[database] = names
     return accesses
 
 
 def _access_list(
-    check: Checker, node: yaml.Node, database: str | None, allow_unknown: bool
+    check: Checker,
+    node: yaml.Node,
+    database: str | None,
+    allow_unknown: bool,
+    spot: _AccessSpots,
 ) -> frozenset[str]:
     what = "accesses.organization" if database is None else f"accesses.databases.{database}"
     known = ORGANIZATION_ACCESSES if database is None else DATABASE_ACCESSES
     good: set[str] = set()
     for item, name in check.strings(node, what, "an access name", "access names"):
-        if name in known:
+        if name in known or (
+            allow_unknown and name not in ALL_ACCESSES and ACCESS_NAME.fullmatch(name)
+        ):
             good.add(name)
+            spot(database, name, item)
         elif name in ORGANIZATION_ACCESSES:
             check.add(
                 item,
@@ -230,8 +312,6 @@ def _access_list(
                 f"{quote(name)} is a database access; "
                 "list it under accesses.databases.<database name>",
             )
-        elif allow_unknown and ACCESS_NAME.fullmatch(name):
-            good.add(name)
         else:
             check.add(item, _unknown_access(name, known, allow_unknown))
     return frozenset(good)

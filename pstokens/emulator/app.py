@@ -143,7 +143,7 @@ class _Api:
         org = request.path_params["organization"]
         body = await _json_body(request)
         times = {}
-        for field in ("created_at", "expires_at"):
+        for field in ("created_at", "expires_at", "last_used_at"):
             value = body.get(field)
             if value is None:
                 continue

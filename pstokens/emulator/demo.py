@@ -1,7 +1,8 @@
 """A small, realistic organization for first-use demos of the emulator.
 
 A new user should meet what a real organization looks like before pstokens:
-a few tokens made by hand, for `export`, `import` and unmanaged reports.
+a few tokens made by hand, for `export`, `import` and unmanaged reports, and
+some long unused, so `pstokens report` has stale tokens to show.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _HANDMADE: tuple[tuple[str, int, int | None, tuple[str, ...], dict[str, tuple[st
     ),
 )
 
+# Days since each was last used; a token not listed was never used.
+_LAST_USED_DAYS_AGO = {"legacy-admin": 200, "laptop-debug": 1}
+
 
 def seed_demo(store: EmulatorStore, org: str) -> None:
     """Give `org` the hand-made tokens above; does nothing if it has any token."""
@@ -56,3 +60,6 @@ def seed_demo(store: EmulatorStore, org: str) -> None:
             store.grant(org, token["id"], org_accesses)
         for database, accesses in db_accesses.items():
             store.grant(org, token["id"], accesses, database)
+        if name in _LAST_USED_DAYS_AGO:
+            used = now - timedelta(days=_LAST_USED_DAYS_AGO[name])
+            store.set_times(org, token["id"], last_used_at=used)

@@ -256,14 +256,18 @@ class EmulatorStore:
         *,
         created_at: datetime | None = None,
         expires_at: datetime | None = None,
+        last_used_at: datetime | None = None,
     ) -> None:
-        """Back-date or expire a token, as drift tests need; None leaves a time as it is."""
+        """Back-date, expire or mark a token used, as drift tests and stale-token demos
+        need; None leaves a time as it is."""
         with self._lock:
             token = self._find(org, token_id)
             if created_at is not None:
                 token.created_at = truncate(created_at)
             if expires_at is not None:
                 token.expires_at = truncate(expires_at)
+            if last_used_at is not None:
+                token.last_used_at = truncate(last_used_at)
             self._changed(token_id)
 
     # -- internals -------------------------------------------------------------

@@ -16,6 +16,7 @@ class LiveToken:
     created_at: datetime | None = None
     expires_at: datetime | None = None
     accesses: AccessMap | None = None  # None: not read (not needed for this plan)
+    last_used_at: datetime | None = None  # None: never used (or the API did not say)
 
 
 def access_map(pairs: Iterable[tuple[str | None, str]]) -> dict[str | None, frozenset[str]]:

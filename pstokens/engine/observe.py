@@ -41,6 +41,7 @@ def live_token(token: ServiceToken, accesses: Iterable[TokenAccess] | None) -> L
         name=token.name,
         created_at=token.created_at,
         expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
         accesses=None if accesses is None else access_map(_pairs(accesses)),
     )
 

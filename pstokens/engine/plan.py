@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
 
 FORMAT_VERSION = 1
@@ -133,6 +134,10 @@ class Plan:
     skipped: tuple[Skipped, ...] = ()
     unsafe: tuple[Unsafe, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
+    # `rules:` findings on live tokens, managed or not: violations make the plan
+    # differ; unused tokens are warnings (saved among `warnings`, kind "unused").
+    violations: tuple[Violation, ...] = ()
+    unused: tuple[Unused, ...] = ()
     # What the plan was made from: a saved plan is applied only against the same.
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
@@ -154,7 +159,8 @@ class Plan:
     @property
     def differs(self) -> bool:
         """Whether anything at all differs: what `--detailed-exitcode` exits 2 for."""
-        return bool(self.changes or self.skipped or self.unmanaged or self.drift)
+        return bool(self.changes or self.skipped or self.unmanaged or self.drift
+                    or self.violations)
 
     def summary(self) -> dict[str, int]:
         count = dict.fromkeys(("create", "replace", "delete", "grant", "revoke",
@@ -183,7 +189,8 @@ class Plan:
             "drift": [d.to_json() for d in self.drift],
             "skipped": [s.to_json() for s in self.skipped],
             "unsafe": [u.to_json() for u in self.unsafe] or None,
-            "warnings": [w.to_json() for w in self.warnings],
+            "violations": [v.to_json() for v in self.violations],
+            "warnings": [w.to_json() for w in self.warnings] + [u.to_json() for u in self.unused],
             "summary": self.summary(),
         }
 
@@ -201,7 +208,11 @@ class Plan:
                 drift=tuple(Drift.from_json(d) for d in data.get("drift", [])),
                 skipped=tuple(Skipped.from_json(s) for s in data.get("skipped", [])),
                 unsafe=tuple(Unsafe.from_json(u) for u in data.get("unsafe") or []),
-                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", [])),
+                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", [])
+                               if w.get("kind") != "unused"),
+                violations=tuple(Violation.from_json(v) for v in data.get("violations", [])),
+                unused=tuple(Unused.from_json(w) for w in data.get("warnings", [])
+                             if w.get("kind") == "unused"),
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),

@@ -26,6 +26,7 @@ from pstokens.engine.findings import (
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.rules import plan_findings
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
@@ -84,6 +85,7 @@ def make_plan(
                 unmanaged.append(UnmanagedToken(token.id, token.name))
 
     namesakes = _namesakes(out, live)
+    violations, unused = plan_findings(config, state, live, now, options.targets)
     return Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -98,6 +100,8 @@ def make_plan(
             for c in Plan.ordered(out.changes)
             if c.action is Action.CREATE and c.key in namesakes
         ),
+        violations=violations,
+        unused=unused,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
         config_digest=config_digest,

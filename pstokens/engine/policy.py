@@ -48,8 +48,9 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
 
 def config_digest(config: Config) -> str:
     """A digest of what the config asks for (not where it lives, nor its comments)."""
+    # Fields outside comparison (where each value was written) are not what it asks for.
     data = _canonical({f.name: getattr(config, f.name)
-                       for f in dataclasses.fields(config) if f.name != "path"})
+                       for f in dataclasses.fields(config) if f.compare and f.name != "path"})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -22,6 +22,7 @@ from pstokens.engine.policy import (
     saved_options,
 )
 from pstokens.engine.ports import TokenApi
+from pstokens.engine.rules import needs_accesses
 from pstokens.state.model import State
 
 
@@ -31,9 +32,11 @@ async def fresh_plan(
 ) -> Plan:
     check_options(config, state, options)
     wanted = diffed_ids(config, state, options.targets)
+    # rules.forbid_accesses is checked on every live token, managed or not.
+    everyone = needs_accesses(config.rules) and not options.targets
 
     def needs(token: ServiceToken) -> bool:
-        return token.id in wanted
+        return everyone or token.id in wanted
 
     known = state.managed_ids()
     live = await read_organization(api, config.organization, needs, expected=len(known))

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from pstokens.engine.plan import Plan
-from pstokens.render import words
+from pstokens.render import rules, words
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -23,10 +23,15 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         item["description"] = words.drift(drift, _plain)
     for item, skip in zip(data["skipped"], plan.skipped, strict=True):
         item["description"] = words.skipped(skip)
-    for item, warning in zip(data["warnings"], plan.warnings, strict=True):
+    for item, warning in zip(data["warnings"][:len(plan.warnings)], plan.warnings, strict=True):
         item["message"] = words.warning(warning, _plain)
     for item, unsafe in zip(data["unsafe"] or [], plan.unsafe, strict=True):
         item["message"] = words.unsafe(unsafe, _plain)
+    for item, violation in zip(data["violations"], plan.violations, strict=True):
+        item["message"] = rules.violation_text(violation)
+    unused = data["warnings"][len(plan.warnings):]
+    for item, idle in zip(unused, plan.unused, strict=True):
+        item["message"] = rules.unused_warning(idle)
     return data
 
 

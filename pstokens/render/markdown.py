@@ -8,7 +8,7 @@ value from the API is escaped: a name must not inject HTML or break a table.
 from __future__ import annotations
 
 from pstokens.engine.plan import Action, Change, Plan
-from pstokens.render import words
+from pstokens.render import rules, words
 from pstokens.render.escape import markdown as cell
 
 LIMIT = 60_000
@@ -43,10 +43,18 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             [f"| {cell(u.name) if u.name is not None else '(no name)'} | {cell(u.id)} |"
              for u in plan.unmanaged],
         ))
-    if plan.warnings:
+    if plan.violations:
+        sections.append((
+            "Rule violations", ["| token | token ID | key | finding |", "|---|---|---|---|"],
+            [f"| {cell(rules.safe(v.name))} | {cell(v.token_id)} | "
+             f"{cell(v.key) if v.key else '(unmanaged)'} | {cell(rules.finding(v))} |"
+             for v in plan.violations],
+        ))
+    if plan.warnings or plan.unused:
         sections.append((
             "Warnings", ["| warning |", "|---|"],
-            [f"| {words.warning(w, cell)} |" for w in plan.warnings],
+            [f"| {words.warning(w, cell)} |" for w in plan.warnings]
+            + [f"| {cell(rules.unused_warning(u))} |" for u in plan.unused],
         ))
     for item in plan.unsafe:
         head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import click
 
 from pstokens.engine.plan import Action, Change, Plan
-from pstokens.render import words
+from pstokens.render import rules, words
 from pstokens.render.escape import terminal as safe
 
 
@@ -49,9 +49,15 @@ def render_text(plan: Plan) -> str:
         lines.append("  Adopt them with `pstokens import`, list them in unmanaged.except, "
                      "or set unmanaged.policy.")
         lines.append("")
-    if plan.warnings:
+    if plan.violations:
+        lines.append(click.style(f"Rule violations ({len(plan.violations)}):", bold=True))
+        lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")
+                     for v in plan.violations)
+        lines.append("")
+    if plan.warnings or plan.unused:
         lines.append(click.style("Warnings:", bold=True))
         lines.extend(f"  {words.warning(w, safe)}" for w in plan.warnings)
+        lines.extend(f"  {rules.unused_warning(u)}" for u in plan.unused)
         lines.append("")
     for item in plan.unsafe:
         lines.append(click.style(f"Unsafe: {words.unsafe(item, safe)}; apply needs --force.",

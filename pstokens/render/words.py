@@ -97,7 +97,8 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
 
 def summary_line(plan: Plan) -> str:
     """The plan's last line. It says "No changes" only when nothing at all differs;
-    otherwise the counts, then whatever else differs (skips, unmanaged tokens)."""
+    otherwise the counts, then whatever else differs (skips, unmanaged tokens,
+    rule violations)."""
     if not plan.differs:
         return NO_CHANGES
     s = plan.summary()
@@ -115,6 +116,8 @@ def summary_line(plan: Plan) -> str:
         extras.append(_count(len(plan.unmanaged), "unmanaged token"))
     if plan.drift and not plan.changes:
         extras.append(f"{_count(len(plan.drift), 'change')} made outside pstokens")
+    if plan.violations:
+        extras.append(_count(len(plan.violations), "rule violation"))
     return line + ("; " + ", ".join(extras) if extras else "") + "."
 
 

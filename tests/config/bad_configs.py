@@ -179,7 +179,7 @@ BAD_CONFIGS: list[BadConfig] = [
     BadConfig(
         "unknown-key-without-suggestion",
         "organization: acme\nzzz: 1\ntokens: {}\n",
-        "expected one of: organization, tokens, unmanaged, safety, allow_unknown_accesses",
+        "expected one of: organization, tokens, unmanaged, safety",
         2,
         1,
     ),
@@ -438,5 +438,48 @@ BAD_CONFIGS: list[BadConfig] = [
         '"read_branch" is a database access',
         5,
         42,
+    ),
+    # --- rules ---
+    BadConfig(
+        "rules-unknown-key",
+        "organization: acme\nrules:\n  forbid_acesses: [delete_databases]\ntokens: {}\n",
+        'unknown key "forbid_acesses" in rules (did you mean "forbid_accesses"?)',
+        3,
+        3,
+    ),
+    BadConfig(
+        "rules-misspelt-forbidden-access",
+        "organization: acme\nrules:\n  forbid_accesses: [delete_prod_branch]\ntokens: {}\n",
+        'unknown access "delete_prod_branch" (did you mean "delete_production_branch"?)',
+        3,
+        21,
+    ),
+    BadConfig(
+        "rules-bad-max-ttl",
+        "organization: acme\nrules:\n  max_ttl: 180\ntokens: {}\n",
+        'bad duration "180"',
+        3,
+        12,
+    ),
+    BadConfig(
+        "rules-bad-unused-after",
+        "organization: acme\nrules:\n  unused_after: 3w\ntokens: {}\n",
+        'bad duration "3w"',
+        3,
+        17,
+    ),
+    BadConfig(
+        "rules-require-ttl-not-boolean",
+        "organization: acme\nrules:\n  require_ttl: always\ntokens: {}\n",
+        'rules.require_ttl must be true or false, not the string "always"',
+        3,
+        16,
+    ),
+    BadConfig(
+        "rules-is-a-list",
+        "organization: acme\nrules: [require_ttl]\ntokens: {}\n",
+        "rules must be a mapping with forbid_accesses",
+        2,
+        8,
     ),
 ]

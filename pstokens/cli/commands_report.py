@@ -1,0 +1,106 @@
+"""`report`: the access review of every live token, managed or not."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+from pstokens.cli.output import out
+from pstokens.cli.progress import reading
+from pstokens.cli.session import Session
+from pstokens.cli.settings import global_options, resolve
+from pstokens.config import Rules
+from pstokens.engine.report import Report, read_report
+from pstokens.errors import PstokensError
+from pstokens.fileio import write_private
+from pstokens.state import State
+
+FORMATS = ("text", "markdown", "html", "json")
+
+
+@click.command("report")
+@global_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text (a table fitted to the terminal), markdown, html (one file) or json.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Write the report to FILE (mode 0600) instead of printing it.")
+def report_command(fmt: str, out_file: str | None) -> None:
+    """Who can do what: every live token, managed or not, by database and organization.
+
+    Shows each token's accesses, when it was created, expires and was last
+    used, the config key that manages it, and the rules: it breaks. Reads the
+    organization as a plan does; changes nothing. Without a config file, name
+    the organization with --org (no rules are checked then).
+
+    Example: pstokens report --format html --out report.html
+    """
+    settings = resolve(click.get_current_context().find_root().obj or {})
+    session = Session(settings)
+    target = Path(out_file) if out_file else None
+    if target is not None:
+        _check_writable(target)
+    organization, rules, state = _sources(session)
+
+    async def run() -> Report:
+        async with session.client(organization) as client:
+            return await read_report(client, organization, state, rules)
+
+    with reading(organization):
+        report = asyncio.run(run())
+    text = render(report, fmt)
+    if target is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        write_private(target, click.unstyle(text).encode())
+    except OSError as exc:
+        raise PstokensError(f"cannot write the report to {out_file}: "
+                            f"{exc.strerror or type(exc).__name__}",
+                            hint="pick another --out path") from None
+    out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
+
+
+def _sources(session: Session) -> tuple[str, Rules | None, State]:
+    """Organization, rules and state from the config; with no config file, an
+    organization named by --org or PLANETSCALE_ORG is reviewed without rules."""
+    organization = session.settings.org
+    if organization is not None and not session.settings.config_path.exists():
+        return organization, None, session.state_store(organization).load(organization)
+    config = session.config
+    return config.organization, config.rules, session.read_state()
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse an --out path that cannot be written before reading the organization;
+    missing folders are made when the report is written."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    reason = None
+    if not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"{folder} is not writable"
+    if reason:
+        raise PstokensError(f"cannot write the report to {target}: {reason}",
+                            hint="pick another --out path")
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report in one of FORMATS."""
+    if fmt == "json":
+        return report.dumps()
+    if fmt == "markdown":
+        from pstokens.render.report_markdown import render_report_markdown
+
+        return render_report_markdown(report)
+    if fmt == "html":
+        from pstokens.render.report_html import render_report_html
+
+        return render_report_html(report)
+    from pstokens.render.report_text import render_report_text
+
+    return render_report_text(report)

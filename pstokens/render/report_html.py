@@ -1,0 +1,197 @@
+"""The access review as one self-contained HTML page: tokens by databases.
+
+A matrix with a row per token and a column per database (and one for the
+organization), accesses in the cells, filters for token, database and access,
+rule violations and stale tokens marked. No network: the style and the small
+script are inline, and a Content-Security-Policy allows those two (by hash)
+and nothing else, so the page works from file:// and a name that slipped
+through as markup could still not run. Every name is escaped (`html.escape`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+
+from pstokens.engine.report import Report, TokenRow
+from pstokens.render.report_text import summary_words
+from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
+
+ORGANIZATION_COLUMN = "(organization)"
+
+STYLE = """
+:root { font: 14px/1.4 system-ui, sans-serif; color: #1d232a; }
+body { margin: 1.5rem; }
+h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
+.summary { margin: 0 0 1rem; color: #444; }
+[hidden] { display: none !important; }
+#filters { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; align-items: center;
+  margin-bottom: .75rem; }
+#filters input[type=search], #filters select { font: inherit; padding: .2rem .4rem; }
+#shown { color: #555; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #d5d9de; padding: .3rem .5rem; vertical-align: top;
+  text-align: left; }
+thead th { background: #f1f3f5; position: sticky; top: 0; }
+tbody th { font-weight: 600; white-space: nowrap; }
+td.when { white-space: nowrap; }
+details.findings { margin-bottom: 1rem; }
+code { font-size: .85em; color: #555; }
+.a { display: inline-block; margin: 0 .25rem .15rem 0; padding: 0 .3rem;
+  border-radius: 3px; background: #e8f0fe; font-size: .85em; }
+.a.forbidden { background: #fde2e1; color: #8a1c13; font-weight: 600; }
+.a.hit { outline: 2px solid #1a73e8; }
+tr.violation > th { border-left: 4px solid #c5221f; }
+tr.stale > th { background: #fff4d6; }
+tr.expired { color: #888; }
+.findings ul { margin: 0; padding-left: 1rem; }
+.findings .v { color: #a50e0e; }
+.findings .u { color: #8a5a00; }
+.muted { color: #888; }
+.legend { margin-top: 1rem; color: #555; }
+.legend span { margin-right: 1rem; }
+"""
+
+SCRIPT = """
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const rows = [...document.querySelectorAll("#matrix tbody tr")];
+  const columns = [...document.querySelectorAll("#matrix [data-col]")];
+  const filters = ["f-token", "f-database", "f-access", "f-findings"].map($);
+  function apply() {
+    const token = $("f-token").value.trim().toLowerCase();
+    const database = $("f-database").value;
+    const access = $("f-access").value.trim().toLowerCase();
+    const findings = $("f-findings").checked;
+    for (const c of columns) c.hidden = database !== "" && c.dataset.col !== database;
+    let shown = 0;
+    for (const row of rows) {
+      let ok = (!token || row.dataset.token.includes(token)) &&
+        (!findings || row.dataset.findings === "1");
+      const held = [...row.querySelectorAll("td[data-col]")]
+        .filter((c) => !c.hidden).flatMap((c) => [...c.querySelectorAll(".a")]);
+      const hits = held.filter((a) => !access || a.textContent.includes(access));
+      for (const a of held) a.classList.toggle("hit", access !== "" && hits.includes(a));
+      if ((database || access) && hits.length === 0) ok = false;
+      row.hidden = !ok;
+      if (ok) shown += 1;
+    }
+    $("shown").textContent = shown + " of " + rows.length + " tokens shown";
+  }
+  const given = new URLSearchParams(location.hash.slice(1));
+  if (given.has("token")) $("f-token").value = given.get("token");
+  if (given.has("database")) $("f-database").value = given.get("database");
+  if (given.has("access")) $("f-access").value = given.get("access");
+  if (given.has("findings")) $("f-findings").checked = true;
+  for (const f of filters) f.addEventListener("input", apply);
+  apply();
+})();
+"""
+
+
+def _digest(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+CSP = (f"default-src 'none'; style-src {_digest(STYLE)}; script-src {_digest(SCRIPT)}; "
+       "img-src data:; base-uri 'none'; form-action 'none'")
+
+
+def render_report_html(report: Report) -> str:
+    e = _escape
+    columns = [ORGANIZATION_COLUMN, *report.databases]
+    accesses = sorted({a for row in report.tokens for names in row.accesses.values()
+                       for a in names})
+    forbidden = report.rules.forbid_accesses if report.rules else frozenset()
+    options = "".join(
+        f'<option value="{e(c)}">{"organization" if c == ORGANIZATION_COLUMN else e(c)}</option>'
+        for c in columns
+    )
+    head_cells = "".join(
+        f'<th data-col="{e(c)}" scope="col">'
+        f'{"organization" if c == ORGANIZATION_COLUMN else e(c)}</th>'
+        for c in columns
+    )
+    body = "\n".join(_row(report, row, columns, forbidden) for row in report.tokens)
+    if not report.tokens:
+        body = (f'<tr><td colspan="{len(columns) + 5}">'
+                "The organization has no service tokens.</td></tr>")
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>pstokens report: {e(report.organization)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<header><h1>Service tokens of {e(report.organization)}</h1>",
+        f'<p class="summary">{e(summary_words(report))}.</p></header>',
+        _findings(report),
+        '<section id="filters">',
+        '<label>Token <input id="f-token" type="search" placeholder="name, ID or key"></label>',
+        f'<label>Database <select id="f-database"><option value="">all</option>{options}'
+        "</select></label>",
+        '<label>Access <input id="f-access" type="search" list="access-names" '
+        'placeholder="e.g. delete_"></label>',
+        '<datalist id="access-names">'
+        + "".join(f'<option value="{e(a)}">' for a in accesses) + "</datalist>",
+        '<label><input id="f-findings" type="checkbox"> only tokens with findings</label>',
+        '<span id="shown"></span></section>',
+        '<table id="matrix"><thead><tr><th scope="col">token</th><th scope="col">key</th>'
+        f'<th scope="col">expires</th><th scope="col">last used</th>{head_cells}'
+        '<th scope="col">findings</th></tr></thead>',
+        f"<tbody>\n{body}\n</tbody></table>",
+        '<p class="legend"><span class="a forbidden">forbidden access</span>'
+        '<span>red edge: breaks a rule</span><span>yellow: unused</span>'
+        '<span class="muted">grey: expired</span></p>',
+        f"<script>{SCRIPT}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset[str]) -> str:
+    e = _escape
+    classes = [name for name, on in (("violation", bool(row.violations)),
+                                     ("stale", row.unused is not None),
+                                     ("expired", row.expired)) if on]
+    search = " ".join(x for x in (row.name, row.id, row.key) if x).lower()
+    cells = []
+    for column in columns:
+        names = row.accesses.get(None if column == ORGANIZATION_COLUMN else column, ())
+        spans = " ".join(
+            f'<span class="a{" forbidden" if n in forbidden else ""}">{e(n)}</span>'
+            for n in names
+        )
+        cells.append(f'<td data-col="{e(column)}">{spans}</td>')
+    notes = [f'<li class="v">{e(short_finding(v))}</li>' for v in row.violations]
+    if row.unused is not None:
+        notes.append(f'<li class="u">{e(short_unused(row.unused, report.generated_at))}</li>')
+    key = e(row.key) if row.key else '<span class="muted">unmanaged</span>'
+    expires = e(day(row.expires_at, "never")) + (" (expired)" if row.expired else "")
+    return (
+        f'<tr class="{" ".join(classes)}" data-token="{e(search)}" '
+        f'data-findings="{1 if notes else 0}">'
+        f'<th scope="row"><span class="name">{e(safe(row.name))}</span><br>'
+        f'<code>{e(row.id)}</code></th><td class="when">{key}</td><td class="when">{expires}</td>'
+        f'<td class="when">{e(day(row.last_used_at, "never"))}</td>{"".join(cells)}'
+        f'<td class="findings">{"<ul>" + "".join(notes) + "</ul>" if notes else ""}</td></tr>'
+    )
+
+
+def _findings(report: Report) -> str:
+    e = _escape
+    items = [f'<li class="v"><b>{e(safe(v.name))}</b> <code>{e(v.token_id)}</code>: '
+             f"{e(finding(v))}</li>" for v in report.violations]
+    items += [f'<li class="u"><b>{e(safe(u.name))}</b> <code>{e(u.token_id)}</code>: '
+              f"{e(idle(u, report.generated_at))}</li>" for u in report.unused]
+    if not items:
+        return ""
+    return (f'<details class="findings" open><summary>{len(report.violations)} rule '
+            f"violation(s), {len(report.unused)} unused token(s)</summary>"
+            f"<ul>{''.join(items)}</ul></details>")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)

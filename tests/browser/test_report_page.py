@@ -1,0 +1,189 @@
+"""The HTML report in a real browser: headless Chromium loads it from file://,
+and the test reads the DOM, types into the filters and takes a screenshot.
+
+It fails, not skips, when Chromium is missing and CI=true (`.ci/run` installs
+Debian's `chromium`). `PSTOKENS_SCREENSHOT=docs/report.png` keeps the picture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pstokens.config import Rules
+from pstokens.engine.live import LiveToken
+from pstokens.engine.report import build_report
+from pstokens.render.report_html import render_report_html
+from pstokens.state import State
+from pstokens.state.model import TokenRecord
+from tests.browser.cdp import Page, chromium_page, find_chromium
+
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+DAY = timedelta(days=1)
+SCRIPT_NAME = "<script>window.pwned=1</script>"
+IMG_NAME = "<img src=x onerror=window.pwned=2>"
+RULES = Rules(forbid_accesses=frozenset({"delete_production_branch", "delete_databases"}),
+              max_ttl=180 * 86400)
+
+
+def _token(token_id: str, name: str, age: int, ttl: int | None, used: int | None,
+           accesses: dict[str | None, set[str]]) -> LiveToken:
+    created = NOW - age * DAY
+    return LiveToken(
+        id=token_id, name=name, created_at=created,
+        expires_at=None if ttl is None else created + ttl * DAY,
+        accesses={db: frozenset(names) for db, names in accesses.items()},
+        last_used_at=None if used is None else NOW - used * DAY,
+    )
+
+
+REALISTIC = [
+    _token("c1d2e3f4g5h6", "ci-deploy", 20, 90, 0, {
+        None: {"read_databases"},
+        "app-prod": {"read_branch", "create_deploy_request", "read_deploy_request"},
+        "app-staging": {"read_branch", "create_branch", "delete_branch"}}),
+    _token("p1r2e3v4i5e6", "preview-branches", 20, 30, 1, {
+        "app-staging": {"read_branch", "create_branch", "delete_branch",
+                        "create_branch_password"}}),
+    _token("a1n2a3l4y5s6", "analytics-reader", 20, None, 2, {
+        "analytics": {"read_branch", "connect_production_read_only_branch"}}),
+    _token("l1e2g3a4c5y6", "legacy-admin", 420, None, 200, {
+        None: {"read_organization", "read_databases", "delete_databases"},
+        "app-prod": {"read_branch", "delete_production_branch"}}),
+    _token("l1a2p3t4o5p6", "laptop-debug", 12, 365, 1, {
+        "app-staging": {"read_branch", "connect_branch"}}),
+    _token("e1x2p3o4r5t6", "analytics-export", 95, None, None, {
+        "analytics": {"read_branch", "connect_production_read_only_branch"}}),
+]
+HOSTILE = [
+    _token("s1c2r3i4p5t6", SCRIPT_NAME, 3, 30, 0, {"app-prod": {"read_branch"}}),
+    _token("i1m2g3x4x5x6", IMG_NAME, 3, 30, 0, {"analytics": {"read_branch"}}),
+]
+
+
+def _state() -> State:
+    state = State.new("acme")
+    for key, token_id in (("ci-deploy", "c1d2e3f4g5h6"), ("preview-branches", "p1r2e3v4i5e6"),
+                          ("analytics-reader", "a1n2a3l4y5s6")):
+        state = state.with_token(key, TokenRecord(id=token_id, name=key))
+    return state
+
+
+def _write(path: Path, tokens: list[LiveToken]) -> str:
+    path.write_text(render_report_html(build_report("acme", tokens, _state(), RULES, NOW)))
+    return path.as_uri()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    executable = find_chromium()
+    if executable is None:
+        message = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must run the browser test")
+        pytest.skip(message)
+    with chromium_page(executable, tmp_path_factory.mktemp("chromium-profile")) as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def report_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _write(tmp_path_factory.mktemp("report") / "report.html", REALISTIC + HOSTILE)
+
+
+def visible_names(page: Page) -> list[str]:
+    return list(page.js(
+        "[...document.querySelectorAll('#matrix tbody tr')].filter(r => !r.hidden)"
+        ".map(r => r.querySelector('.name').textContent)"
+    ))
+
+
+def reset(page: Page, url: str) -> None:
+    page.open(url)
+
+
+def test_the_matrix_has_a_row_per_token_and_accesses_in_its_cells(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    headers = browser.js("[...document.querySelectorAll('#matrix thead th')]"
+                         ".map(h => h.textContent)")
+    assert headers == ["token", "key", "expires", "last used", "organization", "analytics",
+                       "app-prod", "app-staging", "findings"]
+    assert len(visible_names(browser)) == 8
+    cell = browser.js(
+        "[...document.querySelectorAll('#matrix tbody tr')]"
+        ".find(r => r.querySelector('.name').textContent === 'legacy-admin')"
+        ".querySelector('td[data-col=\"app-prod\"]').innerText"
+    )
+    assert cell.split() == ["delete_production_branch", "read_branch"]
+    forbidden = browser.js("[...document.querySelectorAll('#matrix .a.forbidden')]"
+                           ".map(a => a.textContent).sort()")
+    assert forbidden == ["delete_databases", "delete_production_branch"]
+    marked = browser.js("[...document.querySelectorAll('tr.violation, tr.stale')]"
+                        ".map(r => r.querySelector('.name').textContent + ':' + r.className)")
+    assert sorted(marked) == ["analytics-export:stale", "laptop-debug:violation",
+                              "legacy-admin:violation stale"]
+    assert browser.js("document.getElementById('shown').textContent") == "8 of 8 tokens shown"
+
+
+def test_hostile_names_are_shown_as_text_and_never_run(browser: Page, report_url: str) -> None:
+    reset(browser, report_url)
+    assert browser.js("typeof window.pwned") == "undefined"
+    names = visible_names(browser)
+    assert SCRIPT_NAME in names and IMG_NAME in names
+    assert browser.js("document.querySelectorAll('script').length") == 1
+    assert browser.js("document.querySelectorAll('img').length") == 0
+
+
+def test_typing_a_token_filter_narrows_the_rows(browser: Page, report_url: str) -> None:
+    reset(browser, report_url)
+    browser.type_into("#f-token", "analytics")
+    assert visible_names(browser) == ["analytics-export", "analytics-reader"]
+    assert browser.js("document.getElementById('shown').textContent") == "2 of 8 tokens shown"
+
+
+def test_the_access_filter_finds_who_holds_a_dangerous_access(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    browser.type_into("#f-access", "delete_production")
+    assert visible_names(browser) == ["legacy-admin"]
+    assert browser.js("[...document.querySelectorAll('.a.hit')].map(a => a.textContent)") == [
+        "delete_production_branch"]
+
+
+def test_the_database_filter_keeps_its_column_and_the_tokens_on_it(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    browser.js("const s = document.getElementById('f-database'); s.value = 'app-prod';"
+               "s.dispatchEvent(new Event('input'))")
+    assert visible_names(browser) == [SCRIPT_NAME, "ci-deploy", "legacy-admin"]
+    shown = browser.js("[...document.querySelectorAll('#matrix thead th')]"
+                       ".filter(h => !h.hidden).map(h => h.textContent)")
+    assert shown == ["token", "key", "expires", "last used", "app-prod", "findings"]
+
+
+def test_a_link_can_carry_the_filters(browser: Page, report_url: str) -> None:
+    browser.open("about:blank")  # else only the fragment changes, and nothing reloads
+    browser.open(report_url + "#" + "token=legacy&findings=1")
+    assert visible_names(browser) == ["legacy-admin"]
+
+
+def test_screenshot(browser: Page, tmp_path: Path) -> None:
+    browser.open(_write(tmp_path / "demo.html", REALISTIC))
+    picture = tmp_path / "report.png"
+    browser.screenshot(picture)
+    data = picture.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+    assert json.loads(json.dumps(browser.js("document.title"))) == "pstokens report: acme"
+    keep = os.environ.get("PSTOKENS_SCREENSHOT")
+    if keep:
+        shutil.copyfile(picture, keep)

@@ -1,0 +1,54 @@
+"""`report` reads what a plan reads: the list pages, and per-token access reads only
+where the API does not embed them (then every token's, since it reviews them all)."""
+
+from __future__ import annotations
+
+import math
+
+from pstokens.config import parse_config
+from pstokens.emulator import EmulatorStore
+from pstokens.engine.planner import PlanOptions
+from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.report import read_report
+
+from .conftest import ORG, config_text, key, seed
+from .test_fallback_reads import TOKENS, access_reads, client_for, plan_with
+
+
+async def test_a_report_of_1000_tokens_makes_the_plans_calls() -> None:
+    store = EmulatorStore()
+    state = seed(store, managed=900, unmanaged=100)
+
+    planned = await plan_with(store, state, 900, strip=False)
+    client, recorder = client_for(store, {"strip_embedded": False})
+    async with client:
+        report = await read_report(client, ORG, state, None)
+
+    assert len(report.tokens) == 1000
+    assert recorder.requests == planned.requests == [f"GET {TOKENS}"] * 10
+
+
+async def test_without_embedded_accesses_each_token_is_read_once() -> None:
+    store = EmulatorStore()
+    state = seed(store, managed=120, unmanaged=60)
+    client, recorder = client_for(store, {"strip_embedded": True})
+    async with client:
+        report = await read_report(client, ORG, state, None)
+
+    assert recorder.count("GET", "/service-tokens") == math.ceil(180 / 100)
+    read_ids = sorted(r.split("/")[-2] for r in access_reads(recorder))
+    assert read_ids == sorted(row.id for row in report.tokens)
+    assert all(row.accesses for row in report.tokens)
+
+
+async def test_a_plan_with_forbidden_accesses_reads_every_tokens_accesses() -> None:
+    store = EmulatorStore()
+    state = seed(store, managed=20, unmanaged=30)
+    text = config_text(key(i) for i in range(20)).replace(
+        "tokens:", "rules:\n  forbid_accesses: [delete_databases]\ntokens:", 1)
+    client, recorder = client_for(store, {"strip_embedded": True})
+    async with client:
+        plan = await fresh_plan(client, parse_config(text), state, PlanOptions())
+
+    assert not plan.changes and plan.violations == ()
+    assert len(access_reads(recorder)) == 50  # the 30 unmanaged ones too
