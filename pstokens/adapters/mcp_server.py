@@ -1,4 +1,4 @@
-"""The MCP adapter: the seed's six operations, revoke and a read-only plan, as MCP tools.
+"""The MCP adapter: the seed's six operations, revoke, and a read-only plan and report.
 
 Built on the official SDK's `MCPServer`, served over streamable HTTP at `/mcp`
 (stateless, JSON answers: nothing to resume, no session to steal). Tool results
@@ -147,6 +147,14 @@ class _Tools:
         call = self._upstream.revoke_accesses(organization, service_token_id, body)
         return await _call(what, call)
 
+    async def report_service_tokens(
+        self, config: ConfigPath = None, organization: PlanOrganization = None
+    ) -> dict[str, Any]:
+        try:
+            return await self._planner.report(config, organization)
+        except PstokensError as exc:
+            raise ToolError(_with_hint(exc)) from None
+
     async def plan_service_tokens(
         self, config: ConfigPath = None, organization: PlanOrganization = None
     ) -> dict[str, Any]:
@@ -232,6 +240,10 @@ def create_mcp_server(
          "What `pstokens apply` would change to make the organization match a "
          "pstokens.yaml (by default the one `pstokens serve` was started with), as the "
          "JSON plan. Reads only: changes nothing, takes no lock."),
+        ("report-service-tokens", "Report service tokens", tools.report_service_tokens, _READ,
+         "Who can do what, as `pstokens report --format json` gives it: every live token "
+         "(managed or not) with its accesses by database and organization, expiry, last "
+         "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
     for name, title, fn, hints, detail in catalogue:
         server.add_checked_tool(

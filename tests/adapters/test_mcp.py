@@ -27,6 +27,7 @@ SEED_HINTS = {
     "grant-service-token-access": (False, False, False),
     "revoke-service-token-access": (False, True, True),
     "plan-service-tokens": (True, False, True),
+    "report-service-tokens": (True, False, True),
 }
 
 
@@ -99,10 +100,10 @@ async def test_tools_have_typed_input_schemas(servers: AdapterServers, seen: See
         assert change["access"]["items"]["type"] == "string"
         assert "read_branch" in change["access"]["description"]
         assert types(change["database"]) == {"string", "null"}
-    plan = props("plan-service-tokens")
-    assert "required" not in schemas["plan-service-tokens"]
-    assert types(plan["config"]) == {"string", "null"}
-    assert types(plan["organization"]) == {"string", "null"}
+    for tool in ("plan-service-tokens", "report-service-tokens"):
+        assert "required" not in schemas[tool]
+        assert types(props(tool)["config"]) == {"string", "null"}
+        assert types(props(tool)["organization"]) == {"string", "null"}
 
 
 async def test_every_token_tool_works_against_the_emulator(

@@ -1,5 +1,5 @@
 """MCP: grant and revoke as the API takes them, one-line argument errors, the plan
-of serve's own config, and the refusal to delete what state protects."""
+and report of serve's own config, and the refusal to delete what state protects."""
 
 from __future__ import annotations
 
@@ -116,3 +116,43 @@ async def test_plan_with_no_arguments_plans_the_config_serve_was_started_with(
     assert plan["organization"] == org
     assert [(c["action"], c["key"]) for c in plan["changes"]] == [("create", "ci")]
     assert "outside" in outside
+
+
+async def test_report_reviews_every_live_token_against_the_rules(
+    servers: AdapterServers, seen: Seen, emulator: Emulator, org: str, serve_config: Path,
+    state_dir: Path,
+) -> None:
+    admin, _ = emulator.store.create_token(org, "legacy-admin")
+    emulator.store.grant(org, admin["id"], ["delete_databases", "read_databases"])
+    managed, _ = emulator.store.create_token(org, "ci")
+    emulator.store.grant(org, managed["id"], ["read_branch"], "app-prod")
+    protect(state_dir, org, "ci", managed["id"], on=False)
+    serve_config.parent.mkdir(parents=True)
+    serve_config.write_text(
+        f"organization: {org}\nrules:\n  forbid_accesses: [delete_databases]\ntokens:\n  ci: {{}}\n"
+    )
+
+    async with mcp_session(servers, seen) as session:
+        report = await call(session, "report-service-tokens")
+
+    by_name = {row["name"]: row for row in report["tokens"]}
+    assert report["organization"] == org and set(by_name) == {"legacy-admin", "ci"}
+    assert by_name["ci"]["key"] == "ci" and by_name["legacy-admin"]["managed"] is False
+    assert by_name["ci"]["accesses"]["databases"] == {"app-prod": ["read_branch"]}
+    assert [(v["rule"], v["token_id"]) for v in report["violations"]] == [
+        ("forbid_accesses", admin["id"])
+    ]
+    assert emulator.store.token_count(org) == 2  # read only
+
+
+async def test_report_with_no_config_reviews_the_named_organization_without_rules(
+    servers: AdapterServers, seen: Seen, emulator: Emulator, org: str
+) -> None:
+    emulator.store.create_token(org, "by-hand")
+
+    async with mcp_session(servers, seen) as session:
+        report = await call(session, "report-service-tokens", organization=org)
+        unnamed = await fail(session, "report-service-tokens")
+
+    assert report["rules"] is None and [r["name"] for r in report["tokens"]] == ["by-hand"]
+    assert "not found" in unnamed and "\n" not in unnamed.strip()
