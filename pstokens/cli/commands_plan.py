@@ -18,12 +18,18 @@ from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
+from pstokens.delivery import (
+    DEFAULT_SECRETS_DIR,
+    CommandSink,
+    DirectorySink,
+    PerTokenSink,
+    SecretSink,
+)
 from pstokens.engine.apply import Applier, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.policy import check_options, check_safe
 from pstokens.engine.refresh import fresh_plan, plan_for_apply
-from pstokens.engine.secrets import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
@@ -47,6 +53,8 @@ def validate_command() -> None:
     session = _session()
     config = session.checked_config
     count = len(config.tokens)
+    for warning in config.warnings:
+        err(str(warning))
     out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
         f"organization {config.organization}).")
 
@@ -152,10 +160,12 @@ def apply_command(
         raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")
     options = PlanOptions(frozenset(targets), frozenset(replace))
     check_options(config, session.read_state(), options)
-    sink: SecretSink = (
-        CommandSink(secrets_command) if secrets_command
-        else DirectorySink(Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR)
+    folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
+    default: SecretSink = (
+        CommandSink(secrets_command, label="--secrets-command") if secrets_command
+        else DirectorySink(folder)
     )
+    sink = PerTokenSink(config, default)
     show = err if fmt == "json" else out
 
     with session.store.locked(lock_timeout):

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pstokens.errors import Problem
+
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
 
 DEFAULT_UNUSED_AFTER = 90 * 86400
@@ -17,6 +19,24 @@ DEFAULT_UNUSED_AFTER = 90 * 86400
 # Accesses of one token: database name -> access names; the key None holds
 # organization-level accesses.
 AccessMap = Mapping[str | None, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class CommandDestination:
+    """`- command: CMD`: run through the shell, the secret alone on stdin."""
+
+    command: str
+    timeout: int | None = None  # seconds; None: the default
+
+
+@dataclass(frozen=True)
+class DirDestination:
+    """`- dir: PATH`: the --secrets-dir layout under PATH."""
+
+    path: str
+
+
+Destination = CommandDestination | DirDestination
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,10 @@ class TokenSpec:
     ttl: int | None = None  # seconds
     rotate_after: int | None = None  # seconds
     prevent_destroy: bool = False
+    # After a replacement the old token keeps working this long (seconds).
+    overlap: int | None = None
+    # Where a new secret goes; None: wherever --secrets-dir/--secrets-command say.
+    deliver: tuple[Destination, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +81,8 @@ class Config:
     max_delete_percent: int = 30
     allow_unknown_accesses: bool = False
     path: str = "pstokens.yaml"
+    # Things that are valid but probably not meant (validate prints them, exit 0).
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
     rules: Rules | None = None  # None: the config has no `rules:`
     # Not part of what the config means: two configs that say the same compare equal.
     spots: Mapping[SourcePath, Spot] = field(default_factory=dict, compare=False, repr=False)

@@ -59,6 +59,7 @@ class Checker:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # valid, but probably not what was meant
 
     def add(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark

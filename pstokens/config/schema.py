@@ -13,7 +13,7 @@ import re
 import yaml
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
-from pstokens.config.duration import parse_duration
+from pstokens.config.deliver import read_deliver, read_duration, warn_rotation
 from pstokens.config.model import (
     DEFAULT_UNUSED_AFTER,
     Config,
@@ -31,7 +31,7 @@ TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unk
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
 RULE_KEYS = ("forbid_accesses", "require_ttl", "max_ttl", "unused_after")
-TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses")
+TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "deliver")
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
 
@@ -77,6 +77,7 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         max_delete_percent=max_delete,
         allow_unknown_accesses=allow_unknown,
         path=filename,
+        warnings=tuple(check.warnings),
         rules=rules,
         spots=spots,
     )
@@ -221,27 +222,21 @@ def _token(
     if "ttl" in fields:
         spots[("tokens", key, "ttl")] = _spot(fields["ttl"].value)
     rotate_after = _duration(check, fields.get("rotate_after"), "rotate_after")
+    warn_rotation(check, key, fields, ttl, rotate_after)
     prevent = fields.get("prevent_destroy")
     prevent_destroy = prevent is not None and bool(check.boolean(prevent.value, "prevent_destroy"))
     accesses: dict[str | None, frozenset[str]] = {}
     if "accesses" in fields:
         spot = _AccessSpots(spots, key)
         accesses = _accesses(check, where, fields["accesses"].value, allow_unknown, spot)
-    return TokenSpec(key, accesses, ttl, rotate_after, prevent_destroy)
+    return TokenSpec(
+        key, accesses, ttl, rotate_after, prevent_destroy,
+        overlap=_duration(check, fields.get("overlap"), "overlap"),
+        deliver=read_deliver(check, fields.get("deliver")),
+    )
 
 
-def _duration(check: Checker, entry: Entry | None, what: str) -> int | None:
-    if entry is None:
-        return None
-    node = entry.value
-    if not isinstance(node, yaml.ScalarNode) or is_null(node):
-        check.wrong_type(node, what, "a duration such as 90d")
-        return None
-    try:
-        return parse_duration(str(node.value))
-    except ValueError as exc:
-        check.add(node, str(exc))
-        return None
+_duration = read_duration  # a duration such as 90d, or a located problem
 
 
 class _AccessSpots:

@@ -3,7 +3,8 @@
 Each phase runs its changes in parallel (the client bounds calls in flight);
 a change whose token failed to come into being, or whose secret could not be
 delivered, is skipped, and a replaced token is deleted only once its
-successor exists, holds its accesses and its secret is delivered. State is
+successor exists, holds its accesses and its secret is delivered (with
+`overlap`, not then but by the first apply after `retire_at`). State is
 written as steps succeed; an intent is on disk before every create. The
 applier refuses an unsafe plan itself, whoever calls it.
 """
@@ -14,18 +15,20 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.model import Config
+from pstokens.delivery import NewSecret, SecretSink, forget_files
+from pstokens.engine import clock
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.observe import live_token
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.policy import check_safe
 from pstokens.engine.ports import TokenApi
-from pstokens.engine.secrets import NewSecret, SecretSink
+from pstokens.engine.rotation import retire_times
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PstokensError, SecretDeliveryError
 from pstokens.state.model import State, TokenRecord
@@ -49,7 +52,7 @@ class Applier:
         config: Config,
         sink: SecretSink,
         reporter: Reporter,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = lambda: clock.now(),
     ) -> None:
         self._client = client
         self._writer = writer
@@ -63,6 +66,7 @@ class Applier:
         self._unready: set[str] = set()  # keys whose create, delivery or grant failed
         self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
         self._deleted: set[str] = set()  # token IDs deleted so far
+        self._keep: dict[str, set[str]] = {}  # key -> retiring IDs kept by `overlap`
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
@@ -72,6 +76,8 @@ class Applier:
             phases.setdefault(change.phase, []).append(change)
             if change.key and change.token_id and change.deletes_live_token:
                 self._doomed.setdefault(change.key, set()).add(change.token_id)
+        for item in plan.retiring:
+            self._keep.setdefault(item.key, set()).add(item.token_id)
         first = phases.get(0, [])
         creates = [c for c in first if c.action in (Action.CREATE, Action.REPLACE)]
         try:
@@ -147,15 +153,19 @@ class Applier:
             def intent(
                 record: TokenRecord | None, change: Change = change, doomed: list[str] = doomed
             ) -> TokenRecord:
-                # What this plan deletes for the key; a retiring ID it does not
-                # delete was already gone when it was made, so it is dropped.
-                retiring = tuple(doomed)
+                # What this plan deletes or keeps retiring for the key; any other
+                # retiring ID was already gone when it was made, so it is dropped.
+                kept = self._keep.get(change.key or "", set())
+                retiring = tuple(sorted({*doomed, *kept}))
+                times = record.retire_at if record else {}
                 pending = record.pending_since if record and record.id is None else None
                 known = record.preexisting if record and pending else ()
                 namesakes = plan.namesakes.get(change.key or "", ())
                 return TokenRecord(
                     id=None, name=change.name or change.key or "", ttl=change.ttl,
                     delivered=False, pending_since=pending or now, retiring=retiring,
+                    retire_at={i: t for i, t in times.items() if i in retiring},
+                    secret_dirs=record.secret_dirs if record else (),
                     prevent_destroy=self._prevent_destroy(change.key),
                     preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
                 )
@@ -179,13 +189,32 @@ class Applier:
             )
 
         await self._writer.update(key, made, durable=True)
+        item = NewSecret(self._org, key, token.id, created.secret, name=change.name)
         try:
-            where = await self._sink.deliver(NewSecret(self._org, key, token.id, created.secret))
+            where = await self._sink.deliver(item)
         except SecretDeliveryError as exc:
             # The token exists and state knows it, undelivered: the next plan replaces it.
             raise _Undelivered(token.id, exc) from None
-        await self._writer.update(key, lambda r: replace(r, delivered=True) if r else r)
+        await self._writer.update(key, lambda r: self._delivered(key, r),
+                                  durable=self._overlap(key) is not None)
         self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
+
+    def _delivered(self, key: str, record: TokenRecord | None) -> TokenRecord | None:
+        """Delivered: with `overlap`, what the key replaced retires from now on.
+
+        Written with `delivered` in one step, so no crash can leave an old token
+        whose successor is in use without the time it may be deleted from.
+        """
+        if record is None:
+            return None
+        waiting = [i for i in record.retiring if i not in record.retire_at]
+        times = retire_times(record, waiting, self._now(), self._overlap(key))
+        folders = tuple(dict.fromkeys([*record.secret_dirs, *self._sink.folders(key)]))
+        return replace(record, delivered=True, retire_at=times, secret_dirs=folders)
+
+    def _overlap(self, key: str | None) -> int | None:
+        spec = self._config.tokens.get(key or "")
+        return spec.overlap if spec else None
 
     async def _create_once(self, change: Change) -> CreatedToken:
         """Create, and when the answer is lost, clear away what it made and try again."""
@@ -260,10 +289,14 @@ class Applier:
         ]
         kept = []
         for change in [*deletes, *olds]:
-            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED)
+            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
             if replaced and change.key in self._unready:
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.NOT_READY))
+            elif change.cause is Cause.REPLACED and self._overlap(change.key):
+                # Retiring, not deleted: `retire_at` was recorded with the delivery.
+                self._report(Outcome(change, Status.SKIPPED, change.token_id,
+                                     blocked=Blocked.OVERLAP))
             else:
                 kept.append(change)
         return kept
@@ -272,6 +305,11 @@ class Applier:
         if change.token_id is not None and change.deletes_live_token:
             await self._delete_id(change.token_id)
             self._deleted.add(change.token_id)
+            if change.key is not None:  # its secret file goes too (not a newer one)
+                record = self._writer.state.tokens.get(change.key)
+                folders = [*(record.secret_dirs if record else ()),
+                           *self._sink.folders(change.key)]
+                forget_files(folders, self._org, change.key, change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
         self._report(Outcome(change, Status.DONE, change.token_id))
@@ -290,11 +328,14 @@ class Applier:
         if record is None:
             return None
         doomed = self._doomed.get(change.key or "", set())
-        retiring = tuple(i for i in record.retiring if i in doomed and i not in self._deleted)
+        kept = self._keep.get(change.key or "", set())
+        retiring = tuple(i for i in record.retiring
+                         if (i in doomed or i in kept) and i not in self._deleted)
         ident = None if record.id in self._deleted or record.id == change.token_id else record.id
         if change.key not in self._config.tokens and ident is None and not doomed - self._deleted:
             return None
-        return replace(record, id=ident, retiring=retiring)
+        times = {i: t for i, t in record.retire_at.items() if i in retiring}
+        return replace(record, id=ident, retiring=retiring, retire_at=times)
 
     def _prevent_destroy(self, key: str | None) -> bool:
         spec = self._config.tokens.get(key or "")

@@ -9,6 +9,7 @@ branches on wording and every view says the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -109,6 +110,8 @@ class WarningKind(StrEnum):
     # A key about to be created shares its name with live tokens pstokens does
     # not manage: `pstokens import KEY ID` would adopt one instead.
     NAMESAKE = "namesake"
+    # A managed token expires within 14 days and nothing in the plan replaces it.
+    EXPIRES_SOON = "expires_soon"
 
 
 @dataclass(frozen=True)
@@ -116,11 +119,18 @@ class PlanWarning:
     kind: WarningKind
     key: str | None = None
     token_ids: tuple[str, ...] = ()
+    expires_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": str(self.kind), "key": self.key, "token_ids": list(self.token_ids)}
+        data: dict[str, Any] = {"kind": str(self.kind), "key": self.key,
+                                "token_ids": list(self.token_ids)}
+        if self.expires_at is not None:
+            data["expires_at"] = self.expires_at.isoformat()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlanWarning:
+        expires = data.get("expires_at")
         return cls(kind=WarningKind(data["kind"]), key=data.get("key"),
-                   token_ids=tuple(str(i) for i in data.get("token_ids", [])))
+                   token_ids=tuple(str(i) for i in data.get("token_ids", [])),
+                   expires_at=None if expires is None else datetime.fromisoformat(str(expires)))

@@ -26,6 +26,7 @@ class Blocked(StrEnum):
     NOT_CREATED = "not_created"  # a grant whose token could not be created
     UNDELIVERED = "undelivered"  # a grant whose token's secret was not delivered
     NOT_READY = "not_ready"  # an old token kept: its replacement is not ready
+    OVERLAP = "overlap"  # an old token kept working: `overlap` retires it later
 
 
 @dataclass(frozen=True)

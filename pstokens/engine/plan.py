@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
 
@@ -48,6 +49,7 @@ class Cause(StrEnum):
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
     REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
     RETIRED = "retired"  # the old half of an earlier replacement, still live
+    OVERLAP_ENDED = "overlap_ended"  # a replaced token kept by `overlap`, now past it
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
@@ -134,6 +136,8 @@ class Plan:
     skipped: tuple[Skipped, ...] = ()
     unsafe: tuple[Unsafe, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
+    # Replaced tokens kept working by `overlap`: expected, so not a difference.
+    retiring: tuple[Retiring, ...] = ()
     # `rules:` findings on live tokens, managed or not: violations make the plan
     # differ; unused tokens are warnings (saved among `warnings`, kind "unused").
     violations: tuple[Violation, ...] = ()
@@ -191,6 +195,7 @@ class Plan:
             "unsafe": [u.to_json() for u in self.unsafe] or None,
             "violations": [v.to_json() for v in self.violations],
             "warnings": [w.to_json() for w in self.warnings] + [u.to_json() for u in self.unused],
+            "retiring": [r.to_json() for r in self.retiring],
             "summary": self.summary(),
         }
 
@@ -213,6 +218,7 @@ class Plan:
                 violations=tuple(Violation.from_json(v) for v in data.get("violations", [])),
                 unused=tuple(Unused.from_json(w) for w in data.get("warnings", [])
                              if w.get("kind") == "unused"),
+                retiring=tuple(Retiring.from_json(r) for r in data.get("retiring", [])),
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),

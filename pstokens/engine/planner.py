@@ -26,6 +26,7 @@ from pstokens.engine.findings import (
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
 from pstokens.engine.rules import plan_findings
 from pstokens.state.model import State, TokenRecord
 
@@ -46,6 +47,7 @@ class _Builder:
     drift: list[Drift] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
+    retiring: list[Retiring] = field(default_factory=list)
 
 
 def make_plan(
@@ -64,13 +66,13 @@ def make_plan(
     for key in sorted(in_scope):
         record = state.tokens.get(key)
         spec = config.tokens.get(key)
-        if record is not None:
-            _retire(out, key, record, live)
         if spec is None:
             if record is not None:
                 _remove(out, key, record, live)
         else:
             _converge(out, spec, record, live, now, forced=key in options.replace)
+        if record is not None:
+            _retire(out, key, record, live, now, spec)
 
     unmanaged: list[UnmanagedToken] = []
     if not options.targets and config.unmanaged_policy != "ignore":
@@ -99,7 +101,8 @@ def make_plan(
             PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key])
             for c in Plan.ordered(out.changes)
             if c.action is Action.CREATE and c.key in namesakes
-        ),
+        ) + _expiring(out, config, state, live, now, in_scope),
+        retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
         unused=unused,
         targets=tuple(sorted(options.targets)),
@@ -214,12 +217,35 @@ def _claim_lost(
     return found
 
 
-def _retire(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
-    for token_id in record.retiring:
-        if token_id in live:
-            out.changes.append(
-                Change(Action.DELETE, key, token_id, name=record.name, cause=Cause.RETIRED)
-            )
+def _retire(
+    out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken],
+    now: datetime, spec: TokenSpec | None,
+) -> None:
+    """Tokens this key replaced: kept while their overlap lasts, then deleted."""
+    replacing = any(c.key == key and c.action in (Action.CREATE, Action.REPLACE)
+                    for c in out.changes)
+    decision = decide_retiring(key, record, live, now,
+                               overlap=spec.overlap if spec else None, replacing=replacing)
+    out.retiring += decision.waiting
+    for token_id, cause in [*((i, Cause.RETIRED) for i in decision.now),
+                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended)]:
+        out.changes.append(Change(Action.DELETE, key, token_id, name=record.name, cause=cause))
+
+
+def _expiring(
+    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken],
+    now: datetime, in_scope: set[str],
+) -> tuple[PlanWarning, ...]:
+    """Managed tokens expiring within 14 days that nothing in this plan replaces."""
+    replaced = {c.key for c in out.changes if c.action is Action.REPLACE}
+    found = []
+    for key in sorted(in_scope & set(config.tokens) - replaced):
+        record = state.tokens.get(key)
+        token = live.get(record.id) if record is not None and record.id else None
+        if token is not None and expires_soon(token.expires_at, now):
+            found.append(PlanWarning(WarningKind.EXPIRES_SOON, key, (token.id,),
+                                     expires_at=token.expires_at))
+    return tuple(found)
 
 
 def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
@@ -272,7 +298,7 @@ def _unsafe(changes: list[Change], state: State, config: Config) -> tuple[Unsafe
     deletes = sum(
         1 for c in changes
         if c.action is Action.DELETE and c.deletes_live_token
-        and c.cause not in (Cause.REPLACED, Cause.RETIRED)
+        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
     )
     over = deletes * 100 > managed * config.max_delete_percent
     if managed >= MIN_MANAGED_FOR_THRESHOLD and over:

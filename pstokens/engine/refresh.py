@@ -7,10 +7,11 @@ read of the organization (with the saved plan's own targets and replacements).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Config
+from pstokens.engine import clock
 from pstokens.engine.observe import diffed_ids, read_organization
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions, make_plan
@@ -40,7 +41,7 @@ async def fresh_plan(
 
     known = state.managed_ids()
     live = await read_organization(api, config.organization, needs, expected=len(known))
-    return make_plan(config, state, live, now=now or datetime.now(UTC), options=options,
+    return make_plan(config, state, live, now=now or clock.now(), options=options,
                      config_digest=config_digest(config))
 
 

@@ -18,6 +18,8 @@ _BLOCKED = {
     Blocked.UNDELIVERED: ("skipped: its token's secret was not delivered "
                           "(the next plan replaces the token)"),
     Blocked.NOT_READY: "kept: its replacement is not ready yet",
+    Blocked.OVERLAP: ("kept working for its overlap (retiring); the first apply after "
+                      "the overlap deletes it"),
 }
 
 
@@ -56,7 +58,9 @@ def _what(outcome: Outcome) -> str:
 
 def summary(result: ApplyResult) -> str:
     done = result.done
-    line = (f"{done['create']} created, {done['replace']} replaced, {done['delete']} deleted, "
+    undelivered = sum(1 for o in result.outcomes if o.status is Status.UNDELIVERED)
+    created = f"{done['create']} created" + (f" ({undelivered} undelivered)" if undelivered else "")
+    line = (f"{created}, {done['replace']} replaced, {done['delete']} deleted, "
             f"{done['grant']} {'access' if done['grant'] == 1 else 'accesses'} granted, "
             f"{done['revoke']} revoked")
     if done["update_state"]:

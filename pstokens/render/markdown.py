@@ -43,6 +43,12 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             [f"| {cell(u.name) if u.name is not None else '(no name)'} | {cell(u.id)} |"
              for u in plan.unmanaged],
         ))
+    if plan.retiring:
+        sections.append((
+            "Retiring (overlap)", ["| token | token ID | when |", "|---|---|---|"],
+            [f"| {cell(r.key)} | {cell(r.token_id)} | {cell(words.retiring(r))} |"
+             for r in plan.retiring],
+        ))
     if plan.violations:
         sections.append((
             "Rule violations", ["| token | token ID | key | finding |", "|---|---|---|---|"],

@@ -49,6 +49,11 @@ def render_text(plan: Plan) -> str:
         lines.append("  Adopt them with `pstokens import`, list them in unmanaged.except, "
                      "or set unmanaged.policy.")
         lines.append("")
+    if plan.retiring:
+        lines.append(click.style("Retiring (replaced, kept working by overlap):", bold=True))
+        lines.extend(f"  {safe(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
+                     for r in plan.retiring)
+        lines.append("")
     if plan.violations:
         lines.append(click.style(f"Rule violations ({len(plan.violations)}):", bold=True))
         lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")

@@ -8,6 +8,7 @@ Untrusted text (names, IDs) is escaped by the caller for its medium.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 
 from pstokens.config.duration import format_duration
 from pstokens.engine.findings import (
@@ -21,6 +22,7 @@ from pstokens.engine.findings import (
     WarningKind,
 )
 from pstokens.engine.plan import Cause, Change, Plan
+from pstokens.engine.rotation import Retiring
 
 NO_CHANGES = "No changes. The organization matches the configuration."
 
@@ -37,6 +39,7 @@ _CAUSES: dict[Cause, str] = {
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
     Cause.REPLACED: "replaced by a new token",
     Cause.RETIRED: "replaced by a new token",
+    Cause.OVERLAP_ENDED: "overlap ended",
     Cause.LOST_CREATE_LEFTOVER: "left by a lost create",
     Cause.DUPLICATE: "duplicate left by a lost create",
     Cause.UNMANAGED: "unmanaged.policy is delete",
@@ -92,7 +95,21 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
         return (f"{escape(item.key)}: live token {ids} already has this name and is not "
                 f"managed; apply would make a second one. To adopt it instead: "
                 f"`pstokens import {escape(item.key)} {first}`")
+    if item.kind is WarningKind.EXPIRES_SOON:
+        when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                if item.expires_at else "soon")
+        key = escape(item.key)
+        return (f"{key}: its token expires {when} and nothing in this plan replaces it "
+                f"(set rotate_after shorter than ttl, or `pstokens apply --replace {key}`)")
     return str(item.kind)
+
+
+def retiring(item: Retiring) -> str:
+    if item.retire_at is None:
+        return "retiring: its overlap starts once its successor's secret is delivered"
+    when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (f"retiring at {when} "
+            "(overlap); the first apply after that deletes it")
 
 
 def summary_line(plan: Plan) -> str:

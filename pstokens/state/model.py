@@ -27,6 +27,8 @@ class TokenRecord:
     `retiring` lists tokens this key replaced that may still need deleting.
     `preexisting` lists tokens of the same name that were live before the
     intent: they are someone else's, never taken for what a lost create made.
+    `retire_at` gives, for retiring tokens kept working by `overlap`, the time
+    from which a plan deletes them; a retiring ID without one goes at once.
     """
 
     id: str | None
@@ -40,6 +42,9 @@ class TokenRecord:
     pending_since: datetime | None = None
     retiring: tuple[str, ...] = ()
     preexisting: tuple[str, ...] = ()
+    retire_at: Mapping[str, datetime] = field(default_factory=dict)
+    # Folders its secret's `.env` file was written to, cleaned when it is deleted.
+    secret_dirs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -60,6 +65,10 @@ class TokenRecord:
         }
         if self.preexisting:
             data["preexisting"] = list(self.preexisting)
+        if self.secret_dirs:
+            data["secret_dirs"] = list(self.secret_dirs)
+        if self.retire_at:  # only with overlap: other state files stay as they were
+            data["retire_at"] = {i: _iso(t) for i, t in sorted(self.retire_at.items())}
         return data
 
     @classmethod
@@ -87,6 +96,10 @@ class TokenRecord:
             retiring=tuple(_check_strings("retiring", _typed(data, "retiring", list, []))),
             preexisting=tuple(
                 _check_strings("preexisting", _typed(data, "preexisting", list, []))
+            ),
+            retire_at=_times("retire_at", _typed(data, "retire_at", dict, {})),
+            secret_dirs=tuple(
+                _check_strings("secret_dirs", _typed(data, "secret_dirs", list, []))
             ),
         )
 
@@ -178,6 +191,13 @@ def _check_strings(name: str, values: Any) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise TypeError(f"{name} is not a list of strings")
     return values
+
+
+def _times(name: str, values: dict[Any, Any]) -> dict[str, datetime]:
+    times = {str(k): _parse(v) for k, v in values.items()}
+    if any(t is None for t in times.values()):
+        raise TypeError(f"{name} holds a time that is null")
+    return {k: t for k, t in times.items() if t is not None}
 
 
 def _parse(value: Any) -> datetime | None:

@@ -17,12 +17,12 @@ import pytest
 from pstokens.api.errors import OutcomeUnknown, ServerError
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.config.model import Config, TokenSpec
+from pstokens.delivery import NewSecret
 from pstokens.engine.apply import Applier
 from pstokens.engine.live import LiveToken
 from pstokens.engine.outcome import Blocked, Outcome, Status
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.secrets import NewSecret
 from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import SecretDeliveryError, UnsafePlan
 from pstokens.secret import Secret
@@ -110,6 +110,9 @@ class Sink:
             raise SecretDeliveryError(f"command exited with status 1 for {item.key!r}")
         self.secrets[item.key] = item.secret.reveal()
         return "memory"
+
+    def folders(self, key: str) -> tuple[str, ...]:
+        return ()
 
 
 class Seen:

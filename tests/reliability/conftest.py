@@ -17,14 +17,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pstokens.config import load_config
+from pstokens.config import TokenSpec, load_config
+from pstokens.config.model import DirDestination
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import REFRESH_PREFIX, SECRET_PREFIX
 from pstokens.state import FileStateStore
@@ -359,6 +360,8 @@ class Verdict:
     missing: int = 0
     foreign_deleted: int = 0
     undelivered: int = 0
+    early_deletes: int = 0  # replaced tokens deleted before their overlap ended
+    retiring: int = 0  # replaced tokens still live inside their overlap (not a problem)
     problems: list[str] = field(default_factory=list)
 
     def note(self, kind: str, message: str) -> None:
@@ -389,8 +392,17 @@ def check_organization(
         if token_id not in live:
             verdict.note("foreign_deleted", f"pre-existing token {token_id} was deleted")
     recorded = {r.id for r in state.tokens.values() if r.id}
+    # Replaced tokens kept working by `overlap`: live until their time, recorded in state.
+    now = datetime.now(UTC)
+    retiring = {i for r in state.tokens.values() for i, t in r.retire_at.items() if t > now}
+    verdict.retiring = len(retiring & set(live))
+    for record in state.tokens.values():
+        for token_id, until in sorted(record.retire_at.items()):
+            if until > now and token_id not in live:
+                verdict.note("early_deletes", f"{token_id} deleted before its overlap ended")
     for key in sorted(config.tokens):
-        mine = [t for t in live.values() if t["name"] == key and t["id"] not in foreign]
+        mine = [t for t in live.values()
+                if t["name"] == key and t["id"] not in foreign and t["id"] not in retiring]
         record = state.tokens.get(key)
         if not mine:
             verdict.note("missing", f"{key}: no live token")
@@ -411,18 +423,26 @@ def check_organization(
         if have != wanted_accesses(config_path, key):
             verdict.note("wrong_accesses", f"{key}: accesses {sorted(map(str, have))}")
         if secrets_dir is not None:
-            env_file = secrets_dir / org / f"{key}.env"
+            env_file = _delivered_dir(config.tokens[key], secrets_dir) / org / f"{key}.env"
             secret = _secret_in(env_file)
             if secret is None or not store.secret_matches(org, record.id, secret):
                 verdict.note("undelivered", f"{key}: {env_file} does not hold the live secret")
     for token in live.values():
-        if token["id"] in foreign or token["id"] in recorded:
+        if token["id"] in foreign or token["id"] in recorded or token["id"] in retiring:
             continue
         if token["name"] in managed_names:
             verdict.note("orphans", f"orphan {token['id']} named {token['name']!r}")
     for key in set(state.tokens) - set(config.tokens):
         verdict.note("orphans", f"state still holds removed key {key}")
     return verdict
+
+
+def _delivered_dir(spec: TokenSpec, default: Path) -> Path:
+    """Where a key's .env file is: its own `- dir:` entry, or the flags' folder."""
+    for destination in spec.deliver or ():
+        if isinstance(destination, DirDestination):
+            return Path(destination.path)
+    return default
 
 
 def _secret_in(env_file: Path) -> str | None:

@@ -18,6 +18,12 @@ DB_ACCESSES = (
     "read_deploy_request",
 )
 TTLS = (None, None, 86400, 7 * 86400)
+# Some keys keep a replaced token working for an hour (longer than any run, so
+# none may be deleted during one), some deliver to their own folder. Chosen by
+# key, not drawn, so every seed's sequence of draws stays what it was.
+OVERLAP_KEYS = frozenset({"tok-0", "tok-3", "tok-6", "tok-9", "tok-10"})
+DELIVER_KEYS = frozenset({"tok-1", "tok-3", "tok-5", "tok-10"})
+DELIVER_DIR = "deliver/secrets"
 
 
 @dataclass
@@ -46,6 +52,10 @@ class Scenario:
                 accesses["databases"] = databases
             if accesses:
                 body["accesses"] = accesses
+            if key in OVERLAP_KEYS:
+                body["overlap"] = "1h"
+            if key in DELIVER_KEYS:
+                body["deliver"] = [{"dir": DELIVER_DIR}]
             tokens[key] = body
         document = {
             "organization": self.org,

@@ -244,6 +244,9 @@ STATE_CASES: dict[str, tuple[bytes, str]] = {
     "retiring-a-string": (record_edited(retiring="abcdefabcdef"), "damaged"),
     "ttl-as-text": (record_edited(ttl="90d"), "damaged"),
     "delivered-as-text": (record_edited(delivered="no"), "damaged"),
+    "retire-at-a-list": (record_edited(retire_at=["abcdefabcdef"]), "damaged"),
+    "retire-at-not-a-time": (record_edited(retire_at={"abcdefabcdef": 5}), "damaged"),
+    "retire-at-null": (record_edited(retire_at={"abcdefabcdef": None}), "damaged"),
     "deeply-nested": (b"[" * 100_000 + b"]" * 100_000, "state file"),
 }
 

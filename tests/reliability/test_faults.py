@@ -77,11 +77,13 @@ class Figures:
     foreign_deleted: int = 0
     missing: int = 0
     undelivered: int = 0
+    early_deletes: int = 0
+    retiring: int = 0  # replaced tokens kept working by `overlap` at the end of an apply
     problems: list[str] = field(default_factory=list)
 
     def add(self, verdict: Verdict, label: str) -> None:
         for kind in ("duplicates", "orphans", "wrong_accesses", "foreign_deleted", "missing",
-                     "undelivered"):
+                     "undelivered", "early_deletes", "retiring"):
             setattr(self, kind, getattr(self, kind) + getattr(verdict, kind))
         self.problems += [f"{label}: {p}" for p in verdict.problems]
 
@@ -92,7 +94,8 @@ class Figures:
             f"{self.failed} 500s, {self.lost} lost answers, {self.rate_limited} 429s in "
             f"{self.requests} requests; {self.duplicates} duplicates, {self.orphans} orphans, "
             f"{self.wrong_accesses} wrong accesses, {self.foreign_deleted} foreign tokens "
-            f"deleted, {self.missing} missing, {self.undelivered} undelivered"
+            f"deleted, {self.missing} missing, {self.undelivered} undelivered, "
+            f"{self.retiring} replaced tokens kept by overlap, {self.early_deletes} deleted early"
         )
 
 
@@ -239,6 +242,7 @@ def assert_clean(figures: Figures) -> None:
     assert figures.problems == []
     assert (figures.duplicates, figures.orphans, figures.wrong_accesses) == (0, 0, 0)
     assert figures.foreign_deleted == figures.missing == figures.undelivered == 0
+    assert figures.early_deletes == 0
     assert figures.lost > 0 and figures.failed > 0 and figures.rate_limited > 0
 
 

@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ from tests.reliability.conftest import (
     state_is_valid,
     subprocess_env,
 )
-from tests.reliability.scenarios import evolve, random_scenario
+from tests.reliability.scenarios import OVERLAP_KEYS, evolve, random_scenario
 from tests.s3server import S3
 
 QUICK_KILLS = 5
@@ -65,6 +65,8 @@ class Tally:
     landed: dict[str, int] = field(default_factory=dict)
     pending_seen: int = 0  # kills that left a create intent in state
     retiring_seen: int = 0  # kills that left a replaced token still to delete
+    overlap_kept: int = 0  # tokens of keys with overlap that had to survive a trial
+    retiring_left: int = 0  # replaced tokens still live in their overlap after converging
     unlocked: int = 0  # S3 locks a killed run left, removed with `state unlock`
 
 
@@ -153,12 +155,25 @@ def one_trial(
     after = evolve(rng, before)
     if rng.random() < 0.3:
         before.tokens = {}  # a first apply: nothing yet
+    for key in sorted(OVERLAP_KEYS & set(before.tokens) & set(after.tokens)):
+        # Every other trial replaces the overlap keys (a new ttl), without a draw.
+        if trial % 2 == 0:
+            wish = after.tokens[key]
+            after.tokens[key] = replace(wish, ttl=86400 if wish.ttl != 86400 else 7 * 86400)
     config.write_text(before.yaml())
     assert cli("apply", "--auto-approve").code == 0
     config.write_text(after.yaml())
     writes = planned_writes(cli)
     if writes == 0:
         return False
+
+    # Tokens of keys with `overlap` that stay in the config: whatever the kill,
+    # none may be deleted within the hour (a replacement only retires them).
+    state_path = work / "state" / f"{org}.json"
+    if remote is not None:
+        mirror_s3_state(remote, f"{org}.json", state_path, guard)
+    recorded = json.loads(state_path.read_text())["tokens"] if state_path.exists() else {}
+    kept = {r["id"] for k, r in recorded.items() if k in OVERLAP_KEYS & set(after.tokens)}
 
     kinds = KINDS if remote is None else S3_KINDS
     kind = kinds[tally.tried % len(kinds)]
@@ -174,7 +189,6 @@ def one_trial(
     tally.tried += 1
     landed = status == -signal.SIGKILL
 
-    state_path = work / "state" / f"{org}.json"
     if remote is not None:
         mirror_s3_state(remote, f"{org}.json", state_path, guard)
     assert state_is_valid(state_path, org)
@@ -200,6 +214,10 @@ def one_trial(
     assert verdict.problems == [], (
         f"trial {trial} ({kind} {when} {point}): {verdict.problems} {state_path.read_text()}"
     )
+    live = {t["id"] for t in servers.store.tokens(org)}
+    assert kept - live == set(), f"trial {trial}: deleted inside their overlap: {kept - live}"
+    tally.overlap_kept += len(kept)
+    tally.retiring_left += verdict.retiring
     return landed
 
 
@@ -222,7 +240,9 @@ def run_kills(
         unlocked = f", stale S3 locks unlocked {tally.unlocked}" if remote else ""
         print(f"\nkill -9{' (S3 state)' if remote else ''}: {tally.tried} applies, "
               f"kills landed {tally.landed}{unlocked}, "
-              f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}")
+              f"intents left {tally.pending_seen}, replaced tokens left {tally.retiring_seen}, "
+              f"overlap tokens kept {tally.overlap_kept} (retiring after converging "
+              f"{tally.retiring_left})")
     return tally
 
 
@@ -232,6 +252,7 @@ def test_kill9_at_random_points_then_one_apply_converges(
 ) -> None:
     tally = run_kills(20260114, QUICK_KILLS, servers, tmp_path, capsys, monkeypatch, leak_guard)
     assert sum(tally.landed.values()) >= QUICK_KILLS
+    assert tally.retiring_left > 0  # replacements with overlap were among them
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from pstokens.api.auth import Credentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.delivery import NewSecret
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.engine.apply import Applier
@@ -34,7 +35,6 @@ from pstokens.engine.outcome import Outcome, Status
 from pstokens.engine.plan import Action, Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
-from pstokens.engine.secrets import NewSecret
 from pstokens.engine.statewriter import StateWriter
 from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
@@ -119,6 +119,9 @@ class MemorySink:
     async def deliver(self, item: NewSecret) -> str:
         self.delivered[item.key] = item.token_id
         return "memory"
+
+    def folders(self, key: str) -> tuple[str, ...]:
+        return ()
 
 
 class Failures:

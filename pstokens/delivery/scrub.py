@@ -1,0 +1,76 @@
+"""Hiding a secret in what a delivery command printed, before anyone sees it.
+
+A command may echo what it read: verbatim, folded over several lines, cut
+short, or base64-encoded (as `kubectl ... -o yaml` does). Every run of at
+least `MIN_RUN` characters of the secret, or of its base64 at any alignment,
+is masked, whitespace between its characters included. Control characters
+are escaped so a command's output cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+
+MIN_RUN = 8
+MASK = "**********"
+TAIL_LINES = 10
+MAX_LINE = 200
+
+
+def _forms(secret: str) -> list[str]:
+    raw = secret.encode()
+    forms = [secret]
+    for skip in range(3):  # the secret may start anywhere in a larger encoded blob
+        part = raw[skip:]
+        # The last character of an incomplete group also encodes what follows.
+        cut = 1 if len(part) % 3 else 0
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(part).decode().rstrip("=")
+            forms.append(text[: len(text) - cut])
+    return [f for f in forms if f]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every run of a secret (or of its base64) replaced by a mask."""
+    kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
+    flat = "".join(c for _, c in kept)
+    hidden = [False] * len(flat)
+    for secret in secrets:
+        for form in _forms(secret):
+            size = min(MIN_RUN, len(form))
+            grams = {form[i : i + size] for i in range(len(form) - size + 1)}
+            for start in range(len(flat) - size + 1):
+                if flat[start : start + size] in grams:
+                    hidden[start : start + size] = [True] * size
+    out: list[str] = []
+    cursor = 0
+    index = 0
+    while index < len(flat):
+        if not hidden[index]:
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(flat) and hidden[end + 1]:
+            end += 1
+        first, last = kept[index][0], kept[end][0]
+        out.append(text[cursor:first] + MASK)
+        cursor = last + 1
+        index = end + 1
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def printable(line: str) -> str:
+    """One line, control characters escaped, cut to `MAX_LINE` characters."""
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line
+    )
+    return shown if len(shown) <= MAX_LINE else shown[: MAX_LINE - 3] + "..."
+
+
+def last_lines(data: bytes, secrets: Iterable[str], count: int = TAIL_LINES) -> list[str]:
+    """The last `count` non-empty lines of `data`, scrubbed, then made printable."""
+    text = scrub(data.decode("utf-8", "replace"), list(secrets))
+    lines = [line for line in text.splitlines() if line.strip()]
+    return [printable(line) for line in lines[-count:]]

@@ -1,0 +1,107 @@
+"""The command destination: stdin, environment, failures shown scrubbed, hangs stopped."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pstokens.delivery import CommandSink, NewSecret
+from pstokens.delivery.scrub import MASK
+from pstokens.errors import SecretDeliveryError
+from pstokens.secret import Secret
+
+SECRET = "pscale_tkn_Zq8rT2mWx9LpC4vB7nKd3FhJ6sYg1uE5aR0oI"
+ITEM = NewSecret("acme", "ci", "tok123", Secret(SECRET), name="ci")
+
+
+async def test_the_secret_alone_is_on_stdin_and_the_names_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "got"
+    command = (
+        f'cat > {out}.stdin; printf "%s|%s|%s|%s" "$PSTOKENS_TOKEN_KEY" "$PSTOKENS_TOKEN_ID" '
+        f'"$PSTOKENS_TOKEN_NAME" "$PSTOKENS_ORG" > {out}.env; echo "echoed $(cat {out}.stdin)"'
+    )
+    where = await CommandSink(command).deliver(ITEM)
+    assert Path(f"{out}.stdin").read_text() == SECRET  # no newline, nothing else
+    assert Path(f"{out}.env").read_text() == "ci|tok123|ci|acme"
+    assert where.startswith('command "cat > ')
+
+
+async def test_pstokens_own_credentials_are_not_in_the_commands_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANETSCALE_SERVICE_TOKEN", "admin-secret")
+    monkeypatch.setenv("PLANETSCALE_API_KEY", "admin-key")
+    monkeypatch.setenv("VAULT_ADDR", "https://vault.example")
+    out = tmp_path / "env"
+    await CommandSink(f"cat >/dev/null; env > {out}").deliver(ITEM)
+    seen = out.read_text()
+    assert "admin-secret" not in seen and "admin-key" not in seen
+    assert "VAULT_ADDR=https://vault.example" in seen  # the rest is passed on
+
+
+async def test_a_failure_names_the_command_its_status_and_its_last_lines_scrubbed() -> None:
+    command = 'secret=$(cat); echo "gh: HTTP 403 for $secret" >&2; echo "more" >&2; exit 4'
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command).deliver(ITEM)
+    message = caught.value.message
+    assert message.startswith('command "secret=$(cat); echo')
+    assert message.endswith(f"exited with status 4 for 'ci'; it printed: "
+                            f"gh: HTTP 403 for {MASK} | more")
+    assert SECRET not in str(caught.value) + (caught.value.hint or "")
+
+
+async def test_stdout_is_shown_when_stderr_is_silent() -> None:
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink("cat >/dev/null; echo 'denied'; exit 1").deliver(ITEM)
+    assert caught.value.message.endswith("exited with status 1 for 'ci'; it printed: denied")
+
+
+async def test_a_command_that_prints_nothing_says_so() -> None:
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink("exit 3").deliver(ITEM)
+    assert caught.value.message.endswith("exited with status 3 for 'ci' (it printed nothing)")
+
+
+async def test_a_hanging_command_and_its_children_are_stopped_after_the_timeout(
+    tmp_path: Path,
+) -> None:
+    pids = tmp_path / "pids"
+    # A child that ignores SIGTERM, and the shell waiting for it: both must go.
+    command = f"cat >/dev/null; (trap '' TERM; sleep 60) & echo $! > {pids}; wait"
+    started = time.monotonic()
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command, timeout=0.5).deliver(ITEM)
+    assert time.monotonic() - started < 30
+    assert "did not finish within 0.5 s for 'ci' and was stopped" in caught.value.message
+    assert "`timeout:`" in (caught.value.hint or "")
+    assert gone(int(pids.read_text()))
+
+
+def gone(pid: int) -> bool:
+    """Whether `pid` is dead (or a zombie): SIGKILL is delivered at once, but
+    reaping an orphan is its new parent's job, so this waits a little for it."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def test_a_command_that_does_not_read_stdin_still_works() -> None:
+    assert await CommandSink("true").deliver(ITEM) == 'command "true"'
+
+
+async def test_a_command_that_cannot_start_is_a_delivery_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-shell-program"
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(str(missing)).deliver(ITEM)
+    assert "exited with status 127" in caught.value.message

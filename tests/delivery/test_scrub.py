@@ -1,0 +1,50 @@
+"""A command's output is shown only with the secret masked, however it was echoed."""
+
+from __future__ import annotations
+
+import base64
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pstokens.delivery.scrub import MASK, last_lines, scrub
+
+SECRET = "pscale_tkn_Zq8rT2mWx9LpC4vB7nKd3FhJ6sYg1uE5aR0oI"
+
+
+def test_a_verbatim_secret_is_masked_and_the_rest_kept() -> None:
+    assert scrub(f"error: got {SECRET} twice {SECRET}.", [SECRET]) == (
+        f"error: got {MASK} twice {MASK}."
+    )
+
+
+def test_a_secret_folded_over_lines_is_masked() -> None:
+    folded = "\n".join(SECRET[i : i + 10] for i in range(0, len(SECRET), 10))
+    shown = scrub(f"begin\n{folded}\nend", [SECRET])
+    assert shown == f"begin\n{MASK}\nend"
+
+
+def test_part_of_a_secret_is_masked() -> None:
+    shown = scrub(f"value={SECRET[5:30]}...", [SECRET])
+    assert SECRET[5:30] not in shown and shown.startswith("value=")
+
+
+@given(st.text(alphabet="ab", max_size=5), st.integers(0, 2))
+def test_the_base64_of_a_secret_is_masked_at_any_alignment(prefix: str, pad: int) -> None:
+    blob = base64.b64encode(("x" * pad + f"token: {SECRET}\n").encode()).decode()
+    shown = scrub(f"data:\n  token: {prefix}{blob}\n", [SECRET])
+    assert base64.b64decode(blob).decode().count(SECRET) == 1
+    inner = base64.b64encode(SECRET[3:].encode()).decode()[4:20]
+    assert inner not in shown.replace("\n", "")
+    assert MASK in shown
+
+
+def test_last_lines_are_scrubbed_and_escaped() -> None:
+    data = ("\n".join(f"line {n}" for n in range(30)) + f"\n\x1b[31mleaked {SECRET}\n").encode()
+    lines = last_lines(data, [SECRET], count=3)
+    assert lines == ["line 28", "line 29", f"\\x1b[31mleaked {MASK}"]
+
+
+def test_text_without_the_secret_is_unchanged() -> None:
+    text = "gh: HTTP 403: Resource not accessible by integration\n"
+    assert scrub(text, [SECRET]) == text
