@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pstokens.errors import PstokensError
 
 SERVE_TOKEN_VAR = "PSTOKENS_SERVE_TOKEN"  # noqa: S105 - the variable's name, not a token
+# It guards pstokens' own PlanetScale credentials: short enough to guess is refused.
+MIN_SERVE_TOKEN_LENGTH = 32
 _HINT = f"export {SERVE_TOKEN_VAR}=$(openssl rand -hex 32)"
 
 # The body of a 401, given the message; each adapter answers in its own dialect.
@@ -37,6 +39,12 @@ def check_serve_token(token: str | None) -> str:
         # Never echo the value: it is a secret.
         raise PstokensError(
             f"{SERVE_TOKEN_VAR} contains spaces, control or non-ASCII characters",
+            hint=_HINT,
+        )
+    if len(token) < MIN_SERVE_TOKEN_LENGTH:
+        raise PstokensError(
+            f"{SERVE_TOKEN_VAR} is {len(token)} characters long: the adapters need at least "
+            f"{MIN_SERVE_TOKEN_LENGTH}, as it guards pstokens' PlanetScale credentials",
             hint=_HINT,
         )
     return token

@@ -1,8 +1,9 @@
-"""The MCP adapter: the seed's six operations plus a read-only plan, as MCP tools.
+"""The MCP adapter: the seed's six operations, revoke, and a read-only plan and report.
 
 Built on the official SDK's `MCPServer`, served over streamable HTTP at `/mcp`
 (stateless, JSON answers: nothing to resume, no session to steal). Tool results
-are the API's own JSON; a new token's secret is in create's result, once.
+are the API's own JSON; a new token's secrets are in create's result, once.
+A wrong argument is one line naming it (`arguments.py`), not a validation dump.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -18,8 +18,10 @@ from starlette.applications import Starlette
 
 from pstokens import __version__
 from pstokens.accesses import DATABASE_ACCESSES, ORGANIZATION_ACCESSES
+from pstokens.adapters.arguments import CheckedServer
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.planning import Planner
+from pstokens.adapters.protection import DeleteGuard, Refused
 from pstokens.adapters.upstream import SEGMENT, Answer, Upstream
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
@@ -46,8 +48,8 @@ Ttl = Annotated[
 ]
 Database = Annotated[
     str | None,
-    Field(description="The database to grant the accesses on; leave it out for "
-          "organization-level accesses.", pattern=r"^[A-Za-z0-9_-]{1,255}$"),
+    Field(description="The database the accesses are on; leave it out (or send null or an "
+          "empty string) for organization-level accesses.", pattern=r"^[A-Za-z0-9_-]{0,255}$"),
 ]
 AccessNames = Annotated[
     list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]],
@@ -61,9 +63,10 @@ AccessNames = Annotated[
     ),
 ]
 ConfigPath = Annotated[
-    str,
+    str | None,
     Field(description="Path of a pstokens.yaml (.yaml or .yml) under the directory "
-          "`pstokens serve` runs in, relative to it or absolute.", min_length=1),
+          "`pstokens serve` runs in, relative to it or absolute. Leave it out to plan the "
+          "config `pstokens serve` was started with (-c).", min_length=1),
 ]
 PlanOrganization = Annotated[
     str | None,
@@ -124,23 +127,46 @@ class _Tools:
         self,
         organization: Organization,
         service_token_id: TokenId,
-        accesses: AccessNames,
+        access: AccessNames,
         database: Database = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"access": list(accesses)}
-        if database is not None:
-            body = {"database": database, **body}
-        what = f'grant {", ".join(accesses)} to service token "{service_token_id}"'
+        what = f'grant {", ".join(access)} to service token "{service_token_id}"'
+        body = _access_body(access, database)
         call = self._upstream.grant_accesses(organization, service_token_id, body)
         return await _call(what, call)
 
+    async def revoke_service_token_access(
+        self,
+        organization: Organization,
+        service_token_id: TokenId,
+        access: AccessNames,
+        database: Database = None,
+    ) -> dict[str, Any]:
+        what = f'revoke {", ".join(access)} from service token "{service_token_id}"'
+        body = _access_body(access, database)
+        call = self._upstream.revoke_accesses(organization, service_token_id, body)
+        return await _call(what, call)
+
+    async def report_service_tokens(
+        self, config: ConfigPath = None, organization: PlanOrganization = None
+    ) -> dict[str, Any]:
+        try:
+            return await self._planner.report(config, organization)
+        except PstokensError as exc:
+            raise ToolError(_with_hint(exc)) from None
+
     async def plan_service_tokens(
-        self, config: ConfigPath, organization: PlanOrganization = None
+        self, config: ConfigPath = None, organization: PlanOrganization = None
     ) -> dict[str, Any]:
         try:
             return await self._planner.plan(config, organization)
         except PstokensError as exc:
             raise ToolError(_with_hint(exc)) from None
+
+
+def _access_body(access: list[str], database: str | None) -> dict[str, Any]:
+    # An empty `database` means the organization, as in the API: leave it out.
+    return {"database": database, "access": list(access)} if database else {"access": access}
 
 
 async def _call(what: str, call: Awaitable[Answer]) -> dict[str, Any]:
@@ -149,6 +175,8 @@ async def _call(what: str, call: Awaitable[Answer]) -> dict[str, Any]:
         answer = await call
     except ApiError as exc:
         raise ToolError(_api_failure(what, exc)) from None
+    except Refused as exc:
+        raise ToolError(f"{what}: {_with_hint(exc)}") from None
     return answer.body if isinstance(answer.body, dict) else {}
 
 
@@ -168,16 +196,22 @@ def _with_hint(exc: PstokensError) -> str:
     return exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
 
 
-def create_mcp_server(client: PlanetScaleClient, planner: Planner | None = None) -> MCPServer:
-    """The MCP server and its seven tools, over an open client."""
-    tools = _Tools(Upstream(client), planner or Planner(client))
+def create_mcp_server(
+    client: PlanetScaleClient, planner: Planner | None = None, guard: DeleteGuard | None = None
+) -> CheckedServer:
+    """The MCP server and its tools, over an open client; `guard` refuses
+    deleting what state protects."""
+    tools = _Tools(Upstream(client, guard), planner or Planner(client))
     # MCPServer calls logging.basicConfig (a no-op once logging is set up); keep it quiet.
-    server: MCPServer = MCPServer(
+    server = CheckedServer(
         "pstokens",
         title="pstokens: PlanetScale service tokens",
         instructions="Manage PlanetScale service tokens and their accesses. "
-        "create-service-token returns the new token's secret once, in `token`: "
-        "it cannot be read again. plan-service-tokens shows what `pstokens apply` would do.",
+        "create-service-token returns the new token's secret once, in `token` (and "
+        "`plain_text_refresh_token`, where PlanetScale issues one): neither can be read "
+        "again. plan-service-tokens shows what `pstokens apply` would do. "
+        "Grant and revoke take `access` (a list) and `database` (leave it out for the "
+        "organization).",
         version=__version__,
         log_level="WARNING",
     )
@@ -185,23 +219,34 @@ def create_mcp_server(client: PlanetScaleClient, planner: Planner | None = None)
         ("list-service-tokens", "List service tokens", tools.list_service_tokens, _READ,
          "Every token of the organization, all pages read. No secrets are ever included."),
         ("create-service-token", "Create a service token", tools.create_service_token, _WRITE,
-         "The answer holds the new token's secret in `token`: shown this once, never again."),
+         "The answer holds the new token's secret in `token` (and any refresh token in "
+         "`plain_text_refresh_token`): shown this once, never again."),
         ("get-service-token", "Get a service token", tools.get_service_token, _READ,
          "One token with its accesses (never its secret)."),
         ("delete-service-token", "Delete a service token", tools.delete_service_token, _DELETE,
-         "Whatever uses the token stops working."),
+         "Whatever uses the token stops working. Refused for a token pstokens' state marks "
+         "prevent_destroy."),
         ("list-service-token-accesses", "List service token accesses",
          tools.list_service_token_accesses, _READ, "The token's accesses, all pages read."),
         ("grant-service-token-access", "Grant service token access",
          tools.grant_service_token_access, _WRITE,
          "Several accesses on one database (or on the organization) in one call. "
          "Answers with all the token's accesses."),
+        ("revoke-service-token-access", "Revoke service token access",
+         tools.revoke_service_token_access, _DELETE,
+         "Several accesses on one database (or on the organization) in one call; "
+         "accesses the token does not hold are left alone. Answers with the accesses left."),
         ("plan-service-tokens", "Plan service tokens", tools.plan_service_tokens, _READ,
          "What `pstokens apply` would change to make the organization match a "
-         "pstokens.yaml, as the JSON plan. Reads only: changes nothing, takes no lock."),
+         "pstokens.yaml (by default the one `pstokens serve` was started with), as the "
+         "JSON plan. Reads only: changes nothing, takes no lock."),
+        ("report-service-tokens", "Report service tokens", tools.report_service_tokens, _READ,
+         "Who can do what, as `pstokens report --format json` gives it: every live token "
+         "(managed or not) with its accesses by database and organization, expiry, last "
+         "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
     for name, title, fn, hints, detail in catalogue:
-        server.add_tool(
+        server.add_checked_tool(
             fn,
             name=name,
             title=title,
@@ -217,6 +262,7 @@ def create_mcp_app(
     serve_token: str,
     *,
     planner: Planner | None = None,
+    guard: DeleteGuard | None = None,
     host: str = "127.0.0.1",
 ) -> Starlette:
     """The MCP adapter's ASGI app: streamable HTTP at /mcp, callers gated by `serve_token`.
@@ -226,7 +272,7 @@ def create_mcp_app(
     against DNS rebinding.
     """
     check_serve_token(serve_token)
-    server = create_mcp_server(client, planner)
+    server = create_mcp_server(client, planner, guard)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH, json_response=True, stateless_http=True, host=host
     )

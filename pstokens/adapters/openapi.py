@@ -30,6 +30,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "No or wrong serve token (or the API refused pstokens' credentials).",
         403: "pstokens' credentials lack an access this needs.",
         404: "No such organization or token, or pstokens' credentials cannot see it.",
+        409: "Refused by pstokens: state marks the token prevent_destroy (the message says "
+             "which key and how to lift it).",
         422: "The API refused the parameters (an unknown access name, say).",
         429: "Rate limited by the API after pstokens' own retries.",
         502: "The API could not be reached, or its answer was lost or malformed.",
@@ -71,6 +73,12 @@ _SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "The secret: only in the answer to create, null everywhere else.",
             },
+            "plain_text_refresh_token": {
+                "type": ["string", "null"],
+                "description": "A second one-time secret, where the API issues one: only in "
+                "the answer to create, null everywhere else.",
+            },
+            "avatar_url": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
             "last_used_at": {"type": ["string", "null"], "format": "date-time"},
@@ -100,8 +108,9 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "database": {
-                "type": "string",
-                "description": "The database; leave it out for organization accesses.",
+                "type": ["string", "null"],
+                "description": "The database; missing, null or empty for organization "
+                "accesses (all three mean the same).",
             },
             "access": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         },
@@ -135,6 +144,45 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
             "description": description}
 
 
+# The seed's path first; then the API's own, which PlanetScale's client (and pscale) use.
+_ACCESS_PATHS = {"/accesses": "", "/access": "_api"}
+
+
+def _accesses(org: dict[str, Any], token: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """One access path's operations; those at the seed's path carry the seed's IDs."""
+    tag = _ACCESS_PATHS[suffix]
+    change = {"required": True,
+              "content": {"application/json": {"schema": _ref("AccessChange")}}}
+    return {
+        "parameters": [org, token],
+        "get": {
+            "operationId": "listservicetokenaccesses" + tag,
+            "summary": "List service token accesses",
+            "parameters": _PAGING,
+            "responses": {"200": _json(_list_of("Access"), "The token's accesses."),
+                          **_errors(401, 403, 404, 422, 429, 502)},
+        },
+        "post": {
+            "operationId": "createservicetokenaccess" + tag,
+            "summary": "Grant service token access",
+            "requestBody": change,
+            "responses": {
+                "200": _json(_list_of("Access"), "All the token's accesses now."),
+                **_errors(400, 401, 403, 404, 422, 429, 502),
+            },
+        },
+        "delete": {
+            "operationId": "deleteservicetokenaccess" + tag,
+            "summary": "Revoke service token access",
+            "requestBody": change,
+            "responses": {
+                "200": _json(_list_of("Access"), "The token's accesses left."),
+                **_errors(400, 401, 403, 404, 422, 429, 502),
+            },
+        },
+    }
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The document, naming `server_url` (where the caller reached the adapter)."""
     org = _path_param("organization", "The PlanetScale organization's name.")
@@ -144,9 +192,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "pstokens REST adapter: PlanetScale service tokens",
             "version": __version__,
-            "description": "The seed's six service-token operations, forwarded to PlanetScale "
-            "with pstokens' credentials, pacing and retries. The API's status and error body "
-            "are passed on as they are.",
+            "description": "The seed's six service-token operations, and revoke, forwarded to "
+            "PlanetScale with pstokens' credentials, pacing and retries. The API's status and "
+            "error body are passed on as they are. The accesses are served at the seed's "
+            "`/accesses` and at the API's own `/access`.",
         },
         "servers": [{"url": server_url}],
         "security": [{"serveToken": []}],
@@ -183,30 +232,13 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "delete": {
                     "operationId": "deleteservicetoken",
                     "summary": "Delete a service token",
+                    "description": "Refused with 409 when pstokens' state marks the token "
+                    "prevent_destroy.",
                     "responses": {"204": {"description": "Deleted."},
-                                  **_errors(401, 403, 404, 429, 502)},
+                                  **_errors(401, 403, 404, 409, 429, 502)},
                 },
             },
-            _TOKEN + "/accesses": {
-                "parameters": [org, token],
-                "get": {
-                    "operationId": "listservicetokenaccesses",
-                    "summary": "List service token accesses",
-                    "parameters": _PAGING,
-                    "responses": {"200": _json(_list_of("Access"), "The token's accesses."),
-                                  **_errors(401, 403, 404, 422, 429, 502)},
-                },
-                "post": {
-                    "operationId": "createservicetokenaccess",
-                    "summary": "Grant service token access",
-                    "requestBody": {"required": True, "content": {
-                        "application/json": {"schema": _ref("AccessChange")}}},
-                    "responses": {
-                        "200": _json(_list_of("Access"), "All the token's accesses now."),
-                        **_errors(400, 401, 403, 404, 422, 429, 502),
-                    },
-                },
-            },
+            **{_TOKEN + suffix: _accesses(org, token, suffix) for suffix in _ACCESS_PATHS},
         },
         "components": {
             "schemas": _SCHEMAS,

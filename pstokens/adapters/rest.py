@@ -1,8 +1,10 @@
-"""The REST adapter: the seed's six paths, forwarded through pstokens' own client.
+"""The REST adapter: the seed's six paths (and revoke), forwarded through pstokens' client.
 
 Callers get PlanetScale's answers as PlanetScale gave them (status and body),
 but with pstokens' pagination, pacing, retries and credentials behind them;
-the callers themselves only ever present the serve token.
+the callers themselves only ever present the serve token. Accesses are served
+at the seed's `/accesses` and at the API's `/access`, so PlanetScale's own
+client (and `pscale`) can be pointed at the adapter unchanged.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from starlette.routing import Route
 
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.openapi import openapi_document
+from pstokens.adapters.protection import DeleteGuard, Refused
 from pstokens.adapters.upstream import NOT_FOUND_BODY, Answer, Upstream, error_answer
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 
 TOKENS = "/v1/organizations/{organization}/service-tokens"
 TOKEN = TOKENS + "/{token_id}"
-ACCESSES = TOKEN + "/accesses"
+ACCESSES = TOKEN + "/accesses"  # the seed's path
+ACCESS = TOKEN + "/access"  # the API's own
 MAX_BODY_BYTES = 64 * 1024
 # Only these query parameters reach the API; without them a list reads every page.
 PAGING = ("page", "per_page")
@@ -36,10 +40,13 @@ _NOT_ALLOWED_BODY = {"code": "method_not_allowed", "message": "Method Not Allowe
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def create_rest_app(client: PlanetScaleClient, serve_token: str) -> Starlette:
-    """The REST adapter over an open client, callers gated by `serve_token`."""
+def create_rest_app(
+    client: PlanetScaleClient, serve_token: str, *, guard: DeleteGuard | None = None
+) -> Starlette:
+    """The REST adapter over an open client, callers gated by `serve_token`;
+    `guard` refuses deleting what state protects."""
     check_serve_token(serve_token)
-    upstream = Upstream(client)
+    upstream = Upstream(client, guard)
 
     def forward(call: Callable[[Request], Awaitable[Answer]]) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -47,6 +54,8 @@ def create_rest_app(client: PlanetScaleClient, serve_token: str) -> Starlette:
                 answer = await call(request)
             except ApiError as exc:
                 answer = error_answer(exc)
+            except Refused as exc:
+                answer = Answer(exc.status, exc.body())
             except _BadBody as exc:
                 answer = Answer(400, {"code": "bad_request", "message": str(exc)})
             return _response(answer)
@@ -74,6 +83,10 @@ def create_rest_app(client: PlanetScaleClient, serve_token: str) -> Starlette:
         body = await _json_body(request)
         return await upstream.grant_accesses(_org(request), _token_id(request), body)
 
+    async def revoke_accesses(request: Request) -> Answer:
+        body = await _json_body(request)
+        return await upstream.revoke_accesses(_org(request), _token_id(request), body)
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
 
@@ -82,8 +95,18 @@ def create_rest_app(client: PlanetScaleClient, serve_token: str) -> Starlette:
         Route(TOKENS, forward(create_token), methods=["POST"], name="createservicetoken"),
         Route(TOKEN, forward(get_token), methods=["GET"], name="getservicetoken"),
         Route(TOKEN, forward(delete_token), methods=["DELETE"], name="deleteservicetoken"),
-        Route(ACCESSES, forward(list_accesses), methods=["GET"], name="listservicetokenaccesses"),
-        Route(ACCESSES, forward(grant_accesses), methods=["POST"], name="createservicetokenaccess"),
+        *(
+            route
+            for path, tag in ((ACCESSES, ""), (ACCESS, "_api"))
+            for route in (
+                Route(path, forward(list_accesses), methods=["GET"],
+                      name="listservicetokenaccesses" + tag),
+                Route(path, forward(grant_accesses), methods=["POST"],
+                      name="createservicetokenaccess" + tag),
+                Route(path, forward(revoke_accesses), methods=["DELETE"],
+                      name="deleteservicetokenaccess" + tag),
+            )
+        ),
         Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
     ]
     return Starlette(

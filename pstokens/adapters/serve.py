@@ -2,7 +2,8 @@
 
 One loop so that both share one client, and with it one pacer: together they
 stay under the API's rate limit. Ports are bound before anything starts, so a
-busy port is one clear error, not a half-started server.
+busy port is one clear error (naming the adapter and its flag), not a
+half-started server.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
@@ -25,6 +27,7 @@ from uvicorn.config import LOGGING_CONFIG
 from pstokens.adapters.bearer import check_serve_token
 from pstokens.adapters.mcp_server import MCP_PATH, create_mcp_app
 from pstokens.adapters.planning import Planner
+from pstokens.adapters.protection import DeleteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
 from pstokens.errors import PstokensError
@@ -58,13 +61,20 @@ def run_adapters(
     host: str = "127.0.0.1",
     rest_port: int = 8080,
     mcp_port: int = 9090,
+    config: Path | None = None,
 ) -> None:
-    """Serve REST on `rest_port` and MCP on `mcp_port` until SIGINT or SIGTERM."""
+    """Serve REST on `rest_port` and MCP on `mcp_port` until SIGINT or SIGTERM.
+
+    `config` (the `-c` serve was started with) is what the plan tool plans
+    when a call names no config."""
     token = check_serve_token(serve_token)
     if rest_port == mcp_port != 0:
         raise PstokensError(f"--rest-port and --mcp-port are both {rest_port}: give each its own")
-    with bound(host, rest_port) as rest_socket, bound(host, mcp_port) as mcp_socket:
-        asyncio.run(serve_session(session, token, host, rest_socket, mcp_socket))
+    with (
+        bound(host, rest_port, adapter="REST", flag="--rest-port") as rest_socket,
+        bound(host, mcp_port, adapter="MCP", flag="--mcp-port") as mcp_socket,
+    ):
+        asyncio.run(serve_session(session, token, host, rest_socket, mcp_socket, config=config))
 
 
 async def serve_session(
@@ -76,18 +86,24 @@ async def serve_session(
     *,
     started: Callable[[AdapterServers], None] | None = None,
     log_config: dict[str, Any] | None = LOGGING_CONFIG,
+    config: Path | None = None,
 ) -> None:
     """Open the session's client, serve both adapters on it, close it when they stop.
 
     `started` is called once both listen (tests use it to reach and stop them).
+    Both adapters refuse to delete a token the organization's state protects.
     """
     async with session.serve_client() as client:
-        planner = Planner(client, session.state_store, session.default_organization)
+        planner = Planner(
+            client, session.state_store, session.default_organization, default_config=config
+        )
+        guard = DeleteGuard(session.state_store)
         servers = AdapterServers(
             [
-                ("REST", create_rest_app(client, serve_token), rest_socket,
+                ("REST", create_rest_app(client, serve_token, guard=guard), rest_socket,
                  "/v1 (OpenAPI description at /openapi.json)"),
-                ("MCP", create_mcp_app(client, serve_token, planner=planner, host=host),
+                ("MCP",
+                 create_mcp_app(client, serve_token, planner=planner, guard=guard, host=host),
                  mcp_socket, MCP_PATH),
             ],
             log_config=log_config,
@@ -203,8 +219,12 @@ class AdapterServers:
 
 
 @contextlib.contextmanager
-def bound(host: str, port: int) -> Iterator[socket.socket]:
-    """A TCP socket bound to host:port (0 picks a free port), closed on exit."""
+def bound(
+    host: str, port: int, *, adapter: str | None = None, flag: str = "--rest-port / --mcp-port"
+) -> Iterator[socket.socket]:
+    """A TCP socket bound to host:port (0 picks a free port), closed on exit.
+
+    A busy port is a PstokensError naming `adapter` and the `flag` that moves it."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -219,9 +239,10 @@ def bound(host: str, port: int) -> Iterator[socket.socket]:
         sock.bind(address)
     except OSError as exc:
         sock.close()
+        what = f" for the {adapter} adapter" if adapter else ""
         raise PstokensError(
-            f"cannot listen on {host}:{port}: {exc.strerror}",
-            hint="another program may use the port: pick one with --rest-port / --mcp-port",
+            f"cannot listen on {host}:{port}{what}: {exc.strerror}",
+            hint=f"another program may use port {port}: pick another with {flag}",
         ) from None
     with sock:
         yield sock

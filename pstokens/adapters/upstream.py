@@ -1,8 +1,9 @@
-"""The six seed operations, sent through pstokens' client and answered as raw JSON.
+"""The seed's operations (and revoke), sent through pstokens' client and answered as raw JSON.
 
 Both adapters call these, so they agree on paths (the seed's `/accesses` is the
-API's `/access`), on reading every page of a list, and on how an API error
-becomes a status and body to pass on.
+API's `/access`), on reading every page of a list (the client's one paging
+path), on what an organization-level grant looks like, on refusing to delete
+a protected token, and on how an API error becomes a status and body to pass on.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from pstokens.api.client import MAX_PER_PAGE, PlanetScaleClient
+from pstokens.adapters.protection import DeleteGuard
+from pstokens.api.client import LOST_CREATE, PlanetScaleClient
 from pstokens.api.errors import ApiError, NotFound
 
 # One path segment: starts with a letter or digit, so "." and ".." never reach a URL.
 SEGMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 _SEGMENT = re.compile(SEGMENT)
 NOT_FOUND_BODY = {"code": "not_found", "message": "Not Found"}
-_MAX_PAGES = 10_000
 
 # The API's `code` for a status, for error answers that came without a JSON body.
 _CODES = {
@@ -28,6 +29,7 @@ _CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    409: "conflict",
     422: "unprocessable",
     429: "rate_limited",
 }
@@ -42,24 +44,35 @@ class Answer:
 
 
 class Upstream:
-    """The seed's operations on one shared client (its pacer, retries, credentials)."""
+    """The operations on one shared client (its pacer, retries, credentials).
 
-    def __init__(self, client: PlanetScaleClient) -> None:
+    Every call says whether it is idempotent: only a create is not, so only a
+    create whose answer is lost comes back as "may or may not have happened".
+    """
+
+    def __init__(self, client: PlanetScaleClient, guard: DeleteGuard | None = None) -> None:
         self._client = client
+        self._guard = guard or DeleteGuard(None)
 
     async def list_tokens(self, org: str, paging: Mapping[str, str] | None = None) -> Answer:
         """Every token in one list envelope, or the one page `paging` asks for."""
         return await self._list(_tokens_path(org), paging)
 
     async def create_token(self, org: str, body: Any) -> Answer:
-        """The API's answer as is: it carries the new token's secret, once."""
-        return await self._send("POST", _tokens_path(org), body)
+        """The API's answer as is: it carries the new token's secrets, once."""
+        status, answer = await self._client.request_json(
+            "POST", _tokens_path(org), json=body, idempotent=False, effect=LOST_CREATE
+        )
+        return Answer(status, answer)
 
     async def get_token(self, org: str, token_id: str) -> Answer:
         return await self._send("GET", _token_path(org, token_id))
 
     async def delete_token(self, org: str, token_id: str) -> Answer:
-        return await self._send("DELETE", _token_path(org, token_id))
+        """Refused (`Refused`, 409) when state marks the token `prevent_destroy`."""
+        path = _token_path(org, token_id)
+        await self._guard.check(org, token_id)
+        return await self._send("DELETE", path)
 
     async def list_accesses(
         self, org: str, token_id: str, paging: Mapping[str, str] | None = None
@@ -67,48 +80,37 @@ class Upstream:
         return await self._list(_token_path(org, token_id) + "/access", paging)
 
     async def grant_accesses(self, org: str, token_id: str, body: Any) -> Answer:
-        """`body` is `{"database": ..., "access": [...]}`, sent as the caller wrote it."""
-        return await self._send("POST", _token_path(org, token_id) + "/access", body)
+        """`body` is `{"database": ..., "access": [...]}`; see `access_body`."""
+        return await self._send("POST", _token_path(org, token_id) + "/access", access_body(body))
+
+    async def revoke_accesses(self, org: str, token_id: str, body: Any) -> Answer:
+        """The grant's body, on a DELETE: the API answers with what is left."""
+        return await self._send("DELETE", _token_path(org, token_id) + "/access", access_body(body))
 
     async def _send(self, method: str, path: str, body: Any = None) -> Answer:
-        status, answer = await self._client.request_json(method, path, json=body)
+        # GET, DELETE and a grant or revoke leave the same result however often sent.
+        status, answer = await self._client.request_json(method, path, json=body, idempotent=True)
         return Answer(status, answer)
 
     async def _list(self, path: str, paging: Mapping[str, str] | None) -> Answer:
         if paging:
-            return await self._page(path, paging)
-        return Answer(200, list_envelope(await self._read_all(path)))
-
-    async def _page(self, path: str, paging: Mapping[str, str]) -> Answer:
-        status, body = await self._client.request_json("GET", path, params=dict(paging))
-        return Answer(status, body)
-
-    async def _read_all(self, path: str) -> list[Any]:
-        """Follow `next_page` to the end, dropping repeats an edit between pages can cause."""
-        items: list[Any] = []
-        seen: set[str] = set()
-        page = 1
-        for _ in range(_MAX_PAGES):
-            _, body = await self._client.request_json(
-                "GET", path, params={"page": page, "per_page": MAX_PER_PAGE}
+            status, body = await self._client.request_json(
+                "GET", path, params=dict(paging), idempotent=True
             )
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                raise ApiError(f"GET {path}: the answer is not a list envelope")
-            for item in data:
-                item_id = item.get("id") if isinstance(item, dict) else None
-                if isinstance(item_id, str):
-                    if item_id in seen:
-                        continue
-                    seen.add(item_id)
-                items.append(item)
-            next_page = body.get("next_page")
-            if not data or next_page is None:
-                return items
-            if not isinstance(next_page, int) or isinstance(next_page, bool) or next_page <= page:
-                raise ApiError(f"GET {path}: the API gave next_page {next_page!r} after {page}")
-            page = next_page
-        raise ApiError(f"GET {path}: more than {_MAX_PAGES} pages")
+            return Answer(status, body)
+        return Answer(200, list_envelope(await self._client.list_json(path)))
+
+
+def access_body(body: Any) -> Any:
+    """A grant or revoke body with an organization-level `database` left out.
+
+    Callers may send `database` missing, null or empty (PlanetScale's own
+    client sends `""`); pstokens sends the API one form, the one its client
+    uses. Anything else passes as the caller wrote it, for the API to judge.
+    """
+    if isinstance(body, dict) and "database" in body and body["database"] in (None, ""):
+        return {name: value for name, value in body.items() if name != "database"}
+    return body
 
 
 def list_envelope(data: list[Any]) -> dict[str, Any]:

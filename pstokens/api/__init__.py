@@ -15,10 +15,12 @@ from pstokens.api.errors import (
     NotFound,
     OutcomeUnknown,
     PermanentApiError,
+    PermanentServerError,
     RateLimited,
     ServerError,
     TransientApiError,
     Unauthorized,
+    UnexpectedStatus,
 )
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.api.retry import RetryPolicy
@@ -39,6 +41,7 @@ __all__ = [
     "NotFound",
     "OutcomeUnknown",
     "PermanentApiError",
+    "PermanentServerError",
     "PlanetScaleClient",
     "RateLimited",
     "RetryPolicy",
@@ -48,4 +51,5 @@ __all__ = [
     "TokenAccess",
     "TransientApiError",
     "Unauthorized",
+    "UnexpectedStatus",
 ]

@@ -14,7 +14,7 @@ from pstokens.api.errors import ApiError
 from pstokens.api.models import ServiceToken, TokenAccess
 
 B = TypeVar("B", bound=BaseModel)
-U = TypeVar("U", ServiceToken, TokenAccess)  # what has an ID to deduplicate by
+U = TypeVar("U", ServiceToken, TokenAccess, dict[str, Any])  # what has an ID to deduplicate by
 
 
 def read_object(operation: str, body: Any) -> dict[str, Any]:
@@ -68,9 +68,10 @@ def unique_by_id(items: list[U]) -> list[U]:
     seen: set[str] = set()
     unique: list[U] = []
     for item in items:
-        if item.id is not None:
-            if item.id in seen:
+        item_id = item.get("id") if isinstance(item, dict) else item.id
+        if isinstance(item_id, str):
+            if item_id in seen:
                 continue
-            seen.add(item.id)
+            seen.add(item_id)
         unique.append(item)
     return unique

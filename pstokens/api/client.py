@@ -29,8 +29,10 @@ DEFAULT_API_URL = "https://api.planetscale.com/v1"
 MAX_PER_PAGE = 100
 # Pages of one list asked for at once; past that (ten thousand tokens), one at a time.
 MAX_PAGES_AT_ONCE = 100
+# A list longer than this (a million items) is taken for an API that pages forever.
+MAX_PAGES = 10_000
 
-_LOST_CREATE = "the token may or may not have been created"
+LOST_CREATE = "the token may or may not have been created"
 _LOST_WRITE = "the request may or may not have taken effect"
 
 T = TypeVar("T")
@@ -106,14 +108,14 @@ class PlanetScaleClient:
     async def get_token(self, org: str, token_id: str) -> ServiceToken:
         operation = f'get service token "{token_id}" in "{org}"'
         _, body = await self._session.request(
-            "GET", _token_path(org, token_id), operation=operation
+            "GET", _token_path(org, token_id), operation=operation, idempotent=True
         )
         return read_model(operation, ServiceToken, read_object(operation, body))
 
     async def create_token(
         self, org: str, name: str | None = None, ttl: int | None = None
     ) -> CreatedToken:
-        """Create a token; its secret comes back once, as a `Secret`.
+        """Create a token; its secret (and any refresh token) come back once, as `Secret`s.
 
         Resent only when the request provably never reached PlanetScale; any
         other lost answer raises `OutcomeUnknown` (the caller reconciles by name).
@@ -130,10 +132,11 @@ class PlanetScaleClient:
             operation=operation,
             json=payload,
             idempotent=False,
-            effect=_LOST_CREATE,
+            effect=LOST_CREATE,
         )
         item = read_object(operation, body)
         secret = item.get("token")
+        refresh = item.get("plain_text_refresh_token")
         token = read_model(operation, ServiceToken, item)
         if not isinstance(secret, str) or not secret:
             raise ApiError(
@@ -141,11 +144,18 @@ class PlanetScaleClient:
                 status=status,
                 hint=f'delete token "{token.id}" and run apply again',
             )
-        return CreatedToken(token=token, secret=Secret(secret))
+        return CreatedToken(
+            token=token,
+            secret=Secret(secret),
+            refresh_token=Secret(refresh) if isinstance(refresh, str) and refresh else None,
+        )
 
     async def delete_token(self, org: str, token_id: str) -> None:
         operation = f'delete service token "{token_id}" in "{org}"'
-        await self._session.request("DELETE", _token_path(org, token_id), operation=operation)
+        # Deleting twice leaves the same result (the second answers 404, which the caller sees).
+        await self._session.request(
+            "DELETE", _token_path(org, token_id), operation=operation, idempotent=True
+        )
 
     # Accesses
 
@@ -178,6 +188,7 @@ class PlanetScaleClient:
             _token_path(org, token_id) + "/access",
             operation=operation,
             json=_access_body(accesses, database),
+            idempotent=True,  # a grant only adds what is missing
         )
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return []
@@ -200,6 +211,7 @@ class PlanetScaleClient:
             _token_path(org, token_id) + "/access",
             operation=operation,
             json=_access_body(accesses, database),
+            idempotent=True,  # a revoke only removes what is there
         )
 
     async def list_grants(self, org: str, token_id: str) -> list[dict[str, Any]]:
@@ -216,19 +228,21 @@ class PlanetScaleClient:
         method: str,
         path: str,
         *,
+        idempotent: bool,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        effect: str = _LOST_WRITE,
     ) -> tuple[int, Any]:
         """Send a raw call (path relative to the base URL); return (status, JSON or None).
 
         Same auth, pacing and retries as the typed calls. Error statuses raise
         the mapped `ApiError`, whose `.status`, `.code` and `.body` carry the
-        API's answer. A POST that is not a grant is not idempotent: it is
-        resent only when it provably never reached the server.
+        API's answer. The caller says whether the call is `idempotent`: one
+        that is not (a create) is resent only when it provably never reached
+        the server, and a lost answer raises `OutcomeUnknown` ending with `effect`.
         """
         method = method.upper()
         _check_relative(path)
-        idempotent = _is_idempotent(method, path)
         return await self._session.request(
             method,
             path,
@@ -236,8 +250,14 @@ class PlanetScaleClient:
             params=params,
             json=json,
             idempotent=idempotent,
-            effect=_LOST_CREATE if _is_create(method, path) else _LOST_WRITE,
+            effect=effect,
         )
+
+    async def list_json(self, path: str) -> list[dict[str, Any]]:
+        """Every item of the list at `path` (relative to the base URL), as JSON
+        objects: the same paging as the typed lists, repeats dropped by ID."""
+        _check_relative(path)
+        return unique_by_id(await self._list_all(path, f"GET {path}", Page[dict[str, Any]]))
 
     async def _list_all(
         self, path: str, operation: str, shape: type[Page[M]], expected: int = 0
@@ -265,6 +285,8 @@ class PlanetScaleClient:
                 raise ApiError(
                     f"{operation}: the API gave next_page {next_page!r} after page {page}"
                 )
+            if next_page > MAX_PAGES:
+                raise ApiError(f"{operation}: the API gave more than {MAX_PAGES} pages")
             page = next_page
             current = pages.get(page) or await self._page(path, operation, shape, page)
 
@@ -280,6 +302,7 @@ class PlanetScaleClient:
             "GET",
             path,
             operation=operation,
+            idempotent=True,
             params={"page": page, "per_page": self._per_page},
             raw=True,
         )
@@ -330,17 +353,7 @@ def _access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any
     if isinstance(accesses, str):
         raise TypeError("accesses must be a sequence of access names, not one string")
     body: dict[str, Any] = {"access": list(accesses)}
-    if database is not None:
+    if database:  # None or "": the organization, for which the body leaves database out
         body = {"database": database, **body}
     return body
 
-
-def _is_create(method: str, path: str) -> bool:
-    return method == "POST" and path.split("?")[0].rstrip("/").endswith("/service-tokens")
-
-
-def _is_idempotent(method: str, path: str) -> bool:
-    if method in ("GET", "HEAD", "OPTIONS", "DELETE", "PUT"):
-        return True
-    # A grant only adds what is missing: sending it twice is harmless.
-    return method == "POST" and path.split("?")[0].rstrip("/").endswith(("/access", "/accesses"))

@@ -1,19 +1,23 @@
 """Errors from the PlanetScale API, mapped from HTTP in one place (the client).
 
     ApiError                      status, code, message of the API's answer
-    ├── PermanentApiError         never retried
+    ├── PermanentApiError         never retried (the retry table says FAIL)
     │   ├── Unauthorized          401: credentials missing or wrong
     │   ├── Forbidden             403: credentials lack an access
     │   ├── NotFound              404: missing, or not visible to these credentials
-    │   └── InvalidRequest        400 / 422: the request itself is wrong
-    ├── TransientApiError         retried with backoff; raised once retries run out
+    │   ├── InvalidRequest        400 / 422: the request itself is wrong
+    │   ├── PermanentServerError  501, 505 and the other 5xx not worth resending
+    │   └── UnexpectedStatus      any other status (a redirect, 409, 410 ...)
+    ├── TransientApiError         retried with backoff (RETRY); raised once retries run out
     │   ├── RateLimited           429
-    │   ├── ServerError           5xx
+    │   ├── ServerError           500, 502, 503, 504
     │   └── ConnectionFailed      the request failed on the network
-    └── OutcomeUnknown            a create whose answer was lost: it may have happened
+    └── OutcomeUnknown            a write whose answer was lost: it may have happened
 
-No error here holds a header, a credential or a secret; `repr` shows the
-status, code and message only.
+Which branch an answer lands on is decided by `retry.classify`, the same
+table that decides whether it is resent: a type never says "transient" for
+what pstokens would not retry. No error here holds a header, a credential or
+a secret; `repr` shows the status, code and message only.
 """
 
 from __future__ import annotations
@@ -65,6 +69,14 @@ class NotFound(PermanentApiError):
 
 class InvalidRequest(PermanentApiError):
     pass
+
+
+class PermanentServerError(PermanentApiError):
+    """A 5xx that sending again cannot change (501 Not Implemented, say)."""
+
+
+class UnexpectedStatus(PermanentApiError):
+    """A status the API does not use for these calls; not retried."""
 
 
 class TransientApiError(ApiError):

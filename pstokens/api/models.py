@@ -1,8 +1,10 @@
 """Typed views of the API's tokens and accesses.
 
 Parsing is lenient about fields the API adds and strict about the ones
-pstokens relies on. A token's secret is never a model field: it travels
-separately, as a `Secret`, in `CreatedToken`.
+pstokens relies on: only a token's `id` and an access's name are required,
+so the minimal items of PlanetScale's own client fixtures read as well as
+full ones. A token's secrets (`token`, `plain_text_refresh_token`) are never
+model fields: they travel separately, as `Secret`s, in `CreatedToken`.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ class TokenAccess(BaseModel):
 class ServiceToken(BaseModel):
     """A service token as list and get return it (never with its secret).
 
-    The API's `token` field (the secret, on create only) is not a field here:
-    it is dropped with every other field pstokens does not read.
+    The API's `token` and `plain_text_refresh_token` (secrets, on create
+    only) are not fields here: they are dropped with every other field
+    pstokens does not read (`avatar_url`, `oauth_accesses_by_resource` ...).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -80,7 +83,9 @@ class Page(BaseModel, Generic[M]):
 
 @dataclass(frozen=True)
 class CreatedToken:
-    """The answer to a create: the token and its one-time secret."""
+    """The answer to a create: the token and its one-time secret, and the
+    refresh token where the API issued one (a secret too, never shown)."""
 
     token: ServiceToken
     secret: Secret
+    refresh_token: Secret | None = None

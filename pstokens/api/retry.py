@@ -65,6 +65,12 @@ def classify(*, status: int | None = None, fault: Fault | None = None, idempoten
     return Verdict.FAIL
 
 
+def retryable(status: int) -> bool:
+    """Whether an idempotent request answered `status` is sent again: the error
+    type for the status follows this (transient when it is, permanent when not)."""
+    return classify(status=status, idempotent=True) is Verdict.RETRY
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter; `Retry-After` from the server wins when present.

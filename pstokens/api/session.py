@@ -111,9 +111,9 @@ class Session:
         path: str,
         *,
         operation: str,
+        idempotent: bool,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        idempotent: bool = True,
         effect: str = "the request may or may not have taken effect",
         raw: bool = False,
     ) -> tuple[int, Any]:
@@ -122,10 +122,11 @@ class Session:
         The 2xx body comes back parsed from JSON, or with `raw` as the bytes
         received, for a caller that validates them itself in one pass.
 
-        `operation` names the call in error messages. A request that is not
-        `idempotent` is resent only when it provably never reached the
-        server; otherwise it raises `OutcomeUnknown`, whose message ends
-        with `effect`.
+        `operation` names the call in error messages. Every caller says
+        whether its request is `idempotent` (nothing here guesses from the
+        method or the path): one that is not is resent only when it provably
+        never reached the server; otherwise it raises `OutcomeUnknown`,
+        whose message ends with `effect`.
         """
         previous_delay: float | None = None
         attempt = 0

@@ -2,6 +2,7 @@
 
 Every message names the operation and says what to check next; the API's own
 error body (`{"code", "message"}`) is kept on the error for adapters to pass on.
+A 5xx is a `ServerError` (transient) only where the retry table resends it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from pstokens.api.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    PermanentServerError,
     RateLimited,
     ServerError,
     Unauthorized,
+    UnexpectedStatus,
 )
+from pstokens.api.retry import retryable
 
 _MAX_DETAIL = 300
 
@@ -61,12 +65,16 @@ def check_response(operation: str, status: int, body: Any, *, attempts: int = 1)
         error = RateLimited
         text = f"429 rate limited{after}"
         hint = "lower --rate-limit or --parallelism, or try again in a minute"
-    elif status >= 500:
+    elif status >= 500 and retryable(status):
         error = ServerError
         text = f"{status} PlanetScale server error{after}"
         hint = "PlanetScale may be having trouble: try again later"
+    elif status >= 500:
+        error = PermanentServerError
+        text = f"{status} the API cannot serve this request (not retried: resending cannot help)"
+        hint = "check --api-url points at the PlanetScale API, and that pstokens is up to date"
     else:
-        error = ApiError
+        error = UnexpectedStatus
         text = f"unexpected HTTP status {status}"
         hint = "check --api-url points at the PlanetScale API"
     if api_message or code:

@@ -26,10 +26,12 @@ from pstokens.errors import PstokensError
               help="Share of writes done whose answer is dropped.")
 @click.option("--seed", type=int, help="Seed for the fault knobs.")
 @click.option("--require-auth", metavar="ID:TOKEN", help="Accept only these credentials.")
+@click.option("--refresh-tokens", is_flag=True,
+              help="Answer each create with a one-time plain_text_refresh_token too.")
 def emulator_command(
     host: str, port: int, data: str | None, orgs: tuple[str, ...], databases: tuple[str, ...],
     latency_ms: float, rate_limit: int, fail_rate: float, lose_rate: float, seed: int | None,
-    require_auth: str | None,
+    require_auth: str | None, refresh_tokens: bool,
 ) -> None:
     """Run the local PlanetScale API emulator at http://HOST:PORT/v1.
 
@@ -45,6 +47,7 @@ def emulator_command(
         organizations=orgs, databases=databases, latency_ms=latency_ms, rate_limit=rate_limit,
         fail_rate=fail_rate, lose_rate=lose_rate, seed=seed,
         data_path=Path(data) if data else None, require_auth=require_auth,
+        refresh_tokens=refresh_tokens,
     )
     try:
         sock = listening_socket(host, port)
@@ -65,9 +68,10 @@ def emulator_command(
 @click.option("--rest-port", default=8080, show_default=True, type=int, help="REST adapter port.")
 @click.option("--mcp-port", default=9090, show_default=True, type=int, help="MCP adapter port.")
 def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
-    """Serve the six service-token operations over REST and MCP.
+    """Serve the service-token operations over REST and MCP.
 
-    Callers must send `Authorization: Bearer $PSTOKENS_SERVE_TOKEN`.
+    Callers must send `Authorization: Bearer $PSTOKENS_SERVE_TOKEN` (32
+    characters at least). The MCP plan tool plans the -c config by default.
 
     Example: PSTOKENS_SERVE_TOKEN=... pstokens serve --emulator
     """
@@ -77,4 +81,8 @@ def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
                             hint="export PSTOKENS_SERVE_TOKEN=$(openssl rand -hex 32)")
     from pstokens.adapters.serve import run_adapters
 
-    run_adapters(_session(), serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port)
+    session = _session()
+    run_adapters(
+        session, serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port,
+        config=session.settings.config_path,
+    )

@@ -172,7 +172,9 @@ def create_app(
     `clock` (monotonic seconds) drives the rate-limit window, for tests.
     """
     if store is None:
-        store = EmulatorStore(settings.data_path, seed=settings.seed)
+        store = EmulatorStore(
+            settings.data_path, seed=settings.seed, refresh_tokens=settings.refresh_tokens
+        )
     stats = Stats()
     faults = Faults(settings, clock)
     api = _Api(settings, store, stats)

@@ -17,7 +17,8 @@ class EmulatorSettings:
     `organizations` and `databases` empty means any name is accepted.
     `rate_limit` is requests per rolling minute per caller (0 turns it off);
     `fail_rate` and `lose_rate` are shares between 0 and 1; `seed` makes the
-    faults reproducible.
+    faults reproducible. `refresh_tokens` puts a one-time
+    `plain_text_refresh_token` in each create answer (else it is null).
     """
 
     organizations: tuple[str, ...] = ()
@@ -29,6 +30,7 @@ class EmulatorSettings:
     seed: int | None = None
     data_path: Path | None = None
     require_auth: str | None = None
+    refresh_tokens: bool = False
 
     def __post_init__(self) -> None:
         # Lists from click or callers become tuples so the settings stay hashable.

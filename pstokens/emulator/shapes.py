@@ -1,11 +1,14 @@
 """The JSON the emulated API answers with, built from records.
 
-Every shape is written once here, as `planetscale-api.md` gives it, so the
-routes and the Python-level store API cannot drift apart.
+Every shape is written once here, as `planetscale-api.md` and the 2026-08
+OpenAPI description give it (`avatar_url`, `plain_text_refresh_token`, and
+`oauth_accesses_by_resource` on get), so the routes and the Python-level
+store API cannot drift apart, and a client meets every field the API sends.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +16,7 @@ from typing import Any
 from pstokens.emulator.records import DATABASE, Access, Resource, Token, format_time
 
 ResourceOf = Callable[[Access], Resource]
+APP_URL = "https://app.planetscale.com"
 
 
 def describe(access: str) -> str:
@@ -20,14 +24,25 @@ def describe(access: str) -> str:
     return access.replace("_", " ").capitalize()
 
 
-def token_json(token: Token, resource_of: ResourceOf, secret: str | None = None) -> dict[str, Any]:
-    """A token as list, get and create show it; `secret` only on create."""
-    return {
+def token_json(
+    token: Token,
+    resource_of: ResourceOf,
+    secret: str | None = None,
+    *,
+    refresh_token: str | None = None,
+    detail_in: str | None = None,
+) -> dict[str, Any]:
+    """A token as list, get and create show it: `secret` and `refresh_token`
+    only on create, `oauth_accesses_by_resource` only on get (`detail_in`
+    names the token's organization then)."""
+    shown: dict[str, Any] = {
         "id": token.id,
         "type": "ServiceToken",
         "name": token.name,
         "display_name": token.name if token.name is not None else token.id,
         "token": secret,
+        "plain_text_refresh_token": refresh_token,
+        "avatar_url": avatar_url(token.id),
         "created_at": format_time(token.created_at),
         "updated_at": format_time(token.updated_at),
         "last_used_at": format_time(token.last_used_at),
@@ -36,6 +51,47 @@ def token_json(token: Token, resource_of: ResourceOf, secret: str | None = None)
         "actor_display_name": None,
         "actor_type": None,
         "service_token_accesses": [embedded_access_json(a, resource_of(a)) for a in token.accesses],
+    }
+    if detail_in is not None:
+        shown["oauth_accesses_by_resource"] = accesses_by_resource(token, resource_of, detail_in)
+    return shown
+
+
+def avatar_url(token_id: str) -> str:
+    """A stable picture URL per token; PlanetScale's real scheme is not published."""
+    digest = hashlib.sha256(token_id.encode()).hexdigest()[:32]
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon"
+
+
+def accesses_by_resource(token: Token, resource_of: ResourceOf, org: str) -> dict[str, Any]:
+    """`oauth_accesses_by_resource` in the 2026-08 shape: the resources the token
+    reaches and the access names it holds there, per kind of resource. A
+    service token holds no branch or user accesses, so those two stay empty."""
+    databases: dict[str, dict[str, str]] = {}
+    organizations: dict[str, dict[str, str]] = {}
+    names: dict[bool, dict[str, None]] = {True: {}, False: {}}  # on a database?
+    for access in token.accesses:
+        resource = resource_of(access)
+        on_database = resource.type == DATABASE
+        names[on_database][access.access] = None
+        if on_database:
+            databases.setdefault(resource.id, {
+                "name": resource.name, "id": resource.id, "organization": org,
+                "url": f"{APP_URL}/{org}/{resource.name}",
+            })
+        else:
+            organizations.setdefault(resource.id, {
+                "name": resource.name, "id": resource.id, "url": f"{APP_URL}/{resource.name}",
+            })
+
+    def scopes(on_database: bool) -> list[dict[str, str]]:
+        return [{"name": n, "description": describe(n)} for n in names[on_database]]
+
+    return {
+        "database": {"databases": list(databases.values()), "accesses": scopes(True)},
+        "organization": {"organizations": list(organizations.values()), "accesses": scopes(False)},
+        "branch": {"branches": [], "accesses": []},
+        "user": {"users": [], "accesses": []},
     }
 
 

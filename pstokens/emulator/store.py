@@ -35,7 +35,11 @@ from pstokens.emulator.records import (
 )
 
 SECRET_PREFIX = "pscale_tkn_"  # noqa: S105 - the public prefix, not a secret
+# The emulator's own prefix for refresh tokens (PlanetScale's is not published).
+REFRESH_PREFIX = "pscale_rtkn_"
 _SECRET_ALPHABET = string.ascii_letters + string.digits
+# The API publishes no upper bound; past this an expiry is not a date Python can hold.
+MAX_TTL = 1000 * 365 * 86400
 _SECRET_LENGTH = 43
 
 
@@ -63,8 +67,13 @@ class EmulatorStore:
         *,
         seed: int | None = None,
         clock: Callable[[], datetime] = utc_now,
+        refresh_tokens: bool = False,
     ) -> None:
+        """`refresh_tokens` makes each create answer carry a one-time
+        `plain_text_refresh_token` (else null, as for most tokens), so tests
+        can prove a client treats it as the secret it is."""
         self.data_path = data_path
+        self.refresh_tokens = refresh_tokens
         self._clock = clock
         # IDs are not secrets; a seeded generator keeps benchmark runs reproducible.
         self._rng = random.Random(seed)  # noqa: S311
@@ -114,12 +123,16 @@ class EmulatorStore:
         with self._lock:
             tokens = self._org_tokens(org)
             start = (page - 1) * per_page
+            if start >= len(tokens):  # also a page number too large for islice
+                return [], len(tokens)
             chunk = itertools.islice(tokens.values(), start, start + per_page)
             return [self._rendered_json(org, t) for t in chunk], len(tokens)
 
     def token(self, org: str, token_id: str) -> dict[str, Any]:
+        """One token as get shows it, with `oauth_accesses_by_resource`."""
         with self._lock:
-            return self._token_json(org, self._find(org, token_id))
+            token = self._find(org, token_id)
+            return shapes.token_json(token, lambda a: self._resource_of(org, a), detail_in=org)
 
     def accesses(self, org: str, token_id: str) -> list[dict[str, Any]]:
         """The token's accesses as `GET .../access` lists them."""
@@ -169,14 +182,18 @@ class EmulatorStore:
         *,
         created_at: datetime | None = None,
     ) -> tuple[dict[str, Any], str]:
-        """Create a token; returns its JSON (secret included) and the secret."""
+        """Create a token; returns its JSON (secrets included) and the secret.
+
+        The refresh token, if made, is in the JSON only: like the answer, it is
+        never kept."""
         if name is not None and not isinstance(name, str):
             raise InvalidParams("name must be a string")
         if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0):
             raise InvalidParams("ttl must be a positive whole number of seconds")
-        secret = SECRET_PREFIX + "".join(
-            secrets.choice(_SECRET_ALPHABET) for _ in range(_SECRET_LENGTH)
-        )
+        if ttl is not None and ttl > MAX_TTL:
+            raise InvalidParams(f"ttl must be at most {MAX_TTL} seconds (about 1,000 years)")
+        secret = _new_secret(SECRET_PREFIX)
+        refresh = _new_secret(REFRESH_PREFIX) if self.refresh_tokens else None
         with self._lock:
             now = truncate(created_at) if created_at else self._clock()
             token = Token(
@@ -190,7 +207,10 @@ class EmulatorStore:
             self._org_resource(org, now)  # no older than the organization's first token
             self._data.tokens.setdefault(org, {})[token.id] = token
             self._commit()
-            return self._token_json(org, token, secret), secret
+            shown = shapes.token_json(
+                token, lambda a: self._resource_of(org, a), secret, refresh_token=refresh
+            )
+            return shown, secret
 
     def delete_token(self, org: str, token_id: str) -> None:
         with self._lock:
@@ -281,8 +301,8 @@ class EmulatorStore:
         self._taken.add(item_id)
         return item_id
 
-    def _token_json(self, org: str, token: Token, secret: str | None = None) -> dict[str, Any]:
-        return shapes.token_json(token, lambda a: self._resource_of(org, a), secret)
+    def _token_json(self, org: str, token: Token) -> dict[str, Any]:
+        return shapes.token_json(token, lambda a: self._resource_of(org, a))
 
     def _resource_of(self, org: str, access: Access) -> Resource:
         if access.database is None:
@@ -302,8 +322,11 @@ def check_accesses(accesses: object, database: object) -> tuple[list[str], str |
     Raises InvalidParams naming every problem at once; takes raw JSON values,
     so the routes and the Python-level API share one set of rules.
     """
-    if database is not None and (not isinstance(database, str) or not database):
-        raise InvalidParams("database must be a non-empty string")
+    # Missing, null and "" all mean the organization: PlanetScale's own client sends "".
+    if database == "":
+        database = None
+    if database is not None and not isinstance(database, str):
+        raise InvalidParams("database must be a string (or left out for the organization)")
     if (
         isinstance(accesses, str | bytes)
         or not isinstance(accesses, Sequence)
@@ -334,6 +357,10 @@ def _resource(table: dict[str, Resource], name: str, kind: str, at: datetime) ->
     if resource is None:
         resource = table[name] = Resource(stable_id(kind, name), name, kind, at)
     return resource
+
+
+def _new_secret(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(_SECRET_LENGTH))
 
 
 def _hash(secret: str) -> str:

@@ -19,12 +19,19 @@ import pytest
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from pstokens.adapters import AdapterServers, Planner, bound, create_mcp_app, create_rest_app
+from pstokens.adapters import (
+    AdapterServers,
+    DeleteGuard,
+    Planner,
+    bound,
+    create_mcp_app,
+    create_rest_app,
+)
 from pstokens.api import Credentials, PlanetScaleClient, RetryPolicy
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.state import FileStateStore
 
-SERVE_TOKEN = "serve-token-for-adapter-tests-7f3a9c"
+SERVE_TOKEN = "serve-token-for-adapter-tests-7f3a9c"  # 36 characters: serve wants 32
 CRED_ID = "adaptercredid"
 CRED_SECRET = "pscale_tkn_ADAPTERCREDENTIALmustNEVERleak42"
 DATABASES = ("app-prod", "app-staging")
@@ -50,7 +57,8 @@ class Seen:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    store = EmulatorStore()
+    # It issues refresh tokens, so the tests see the adapters pass on both one-time secrets.
+    store = EmulatorStore(refresh_tokens=True)
     settings = EmulatorSettings(databases=DATABASES, require_auth=f"{CRED_ID}:{CRED_SECRET}")
     with running_emulator(settings, store) as url:
         yield Emulator(url, store)
@@ -76,15 +84,27 @@ def state_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def serve_config(tmp_path: Path) -> Path:
+    """The config serve was "started with" (-c): outside the folder it serves, on purpose."""
+    return tmp_path.parent / f"{tmp_path.name}-started" / "pstokens.yaml"
+
+
+@pytest.fixture
 async def servers(
-    client: PlanetScaleClient, state_dir: Path, tmp_path: Path
+    client: PlanetScaleClient, state_dir: Path, tmp_path: Path, serve_config: Path
 ) -> AsyncIterator[AdapterServers]:
-    planner = Planner(client, lambda org: FileStateStore(state_dir / f"{org}.json"), root=tmp_path)
+    def state_store(org: str) -> FileStateStore:
+        return FileStateStore(state_dir / f"{org}.json")
+
+    planner = Planner(client, state_store, root=tmp_path, default_config=serve_config)
+    guard = DeleteGuard(state_store)
     with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
         adapters = AdapterServers(
             [
-                ("REST", create_rest_app(client, SERVE_TOKEN), rest_socket, "/openapi.json"),
-                ("MCP", create_mcp_app(client, SERVE_TOKEN, planner=planner), mcp_socket, "/mcp"),
+                ("REST", create_rest_app(client, SERVE_TOKEN, guard=guard), rest_socket,
+                 "/openapi.json"),
+                ("MCP", create_mcp_app(client, SERVE_TOKEN, planner=planner, guard=guard),
+                 mcp_socket, "/mcp"),
             ],
             log_config=None,
         )

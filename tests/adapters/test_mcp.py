@@ -25,7 +25,9 @@ SEED_HINTS = {
     "delete-service-token": (False, True, True),
     "list-service-token-accesses": (True, False, True),
     "grant-service-token-access": (False, False, False),
+    "revoke-service-token-access": (False, True, True),
     "plan-service-tokens": (True, False, True),
+    "report-service-tokens": (True, False, True),
 }
 
 
@@ -51,7 +53,7 @@ def text_of(result: CallToolResult) -> str:
     return "".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
-async def test_lists_the_seven_tools_with_the_seed_hints(
+async def test_lists_the_tools_with_the_seed_hints(
     servers: AdapterServers, seen: Seen
 ) -> None:
     async with mcp_session(servers, seen) as session:
@@ -91,18 +93,17 @@ async def test_tools_have_typed_input_schemas(servers: AdapterServers, seen: See
     assert types(create["name"]) == {"string", "null"}
     assert types(create["ttl"]) == {"integer", "null"}
     assert create["ttl"]["anyOf"][0]["minimum"] == 1
-    grant = props("grant-service-token-access")
-    assert set(schemas["grant-service-token-access"]["required"]) == {
-        "organization", "service_token_id", "accesses"
-    }
-    assert grant["accesses"]["type"] == "array" and grant["accesses"]["minItems"] == 1
-    assert grant["accesses"]["items"]["type"] == "string"
-    assert "read_branch" in grant["accesses"]["description"]
-    assert types(grant["database"]) == {"string", "null"}
-    plan = props("plan-service-tokens")
-    assert schemas["plan-service-tokens"]["required"] == ["config"]
-    assert plan["config"]["type"] == "string"
-    assert types(plan["organization"]) == {"string", "null"}
+    for tool in ("grant-service-token-access", "revoke-service-token-access"):
+        change = props(tool)
+        assert set(schemas[tool]["required"]) == {"organization", "service_token_id", "access"}
+        assert change["access"]["type"] == "array" and change["access"]["minItems"] == 1
+        assert change["access"]["items"]["type"] == "string"
+        assert "read_branch" in change["access"]["description"]
+        assert types(change["database"]) == {"string", "null"}
+    for tool in ("plan-service-tokens", "report-service-tokens"):
+        assert "required" not in schemas[tool]
+        assert types(props(tool)["config"]) == {"string", "null"}
+        assert types(props(tool)["organization"]) == {"string", "null"}
 
 
 async def test_every_token_tool_works_against_the_emulator(
@@ -116,9 +117,9 @@ async def test_every_token_tool_works_against_the_emulator(
                          service_token_id=token_id)
         granted = await call(session, "grant-service-token-access", organization=org,
                              service_token_id=token_id, database="app-prod",
-                             accesses=["read_branch", "connect_branch"])
+                             access=["read_branch", "connect_branch"])
         org_granted = await call(session, "grant-service-token-access", organization=org,
-                                 service_token_id=token_id, accesses=["read_databases"])
+                                 service_token_id=token_id, access=["read_databases"])
         accesses = await call(session, "list-service-token-accesses", organization=org,
                               service_token_id=token_id)
         listed = await call(session, "list-service-tokens", organization=org)
@@ -162,7 +163,7 @@ async def test_api_errors_come_back_as_tool_errors_naming_the_answer(
                              service_token_id="nosuchtoken1")
         typo = await fail(session, "grant-service-token-access", organization=org,
                           service_token_id=token["id"], database="app-prod",
-                          accesses=["read_brnch"])
+                          access=["read_brnch"])
 
     assert "404" in missing and "not_found" in missing and "lack the access" in missing
     assert "422" in typo and 'did you mean "read_branch"' in typo
@@ -175,7 +176,10 @@ async def test_api_errors_come_back_as_tool_errors_naming_the_answer(
         ("get-service-token", {"organization": "acme", "service_token_id": "../x"}),
         ("create-service-token", {"organization": "acme", "ttl": 0}),
         ("grant-service-token-access",
-         {"organization": "acme", "service_token_id": "abc", "accesses": []}),
+         {"organization": "acme", "service_token_id": "abc", "access": []}),
+        ("revoke-service-token-access",
+         {"organization": "acme", "service_token_id": "abc", "access": ["read_branch"],
+          "database": "app prod"}),
         ("list-service-tokens", {}),
     ],
 )
@@ -262,12 +266,12 @@ async def test_the_new_secret_is_never_logged(
     async with mcp_session(servers, seen) as session:
         created = await call(session, "create-service-token", organization=org, name="quiet")
 
-    secret = created["token"]
-    assert secret.startswith("pscale_tkn_")
+    secret, refresh = created["token"], created["plain_text_refresh_token"]
+    assert secret.startswith("pscale_tkn_") and refresh.startswith("pscale_rtkn_")
     assert caplog.records  # logging was on, and something was logged
     for record in caplog.records:
-        assert secret not in record.getMessage()
-    assert secret not in caplog.text
+        assert secret not in record.getMessage() and refresh not in record.getMessage()
+    assert secret not in caplog.text and refresh not in caplog.text
     assert SERVE_TOKEN not in caplog.text
 
 

@@ -333,7 +333,7 @@ async def test_the_api_refusing_pstokens_credentials_is_passed_on_without_them(
     assert CRED_SECRET not in response.text
 
 
-async def test_the_openapi_document_describes_the_six_operations(
+async def test_the_openapi_document_describes_the_six_operations_revoke_and_the_api_paths(
     rest: httpx.AsyncClient, servers: AdapterServers
 ) -> None:
     response = await rest.get("/openapi.json")
@@ -356,6 +356,10 @@ async def test_the_openapi_document_describes_the_six_operations(
         ("DELETE", token): "deleteservicetoken",
         ("GET", token + "/accesses"): "listservicetokenaccesses",
         ("POST", token + "/accesses"): "createservicetokenaccess",
+        ("DELETE", token + "/accesses"): "deleteservicetokenaccess",
+        ("GET", token + "/access"): "listservicetokenaccesses_api",
+        ("POST", token + "/access"): "createservicetokenaccess_api",
+        ("DELETE", token + "/access"): "deleteservicetokenaccess_api",
     }
     assert document["components"]["securitySchemes"]["serveToken"]["scheme"] == "bearer"
     create = document["paths"][TOKENS.format(org="{organization}")]["post"]["responses"]

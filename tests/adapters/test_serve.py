@@ -22,7 +22,9 @@ from pstokens.adapters import (
     run_adapters,
     serve_session,
 )
+from pstokens.adapters.bearer import check_serve_token
 from pstokens.api import PlanetScaleClient
+from pstokens.cli.commands_run import serve_command
 from pstokens.cli.session import Session
 from pstokens.cli.settings import Settings, resolve
 from pstokens.errors import PstokensError
@@ -49,12 +51,37 @@ async def test_the_apps_refuse_to_be_built_without_a_serve_token(
         create_mcp_app(client, "")
 
 
-def test_a_busy_port_is_one_clear_error() -> None:
+def test_a_serve_token_shorter_than_32_characters_is_refused() -> None:
+    with pytest.raises(PstokensError, match="31 characters long: the adapters need at least 32"):
+        run_adapters(Session(settings()), "x" * 31, rest_port=0, mcp_port=0)
+    with pytest.raises(PstokensError) as caught:
+        check_serve_token("s3cr3t-but-short")
+    assert "s3cr3t" not in str(caught.value) and "openssl rand" in str(caught.value.hint)
+    assert check_serve_token("x" * 32) == "x" * 32
+
+
+def test_the_default_ports_are_the_seeds() -> None:
+    defaults = {param.name: param.default for param in serve_command.params}
+    assert (defaults["rest_port"], defaults["mcp_port"]) == (8080, 9090)
+
+
+@pytest.mark.parametrize(("busy", "adapter", "flag"),
+                         [("rest", "REST", "--rest-port"), ("mcp", "MCP", "--mcp-port")])
+def test_a_busy_port_is_one_clear_error_naming_the_adapter_and_its_flag(
+    busy: str, adapter: str, flag: str
+) -> None:
     with bound("127.0.0.1", 0) as taken:
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(PstokensError, match=f"cannot listen on 127.0.0.1:{port}"):
-            run_adapters(Session(settings()), SERVE_TOKEN, rest_port=port, mcp_port=0)
+        ports = {"rest_port": 0, "mcp_port": 0, f"{busy}_port": port}
+        with pytest.raises(PstokensError) as caught:
+            run_adapters(Session(settings()), SERVE_TOKEN, **ports)
+
+    assert str(caught.value).startswith(
+        f"cannot listen on 127.0.0.1:{port} for the {adapter} adapter"
+    )
+    assert caught.value.hint is not None and flag in caught.value.hint
+    assert str(port) in caught.value.hint
 
 
 def test_one_port_for_both_adapters_is_refused() -> None:
@@ -135,3 +162,34 @@ async def test_sigint_stops_both_adapters_cleanly(
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient() as http:
                 await http.get(url)
+
+
+def test_the_serve_command_refuses_a_short_token_and_a_busy_port_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pstokens.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def serve(token: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setenv("PSTOKENS_SERVE_TOKEN", token)
+        with pytest.raises(SystemExit) as stopped:
+            main(["serve", "--emulator", *args])
+        return int(str(stopped.value.code)), capsys.readouterr().err
+
+    short_code, short = serve("too-short-a-token")
+    with bound("127.0.0.1", 0) as taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy_code, busy = serve(SERVE_TOKEN, "--mcp-port", str(port), "--rest-port", "0")
+
+    assert short_code == busy_code == 1
+    assert short.startswith("Error: PSTOKENS_SERVE_TOKEN is 17 characters long")
+    assert "too-short-a-token" not in short and "Traceback" not in short
+    assert busy.splitlines()[0] == (
+        f"Error: cannot listen on 127.0.0.1:{port} for the MCP adapter: Address already in use"
+    )
+    assert busy.splitlines()[1] == (
+        f"Hint: another program may use port {port}: pick another with --mcp-port"
+    )
+    assert not (tmp_path / ".pstokens").exists()  # refused before the emulator was opened

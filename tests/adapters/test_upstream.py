@@ -209,3 +209,55 @@ async def test_rest_passes_a_server_error_on_after_the_retries(
     assert response.json()["code"] == "internal"
     assert len(calls) == 2  # retried by pstokens' client first
     assert CRED_SECRET not in response.text  # the echoed credential is masked
+
+
+@pytest.mark.parametrize(
+    ("sent", "forwarded"),
+    [
+        ({"database": "", "access": ["read_databases"]}, {"access": ["read_databases"]}),
+        ({"database": None, "access": ["read_databases"]}, {"access": ["read_databases"]}),
+        ({"access": ["read_databases"]}, {"access": ["read_databases"]}),
+        ({"database": "app", "access": ["read_branch"]},
+         {"database": "app", "access": ["read_branch"]}),
+    ],
+)
+async def test_an_organization_change_reaches_the_api_in_the_clients_one_form(
+    scripted: PlanetScaleClient, script: list[Script], sent: dict[str, object],
+    forwarded: dict[str, object],
+) -> None:
+    bodies: list[object] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=page([], None))
+
+    script.append(answer)
+    upstream = Upstream(scripted)
+    await upstream.grant_accesses("acme", "tok123", sent)
+    await upstream.revoke_accesses("acme", "tok123", sent)
+
+    assert bodies == [forwarded, forwarded]
+
+
+async def test_only_a_create_is_left_unsent_after_a_lost_answer(
+    scripted: PlanetScaleClient, script: list[Script]
+) -> None:
+    """The adapters say which calls are idempotent: a grant, revoke or delete
+    whose answer was a 502 is resent; a create is not (it may have happened)."""
+    calls: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) % 2:
+            return httpx.Response(502)
+        return httpx.Response(200, json=page([], None))
+
+    script.append(flaky)
+    upstream = Upstream(scripted)
+    await upstream.grant_accesses("acme", "tok123", {"access": ["read_databases"]})
+    await upstream.revoke_accesses("acme", "tok123", {"access": ["read_databases"]})
+    calls.clear()
+    with pytest.raises(OutcomeUnknown, match="may or may not have been created"):
+        await upstream.create_token("acme", {"name": "x"})
+
+    assert calls == ["POST"]

@@ -12,13 +12,16 @@ from pstokens.api import (
     InvalidRequest,
     NotFound,
     PermanentApiError,
+    PermanentServerError,
     PlanetScaleClient,
     RateLimited,
     RetryPolicy,
     ServerError,
     TransientApiError,
     Unauthorized,
+    UnexpectedStatus,
 )
+from pstokens.api.retry import Verdict, classify
 from pstokens.api.status import check_response
 
 from .helpers import AUTH_ID, AUTH_SECRET, ORG
@@ -38,6 +41,8 @@ OPERATION = 'delete service token "abc123def456" in "acme"'
         (429, "rate_limited", RateLimited, TransientApiError),
         (500, "internal_error", ServerError, TransientApiError),
         (503, "unavailable", ServerError, TransientApiError),
+        (501, "not_implemented", PermanentServerError, PermanentApiError),
+        (409, "conflict", UnexpectedStatus, PermanentApiError),
     ],
 )
 async def test_statuses_map_to_errors_naming_the_operation_and_keeping_the_body(
@@ -75,11 +80,31 @@ async def test_404_says_it_may_be_missing_or_invisible(
     )
 
 
-def test_an_unexpected_status_is_a_plain_api_error() -> None:
-    with pytest.raises(ApiError) as caught:
+def test_an_unexpected_status_is_a_permanent_error() -> None:
+    with pytest.raises(UnexpectedStatus) as caught:
         check_response("get x", 302, None)
-    assert type(caught.value) is ApiError
+    assert isinstance(caught.value, PermanentApiError)
     assert "unexpected HTTP status 302" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [*range(300, 309), *range(400, 452), *range(500, 512)])
+def test_the_error_type_follows_the_retry_verdict(status: int) -> None:
+    """Transient exactly where an idempotent request is resent, permanent where it is not."""
+    with pytest.raises(ApiError) as caught:
+        check_response("get x", status, None)
+    retried = classify(status=status, idempotent=True) is Verdict.RETRY
+    assert isinstance(caught.value, TransientApiError) is retried
+    assert isinstance(caught.value, PermanentApiError) is not retried
+
+
+async def test_a_501_is_sent_once_and_said_to_be_permanent(
+    api: respx.MockRouter, client: PlanetScaleClient
+) -> None:
+    route = api.delete(TOKEN).respond(501, json={"code": "not_implemented", "message": "no"})
+    with pytest.raises(PermanentServerError) as caught:
+        await client.delete_token(ORG, "abc123def456")
+    assert route.call_count == 1
+    assert "not retried" in str(caught.value)
 
 
 def test_a_success_status_raises_nothing() -> None:

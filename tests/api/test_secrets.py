@@ -83,3 +83,22 @@ async def test_a_non_json_create_answer_is_never_quoted(
         await client.create_token(ORG, "ci-deploy")
     assert NEW_SECRET not in str(caught.value)
     assert NEW_SECRET not in repr(getattr(caught.value, "body", None))
+
+
+@pytest.mark.parametrize("refresh", [None, "", "pscale_rtkn_REFRESHvalue0123456789"])
+async def test_a_refresh_token_is_a_secret_kept_apart_from_the_model(
+    api: respx.MockRouter, client: PlanetScaleClient, refresh: str | None
+) -> None:
+    answer = {**token_json("a00000000001", "ci", secret=NEW_SECRET),
+              "plain_text_refresh_token": refresh, "avatar_url": "https://example.test/a.png"}
+    api.post(TOKENS).respond(200, json=answer)
+
+    result = await client.create_token(ORG, "ci")
+
+    if refresh:
+        assert result.refresh_token is not None and result.refresh_token.reveal() == refresh
+        shown = [repr(result), str(result), repr(result.token), result.token.model_dump_json()]
+        assert all(refresh not in text for text in shown)
+    else:
+        assert result.refresh_token is None
+    assert "plain_text_refresh_token" not in result.token.model_dump()

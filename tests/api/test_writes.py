@@ -159,12 +159,16 @@ async def test_grant_sends_one_post_with_the_database_and_all_accesses(
     }
 
 
-async def test_an_organization_grant_leaves_database_out(
-    api: respx.MockRouter, client: PlanetScaleClient
+@pytest.mark.parametrize("database", [None, ""])
+async def test_an_organization_grant_and_revoke_leave_database_out(
+    api: respx.MockRouter, client: PlanetScaleClient, database: str | None
 ) -> None:
     route = api.post(ACCESS).respond(json=envelope([access_json("read_databases")]))
-    granted = await client.grant_accesses(ORG, "a00000000001", ["read_databases"])
+    revoke = api.delete(ACCESS).respond(json=envelope([]))
+    granted = await client.grant_accesses(ORG, "a00000000001", ["read_databases"], database)
+    await client.revoke_accesses(ORG, "a00000000001", ["read_databases"], database)
     assert json.loads(route.calls.last.request.content) == {"access": ["read_databases"]}
+    assert json.loads(revoke.calls.last.request.content) == {"access": ["read_databases"]}
     assert [(a.id, a.access, a.database) for a in granted] == [
         ("hjqui654yu71", "read_databases", None)
     ]

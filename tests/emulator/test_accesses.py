@@ -140,8 +140,9 @@ def test_access_must_be_a_non_empty_list_of_strings(shared: Emulator, org: str) 
         {"access": []},
         {"access": "read_branch", "database": "db"},
         {"access": [1], "database": "db"},
-        {"access": ["read_branch"], "database": ""},
+        {"access": ["read_branch"], "database": ""},  # "" is the organization
         {"access": ["read_branch"], "database": 5},
+        {"access": ["read_databases"], "database": ["app-prod"]},
     ]
     for body in bodies:
         response = shared.api.post(path, json=body)

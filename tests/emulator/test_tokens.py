@@ -27,7 +27,11 @@ TOKEN_FIELDS = {
     "actor_display_name",
     "actor_type",
     "service_token_accesses",
+    "avatar_url",
+    "plain_text_refresh_token",
 }
+# Get alone adds the accesses grouped by resource, as the 2026-08 description has it.
+GET_FIELDS = TOKEN_FIELDS | {"oauth_accesses_by_resource"}
 
 
 def test_create_answers_200_with_the_secret_once(shared: Emulator, org: str) -> None:
@@ -43,6 +47,8 @@ def test_create_answers_200_with_the_secret_once(shared: Emulator, org: str) -> 
     assert len(token["token"]) >= len("pscale_tkn_") + 40
     assert token["expires_at"] is None
     assert token["service_token_accesses"] == []
+    assert token["plain_text_refresh_token"] is None
+    assert token["avatar_url"].startswith("https://")
 
 
 def test_list_and_get_never_show_the_secret(shared: Emulator, org: str) -> None:
@@ -55,7 +61,8 @@ def test_list_and_get_never_show_the_secret(shared: Emulator, org: str) -> None:
     assert [t["token"] for t in listed.json()["data"]] == [None]
     assert got.json()["token"] is None
     assert secret not in listed.text + got.text
-    assert set(got.json()) == TOKEN_FIELDS
+    assert set(got.json()) == GET_FIELDS
+    assert [set(t) for t in listed.json()["data"]] == [TOKEN_FIELDS]
     assert shared.store.secret_matches(org, created["id"], secret)
 
 

@@ -1,8 +1,9 @@
 """Shared machinery for the suites that try to break pstokens.
 
 Every emulator here runs on a `RecordingStore`, which remembers each secret it
-hands out; every test ends by searching all it produced (CLI output, logs,
-state, backups, plans, emulator data) for any of them. Helpers check the
+hands out (the token's, and the `plain_text_refresh_token` it puts in every
+create answer); every test ends by searching all it produced (CLI output,
+logs, state, backups, plans, emulator data) for any of them. Helpers check the
 promises after a run: one live token per key, no orphan, accesses exact.
 """
 
@@ -26,7 +27,7 @@ import pytest
 from pstokens.config import TokenSpec, load_config
 from pstokens.config.model import DirDestination
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
-from pstokens.emulator.store import SECRET_PREFIX
+from pstokens.emulator.store import REFRESH_PREFIX, SECRET_PREFIX
 from pstokens.state import FileStateStore
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import (
@@ -51,11 +52,12 @@ WriteHook = Callable[[str, str], None]  # (operation, "before" | "after")
 
 
 class RecordingStore(EmulatorStore):
-    """An emulator store that records every secret it creates and can run a hook
-    around each write (the kill -9 tests use it to kill a client mid-call)."""
+    """An emulator store that records every secret it creates (refresh tokens
+    too: it issues one with every token) and can run a hook around each write
+    (the kill -9 tests use it to kill a client mid-call)."""
 
     def __init__(self, data_path: Path | None = None, *, seed: int | None = None) -> None:
-        super().__init__(data_path, seed=seed)
+        super().__init__(data_path, seed=seed, refresh_tokens=True)
         self.hook: WriteHook | None = None
         self.writes = 0
 
@@ -73,6 +75,7 @@ class RecordingStore(EmulatorStore):
         token, secret = super().create_token(org, name, ttl, created_at=created_at)
         with _SECRETS_LOCK:
             SECRETS.add(secret)
+            SECRETS.add(token["plain_text_refresh_token"])
         self._around("create", "after")
         return token, secret
 
@@ -111,8 +114,8 @@ def remember_delivered_secrets(root: Path) -> int:
 def _needles() -> list[bytes]:
     with _SECRETS_LOCK:
         found = sorted(SECRETS)
-    needles = [SECRET_PREFIX.encode(), API_KEY.encode()]
-    needles += [s.removeprefix(SECRET_PREFIX).encode() for s in found]
+    needles = [SECRET_PREFIX.encode(), REFRESH_PREFIX.encode(), API_KEY.encode()]
+    needles += [s.removeprefix(SECRET_PREFIX).removeprefix(REFRESH_PREFIX).encode() for s in found]
     return needles
 
 
