@@ -107,3 +107,17 @@ def test_help_lists_every_command_with_the_summary_of_its_own_help() -> None:
 
     unloaded = {name: COMMANDS.short_help(name, 60) for name in COMMANDS}
     assert unloaded == {name: COMMANDS[name].get_short_help_str(60) for name in COMMANDS}
+
+
+def test_the_engine_loads_no_http_or_cli_stack() -> None:
+    """The layer contract, at run time: the engine reaches the API through a
+    protocol and its plain models, so importing it loads neither httpx nor click."""
+    code = (
+        "import sys, pstokens.engine.planner, pstokens.engine.apply, pstokens.engine.refresh, "
+        "pstokens.engine.policy, pstokens.engine.report; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', "
+        "'click', 'anyio')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert found == "[]"
