@@ -21,6 +21,7 @@ from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.report import read_report
 from pstokens.errors import PstokensError
 from pstokens.render import plan_document
+from pstokens.render.rules import config_error
 from pstokens.state import FileStateStore, StateStore
 
 
@@ -59,6 +60,9 @@ class Planner:
         org = organization or self._organization
         # File reads happen off the event loop: both adapters share it.
         config = await asyncio.to_thread(load_config, path, organization=org)
+        error = config_error(config)
+        if error is not None:  # as `pstokens plan` does: a config must keep its own rules
+            raise error
         store = self._state_store(config.organization)
         state = await asyncio.to_thread(store.load, config.organization)
         plan = await fresh_plan(self._client, config, state, PlanOptions())

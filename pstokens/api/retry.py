@@ -16,6 +16,9 @@ from typing import Literal
 
 Jitter = Literal["full", "decorrelated", "none"]
 
+# 5xx answers that say the request was refused as a whole (not implemented,
+# HTTP version, a proxy's login): nothing happened, even for a create.
+NEVER_PERFORMED = frozenset({501, 505, 511})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -40,6 +43,7 @@ def classify(*, status: int | None = None, fault: Fault | None = None, idempoten
     |-----------------------------|------------|----------------------------------|
     | 429                         | RETRY      | RETRY (rejected, never performed) |
     | 500, 502, 503, 504          | RETRY      | UNKNOWN                          |
+    | 501, 505, 511 (refusals)    | FAIL       | FAIL (not performed)             |
     | other 5xx                   | FAIL       | UNKNOWN                          |
     | 400, 401, 403, 404, 422 ... | FAIL       | FAIL                             |
     | connect error or timeout,   | RETRY      | RETRY                            |
@@ -59,6 +63,8 @@ def classify(*, status: int | None = None, fault: Fault | None = None, idempoten
     if status == 429:
         return Verdict.RETRY
     if status >= 500:
+        if status in NEVER_PERFORMED:
+            return Verdict.FAIL
         if not idempotent:
             return Verdict.UNKNOWN
         return Verdict.RETRY if status in RETRYABLE_STATUSES else Verdict.FAIL

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pstokens.cli.settings import Settings
 from pstokens.config import Config, load_config
-from pstokens.engine.rules import check_config
-from pstokens.errors import ConfigError
-from pstokens.render.rules import config_problem
+from pstokens.render.rules import config_error
 
 
 def load_checked_config(settings: Settings) -> Config:
@@ -19,7 +17,7 @@ def load_checked_config(settings: Settings) -> Config:
 
 
 def checked(config: Config) -> Config:
-    problems = [config_problem(v) for v in check_config(config)]
-    if problems:
-        raise ConfigError(problems, hint="change the token, or the rule it breaks")
+    error = config_error(config)
+    if error is not None:
+        raise error
     return config

@@ -258,6 +258,20 @@ async def test_plan_tool_reports_every_config_problem(
     assert "pstokens.yaml:6" in problems and "tll" in problems
 
 
+async def test_plan_tool_refuses_a_config_that_breaks_its_own_rules(
+    servers: AdapterServers, seen: Seen, tmp_path: Path
+) -> None:
+    config = tmp_path / "pstokens.yaml"
+    config.write_text("organization: acme\nrules:\n  forbid_accesses: [delete_databases]\n"
+                      "tokens:\n  ci:\n    accesses:\n"
+                      "      organization: [delete_databases]\n")
+
+    async with mcp_session(servers, seen) as session:
+        refused = await fail(session, "plan-service-tokens", config=str(config))
+
+    assert "pstokens.yaml:7" in refused and "forbid_accesses" in refused
+
+
 async def test_the_new_secret_is_never_logged(
     servers: AdapterServers, seen: Seen, org: str, caplog: pytest.LogCaptureFixture
 ) -> None:

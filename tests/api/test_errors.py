@@ -107,6 +107,16 @@ async def test_a_501_is_sent_once_and_said_to_be_permanent(
     assert "not retried" in str(caught.value)
 
 
+async def test_a_create_answered_501_is_refused_not_reconciled(
+    api: respx.MockRouter, client: PlanetScaleClient
+) -> None:
+    route = api.post(f"/organizations/{ORG}/service-tokens").respond(
+        501, json={"code": "not_implemented", "message": "no"})
+    with pytest.raises(PermanentServerError):
+        await client.create_token(ORG, name="ci")
+    assert route.call_count == 1
+
+
 def test_a_success_status_raises_nothing() -> None:
     for status in (200, 204):
         check_response("get x", status, None)

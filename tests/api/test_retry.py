@@ -99,7 +99,9 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
         (500, False, Verdict.UNKNOWN),
         (503, False, Verdict.UNKNOWN),
         (501, True, Verdict.FAIL),
-        (501, False, Verdict.UNKNOWN),
+        (501, False, Verdict.FAIL),  # a refusal as a whole: nothing was created
+        (505, False, Verdict.FAIL),
+        (507, False, Verdict.UNKNOWN),
         (400, True, Verdict.FAIL),
         (401, True, Verdict.FAIL),
         (403, True, Verdict.FAIL),
