@@ -28,7 +28,8 @@ COMMANDS = LazyCommands({
     "import": ("pstokens.cli.commands_state:import_command", "Adopt existing tokens into state."),
     "export": ("pstokens.cli.commands_state:export_command",
                "Print the organization's live tokens and accesses as a pstokens.yaml."),
-    "state": ("pstokens.cli.commands_stategroup:state_group", "Inspect or edit the state file."),
+    "state": ("pstokens.cli.commands_stategroup:state_group",
+              "Inspect or edit the state (a file, or an S3 object with --state s3://BUCKET/KEY)."),
     "show": ("pstokens.cli.commands_show:show_command",
              "Print a plan saved by `plan --out`, as text, JSON or Markdown."),
     "report": ("pstokens.cli.commands_report:report_command",
@@ -37,7 +38,7 @@ COMMANDS = LazyCommands({
     "emulator": ("pstokens.cli.commands_run:emulator_command",
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",
-              "Serve the six service-token operations over REST and MCP."),
+              "Serve the service-token operations over REST and MCP."),
 })
 
 

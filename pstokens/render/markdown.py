@@ -10,6 +10,7 @@ from __future__ import annotations
 from pstokens.engine.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import markdown as cell
+from pstokens.render.fit import Section, fit_sections
 
 LIMIT = 60_000
 
@@ -17,7 +18,7 @@ LIMIT = 60_000
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     head = [f"## pstokens plan for `{cell(plan.organization)}`", "",
             f"**{cell(words.summary_line(plan))}**", ""]
-    sections: list[tuple[str, list[str], list[str]]] = []
+    sections: list[Section] = []
     if plan.changes:
         sections.append((
             "Changes",
@@ -65,26 +66,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     for item in plan.unsafe:
         head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]
 
-    out = list(head)
-    used = sum(len(line) + 1 for line in out)
-    budget = limit - 400  # room for the notes about what was cut
-    for title, table_head, rows in sections:
-        block = [f"### {title} ({len(rows)})", "", *table_head]
-        used += sum(len(line) + 1 for line in block)
-        kept = 0
-        for row in rows:
-            if used + len(row) + 1 > budget:
-                break
-            block.append(row)
-            used += len(row) + 1
-            kept += 1
-        if kept < len(rows):
-            note = (f"_{len(rows) - kept} of {len(rows)} rows cut to stay under {limit:,} "
-                    "characters; run `pstokens plan --format json` for all of them._")
-            block += ["", note]
-            used += len(note) + 2
-        out += [*block, ""]
-    return "\n".join(out)
+    return fit_sections(head, sections, limit, see_all="`pstokens plan --format json`")
 
 
 def _row(change: Change) -> str:

@@ -12,13 +12,13 @@ import re
 
 from pstokens.engine.report import Report, TokenRow
 from pstokens.render.escape import markdown
+from pstokens.render.fit import Section, fit_sections
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
 
 LIMIT = 60_000
 _PLAIN_ACCESS = re.compile(r"[a-z0-9_]+")
 
-Section = tuple[str, list[str], list[str]]
 
 
 def render_report_markdown(report: Report, limit: int = LIMIT) -> str:
@@ -47,7 +47,8 @@ def render_report_markdown(report: Report, limit: int = LIMIT) -> str:
                           f"| {_accesses(row.accesses[db])} |"
                           for db in report.databases for row in report.tokens
                           if db in row.accesses]))
-    return _fit(head, sections, limit)
+    return fit_sections(head, sections, limit,
+                        see_all="`pstokens report --format json` (or html)")
 
 
 def cell(text: str | None) -> str:
@@ -77,29 +78,3 @@ def _token_row(report: Report, row: TokenRow) -> str:
     return (f"| {_who(row.name, row.id, row.key)} | {_accesses(row.accesses.get(None, ()))} "
             f"| {databases} | {day(row.created_at)} | {expires} "
             f"| {day(row.last_used_at, 'never')} | {'<br>'.join(findings)} |")
-
-
-def _fit(head: list[str], sections: list[Section], limit: int) -> str:
-    out = list(head)
-    used = sum(len(line) + 1 for line in out)
-    budget = limit - 200 * (len(sections) + 1)  # room for the notes about what was cut
-    for number, (title, table_head, rows) in enumerate(sections):
-        block = [f"### {title} ({len(rows)})", "", *table_head]
-        used += sum(len(line) + 1 for line in block)
-        # Each section gets a fair share of what is left, so a long list of
-        # findings cannot crowd out the tokens; a share not used carries on.
-        allowance = used + (budget - used) // (len(sections) - number)
-        kept = 0
-        for row in rows:
-            if used + len(row) + 1 > allowance:
-                break
-            block.append(row)
-            used += len(row) + 1
-            kept += 1
-        if kept < len(rows):
-            note = (f"_{len(rows) - kept} of {len(rows)} rows cut to stay under {limit:,} "
-                    "characters; run `pstokens report --format json` (or html) for all._")
-            block += ["", note]
-            used += len(note) + 2
-        out += [*block, ""]
-    return "\n".join(out)
