@@ -146,7 +146,9 @@ def apply_command(
         CommandSink(secrets_command, label="--secrets-command") if secrets_command
         else DirectorySink(folder)
     )
-    sink = PerTokenSink(config, default)
+    sink = PerTokenSink(
+        {k: s.deliver for k, s in config.tokens.items() if s.deliver is not None}, default
+    )
     show = err if fmt == "json" else out
 
     with session.store.locked(session.settings.lock_timeout):

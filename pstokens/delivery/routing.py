@@ -6,10 +6,10 @@ the default the flags chose (`--secrets-dir` or `--secrets-command`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pstokens.config.model import CommandDestination, Config, Destination
+from pstokens.config.model import CommandDestination, Destination
 from pstokens.delivery.base import NewSecret, SecretSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DirectorySink
@@ -47,12 +47,12 @@ def sink_for(destination: Destination) -> SecretSink:
 class PerTokenSink:
     """Each token's own `deliver:` list, or the default for tokens without one."""
 
-    def __init__(self, config: Config, default: SecretSink) -> None:
+    def __init__(
+        self, own: Mapping[str, Sequence[Destination]], default: SecretSink
+    ) -> None:
+        """`own` maps a key to its `deliver:` destinations, as the plan carries them."""
         self._default = default
-        self._own = {
-            key: AllSinks([sink_for(d) for d in spec.deliver])
-            for key, spec in config.tokens.items() if spec.deliver is not None
-        }
+        self._own = {key: AllSinks([sink_for(d) for d in entries]) for key, entries in own.items()}
 
     def for_key(self, key: str) -> SecretSink:
         return self._own.get(key, self._default)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pstokens.config import parse_config
+from pstokens.config.model import Config, Destination
 from pstokens.delivery import (
     AllSinks,
     CommandSink,
@@ -25,6 +26,10 @@ def item(key: str, token_id: str = "tok1") -> NewSecret:
     return NewSecret("acme", key, token_id, Secret(SECRET))
 
 
+def _own(config: Config) -> dict[str, tuple[Destination, ...]]:
+    return {k: s.deliver for k, s in config.tokens.items() if s.deliver is not None}
+
+
 async def test_a_token_with_deliver_uses_its_list_and_others_the_default(tmp_path: Path) -> None:
     config = parse_config(
         "organization: acme\ntokens:\n"
@@ -32,7 +37,7 @@ async def test_a_token_with_deliver_uses_its_list_and_others_the_default(tmp_pat
         f"      - command: cat > {tmp_path / 'ci.secret'}\n"
         "  other: {}\n"
     )
-    sink = PerTokenSink(config, DirectorySink(tmp_path / "default"))
+    sink = PerTokenSink(_own(config), DirectorySink(tmp_path / "default"))
     where = await sink.deliver(item("ci"))
     assert where.startswith(f'{tmp_path}/own/acme/ci.env, command "cat > /')
     assert (tmp_path / "ci.secret").read_text() == SECRET
@@ -71,11 +76,11 @@ def test_folders_are_the_tokens_own_or_the_defaults(tmp_path: Path) -> None:
         f"  ci:\n    deliver: [dir: {tmp_path}/a, command: cat, dir: {tmp_path}/b]\n"
         "  other: {}\n  cmd:\n    deliver: [command: cat]\n"
     )
-    sink = PerTokenSink(config, DirectorySink(tmp_path / "d"))
+    sink = PerTokenSink(_own(config), DirectorySink(tmp_path / "d"))
     assert sink.folders("ci") == (f"{tmp_path}/a", f"{tmp_path}/b")
     assert sink.folders("other") == sink.folders("gone") == (f"{tmp_path}/d",)
     assert sink.folders("cmd") == ()
-    assert PerTokenSink(config, CommandSink("cat")).folders("other") == ()
+    assert PerTokenSink(_own(config), CommandSink("cat")).folders("other") == ()
 
 
 async def test_a_folder_that_cannot_be_written_names_it(tmp_path: Path) -> None:
