@@ -29,7 +29,7 @@ from pstokens.engine.observe import read_organization
 from pstokens.engine.outcome import Outcome
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.report import Report, build_report
 from pstokens.engine.statewriter import StateWriter
 from pstokens.render import render_text
@@ -145,7 +145,7 @@ class Workspace:
                 plan = await fresh_plan(client, config, state, PlanOptions())
                 detail["plan"] = time.perf_counter() - began
                 writer = StateWriter(self.store, state)
-                applier = Applier(client, writer, config, DirectorySink(self.secrets), _Quiet())
+                applier = Applier(client, writer, DirectorySink(self.secrets), _Quiet())
                 began = time.perf_counter()
                 result = await applier.apply(plan)
                 detail["writes"] = time.perf_counter() - began

@@ -2,6 +2,7 @@
 
     PstokensError                 message + hint, shown as one sentence on stderr
     ├── ConfigError               every problem in a config, each FILE:LINE:COL
+    ├── RulesBroken               a config whose tokens break its own `rules:`
     ├── StateError                a state file that cannot be used
     ├── LockHeld                  another run holds the state lock
     ├── PlanError                 a plan that must not run
@@ -54,6 +55,19 @@ class ConfigError(PstokensError):
         super().__init__("\n".join([header + ":", *(str(p) for p in self.problems)]), hint)
 
 
+class RulesBroken(PstokensError):
+    """A config whose tokens break its own `rules:`. The engine decides and hands
+    the typed findings over; `pstokens.render.errors` words each one, located."""
+
+    def __init__(self, findings: Sequence[object]) -> None:
+        self.findings = tuple(findings)
+        count = len(self.findings)
+        super().__init__(
+            f"the configuration breaks its own rules ({count} finding{'s' if count != 1 else ''})",
+            hint="change the token, or the rule it breaks",
+        )
+
+
 class StateError(PstokensError):
     """A state file that is corrupt, of another organization, or too new."""
 
@@ -67,7 +81,15 @@ class PlanError(PstokensError):
 
 
 class StalePlan(PlanError):
-    """A saved plan whose state or organization changed since it was made."""
+    """A saved plan whose state, config or organization changed since it was made.
+
+    `moved` holds what changed, typed (`pstokens.engine.stale`); `render.errors`
+    words it down to the token, access or config field."""
+
+    def __init__(self, message: str, hint: str | None = None,
+                 moved: Sequence[object] = ()) -> None:
+        super().__init__(message, hint)
+        self.moved = tuple(moved)
 
 
 class UnsafePlan(PlanError):

@@ -16,8 +16,8 @@ from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config import load_config
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.report import read_report
 from pstokens.errors import PstokensError
 from pstokens.render import plan_document

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pstokens.cli.settings import Settings
 from pstokens.config import Config, load_config
-from pstokens.render.rules import config_error
+from pstokens.engine.rules import refuse_broken_rules
 
 
 def load_checked_config(settings: Settings) -> Config:
@@ -17,7 +17,5 @@ def load_checked_config(settings: Settings) -> Config:
 
 
 def checked(config: Config) -> Config:
-    error = config_error(config)
-    if error is not None:
-        raise error
+    refuse_broken_rules(config)
     return config

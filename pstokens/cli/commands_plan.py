@@ -18,19 +18,10 @@ from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session, current_session
 from pstokens.cli.settings import global_options
-from pstokens.delivery import (
-    DEFAULT_SECRETS_DIR,
-    CommandSink,
-    DirectorySink,
-    PerTokenSink,
-    SecretSink,
-)
-from pstokens.engine.apply import Applier, ApplyResult
+from pstokens.delivery import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
+from pstokens.engine.apply import ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.policy import check_options, check_safe
-from pstokens.engine.refresh import fresh_plan, plan_for_apply
-from pstokens.engine.statewriter import StateWriter
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
@@ -73,18 +64,11 @@ def plan_command(
     Example: pstokens plan --detailed-exitcode --format markdown
     """
     session = _session()
-    config = session.checked_config
+    workspace = session.workspace()
     options = PlanOptions(frozenset(targets), frozenset(replace))
-    check_options(config, session.read_state(), options)  # bad input: before any lock or call
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
-
-        async def run() -> Plan:
-            async with session.client() as client:
-                return await fresh_plan(client, config, state, options)
-
-        with reading(config.organization):
-            plan = asyncio.run(run())
+    workspace.check(options)  # bad input: before any lock or call
+    with reading(workspace.organization):
+        plan = asyncio.run(workspace.plan(options))
     if out_file:
         try:
             write_private(Path(out_file), render_json(plan).encode())
@@ -130,46 +114,35 @@ def apply_command(
     Example: pstokens apply --auto-approve --secrets-dir .pstokens/secrets
     """
     if secrets_dir and secrets_command:
-        raise PstokensError("--secrets-dir and --secrets-command cannot be used together")
+        raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
+                            hint="choose one; per-token `deliver:` in the config can mix them")
     if secrets_command is not None and not secrets_command.strip():
         raise PstokensError("--secrets-command is empty",
                             hint="give the command that receives each secret on stdin")
     session = _session()
-    config = session.checked_config
+    workspace = session.workspace()
     saved = load_plan(Path(planfile)) if planfile else None
-    if saved is not None and (targets or replace):
-        raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")
     options = PlanOptions(frozenset(targets), frozenset(replace))
-    check_options(config, session.read_state(), options)
     folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
-    default: SecretSink = (
+    sink: SecretSink = (
         CommandSink(secrets_command, label="--secrets-command") if secrets_command
         else DirectorySink(folder)
     )
-    sink = PerTokenSink(
-        {k: s.deliver for k, s in config.tokens.items() if s.deliver is not None}, default
-    )
     show = err if fmt == "json" else out
 
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
+    def shown(plan: Plan) -> None:
+        if saved is None:
+            show(render_text(plan))
 
-        async def run() -> ApplyResult | None:
-            async with session.client() as client:
-                plan = await plan_for_apply(client, config, state, options, saved=saved)
-                if saved is None:
-                    show(render_text(plan))
-                if not plan.has_changes:
-                    return None
-                check_safe(plan, force=force)
-                if saved is None and not auto_approve:
-                    _confirm()
-                writer = StateWriter(session.store, state)
-                with applying(len(plan.changes), to_stderr=fmt == "json") as reporter:
-                    applier = Applier(client, writer, config, sink, reporter)
-                    return await applier.apply(plan, force=force)
+    def approved(plan: Plan) -> bool:
+        if saved is None and not auto_approve:
+            _confirm()
+        return True
 
-        result = asyncio.run(run())
+    _plan, result = asyncio.run(workspace.apply(
+        options, sink=sink, saved=saved, force=force, show=shown, approve=approved,
+        progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
+    ))
     if fmt == "json":
         out(render_result_json(result or ApplyResult()), nl=False)
     if result is None:

@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result: Any = cli.main(args=argv, prog_name="pstokens", standalone_mode=False)
     except PstokensError as exc:
-        _fail(exc.message, exc.hint, debug, exc.exit_code)
+        from pstokens.render.errors import describe
+
+        _fail(describe(exc), exc.hint, debug, exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -21,6 +21,7 @@ from pstokens.api.client import PlanetScaleClient
 from pstokens.cli.checks import checked
 from pstokens.cli.settings import EMULATOR_DATA, Settings, resolve
 from pstokens.config import Config, load_config
+from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.state import FileStateStore, State, StateStore
 
@@ -66,6 +67,21 @@ class Session:
 
     def read_state(self) -> State:
         return self.store.load(self.organization)
+
+    def workspace(self, organization: str | None = None, *, config: bool = True) -> Workspace:
+        """The engine service for this command: the config (unless `config` is
+        False), its state store, the API client, and --lock-timeout."""
+        if config:
+            loaded: Config | None = self.config
+            organization = self.organization
+        else:
+            loaded = None
+            assert organization is not None
+        return Workspace(
+            organization, self.state_store(organization) if not config else self.store,
+            connect=lambda: self.client(organization), config=loaded,
+            lock_timeout=self.settings.lock_timeout,
+        )
 
     # What `serve` needs (pstokens.adapters.serve.ServeSource)
 

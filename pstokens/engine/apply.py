@@ -6,7 +6,8 @@ delivered, is skipped, and a replaced token is deleted only once its
 successor exists, holds its accesses and its secret is delivered (with
 `overlap`, not then but by the first apply after `retire_at`). State is
 written as steps succeed; an intent is on disk before every create. The
-applier refuses an unsafe plan itself, whoever calls it.
+applier refuses an unsafe plan itself, whoever calls it, and works from the
+plan alone: where secrets go and when replaced tokens die are plan values.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from datetime import datetime
 
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
-from pstokens.config.model import Config
-from pstokens.delivery import NewSecret, SecretSink, forget_files
+from pstokens.delivery import NewSecret, PerTokenSink, SecretSink, forget_files
 from pstokens.engine import clock
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.observe import live_token
@@ -49,18 +49,21 @@ class Applier:
         self,
         client: TokenApi,
         writer: StateWriter,
-        config: Config,
         sink: SecretSink,
         reporter: Reporter,
         now: Callable[[], datetime] = lambda: clock.now(),
     ) -> None:
+        """`sink` delivers the secrets of tokens without `deliver:` in the plan;
+        those with it go where the plan says (`PerTokenSink` over `sink`)."""
         self._client = client
         self._writer = writer
-        self._config = config
-        self._sink = sink
+        self._default_sink = sink
+        self._sink: SecretSink = sink
         self._reporter = reporter
         self._now = now
-        self._org = config.organization
+        self._org = ""
+        self._overlaps: dict[str, int] = {}  # key -> seconds its replaced tokens are kept
+        self._removed: frozenset[str] = frozenset()  # keys that left the config
         self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
         self._blocked: dict[str, Blocked] = {}  # key -> why its grants cannot go ahead
         self._unready: set[str] = set()  # keys whose create, delivery or grant failed
@@ -71,6 +74,9 @@ class Applier:
 
     async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
         check_safe(plan, force=force)
+        self._org = plan.organization
+        self._removed = frozenset(plan.removed)
+        self._sink = PerTokenSink(plan.deliveries(), self._default_sink)
         phases: dict[int, list[Change]] = {}
         for change in plan.changes:
             phases.setdefault(change.phase, []).append(change)
@@ -78,6 +84,10 @@ class Applier:
                 self._doomed.setdefault(change.key, set()).add(change.token_id)
         for item in plan.retiring:
             self._keep.setdefault(item.key, set()).add(item.token_id)
+            self._overlaps[item.key] = item.overlap_seconds
+        for change in plan.changes:
+            if change.key is not None and change.retire is not None:
+                self._overlaps[change.key] = change.retire.overlap_seconds
         first = phases.get(0, [])
         creates = [c for c in first if c.action in (Action.CREATE, Action.REPLACE)]
         try:
@@ -166,7 +176,7 @@ class Applier:
                     delivered=False, pending_since=pending or now, retiring=retiring,
                     retire_at={i: t for i, t in times.items() if i in retiring},
                     secret_dirs=record.secret_dirs if record else (),
-                    prevent_destroy=self._prevent_destroy(change.key),
+                    prevent_destroy=change.prevent_destroy,
                     preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
                 )
 
@@ -196,7 +206,7 @@ class Applier:
             # The token exists and state knows it, undelivered: the next plan replaces it.
             raise _Undelivered(token.id, exc) from None
         await self._writer.update(key, lambda r: self._delivered(key, r),
-                                  durable=self._overlap(key) is not None)
+                                  durable=bool(self._overlaps.get(key)))
         self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
 
     def _delivered(self, key: str, record: TokenRecord | None) -> TokenRecord | None:
@@ -208,13 +218,9 @@ class Applier:
         if record is None:
             return None
         waiting = [i for i in record.retiring if i not in record.retire_at]
-        times = retire_times(record, waiting, self._now(), self._overlap(key))
+        times = retire_times(record, waiting, self._now(), self._overlaps.get(key))
         folders = tuple(dict.fromkeys([*record.secret_dirs, *self._sink.folders(key)]))
         return replace(record, delivered=True, retire_at=times, secret_dirs=folders)
-
-    def _overlap(self, key: str | None) -> int | None:
-        spec = self._config.tokens.get(key or "")
-        return spec.overlap if spec else None
 
     async def _create_once(self, change: Change) -> CreatedToken:
         """Create, and when the answer is lost, clear away what it made and try again."""
@@ -277,15 +283,17 @@ class Applier:
         await self._writer.update(change.key, update)
 
     def _deletes(self, plan: Plan, deletes: list[Change]) -> list[Change]:
-        """The plan's deletes, plus the old halves of replacements that succeeded.
+        """The plan's deletes, plus what replacements retire once they succeeded.
 
         A token being replaced stays while its key's new token is not ready (its
         create, delivery or a grant failed): it may be the one that still works.
+        One the plan keeps for an overlap is left retiring (`retire_at` was
+        recorded with the delivery).
         """
         olds = [
-            Change(Action.DELETE, c.key, c.token_id, name=c.name, cause=Cause.REPLACED)
+            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name, cause=Cause.REPLACED)
             for c in plan.changes
-            if c.action is Action.REPLACE and c.deletes_live_token
+            if c.retire is not None
         ]
         kept = []
         for change in [*deletes, *olds]:
@@ -293,7 +301,7 @@ class Applier:
             if replaced and change.key in self._unready:
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.NOT_READY))
-            elif change.cause is Cause.REPLACED and self._overlap(change.key):
+            elif change.cause is Cause.REPLACED and self._overlaps.get(change.key or ""):
                 # Retiring, not deleted: `retire_at` was recorded with the delivery.
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.OVERLAP))
@@ -332,14 +340,10 @@ class Applier:
         retiring = tuple(i for i in record.retiring
                          if (i in doomed or i in kept) and i not in self._deleted)
         ident = None if record.id in self._deleted or record.id == change.token_id else record.id
-        if change.key not in self._config.tokens and ident is None and not doomed - self._deleted:
+        if change.key in self._removed and ident is None and not doomed - self._deleted:
             return None
         times = {i: t for i, t in record.retire_at.items() if i in retiring}
         return replace(record, id=ident, retiring=retiring, retire_at=times)
-
-    def _prevent_destroy(self, key: str | None) -> bool:
-        spec = self._config.tokens.get(key or "")
-        return bool(spec and spec.prevent_destroy)
 
 
 def _words(exc: PstokensError) -> str:

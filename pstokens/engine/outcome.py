@@ -68,6 +68,13 @@ class Reporter(Protocol):
     def report(self, outcome: Outcome) -> None: ...
 
 
+class SilentReporter:
+    """Tells no one: for callers that read the result at the end."""
+
+    def report(self, outcome: Outcome) -> None:
+        return None
+
+
 COUNTED = ("create", "replace", "delete", "grant", "revoke", "update_state")
 
 

@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.plancheck import checked_change, checked_plan_fields
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
 
-FORMAT_VERSION = 1
+# 2: replace changes carry `retire`, create and replace carry `deliver` and
+# `prevent_destroy`, and the plan records `removed` keys and its `config`.
+FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -65,10 +69,57 @@ _PHASE = {
 
 
 @dataclass(frozen=True)
+class Retire:
+    """What a replacement does with the token it replaces: deleted once the new
+    token is delivered (and verified), or kept `overlap_seconds` after that."""
+
+    token_id: str
+    overlap_seconds: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"token_id": self.token_id, "overlap_seconds": self.overlap_seconds}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Retire:
+        return cls(str(data["token_id"]), int(data.get("overlap_seconds") or 0))
+
+
+def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, Any]] | None:
+    """`deliver:` as the config wrote it (a timeout only when it set one)."""
+    if entries is None:
+        return None
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if isinstance(entry, CommandDestination):
+            out.append({"command": entry.command}
+                       | ({} if entry.timeout is None else {"timeout": entry.timeout}))
+        else:
+            out.append({"dir": entry.path})
+    return out
+
+
+def deliver_from_json(data: Any) -> tuple[Destination, ...] | None:
+    if data is None:
+        return None
+    entries: list[Destination] = []
+    for item in data:
+        if "command" in item:
+            timeout = item.get("timeout")
+            entries.append(CommandDestination(str(item["command"]),
+                                              None if timeout is None else int(timeout)))
+        else:
+            entries.append(DirDestination(str(item["dir"])))
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
 class Change:
     """One step of a plan. `token_id` is None for a token that does not exist yet.
 
     `previous_ttl` is the recorded ttl a TTL_CHANGED replacement moves away from.
+    A create or replace carries everything apply needs to make the token: its
+    `deliver:` destinations (None: apply's flags decide), whether state marks it
+    `prevent_destroy`, and for a replace what becomes of the old token (`retire`).
     """
 
     action: Action
@@ -80,6 +131,13 @@ class Change:
     ttl: int | None = None
     name: str | None = None
     previous_ttl: int | None = None
+    retire: Retire | None = None
+    deliver: tuple[Destination, ...] | None = None
+    prevent_destroy: bool = False
+
+    @property
+    def makes_token(self) -> bool:
+        return self.action in (Action.CREATE, Action.REPLACE)
 
     @property
     def phase(self) -> int:
@@ -107,11 +165,17 @@ class Change:
             "ttl": self.ttl,
             "name": self.name,
             "previous_ttl": self.previous_ttl,
-        }
+        } | ({
+            "retire": None if self.retire is None else self.retire.to_json(),
+            "deliver": deliver_to_json(self.deliver),
+            "prevent_destroy": self.prevent_destroy,
+        } if self.makes_token else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
+        data = checked_change(data)
         cause = data.get("cause")
+        retire = data.get("retire")
         return cls(
             action=Action(data["action"]),
             key=data.get("key"),
@@ -122,6 +186,9 @@ class Change:
             ttl=data.get("ttl"),
             name=data.get("name"),
             previous_ttl=data.get("previous_ttl"),
+            retire=None if retire is None else Retire.from_json(retire),
+            deliver=deliver_from_json(data.get("deliver")),
+            prevent_destroy=bool(data.get("prevent_destroy", False)),
         )
 
 
@@ -146,6 +213,10 @@ class Plan:
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     config_digest: str | None = None
+    # Keys in state that left the config: apply forgets them once their tokens go.
+    removed: tuple[str, ...] = ()
+    # What the config asked for, as plain data: a stale saved plan names what changed.
+    config: Any = field(default=None, compare=False)
     # Key -> live tokens bearing that key's name, not pstokens', seen when planning a
     # create: apply records them so a lost create is never matched to one. Not saved:
     # apply always acts on a fresh plan.
@@ -180,6 +251,11 @@ class Plan:
         """What a fresh plan must match for a saved one to still be applied."""
         return [c.to_json() for c in self.changes]
 
+    def deliveries(self) -> dict[str, tuple[Destination, ...]]:
+        """Key -> its own `deliver:` destinations, for the tokens this plan makes."""
+        return {c.key: c.deliver for c in self.changes
+                if c.makes_token and c.key is not None and c.deliver is not None}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
@@ -188,6 +264,8 @@ class Plan:
             "targets": list(self.targets),
             "replace": list(self.replace),
             "config_digest": self.config_digest,
+            "config": self.config,
+            "removed": list(self.removed),
             "changes": [c.to_json() for c in self.changes],
             "unmanaged": [u.to_json() for u in self.unmanaged],
             "drift": [d.to_json() for d in self.drift],
@@ -201,8 +279,7 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
-        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-            raise PlanError(f"{source} is not a pstokens plan (format_version {FORMAT_VERSION})")
+        checked_plan_fields(data, source, FORMAT_VERSION)
         try:
             plan = cls(
                 organization=str(data["organization"]),
@@ -222,7 +299,12 @@ class Plan:
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),
+                removed=tuple(str(k) for k in data.get("removed", [])),
+                config=data.get("config"),
             )
+        except PlanError as exc:
+            raise PlanError(f"{source} is damaged: {exc.message}",
+                            hint="save a new one with `pstokens plan --out FILE`") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PlanError(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
         if plan.changes != cls.ordered(plan.changes):

@@ -25,7 +25,7 @@ from pstokens.engine.findings import (
 )
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
-from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
 from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
 from pstokens.engine.rules import plan_findings
 from pstokens.state.model import State, TokenRecord
@@ -58,6 +58,7 @@ def make_plan(
     now: datetime,
     options: PlanOptions = PlanOptions(),
     config_digest: str | None = None,
+    config_data: object = None,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan."""
     out = _Builder(claimed=set(state.managed_ids()))
@@ -108,6 +109,8 @@ def make_plan(
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
         config_digest=config_digest,
+        removed=tuple(sorted(k for k in in_scope if k not in config.tokens)),
+        config=config_data,
         namesakes=namesakes,
     )
 
@@ -185,9 +188,15 @@ def _create(
     *, previous_ttl: int | None = None,
 ) -> None:
     action = Action.CREATE if old_id is None else Action.REPLACE
+    # The old token goes once the new one is delivered, or `overlap` after that;
+    # one deleted outside pstokens has nothing left to retire.
+    retire = None
+    if old_id is not None and cause is not Cause.DELETED_OUTSIDE:
+        retire = Retire(old_id, spec.overlap or 0)
     out.changes.append(Change(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
+        retire=retire, deliver=spec.deliver, prevent_destroy=spec.prevent_destroy,
     ))
     for database, names in spec.accesses.items():
         if names:

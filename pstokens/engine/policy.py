@@ -10,17 +10,11 @@ needs `force`. The CLI only parses, asks and renders around these.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from enum import Enum
-from typing import Any
-
 from pstokens.config.model import Config
 from pstokens.engine.findings import UnsafeKind
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
+from pstokens.engine.stale import Moved, MovedKind, config_data, config_moves, digest, plan_moves
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
 from pstokens.state.model import State
 
@@ -48,11 +42,7 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
 
 def config_digest(config: Config) -> str:
     """A digest of what the config asks for (not where it lives, nor its comments)."""
-    # Fields outside comparison (where each value was written) are not what it asks for.
-    data = _canonical({f.name: getattr(config, f.name)
-                       for f in dataclasses.fields(config) if f.compare and f.name != "path"})
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return digest(config_data(config))
 
 
 def saved_options(saved: Plan) -> PlanOptions:
@@ -60,26 +50,26 @@ def saved_options(saved: Plan) -> PlanOptions:
 
 
 def check_saved(saved: Plan, config: Config, state: State) -> None:
-    """Refuse a saved plan whose state or config moved on since it was made."""
+    """Refuse a saved plan whose state or config moved on since it was made,
+    saying what moved (`StalePlan.moved`)."""
     if saved.organization != config.organization:
         raise StalePlan(
             f"saved plan is for organization {saved.organization!r}, "
             f"the config names {config.organization!r}"
         )
-    moved = []
+    moved: list[Moved] = []
     from_nothing = saved.serial == state.serial == 0 and not state.tokens
     if (saved.lineage, saved.serial) != (state.lineage, state.serial) and not from_nothing:
         same_line = saved.lineage == state.lineage or saved.serial == 0  # 0: made from none
-        moved.append(f"the state changed (serial {saved.serial} then, {state.serial} now)"
+        moved.append(Moved(MovedKind.STATE_SERIAL, before=saved.serial, after=state.serial)
                      if same_line else
-                     f"the state is another one (lineage {state.lineage}, not {saved.lineage})")
-    if saved.config_digest is None:
-        moved.append("it records no config digest (made by an older pstokens)")
-    elif saved.config_digest != config_digest(config):
-        moved.append("the configuration changed")
+                     Moved(MovedKind.STATE_LINEAGE, before=saved.lineage, after=state.lineage))
+    current = config_data(config)
+    if saved.config_digest != digest(current):
+        moved += config_moves(saved.config, current)
     if moved:
-        raise StalePlan(f"saved plan is stale: {' and '.join(moved)} since it was made",
-                        hint=RUN_AGAIN)
+        raise StalePlan("saved plan is stale: the state or the configuration changed since "
+                        "it was made", hint=RUN_AGAIN, moved=moved)
 
 
 def check_same(saved: Plan, fresh: Plan) -> None:
@@ -88,7 +78,7 @@ def check_same(saved: Plan, fresh: Plan) -> None:
         raise StalePlan(
             "saved plan is stale: the organization changed since it was made "
             "(a fresh read no longer gives the same changes)",
-            hint=RUN_AGAIN,
+            hint=RUN_AGAIN, moved=plan_moves(saved, fresh),
         )
 
 
@@ -106,18 +96,3 @@ def check_safe(plan: Plan, *, force: bool) -> None:
                            f"config key {item.key!r} (a state that predates another apply?)")
     raise UnsafePlan(f"refusing to apply: {'; '.join(reasons)}",
                      hint="check the plan, then pass --force if it is right")
-
-
-def _canonical(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()),
-                      key=lambda kv: json.dumps(kv[0]))
-    if isinstance(value, frozenset | set):
-        return sorted((_canonical(v) for v in value), key=json.dumps)
-    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
-        return [_canonical(v) for v in value]
-    return value

@@ -28,16 +28,19 @@ class Retiring:
     key: str
     token_id: str
     retire_at: datetime | None
+    overlap_seconds: int = 0  # how long it is kept once its successor is delivered
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "token_id": self.token_id,
-                "retire_at": None if self.retire_at is None else self.retire_at.isoformat()}
+                "retire_at": None if self.retire_at is None else self.retire_at.isoformat(),
+                "overlap_seconds": self.overlap_seconds}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Retiring:
         moment = data.get("retire_at")
         return cls(str(data["key"]), str(data["token_id"]),
-                   None if moment is None else datetime.fromisoformat(str(moment)))
+                   None if moment is None else datetime.fromisoformat(str(moment)),
+                   int(data.get("overlap_seconds") or 0))
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,11 @@ def decide_retiring(
             continue
         until = record.retire_at.get(token_id)
         if until is None and overlap and replacing:
-            waiting.append(Retiring(key, token_id, None))
+            waiting.append(Retiring(key, token_id, None, overlap))
         elif until is None:
             at_once.append(token_id)
         elif overlap and now < until:
-            waiting.append(Retiring(key, token_id, until))
+            waiting.append(Retiring(key, token_id, until, overlap))
         else:
             ended.append(token_id)
     return RetireDecision(tuple(at_once), tuple(ended), tuple(waiting))

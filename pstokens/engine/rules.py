@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pstokens.config.model import Config, Rules
 from pstokens.engine.live import LiveToken
+from pstokens.errors import RulesBroken
 
 if TYPE_CHECKING:  # `validate` checks rules without loading the state stores (filelock)
     from pstokens.state.model import State
@@ -125,6 +126,14 @@ def plan_findings(
     tokens = [t for t in live.values() if not targets or keys.get(t.id) in targets]
     return (check_live(tokens, keys, config.rules),
             find_unused(tokens, keys, config.rules, now))
+
+
+def refuse_broken_rules(config: Config) -> None:
+    """Refuse a config whose tokens break its own rules: validate, plan, apply and
+    the tools all start here. The error carries the findings; render words them."""
+    found = check_config(config)
+    if found:
+        raise RulesBroken(found)
 
 
 def check_config(config: Config) -> tuple[ConfigViolation, ...]:

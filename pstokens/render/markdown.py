@@ -78,5 +78,12 @@ def _row(change: Change) -> str:
     return (
         f"| {change.action} | {who} | {cell(change.token_id)} "
         f"| {where} | {cell(', '.join(change.accesses))} "
-        f"| {cell(words.reason(change))} |"
+        f"| {'; '.join(cell(w) for w in _whys(change) if w)} |"
     )
+
+
+def _whys(change: Change) -> list[str]:
+    """The reason, then for a new token what becomes of the old one and where its secret goes."""
+    if not change.makes_token:
+        return [words.reason(change)]
+    return [words.reason(change), words.retire(change, str), words.deliver(change, str)]

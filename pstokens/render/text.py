@@ -88,6 +88,10 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
     elif head is not None:
         yield (click.style(f"-/+ {key}", fg="yellow")
                + f"  id {safe(head.token_id)}  ({words.reason(head)})")
+    if head is not None:
+        if retire := words.retire(head, safe):
+            yield f"      {retire}"
+        yield f"      {words.deliver(head, safe)}"
     elif accesses or updates:
         token_id = (accesses or updates)[0].token_id
         yield click.style(f"  ~ {key}", fg="yellow") + f"  id {safe(token_id)}"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 from pstokens.config.duration import format_duration
+from pstokens.config.model import CommandDestination
 from pstokens.engine.findings import (
     Drift,
     DriftKind,
@@ -53,6 +54,26 @@ def reason(change: Change) -> str:
     if change.cause is Cause.TTL_CHANGED:
         return f"ttl changed ({_ttl(change.previous_ttl)} -> {_ttl(change.ttl)})"
     return cause_text(change.cause)
+
+
+def retire(change: Change, escape: Callable[[str | None], str]) -> str:
+    """What a replacement does with the old token, or "" when nothing is left of it."""
+    if change.retire is None:
+        return ""
+    old = f"old {escape(change.retire.token_id)}"
+    if not change.retire.overlap_seconds:
+        return f"{old} deleted once the new token is delivered"
+    return (f"{old} kept {format_duration(change.retire.overlap_seconds)} after the new token "
+            "is delivered, then deleted by the first apply after that")
+
+
+def deliver(change: Change, escape: Callable[[str | None], str]) -> str:
+    """Where a new token's secret goes: the plan's `deliver:`, or apply's flags."""
+    if change.deliver is None:
+        return "secret to where apply's --secrets-dir or --secrets-command say"
+    places = [f'command "{escape(d.command)}"' if isinstance(d, CommandDestination)
+              else f"dir {escape(d.path)}" for d in change.deliver]
+    return "secret to " + ", ".join(places)
 
 
 def cause_text(cause: Cause | None) -> str:

@@ -136,13 +136,13 @@ def live(api: FakeApi) -> dict[str, LiveToken]:
             for t in api.tokens.values()}
 
 
-def run(api: FakeApi, cfg: Config, state: State, plan: Plan, *, sink: Sink | None = None,
+def run(api: FakeApi, state: State, plan: Plan, *, sink: Sink | None = None,
         force: bool = False) -> tuple[State, Seen, MemoryStore]:
     store, seen = MemoryStore(), Seen()
 
     async def go() -> State:
         writer = StateWriter(store, state)  # type: ignore[arg-type]
-        applier = Applier(api, writer, cfg, sink or Sink(), seen, now=lambda: NOW)
+        applier = Applier(api, writer, sink or Sink(), seen, now=lambda: NOW)
         await applier.apply(plan, force=force)
         return applier.state
 
@@ -167,7 +167,7 @@ def test_calls_run_create_then_grant_then_revoke_then_delete() -> None:
     state = State("acme", "L", 1, {"old": old, "keep": keep})
     api.tokens["t-keep"] = api.tokens["t-keep"]
     plan = plan_of(cfg, state, api)
-    final, seen, _ = run(api, cfg, state, plan)
+    final, seen, _ = run(api, state, plan)
     assert [c[0] for c in api.calls] == ["create", "grant", "grant", "delete"]
     assert api.calls[-1] == ("delete", "t-old")
     assert set(final.tokens) == {"keep", "new"}
@@ -181,7 +181,7 @@ def test_replaced_token_is_deleted_only_after_its_successor_is_granted_and_deliv
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
     sink = Sink()
-    final, _seen, _ = run(api, cfg, state, plan, sink=sink)
+    final, _seen, _ = run(api, state, plan, sink=sink)
     assert api.calls == [("create", "ci"), ("grant", "new1", "app", "read_branch"),
                          ("delete", "t1")]
     assert final.tokens["ci"].id == "new1" and final.tokens["ci"].delivered
@@ -195,7 +195,7 @@ def test_failed_delivery_counts_as_created_skips_its_grants_and_keeps_the_old_to
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
-    final, seen, _ = run(api, cfg, state, plan, sink=Sink(fail_for={"ci"}))
+    final, seen, _ = run(api, state, plan, sink=Sink(fail_for={"ci"}))
     assert api.calls == [("create", "ci")]  # no grant to it, and the old token stays
     statuses = [(o.change.action, o.status, o.blocked) for o in seen.outcomes]
     assert statuses == [
@@ -222,7 +222,7 @@ def test_a_failed_grant_keeps_the_token_it_replaces() -> None:
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
-    final, seen, _ = run(api, cfg, state, plan)
+    final, seen, _ = run(api, state, plan)
     assert ("delete", "t1") not in api.calls
     assert [o.status for o in seen.outcomes] == [Status.DONE, Status.FAILED, Status.SKIPPED]
     assert final.tokens["ci"].retiring == ("t1",)
@@ -236,9 +236,9 @@ def test_the_applier_refuses_an_unsafe_plan_itself_and_calls_nothing() -> None:
     plan = plan_of(cfg, state, api)
     assert plan.unsafe
     with pytest.raises(UnsafePlan, match="5 of 10"):
-        run(api, cfg, state, plan)
+        run(api, state, plan)
     assert api.calls == []
-    run(api, cfg, state, plan, force=True)
+    run(api, state, plan, force=True)
     assert len([c for c in api.calls if c[0] == "delete"]) == 5
 
 
@@ -249,7 +249,7 @@ def test_a_prevent_destroy_change_is_recorded_in_state_without_an_api_call() -> 
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api)
     assert [(c.action, c.cause) for c in plan.changes] == [(Action.UPDATE_STATE, Cause.PROTECT)]
-    final, _seen, store = run(api, cfg, state, plan)
+    final, _seen, store = run(api, state, plan)
     assert api.calls == []
     assert final.tokens["ci"].prevent_destroy
     assert store.saved and store.saved[-1].tokens["ci"].prevent_destroy
@@ -265,7 +265,7 @@ def test_a_lost_create_is_cleared_by_the_shared_matcher_and_retried() -> None:
     cfg = config(spec("ci"))
     state = State("acme", "L", 1, {})
     plan = plan_of(cfg, state, api)
-    final, _seen, _ = run(api, cfg, state, plan)
+    final, _seen, _ = run(api, state, plan)
     # The lost one (new1) is deleted, the retry (new2) is kept, theirs is untouched.
     assert api.calls == [("create", "ci"), ("list",), ("delete", "new1"), ("create", "ci")]
     assert final.tokens["ci"].id == "new2"
@@ -276,7 +276,7 @@ def test_outcomes_never_hold_a_secret() -> None:
     api = FakeApi()
     cfg = config(spec("ci"), spec("db", accesses={"app": frozenset({"read_branch"})}))
     sink = Sink()
-    _, seen, _ = run(api, cfg, State("acme", "L", 0, {}), plan_of(cfg, State("acme", "L"), api),
+    _, seen, _ = run(api, State("acme", "L", 0, {}), plan_of(cfg, State("acme", "L"), api),
                      sink=sink)
     text = repr([o.to_json() for o in seen.outcomes]) + repr(seen.outcomes)
     assert sink.secrets and not any(s in text for s in sink.secrets.values())
@@ -285,7 +285,7 @@ def test_outcomes_never_hold_a_secret() -> None:
 def test_a_grant_on_a_token_that_could_not_be_created_is_skipped_with_the_reason() -> None:
     api = FakeApi(fail={"create": ServerError("down", status=503)})
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
-    _, seen, _ = run(api, cfg, State("acme", "L"), plan_of(cfg, State("acme", "L"), api))
+    _, seen, _ = run(api, State("acme", "L"), plan_of(cfg, State("acme", "L"), api))
     assert [(o.status, o.blocked) for o in seen.outcomes] == [
         (Status.FAILED, None), (Status.SKIPPED, Blocked.NOT_CREATED)
     ]

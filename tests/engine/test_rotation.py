@@ -58,7 +58,7 @@ def test_a_token_inside_its_overlap_is_retiring_not_a_change() -> None:
     record = current(retiring=("old",), retire_at={"old": NOW + timedelta(minutes=5)})
     p = plan(cfg(ci=OVERLAP), st(ci=record), live(token("new"), token("old")))
     assert p.changes == ()
-    assert p.retiring == (Retiring("ci", "old", NOW + timedelta(minutes=5)),)
+    assert p.retiring == (Retiring("ci", "old", NOW + timedelta(minutes=5), HOUR),)
     assert not p.differs  # --detailed-exitcode exits 0 while the overlap lasts
 
 
@@ -102,7 +102,7 @@ def test_an_old_token_whose_successor_was_never_delivered_waits_for_the_next_del
     assert [(c.action, c.token_id, c.cause) for c in p.changes] == [
         (Action.REPLACE, "new", Cause.UNDELIVERED)
     ]
-    assert p.retiring == (Retiring("ci", "old", None),)
+    assert p.retiring == (Retiring("ci", "old", None, HOUR),)
 
 
 def test_without_overlap_a_retiring_token_is_deleted_at_once() -> None:
@@ -153,7 +153,8 @@ def test_a_plan_with_retiring_tokens_round_trips_as_json() -> None:
     again = Plan.from_json(p.to_json())
     assert again.retiring == p.retiring
     assert p.to_json()["retiring"] == [
-        {"key": "ci", "token_id": "old", "retire_at": "2026-06-01T12:05:00+00:00"}
+        {"key": "ci", "token_id": "old", "retire_at": "2026-06-01T12:05:00+00:00",
+         "overlap_seconds": 3600}
     ]
 
 

@@ -20,7 +20,7 @@ def test_a_replacement_with_overlap_keeps_the_old_token_and_records_when_it_reti
     cfg = config(spec("ci", overlap=HOUR))
     state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
-    final, seen, store = run(api, cfg, state, plan)
+    final, seen, store = run(api, state, plan)
 
     assert [c[0] for c in api.calls] == ["create"]  # no delete
     record = final.tokens["ci"]
@@ -39,8 +39,8 @@ def test_a_second_replacement_inside_the_overlap_keeps_both_old_tokens() -> None
     api = FakeApi()
     cfg = config(spec("ci", overlap=HOUR))
     state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
-    first, _, _ = run(api, cfg, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
-    second, _, _ = run(api, cfg, first, plan_of(cfg, first, api, replace=frozenset({"ci"})))
+    first, _, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
+    second, _, _ = run(api, first, plan_of(cfg, first, api, replace=frozenset({"ci"})))
     record = second.tokens["ci"]
     assert record.id == "new2" and set(record.retiring) == {"t1", "new1"}
     assert set(api.tokens) == {"t1", "new1", "new2"}
@@ -50,13 +50,13 @@ def test_a_failed_delivery_never_starts_an_overlap() -> None:
     api = FakeApi()
     cfg = config(spec("ci", overlap=HOUR))
     state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
-    final, _, _ = run(api, cfg, state, plan_of(cfg, state, api, replace=frozenset({"ci"})),
+    final, _, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})),
                       sink=Sink(fail_for={"ci"}))
     record = final.tokens["ci"]
     assert (record.delivered, record.retiring, record.retire_at) == (False, ("t1",), {})
     nxt = plan_of(cfg, final, api)  # replaces the undelivered one; t1 waits for that delivery
     assert [r.token_id for r in nxt.retiring] == ["t1"] and nxt.retiring[0].retire_at is None
-    done, _, _ = run(api, cfg, final, nxt)
+    done, _, _ = run(api, final, nxt)
     assert done.tokens["ci"].retire_at == {"t1": NOW + timedelta(hours=1),
                                            "new1": NOW + timedelta(hours=1)}
     assert {"t1", "new1", "new2"} <= set(api.tokens)
@@ -79,5 +79,5 @@ def test_every_kind_of_replacement_goes_through_the_overlap(cause: Cause) -> Non
     forced = frozenset({"ci"}) if cause is Cause.FORCED else frozenset()
     plan = plan_of(cfg, state, api, replace=forced)
     assert [(c.action, c.cause) for c in plan.changes] == [(Action.REPLACE, cause)]
-    final, _, _ = run(api, cfg, state, plan)
+    final, _, _ = run(api, state, plan)
     assert "t1" in api.tokens and final.tokens["ci"].retire_at == {"t1": NOW + timedelta(hours=1)}

@@ -113,7 +113,7 @@ def test_the_engine_loads_no_http_or_cli_stack() -> None:
     """The layer contract, at run time: the engine reaches the API through a
     protocol and its plain models, so importing it loads neither httpx nor click."""
     code = (
-        "import sys, pstokens.engine.planner, pstokens.engine.apply, pstokens.engine.refresh, "
+        "import sys, pstokens.engine.planner, pstokens.engine.apply, pstokens.engine.fresh, "
         "pstokens.engine.policy, pstokens.engine.report; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', "
         "'click', 'anyio')))"

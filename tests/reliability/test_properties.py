@@ -34,7 +34,7 @@ from pstokens.engine.apply import Applier
 from pstokens.engine.outcome import Outcome, Status
 from pstokens.engine.plan import Action, Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.refresh import fresh_plan
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.statewriter import StateWriter
 from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
@@ -236,7 +236,7 @@ async def converge(world: World, folder: Path) -> None:
         writer = StateWriter(FileStateStore(folder / "state.json"), state)
         # Forced: a world may delete an unmanaged namesake of a key, which apply
         # refuses without --force (tested on its own); convergence is the point here.
-        result = await Applier(client, writer, config, sink, failures).apply(plan, force=True)
+        result = await Applier(client, writer, sink, failures).apply(plan, force=True)
         assert result.errors == [] and failures.messages == [], (result.errors, failures.messages)
         assert result.state is not None
         calls = writes(app)

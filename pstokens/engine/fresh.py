@@ -19,11 +19,11 @@ from pstokens.engine.policy import (
     check_options,
     check_same,
     check_saved,
-    config_digest,
     saved_options,
 )
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.rules import needs_accesses
+from pstokens.engine.stale import config_data, digest
 from pstokens.state.model import State
 
 
@@ -41,8 +41,9 @@ async def fresh_plan(
 
     known = state.managed_ids()
     live = await read_organization(api, config.organization, needs, expected=len(known))
+    data = config_data(config)
     return make_plan(config, state, live, now=now or clock.now(), options=options,
-                     config_digest=config_digest(config))
+                     config_digest=digest(data), config_data=data)
 
 
 async def plan_for_apply(

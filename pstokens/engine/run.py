@@ -1,0 +1,193 @@
+"""One engine service for every caller: lock, state, API, plan, guards, apply.
+
+The CLI commands, the MCP tools and library code all run pstokens through a
+`Workspace`, so each gets the same guarantees in the same order: a config
+that breaks its own `rules:` is refused, `--target`/`--replace` must name
+known keys (before any lock or call), the state lock is held for the whole
+run, a saved plan must still hold, and an unsafe plan needs `force`.
+
+The engine knows no HTTP: a Workspace is given `connect`, which opens a
+client satisfying `TokenApi` (the CLI's and the adapters' open
+`PlanetScaleClient`). Everything else in `pstokens.engine` is private by
+convention. A library caller, in full (`docs/architecture.md` has more)::
+
+    from pstokens.api import Credentials, PlanetScaleClient
+    from pstokens.config import load_config
+    from pstokens.delivery import DirectorySink
+    from pstokens.engine.run import Workspace
+    from pstokens.state import FileStateStore
+
+    config = load_config(Path("pstokens.yaml"))
+    workspace = Workspace(
+        config.organization, FileStateStore(Path("state/acme.json")),
+        connect=lambda: PlanetScaleClient(API_URL, Credentials.from_env(os.environ)),
+        config=config,
+    )
+    plan = await workspace.plan()
+    result = await workspace.apply(sink=DirectorySink(Path("secrets")))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pstokens.config.model import Config
+from pstokens.engine.apply import Applier, ApplyResult, Reporter
+from pstokens.engine.fresh import fresh_plan, plan_for_apply
+from pstokens.engine.outcome import SilentReporter
+from pstokens.engine.plan import Plan
+from pstokens.engine.planner import PlanOptions
+from pstokens.engine.policy import check_options, check_safe
+from pstokens.engine.ports import TokenApi
+from pstokens.engine.rules import refuse_broken_rules
+from pstokens.engine.statewriter import StateWriter
+from pstokens.errors import PstokensError
+from pstokens.state.base import StateStore
+from pstokens.state.model import State
+
+if TYPE_CHECKING:
+    from pstokens.delivery import SecretSink
+    from pstokens.engine.report import Report
+
+__all__ = ["EVERYTHING", "Workspace", "hold_lock"]
+
+# Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
+EVERYTHING = PlanOptions()
+
+
+@dataclass
+class Workspace:
+    """An organization, its state store and a way to reach its API.
+
+    `config` is None only for `report`, which then reviews without rules.
+    `lock_timeout` is how long a run waits for the state lock (0: not at all).
+    """
+
+    organization: str
+    store: StateStore
+    connect: Callable[[], AbstractAsyncContextManager[TokenApi]]
+    config: Config | None = None
+    lock_timeout: float = 0.0
+    _checked: bool = field(default=False, repr=False)
+
+    def checked_config(self) -> Config:
+        """The config, refused when its tokens break its own rules (every finding
+        located): plans and applies start from this."""
+        if self.config is None:
+            raise PstokensError("this needs a config file", hint="pass -c FILE")
+        if not self._checked:
+            refuse_broken_rules(self.config)
+            self._checked = True
+        return self.config
+
+    def read_state(self) -> State:
+        return self.store.load(self.organization)
+
+    def check(self, options: PlanOptions) -> Config:
+        """The guards that need no lock and no call; run them before either."""
+        config = self.checked_config()
+        check_options(config, self.read_state(), options)
+        return config
+
+    async def plan(self, options: PlanOptions = EVERYTHING, *, lock: bool = True) -> Plan:
+        """A fresh plan. With `lock` (plan, as the CLI runs it) the state lock is
+        held while it is made; the read-only tools plan without it."""
+        config = self.check(options)
+        async with self._maybe_locked(lock):
+            state = self.read_state()
+            async with self.connect() as client:
+                return await fresh_plan(client, config, state, options)
+
+    async def apply(
+        self,
+        options: PlanOptions = EVERYTHING,
+        *,
+        sink: SecretSink,
+        saved: Plan | None = None,
+        force: bool = False,
+        show: Callable[[Plan], None] | None = None,
+        approve: Callable[[Plan], bool] | None = None,
+        progress: Callable[[Plan], AbstractContextManager[Reporter]] | None = None,
+    ) -> tuple[Plan, ApplyResult | None]:
+        """Plan (or check `saved`) and carry it out, under the lock throughout.
+
+        `show` sees the plan first; `approve` is asked only once the plan has
+        changes and passed the safety guard (False: nothing is done); `progress`
+        gives the reporter each step is told to. Returns the plan and the
+        result, None when there was nothing to do or it was not approved.
+        """
+        if saved is not None and (options.targets or options.replace):
+            raise PstokensError(
+                "--target and --replace are for fresh plans; a saved plan has its own",
+                hint="apply the saved plan as it is, or plan again with --target/--replace",
+            )
+        config = self.check(options)
+        async with self._maybe_locked(True):
+            state = self.read_state()
+            async with self.connect() as client:
+                plan = await plan_for_apply(client, config, state, options, saved=saved)
+                if show is not None:
+                    show(plan)
+                if not plan.has_changes:
+                    return plan, None
+                check_safe(plan, force=force)
+                if approve is not None and not approve(plan):
+                    return plan, None
+                writer = StateWriter(self.store, state)
+                steps = progress(plan) if progress else contextlib.nullcontext(SilentReporter())
+                with steps as rep:
+                    applier = Applier(client, writer, sink, rep)
+                    return plan, await applier.apply(plan, force=force)
+
+    async def report(self) -> Report:
+        """Every live token, managed or not, with the config's rules when there is
+        one; changes nothing and takes no lock."""
+        from pstokens.engine.report import read_report
+
+        rules = self.checked_config().rules if self.config is not None else None
+        state = self.read_state()
+        async with self.connect() as client:
+            return await read_report(client, self.organization, state, rules)
+
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Hold the state lock (waiting up to `lock_timeout`) for one call: what the
+        adapters' writes run under."""
+        async with hold_lock(self.store, self.lock_timeout):
+            yield
+
+    def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
+        return self.locked() if lock else contextlib.nullcontext()
+
+
+@contextlib.asynccontextmanager
+async def hold_lock(store: StateStore, timeout: float) -> AsyncIterator[None]:
+    """`store.locked(timeout)` without blocking the event loop while it waits.
+
+    Taken and released on one worker thread (a file lock belongs to the thread
+    that took it); a caller cancelled while waiting releases it once it is had.
+    """
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pstokens-lock")
+    held = store.locked(timeout)
+    try:
+        taking = loop.run_in_executor(pool, held.__enter__)
+        try:
+            await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            taking.add_done_callback(
+                lambda f: None if f.cancelled() or f.exception()
+                else pool.submit(held.__exit__, None, None, None))
+            raise
+        try:
+            yield
+        finally:
+            await asyncio.shield(loop.run_in_executor(pool, held.__exit__, None, None, None))
+    finally:
+        pool.shutdown(wait=False)

@@ -1,0 +1,136 @@
+"""What moved since a saved plan was made, down to the token, access or config field.
+
+A saved plan is applied only against the same state, config and organization.
+When one of them moved, a reviewer needs to know what: `deepdiff` compares
+the config the plan recorded with today's, and the saved plan with a fresh
+one (its drift, its changes), and the differences come back typed; the
+renderers word them. `config_data` is the plain form both digest and diff use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+from pstokens.config.model import CommandDestination, Config, DirDestination, TokenSpec
+from pstokens.engine.findings import Drift
+from pstokens.engine.plan import Change, Plan, deliver_to_json
+
+ORGANIZATION_LEVEL = "(organization)"  # no database name has parentheses
+# Where a config lives is not what it asks; a token's key is its mapping key.
+_NOT_COMPARED = {Config: ("path",), TokenSpec: ("key",)}
+
+
+class MovedKind(StrEnum):
+    STATE_SERIAL = "state_serial"  # the same state, written since (before, after: serials)
+    STATE_LINEAGE = "state_lineage"  # another state altogether (before, after: lineages)
+    NO_CONFIG = "no_config"  # the plan recorded no config to compare with
+    CONFIG_CHANGED = "config_changed"  # `path` changed from `before` to `after`
+    CONFIG_ADDED = "config_added"  # `path` gained `after`
+    CONFIG_REMOVED = "config_removed"  # `path` lost `before`
+    DRIFT = "drift"  # something changed outside pstokens: `drift`
+    DRIFT_GONE = "drift_gone"  # what the plan saw outside pstokens is no longer so
+    CHANGE_ADDED = "change_added"  # a fresh plan also does `change`
+    CHANGE_GONE = "change_gone"  # a fresh plan no longer does `change`
+    CHANGE_DIFFERS = "change_differs"  # `change` (saved) is now `fresh`
+
+
+@dataclass(frozen=True)
+class Moved:
+    kind: MovedKind
+    path: tuple[str | int, ...] = ()  # an int is a position in a list
+    before: Any = None
+    after: Any = None
+    drift: Drift | None = None
+    change: Change | None = None
+    fresh: Change | None = None
+
+
+def config_data(config: Config) -> dict[str, Any]:
+    """What the config asks for as plain JSON data, laid out as the YAML is (not
+    where it lives, nor its comments): saved in plans, digested, diffed."""
+    return _plain(config)  # type: ignore[no-any-return]
+
+
+def digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def config_moves(saved: Any, current: Any) -> list[Moved]:
+    """Each config field that differs between the plan's config and today's."""
+    if saved is None:
+        return [Moved(MovedKind.NO_CONFIG)]
+    from deepdiff import DeepDiff  # only a stale plan pays for it
+
+    tree = DeepDiff(saved, current, ignore_order=True, view="tree")
+    found: list[Moved] = []
+    for report, levels in tree.items():
+        for level in levels:
+            path = tuple(p if isinstance(p, int) else str(p)
+                         for p in level.path(output_format="list"))
+            if report in ("iterable_item_added", "iterable_item_removed"):
+                path = path[:-1]  # the list, not the item's position in it
+            if report in ("dictionary_item_added", "iterable_item_added"):
+                found.append(Moved(MovedKind.CONFIG_ADDED, path, after=level.t2))
+            elif report in ("dictionary_item_removed", "iterable_item_removed"):
+                found.append(Moved(MovedKind.CONFIG_REMOVED, path, before=level.t1))
+            else:
+                found.append(Moved(MovedKind.CONFIG_CHANGED, path, level.t1, level.t2))
+    return sorted(found, key=lambda m: (json.dumps(m.path), str(m.kind),
+                                        json.dumps(m.after, default=str)))
+
+
+def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
+    """What a fresh read of the organization plans otherwise: first what changed
+    outside pstokens (the usual cause), then each change that differs."""
+    found = [Moved(MovedKind.DRIFT, drift=d) for d in fresh.drift if d not in saved.drift]
+    found += [Moved(MovedKind.DRIFT_GONE, drift=d) for d in saved.drift if d not in fresh.drift]
+    from deepdiff import DeepDiff
+
+    before, after = _by_identity(saved.changes), _by_identity(fresh.changes)
+    tree = DeepDiff({k: c.to_json() for k, c in before.items()},
+                    {k: c.to_json() for k, c in after.items()}, view="tree")
+    differing: set[str] = set()
+    for report, levels in tree.items():
+        for level in levels:
+            ident = str(level.path(output_format="list")[0])
+            if report == "dictionary_item_added" and len(level.path(output_format="list")) == 1:
+                found.append(Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
+            elif report == "dictionary_item_removed" and len(
+                    level.path(output_format="list")) == 1:
+                found.append(Moved(MovedKind.CHANGE_GONE, change=before[ident]))
+            else:
+                differing.add(ident)
+    found += [Moved(MovedKind.CHANGE_DIFFERS, change=before[i], fresh=after[i])
+              for i in sorted(differing)]
+    return found
+
+
+def _by_identity(changes: Iterable[Change]) -> dict[str, Change]:
+    """Each change under what it acts on, so a diff pairs a change with its successor."""
+    return {"|".join((str(c.action), c.key or "", c.token_id or "", c.database or "")): c
+            for c in changes}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, CommandDestination | DirDestination):
+        return deliver_to_json((value,))[0]  # type: ignore[index]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        skip = _NOT_COMPARED.get(type(value), ())
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.compare and f.name not in skip}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {ORGANIZATION_LEVEL if k is None else str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

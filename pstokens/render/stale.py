@@ -1,0 +1,102 @@
+"""Why a saved plan is stale, in words: `ci-deploy gained read_branch on app-prod
+outside pstokens`, `tokens.ci-deploy.ttl changed from 90d to 30d`.
+
+The engine (`pstokens.engine.stale`) finds what moved and hands it over typed;
+this module only words it. Names from the organization or a plan file are
+untrusted: every one passes through `safe`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pstokens.config.duration import format_duration
+from pstokens.engine.findings import DriftKind
+from pstokens.engine.plan import Change
+from pstokens.engine.stale import Moved, MovedKind
+from pstokens.errors import StalePlan
+from pstokens.render.rules import safe, where
+
+# Config fields that hold seconds, shown as durations.
+DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "max_ttl", "unused_after", "timeout"})
+MAX_SHOWN = 20
+
+
+def stale_text(exc: StalePlan) -> str:
+    """`saved plan is stale:` then one line per thing that moved."""
+    lines = [moved_text(m) for m in exc.moved if isinstance(m, Moved)]
+    shown = lines[:MAX_SHOWN]
+    if len(lines) > MAX_SHOWN:
+        shown.append(f"and {len(lines) - MAX_SHOWN} more")
+    return "saved plan is stale since it was made:\n" + "\n".join(f"  - {s}" for s in shown)
+
+
+def moved_text(moved: Moved) -> str:
+    kind = moved.kind
+    if kind is MovedKind.STATE_SERIAL:
+        return f"the state was written since (serial {moved.before} then, {moved.after} now)"
+    if kind is MovedKind.STATE_LINEAGE:
+        return (f"the state is another one (lineage {safe(str(moved.after))}, "
+                f"not {safe(str(moved.before))})")
+    if kind is MovedKind.NO_CONFIG:
+        return "the configuration changed (the plan recorded no copy of it to compare)"
+    if kind in (MovedKind.DRIFT, MovedKind.DRIFT_GONE):
+        return _drift(moved)
+    if kind is MovedKind.CHANGE_ADDED:
+        return f"a fresh plan also does: {_change(moved.change)}"
+    if kind is MovedKind.CHANGE_GONE:
+        return f"a fresh plan no longer does: {_change(moved.change)}"
+    if kind is MovedKind.CHANGE_DIFFERS:
+        return f"a fresh plan does {_change(moved.fresh)}, not {_change(moved.change)}"
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{safe(p)}"
+                   for p in moved.path).lstrip(".") or "the configuration"
+    names = [p for p in moved.path if isinstance(p, str)]
+    field = names[-1] if names else ""
+    if kind is MovedKind.CONFIG_ADDED:
+        return f"{path} gained {_value(field, moved.after)}"
+    if kind is MovedKind.CONFIG_REMOVED:
+        return f"{path} lost {_value(field, moved.before)}"
+    return (f"{path} changed from {_value(field, moved.before)} "
+            f"to {_value(field, moved.after)}")
+
+
+def _drift(moved: Moved) -> str:
+    item = moved.drift
+    assert item is not None
+    key = safe(item.key)
+    if item.kind is DriftKind.DELETED:
+        text = f"{key}'s token {safe(item.token_id)} was deleted outside pstokens"
+    else:
+        verb = "gained" if item.kind is DriftKind.GRANTED else "lost"
+        text = f"{key} {verb} {safe(item.access)} on {_place(item.database)} outside pstokens"
+    return text if moved.kind is MovedKind.DRIFT else f"no longer so: {text}"
+
+
+def _place(database: str | None) -> str:
+    return "the organization" if database is None else safe(database)
+
+
+def _change(change: Change | None) -> str:
+    if change is None:
+        return "nothing"
+    text = f"{change.action} {safe(change.key or change.name)}"
+    if change.token_id:
+        text += f" (id {safe(change.token_id)})"
+    if change.accesses:
+        text += f" {', '.join(safe(a) for a in change.accesses)} on {where(change.database)}"
+    return text
+
+
+def _value(field: str, value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and field in DURATIONS:
+        return format_duration(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{safe(str(k))}: {_value(str(k), v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(field, v) for v in value) + "]"
+    return safe(str(value))
