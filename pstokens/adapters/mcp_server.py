@@ -193,7 +193,9 @@ def _api_failure(what: str, exc: ApiError) -> str:
 
 
 def _with_hint(exc: PstokensError) -> str:
-    return exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+    from pstokens.render.errors import describe
+
+    return describe(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
 
 
 def create_mcp_server(

@@ -1,27 +1,27 @@
 """The read-only MCP tools' work: `plan-service-tokens` and `report-service-tokens`.
 
-Each reads config, state and the live organization and changes nothing (no
-lock, no write), so an agent can ask as often as it likes. Asked for no file,
-a tool uses the config `serve` was started with (`-c`). Asked for one, it reads
-only YAML files under one directory: a config error quotes the file, and a
-caller must not use that to read anything else.
+Each runs through the engine service (`pstokens.engine.run.Workspace`), as the
+CLI does, and changes nothing (no lock, no write), so an agent can ask as
+often as it likes. Asked for no file, a tool uses the config `serve` was
+started with (`-c`). Asked for one, it reads only YAML files under one
+directory: a config error quotes the file, and a caller must not use that to
+read anything else.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
-from pstokens.config import load_config
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.report import read_report
+from pstokens.config import Config, load_config
+from pstokens.engine.ports import TokenApi
+from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.render import plan_document
-from pstokens.render.rules import config_error
 from pstokens.state import FileStateStore, StateStore
 
 
@@ -60,12 +60,7 @@ class Planner:
         org = organization or self._organization
         # File reads happen off the event loop: both adapters share it.
         config = await asyncio.to_thread(load_config, path, organization=org)
-        error = config_error(config)
-        if error is not None:  # as `pstokens plan` does: a config must keep its own rules
-            raise error
-        store = self._state_store(config.organization)
-        state = await asyncio.to_thread(store.load, config.organization)
-        plan = await fresh_plan(self._client, config, state, PlanOptions())
+        plan = await self._workspace(config.organization, config).plan(lock=False)
         return plan_document(plan)
 
     async def report(
@@ -76,14 +71,21 @@ class Planner:
         and none where serve's `-c` points, `organization` is reviewed without rules."""
         org = organization or self._organization
         path = self.default_config if config_path is None else self.config_file(config_path)
-        rules = None
+        config = None
         if config_path is not None or org is None or path.exists():
             config = await asyncio.to_thread(load_config, path, organization=org)
-            org, rules = config.organization, config.rules
-        store = self._state_store(org)
-        state = await asyncio.to_thread(store.load, org)
-        report = await read_report(self._client, org, state, rules)
+            org = config.organization
+        report = await self._workspace(org, config).report()
         return report.to_json()
+
+    def _workspace(self, organization: str, config: Config | None) -> Workspace:
+        return Workspace(organization, self._state_store(organization), self._shared,
+                         config=config)
+
+    @contextlib.asynccontextmanager
+    async def _shared(self) -> AsyncIterator[TokenApi]:
+        """The client serve shares between its adapters: lent, not closed."""
+        yield self._client
 
     def config_file(self, config_path: str) -> Path:
         """The config's path, if it is a YAML file under `root` (symbolic links resolved)."""

@@ -92,7 +92,9 @@ def _check_writable(target: Path) -> None:
 def render(report: Report, fmt: str) -> str:
     """The report in one of FORMATS."""
     if fmt == "json":
-        return report.dumps()
+        from pstokens.render.report_json import render_report_json
+
+        return render_report_json(report)
     if fmt == "markdown":
         from pstokens.render.report_markdown import render_report_markdown
 

@@ -21,9 +21,11 @@ from pstokens.engine.adopt import (
     check_adoptable,
     check_importable,
 )
-from pstokens.engine.export import Exported, export_config
+from pstokens.engine.export import assign_keys
+from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization, read_token
 from pstokens.errors import PstokensError
+from pstokens.render.export import export_yaml
 
 
 @click.command("import")
@@ -93,13 +95,13 @@ def export_command(adopt: bool) -> None:
     session = _session()
     organization = export_organization(session.settings)
 
-    async def read(adopted: bool) -> Exported:
+    async def read() -> dict[str, LiveToken]:
         async with session.client(organization) as client:
             live = await read_organization(client, organization, lambda _: True)
-        return export_config(organization, list(live.values()), adopted=adopted)
+        return assign_keys(live.values())
 
     if not adopt:
-        out(asyncio.run(read(False)).text, nl=False)
+        out(export_yaml(organization, asyncio.run(read())), nl=False)
         return
     store = session.state_store(organization)
     where = store.location
@@ -107,11 +109,12 @@ def export_command(adopt: bool) -> None:
     with store.locked(session.settings.lock_timeout):
         state = store.load(organization)
         check_adoptable(state, where)
-        exported = asyncio.run(read(True))
-        parse_config(exported.text, filename="the exported config")  # what the next plan reads
-        store.save(adopt_exported(state, exported, where).state)
-    out(exported.text, nl=False)
-    count = len(exported.tokens)
+        keys = asyncio.run(read())
+        text = export_yaml(organization, keys, adopted=True)
+        parse_config(text, filename="the exported config")  # what the next plan reads
+        store.save(adopt_exported(state, keys, where).state)
+    out(text, nl=False)
+    count = len(keys)
     err(f"Recorded {count} token{'s' if count != 1 else ''} in {where}; "
         "`pstokens plan` with this config shows no changes.")
 

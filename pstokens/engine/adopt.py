@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pstokens.config.model import Config
-from pstokens.engine.export import Exported, observed_ttl
+from pstokens.engine.export import observed_ttl
 from pstokens.engine.live import LiveToken
 from pstokens.errors import PstokensError
 from pstokens.state.model import State, TokenRecord
@@ -100,11 +100,13 @@ def check_adoptable(state: State, source: str) -> None:
         )
 
 
-def adopt_exported(state: State, exported: Exported, source: str = "the state") -> Adoption:
+def adopt_exported(
+    state: State, keys: Mapping[str, LiveToken], source: str = "the state"
+) -> Adoption:
     """`export --adopt`: every exported key records the token it was made from."""
     check_adoptable(state, source)
     adopted = []
-    for key, token in exported.tokens.items():
+    for key, token in keys.items():
         state = state.with_token(key, record_for(token, key))
         adopted.append((key, token.id))
     return Adoption(state, tuple(adopted))

@@ -9,7 +9,6 @@ access reads only where the API did not embed them) and builds it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,9 +101,6 @@ class Report:
             "violations": [v.to_json() for v in self.violations],
             "warnings": [u.to_json() for u in self.unused],
         }
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2) + "\n"
 
 
 def build_report(

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pstokens.config.duration import format_duration
-from pstokens.config.model import Config
-from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation, check_config
-from pstokens.errors import ConfigError, Problem
+from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation
+from pstokens.errors import Problem
 from pstokens.render.escape import terminal
 
 
@@ -121,12 +120,3 @@ def unused_warning(unused: Unused) -> str:
     else:
         since = f"never used since it was created {day(unused.created_at)}"
     return f"{label} is unused: {since} (rules.unused_after {duration(unused.unused_after)})"
-
-
-def config_error(config: Config) -> ConfigError | None:
-    """The error for a config whose tokens break its own rules (every finding
-    located), or None; the CLI and the plan tool raise it alike."""
-    problems = [config_problem(v) for v in check_config(config)]
-    if not problems:
-        return None
-    return ConfigError(problems, hint="change the token, or the rule it breaks")

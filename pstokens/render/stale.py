@@ -22,13 +22,26 @@ DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "max_ttl", "unused_afte
 MAX_SHOWN = 20
 
 
+_STATE = (MovedKind.STATE_SERIAL, MovedKind.STATE_LINEAGE)
+_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE, MovedKind.CHANGE_ADDED,
+                 MovedKind.CHANGE_GONE, MovedKind.CHANGE_DIFFERS)
+
+
 def stale_text(exc: StalePlan) -> str:
-    """`saved plan is stale:` then one line per thing that moved."""
-    lines = [moved_text(m) for m in exc.moved if isinstance(m, Moved)]
+    """`saved plan is stale: the configuration changed since it was made:` then one
+    line per thing that moved."""
+    moved = [m for m in exc.moved if isinstance(m, Moved)]
+    which = [name for name, kinds in (("the state", _STATE),
+                                      ("the configuration", None),
+                                      ("the organization", _ORGANIZATION))
+             if any((m.kind in kinds) if kinds else
+                    (m.kind not in _STATE and m.kind not in _ORGANIZATION) for m in moved)]
+    lines = [moved_text(m) for m in moved]
     shown = lines[:MAX_SHOWN]
     if len(lines) > MAX_SHOWN:
         shown.append(f"and {len(lines) - MAX_SHOWN} more")
-    return "saved plan is stale since it was made:\n" + "\n".join(f"  - {s}" for s in shown)
+    return (f"saved plan is stale: {' and '.join(which)} changed since it was made:\n"
+            + "\n".join(f"  - {s}" for s in shown))
 
 
 def moved_text(moved: Moved) -> str:

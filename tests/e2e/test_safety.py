@@ -130,6 +130,7 @@ def test_a_stale_saved_plan_says_what_moved(cli: Cli, emulator: Emulator, workdi
     config(workdir, flag="true")
     moved = cli("apply", "p.json")
     assert moved.code == 1 and "the configuration changed" in moved.err
+    assert "tokens.other.prevent_destroy changed from false to true" in moved.err
     config(workdir)
     assert cli("apply", "--auto-approve").code == 0
     moved = cli("apply", "p.json")
@@ -142,6 +143,7 @@ def test_a_stale_saved_plan_says_what_moved(cli: Cli, emulator: Emulator, workdi
     emulator.store.grant("acme", app, ["create_branch"], "app-prod")
     moved = cli("apply", "q.json")
     assert moved.code == 1 and "the organization changed" in moved.err
+    assert "app gained create_branch on app-prod outside pstokens" in moved.err
     assert "configuration" not in moved.err and "state" not in moved.err.split("Hint")[0]
 
 

@@ -12,10 +12,11 @@ from pstokens.config import parse_config
 from pstokens.config.model import Config, TokenSpec
 from pstokens.config.schema import TOKEN_KEY
 from pstokens.engine.adopt import adopt_by_name, adopt_exported, adopt_one, check_importable
-from pstokens.engine.export import assign_keys, export_config
+from pstokens.engine.export import assign_keys
 from pstokens.engine.live import LiveToken
 from pstokens.engine.planner import make_plan
 from pstokens.errors import PstokensError
+from pstokens.render.export import export_yaml
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -70,9 +71,9 @@ def test_keys_are_valid_unique_and_a_key_equal_to_a_name_is_a_token_of_that_name
 @settings(max_examples=60, deadline=None, database=None)
 @given(organizations())
 def test_an_adopted_export_validates_and_plans_no_change(tokens: list[LiveToken]) -> None:
-    exported = export_config("acme", tokens, adopted=True)
-    config = parse_config(exported.text)
-    state = adopt_exported(State.new("acme"), exported).state
+    keys = assign_keys(tokens)
+    config = parse_config(export_yaml("acme", keys, adopted=True))
+    state = adopt_exported(State.new("acme"), keys).state
     plan = make_plan(config, state, {t.id: t for t in tokens}, now=NOW)
     assert not plan.differs, plan  # no change, skip, drift or unmanaged token: "No changes."
     assert plan.unsafe == ()
@@ -109,4 +110,4 @@ def test_by_name_skips_shared_names_and_managed_tokens() -> None:
 def test_export_adopt_refuses_a_state_with_keys() -> None:
     state = State.new("acme").with_token("k", TokenRecord(id="t1", name="k"))
     with pytest.raises(PstokensError, match="already records 1 key"):
-        adopt_exported(state, export_config("acme", [LiveToken("t2", "x")]))
+        adopt_exported(state, assign_keys([LiveToken("t2", "x")]))

@@ -13,7 +13,7 @@ from pstokens.config.model import CommandDestination, DirDestination
 from pstokens.engine.live import LiveToken
 from pstokens.engine.plan import Action, Plan, Retire
 from pstokens.engine.planner import make_plan
-from pstokens.engine.policy import check_saved, check_same
+from pstokens.engine.policy import check_same, check_saved
 from pstokens.engine.stale import MovedKind, config_data
 from pstokens.errors import PlanError, StalePlan
 from pstokens.render import render_markdown, render_text

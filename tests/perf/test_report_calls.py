@@ -7,8 +7,8 @@ import math
 
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorStore
-from pstokens.engine.planner import PlanOptions
 from pstokens.engine.fresh import fresh_plan
+from pstokens.engine.planner import PlanOptions
 from pstokens.engine.report import read_report
 
 from .conftest import ORG, config_text, key, seed

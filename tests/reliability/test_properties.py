@@ -31,10 +31,10 @@ from pstokens.delivery import NewSecret
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.engine.apply import Applier
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.outcome import Outcome, Status
 from pstokens.engine.plan import Action, Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.statewriter import StateWriter
 from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
