@@ -25,11 +25,11 @@ from pstokens.cli.commands_report import render as render_report
 from pstokens.config import Rules, load_config
 from pstokens.delivery import DirectorySink
 from pstokens.engine.apply import Applier
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.observe import read_organization
 from pstokens.engine.outcome import Outcome
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.report import Report, build_report
 from pstokens.engine.statewriter import StateWriter
 from pstokens.render import render_text
