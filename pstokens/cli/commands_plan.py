@@ -19,9 +19,9 @@ from pstokens.cli.progress import applying, reading
 from pstokens.cli.session import Session, current_session
 from pstokens.cli.settings import global_options
 from pstokens.delivery import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
-from pstokens.engine.apply import ApplyResult
+from pstokens.engine.outcome import ApplyResult
 from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions
+from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text

@@ -12,11 +12,10 @@ from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
-from pstokens.config import Rules
-from pstokens.engine.report import Report, read_report
+from pstokens.engine.report import Report
+from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
-from pstokens.state import State
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -42,14 +41,9 @@ def report_command(fmt: str, out_file: str | None) -> None:
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_writable(target)
-    organization, rules, state = _sources(session)
-
-    async def run() -> Report:
-        async with session.client(organization) as client:
-            return await read_report(client, organization, state, rules)
-
-    with reading(organization):
-        report = asyncio.run(run())
+    workspace = _workspace(session)
+    with reading(workspace.organization):
+        report = asyncio.run(workspace.report())
     text = render(report, fmt)
     if target is None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -63,14 +57,13 @@ def report_command(fmt: str, out_file: str | None) -> None:
     out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
 
 
-def _sources(session: Session) -> tuple[str, Rules | None, State]:
-    """Organization, rules and state from the config; with no config file, an
-    organization named by --org or PLANETSCALE_ORG is reviewed without rules."""
+def _workspace(session: Session) -> Workspace:
+    """The config's workspace; with no config file, an organization named by --org
+    or PLANETSCALE_ORG is reviewed without rules."""
     organization = session.settings.org
     if organization is not None and not session.settings.config_path.exists():
-        return organization, None, session.state_store(organization).load(organization)
-    config = session.config
-    return config.organization, config.rules, session.read_state()
+        return session.workspace(organization, config=False)
+    return session.workspace()
 
 
 def _check_writable(target: Path) -> None:

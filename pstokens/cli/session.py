@@ -114,7 +114,7 @@ class Session:
             logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
             logging.getLogger("pstokens").setLevel(logging.DEBUG)
         if settings.emulator:
-            from pstokens.cli.embedded import embedded_transport
+            from pstokens.emulator.embedded import embedded_transport
 
             org = organization or self.organization
             transport = embedded_transport(EMULATOR_DATA, org)

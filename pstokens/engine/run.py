@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from pstokens.delivery import SecretSink
     from pstokens.engine.report import Report
 
-__all__ = ["EVERYTHING", "Workspace", "hold_lock"]
+__all__ = ["EVERYTHING", "PlanOptions", "Workspace", "hold_lock"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()

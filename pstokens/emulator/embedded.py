@@ -9,7 +9,10 @@ from pathlib import Path
 
 import httpx
 
-from pstokens.emulator import EmulatorSettings, EmulatorStore, create_app, seed_demo
+from pstokens.emulator.app import create_app
+from pstokens.emulator.demo import seed_demo
+from pstokens.emulator.settings import EmulatorSettings
+from pstokens.emulator.store import EmulatorStore
 
 
 def embedded_transport(data: Path, organization: str) -> httpx.AsyncBaseTransport:

@@ -1,0 +1,33 @@
+"""The engine service's documented example runs as written, against the emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import API_KEY, Emulator, write_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "library" / "plan_and_apply.py"
+
+
+def test_the_library_example_plans_applies_and_then_has_nothing_to_do(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "pstokens.yaml", (
+        "organization: acme\ntokens:\n  ci:\n    accesses:\n"
+        "      databases:\n        app: [read_branch]\n"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANETSCALE_")}
+    env["PLANETSCALE_API_KEY"] = API_KEY
+    args = [sys.executable, str(EXAMPLE), "--api-url", emulator.url, "-c", str(config),
+            "--state", str(tmp_path / "state.json"), "--secrets-dir", str(tmp_path / "s")]
+
+    first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "+ ci" in first.stdout and "applied" in first.stdout
+    assert [t["name"] for t in emulator.tokens()] == ["ci"]
+    assert (tmp_path / "s" / "acme" / "ci.env").exists()
+
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "No changes." in again.stdout
