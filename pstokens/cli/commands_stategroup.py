@@ -19,7 +19,7 @@ from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
 from pstokens.config.schema import TOKEN_KEY
 from pstokens.errors import PstokensError, StateError
-from pstokens.state import FileStateStore
+from pstokens.state import FileStateStore, State
 from pstokens.state.base import encode_state
 
 
@@ -160,10 +160,26 @@ def state_push(file: str) -> None:
                     )
                 out(f"{store.location} already holds {file} (serial {local.serial}).")
                 return
+        _say_what_changes(there, local, store.location)
         written = store.save(replace(local, serial=max(local.serial, there.serial)))
     count = len(written.tokens)
     out(f"Pushed {file} to {store.location} (serial {written.serial}, "
         f"{count} key{'s' if count != 1 else ''}).")
+
+
+def _say_what_changes(there: State, local: State, location: str) -> None:
+    """Before a push writes: which keys it adds, removes, or points at another token."""
+    from pstokens.engine.stale import state_moves
+    from pstokens.render.stale import moved_text
+
+    moves = state_moves({k: r.id for k, r in there.tokens.items()},
+                        {k: r.id for k, r in local.tokens.items()})
+    if not moves:
+        out(f"The push changes no key in {location}.")
+        return
+    out(f"The push changes {len(moves)} key{'s' if len(moves) != 1 else ''} in {location}:")
+    for moved in moves:
+        out(f"  {moved_text(moved)}")
 
 
 def _check_push(file: str, lineage: str, serial: int, location: str, there_lineage: str,

@@ -38,6 +38,9 @@ class MovedKind(StrEnum):
     CHANGE_ADDED = "change_added"  # a fresh plan also does `change`
     CHANGE_GONE = "change_gone"  # a fresh plan no longer does `change`
     CHANGE_DIFFERS = "change_differs"  # `change` (saved) is now `fresh`
+    KEY_ADDED = "key_added"  # state push: `path[0]` gains token `after`
+    KEY_REMOVED = "key_removed"  # state push: `path[0]` (token `before`) goes
+    ID_CHANGED = "id_changed"  # state push: `path[0]` maps to `after`, not `before`
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,17 @@ def config_moves(saved: Any, current: Any) -> list[Moved]:
         return [Moved(MovedKind.NO_CONFIG)]
     from deepdiff import DeepDiff  # only a stale plan pays for it
 
-    tree = DeepDiff(saved, current, ignore_order=True, view="tree")
     found: list[Moved] = []
-    for report, levels in tree.items():
-        for level in levels:
-            path = tuple(p if isinstance(p, int) else str(p)
-                         for p in level.path(output_format="list"))
-            if report in ("iterable_item_added", "iterable_item_removed"):
-                path = path[:-1]  # the list, not the item's position in it
-            if report in ("dictionary_item_added", "iterable_item_added"):
-                found.append(Moved(MovedKind.CONFIG_ADDED, path, after=level.t2))
-            elif report in ("dictionary_item_removed", "iterable_item_removed"):
-                found.append(Moved(MovedKind.CONFIG_REMOVED, path, before=level.t1))
-            else:
-                found.append(Moved(MovedKind.CONFIG_CHANGED, path, level.t1, level.t2))
+    for report, path, old, new in _differences(DeepDiff(saved, current, ignore_order=True,
+                                                        view="tree")):
+        if report in ("iterable_item_added", "iterable_item_removed"):
+            path = path[:-1]  # the list, not the item's position in it
+        if report in ("dictionary_item_added", "iterable_item_added"):
+            found.append(Moved(MovedKind.CONFIG_ADDED, path, after=new))
+        elif report in ("dictionary_item_removed", "iterable_item_removed"):
+            found.append(Moved(MovedKind.CONFIG_REMOVED, path, before=old))
+        else:
+            found.append(Moved(MovedKind.CONFIG_CHANGED, path, old, new))
     return sorted(found, key=lambda m: (json.dumps(m.path), str(m.kind),
                                         json.dumps(m.after, default=str)))
 
@@ -97,19 +97,60 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
     tree = DeepDiff({k: c.to_json() for k, c in before.items()},
                     {k: c.to_json() for k, c in after.items()}, view="tree")
     differing: set[str] = set()
-    for report, levels in tree.items():
-        for level in levels:
-            ident = str(level.path(output_format="list")[0])
-            if report == "dictionary_item_added" and len(level.path(output_format="list")) == 1:
-                found.append(Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
-            elif report == "dictionary_item_removed" and len(
-                    level.path(output_format="list")) == 1:
-                found.append(Moved(MovedKind.CHANGE_GONE, change=before[ident]))
-            else:
-                differing.add(ident)
+    for report, path, _, _ in _differences(tree):
+        ident = str(path[0])
+        if report == "dictionary_item_added" and len(path) == 1:
+            found.append(Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
+        elif report == "dictionary_item_removed" and len(path) == 1:
+            found.append(Moved(MovedKind.CHANGE_GONE, change=before[ident]))
+        else:
+            differing.add(ident)
     found += [Moved(MovedKind.CHANGE_DIFFERS, change=before[i], fresh=after[i])
               for i in sorted(differing)]
     return found
+
+
+def state_moves(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> list[Moved]:
+    """What writing a state whose keys map to `after` changes in one that maps to
+    `before` (key -> token ID): keys added, keys removed, IDs changed."""
+    from deepdiff import DeepDiff
+
+    found: list[Moved] = []
+    for report, path, old, new in _differences(DeepDiff(dict(before), dict(after),
+                                                        view="tree")):
+        key = (str(path[0]),)
+        if report == "dictionary_item_added":
+            found.append(Moved(MovedKind.KEY_ADDED, key, after=new))
+        elif report == "dictionary_item_removed":
+            found.append(Moved(MovedKind.KEY_REMOVED, key, before=old))
+        else:
+            found.append(Moved(MovedKind.ID_CHANGED, key, old, new))
+    return sorted(found, key=lambda m: (str(m.path[0]), str(m.kind)))
+
+
+Difference = tuple[str, tuple[str | int, ...], Any, Any]
+
+
+def _differences(tree: Any) -> list[Difference]:
+    """(report, path, before, after) for each difference deepdiff found. A mapping
+    that was empty on one side comes back as one change of the whole mapping:
+    it is split into an addition or removal per entry, as for any other."""
+    found: list[Difference] = []
+    for report, levels in tree.items():
+        for level in levels:
+            path = tuple(p if isinstance(p, int) else str(p)
+                         for p in level.path(output_format="list"))
+            found.extend(_split(report, path, level.t1, level.t2))
+    return found
+
+
+def _split(report: str, path: tuple[str | int, ...], old: Any, new: Any) -> list[Difference]:
+    if report != "values_changed" or not (isinstance(old, dict) and isinstance(new, dict)):
+        return [(report, path, old, new)]
+    return ([("dictionary_item_removed", (*path, k), old[k], None) for k in old if k not in new]
+            + [("dictionary_item_added", (*path, k), None, new[k]) for k in new if k not in old]
+            + [d for k in old if k in new and old[k] != new[k]
+               for d in _split("values_changed", (*path, k), old[k], new[k])])
 
 
 def _by_identity(changes: Iterable[Change]) -> dict[str, Change]:

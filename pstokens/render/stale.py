@@ -61,6 +61,8 @@ def moved_text(moved: Moved) -> str:
         return f"a fresh plan no longer does: {_change(moved.change)}"
     if kind is MovedKind.CHANGE_DIFFERS:
         return f"a fresh plan does {_change(moved.fresh)}, not {_change(moved.change)}"
+    if kind in _STATE_KEYS:
+        return _state_key(moved)
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{safe(p)}"
                    for p in moved.path).lstrip(".") or "the configuration"
     names = [p for p in moved.path if isinstance(p, str)]
@@ -71,6 +73,22 @@ def moved_text(moved: Moved) -> str:
         return f"{path} lost {_value(field, moved.before)}"
     return (f"{path} changed from {_value(field, moved.before)} "
             f"to {_value(field, moved.after)}")
+
+
+_STATE_KEYS = (MovedKind.KEY_ADDED, MovedKind.KEY_REMOVED, MovedKind.ID_CHANGED)
+
+
+def _state_key(moved: Moved) -> str:
+    key = safe(str(moved.path[0]))
+    if moved.kind is MovedKind.KEY_ADDED:
+        return f"+ {key}  id {_id(moved.after)}  (added)"
+    if moved.kind is MovedKind.KEY_REMOVED:
+        return f"- {key}  id {_id(moved.before)}  (removed)"
+    return f"~ {key}  id {_id(moved.before)} -> {_id(moved.after)}"
+
+
+def _id(value: Any) -> str:
+    return "(none yet)" if value is None else safe(str(value))
 
 
 def _drift(moved: Moved) -> str:

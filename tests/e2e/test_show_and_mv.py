@@ -113,6 +113,28 @@ def test_state_pull_and_push_work_between_local_files(
     assert itself.code == 1 and "is the configured state itself" in itself.err
 
 
+def test_state_push_says_which_keys_it_adds_removes_and_repoints_before_it_writes(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    data = json.loads(cli("state", "pull").out)
+    [first, *_] = sorted(data["tokens"])
+    old_id = data["tokens"][first]["id"]
+    data["tokens"][first]["id"] = "abc123new"
+    data["tokens"]["added-key"] = dict(data["tokens"][first], id="zz9")
+    removed = sorted(data["tokens"])[-1]
+    removed_id = data["tokens"].pop(removed)["id"]
+    data["serial"] += 1
+    (workdir / "edited.json").write_text(json.dumps(data))
+    pushed = cli("state", "push", "edited.json")
+    assert pushed.code == 0, pushed.both
+    assert f"~ {first}  id {old_id} -> abc123new" in pushed.out
+    assert "+ added-key  id zz9  (added)" in pushed.out
+    assert f"- {removed}  id {removed_id}  (removed)" in pushed.out
+    assert pushed.out.index("changes 3 keys") < pushed.out.index("Pushed edited.json")
+
+
 def test_state_unlock_on_a_held_local_file_names_the_running_holder(
     cli: Cli, workdir: Path
 ) -> None:

@@ -132,3 +132,14 @@ def test_a_saved_plan_after_an_out_of_band_grant_names_the_key_and_the_access() 
     kinds = [m.kind for m in caught.value.moved]  # type: ignore[attr-defined]
     assert MovedKind.DRIFT in kinds
     assert "ci gained connect_branch on app outside pstokens" in describe(caught.value)
+
+
+def test_a_saved_plan_with_nothing_to_do_names_each_change_a_fresh_plan_makes() -> None:
+    api = FakeApi()
+    cfg = config(spec("ci"))
+    state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
+    saved = plan_of(cfg, state, api)
+    fresh = plan_of(cfg, state, api, replace=frozenset({"ci"}))
+    with pytest.raises(StalePlan) as caught:
+        check_same(saved, fresh)
+    assert "a fresh plan also does: replace ci (id t1)" in describe(caught.value)
