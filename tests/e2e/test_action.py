@@ -1,13 +1,15 @@
-"""The Action's script finds the pstokens subcommand behind any global options.
+"""The Action's scripts: the subcommand behind global options, and one install a job.
 
 A plan saves its JSON plan and Markdown (the job summary) whatever global
 options come first; a global option's value is never taken for the
 subcommand, and the script knows exactly the global options that take one.
+pstokens is installed once a job, with nothing written to GITHUB_ENV.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,32 @@ def test_the_script_skips_the_value_of_exactly_the_global_options_that_take_one(
         for opt in param.opts
     }
     assert in_script == taking_values
+
+
+def test_the_action_installs_pstokens_once_a_job_without_touching_github_env(
+    tmp_path: Path,
+) -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    script = next(s["run"] for s in action["runs"]["steps"] if s.get("name") == "Install pstokens")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "python.log"
+    fake = bin_dir / "python"  # stands for setup-python's: records each pip install
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    fake.chmod(0o755)
+    github_env = tmp_path / "github_env"
+    (tmp_path / "runner-temp").mkdir()
+
+    def install(action_path: str) -> None:
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path / "runner-temp"),
+               "GITHUB_ACTION_PATH": action_path, "GITHUB_ENV": str(github_env)}
+        subprocess.run(["bash", "-eo", "pipefail", "-c", script], env=env, check=True)
+
+    install("/actions/pstokens/a")
+    install("/actions/pstokens/a")  # the same Action again in this job
+    install("/actions/pstokens/b")  # another checkout of it
+    assert log.read_text().splitlines() == [
+        "-m pip install --quiet /actions/pstokens/a",
+        "-m pip install --quiet /actions/pstokens/b",
+    ]
+    assert not github_env.exists()  # later steps see no variable of the Action's
