@@ -1,4 +1,4 @@
-"""The README's delivery recipes, pasted as they are, run against fake programs.
+"""The docs' delivery recipes, pasted as they are, run against fake programs.
 
 Each recipe's program (gh, vault, aws, op, kubectl) is replaced on PATH by a
 small fake of the same name that records its arguments, stdin and the
@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.conftest import Cli, Emulator, write_config
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DELIVERY = Path(__file__).resolve().parents[2] / "docs" / "delivery.md"
 
 FAKE = """\
 #!{python}
@@ -49,9 +49,9 @@ else:
 
 
 def recipes() -> dict[str, str]:
-    """Program name -> the `deliver:` block of each recipe in the README."""
-    text = README.read_text()
-    section = text.split("### Recipes", 1)[1].split("\n## ", 1)[0]
+    """Program name -> the `deliver:` block of each recipe in docs/delivery.md."""
+    text = DELIVERY.read_text()
+    section = text.split("\n## Recipes\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```yaml\n(deliver:\n.*?)```", section, re.S)
     found = {}
     for block in blocks:
@@ -61,7 +61,7 @@ def recipes() -> dict[str, str]:
     return found
 
 
-def test_the_readme_has_the_five_recipes() -> None:
+def test_the_docs_have_the_five_recipes() -> None:
     assert sorted(recipes()) == ["aws", "gh", "kubectl", "op", "vault"]
 
 

@@ -22,7 +22,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
-ACTION = "OWNER/pstokens@v1"
+# The examples' placeholder for the pstokens Action, pinned by commit as users pin it.
+ACTION = "OWNER/pstokens@0000000000000000000000000000000000000000"
+CONDITION = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]+) (==|!=) '([^']*)'")
 
 
 @dataclass
@@ -45,7 +47,8 @@ class Runner:
         def one(match: re.Match[str]) -> str:
             expr = match.group(1)
             if expr.startswith("secrets."):
-                return ""  # the test's credentials come from the machine's env
+                # The PlanetScale and AWS credentials come from the machine's env.
+                return self.context.get(expr, "")
             if expr.startswith("inputs.") and inputs is not None:
                 return inputs[expr.removeprefix("inputs.")]
             if expr.startswith("steps."):
@@ -58,16 +61,24 @@ class Runner:
         return EXPRESSION.sub(one, text)
 
     def condition(self, step: dict[str, Any], failed: bool) -> bool:
-        test = str(step.get("if", ""))
-        if "always()" in test:
-            return True
-        if failed:
+        """A step's `if:`, as GitHub reads it: terms joined by `&&`, each `always()`,
+        `!cancelled()` (nothing is cancelled here) or `steps.ID.outputs.X ==|!= 'v'`;
+        without a status function, success() is implied."""
+        test = str(step.get("if", "")).strip()
+        test = test.removeprefix("${{").removesuffix("}}").strip()
+        terms = [t.strip() for t in test.split("&&")] if test else []
+        status = {"always()", "!cancelled()"}
+        if not status & set(terms) and failed:
             return False
-        if not test:
-            return True
-        found = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+) != ''", test)
-        assert found, f"the test reads only always() and `steps.ID.outputs.X != ''`: {test}"
-        return self.outputs.get(found[1], {}).get(found[2], "") != ""
+        for term in terms:
+            if term in status:
+                continue
+            found = CONDITION.fullmatch(term)
+            assert found, f"the test does not read this condition: {term}"
+            value = self.outputs.get(found[1], {}).get(found[2], "")
+            if (value == found[4]) != (found[3] == "=="):
+                return False
+        return True
 
     def run_job(self, workflow: dict[str, Any], job: str) -> list[Step]:
         spec = workflow["jobs"][job]
@@ -96,6 +107,8 @@ class Runner:
         assert not unknown, f"{step['name']}: the Action has no input {unknown}"
         inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
         inputs.update(given)
+        # A composite action's steps see the env of the step that uses it.
+        job_env = {**job_env, **{k: self.resolve(str(v)) for k, v in step.get("env", {}).items()}}
         outputs = self.workdir / f".github_output_{len(self.ran)}"
         outputs.write_text("")
         result = Step(step["name"], 0)
@@ -147,11 +160,13 @@ def machine_env(api_url: str, api_key: str, aws: dict[str, str], workdir: Path,
 
 
 FAKE_GH = """#!/usr/bin/env bash
-# Stands for the GitHub CLI: records each call; lists the comment in $GH_EXISTING, if any.
+# Stands for the GitHub CLI: records each call (and, for `secret set`, the GH_TOKEN it
+# was given; it reads the secret and keeps it nowhere); lists the comment in $GH_EXISTING.
 printf '%s\\n' "$*" >> "$GH_LOG"
 case "$*" in
   *"--method"*) for arg in "$@"; do case "$arg" in body=*) printf '%s' "${arg#body=}" \
       > "$GH_BODY";; esac; done ;;
+  "secret set "*) cat > /dev/null; printf 'GH_TOKEN=%s\\n' "${GH_TOKEN:-}" >> "$GH_LOG" ;;
   *) if [ -f "$GH_EXISTING" ]; then cat "$GH_EXISTING"; fi ;;
 esac
 """

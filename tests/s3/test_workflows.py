@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pstokens.cli.commands_plan import plan_command
 from tests.e2e.conftest import API_KEY, Emulator
 from tests.e2e.workflow_runner import ACTION, ROOT, Runner, fake_gh, machine_env
 from tests.s3server import CREDENTIALS, S3
@@ -46,12 +47,17 @@ def repo(tmp_path: Path, emulator: Emulator, s3: S3) -> Path:
     return tmp_path
 
 
+def gh_file(repo: Path, name: str) -> Path:
+    """The fake gh's files, beside this test's repository (not shared with other tests)."""
+    return repo.parent / f"{repo.name}-{name}"
+
+
 def runner(repo: Path, emulator: Emulator, s3: S3, org: str, **github: str) -> Runner:
     bin_dir = repo.parent / f"{repo.name}-bin"
     fake_gh(bin_dir)
     env = machine_env(emulator.url, API_KEY, s3.env(), repo, bin_dir)
-    env.update(GH_LOG=str(repo.parent / "gh.log"), GH_BODY=str(repo.parent / "gh-body.md"),
-               GH_EXISTING=str(repo.parent / "gh-existing"))
+    env.update(GH_LOG=str(gh_file(repo, "gh.log")), GH_BODY=str(gh_file(repo, "gh-body.md")),
+               GH_EXISTING=str(gh_file(repo, "gh-existing")))
     context = {
         "matrix.org": org,
         "vars.PSTOKENS_STATE_BUCKET": s3.bucket,
@@ -60,6 +66,7 @@ def runner(repo: Path, emulator: Emulator, s3: S3, org: str, **github: str) -> R
         "github.token": "ghs_fake",
         "github.repository": "acme/infra",
         "github.event.pull_request.number": "7",
+        "secrets.PSTOKENS_GH_TOKEN": "ghp_fake_for_gh_secret_set",
         **github,
     }
     return Runner(repo, env, context)
@@ -81,16 +88,16 @@ def test_plan_workflow_comments_the_plan_and_updates_its_comment_in_place(
     comment = run.step("Comment the plan on the pull request")
     assert comment.code == 0, comment.err
     assert comment.out == "Commented on pull request #7.\n"
-    body = (repo.parent / "gh-body.md").read_text()
+    body = (gh_file(repo, "gh-body.md")).read_text()
     assert body.startswith("<!-- pstokens plan: acme -->\n### pstokens plan for acme")
     assert "**Plan: 2 to create" in body
     assert "pstokens/acme.json.lock" not in s3.names()  # the plan let go of the lock
 
-    (repo.parent / "gh-existing").write_text("123456\n")  # the comment a push made before
+    (gh_file(repo, "gh-existing")).write_text("123456\n")  # the comment a push made before
     again = runner(repo, emulator, s3, "acme")
     again.run_job(load("plan.yml"), "plan")
     assert again.step("Comment the plan on the pull request").out == "Updated comment 123456.\n"
-    calls = (repo.parent / "gh.log").read_text().splitlines()
+    calls = (gh_file(repo, "gh.log")).read_text().splitlines()
     assert any(c.startswith("api --method PATCH repos/acme/infra/issues/comments/123456 ")
                for c in calls)
 
@@ -136,7 +143,52 @@ def test_a_pstokens_error_fails_the_action_step(repo: Path, emulator: Emulator, 
     run = runner(repo, emulator, s3, "acme")
     run.run_job(load("drift-check.yml"), "drift")
     assert run.step("Check the config").code == 1
-    assert [s.name for s in run.ran] == ["Check the config"]  # nothing runs after it
+    # No plan, no drift verdict: only the SARIF step (`!cancelled()`), which fails too.
+    assert [s.name for s in run.ran] == ["Check the config", "Findings as SARIF"]
+    assert run.step("Findings as SARIF").code == 1
+    assert run.outputs["sarif"]["exitcode"] == "1"  # so nothing is uploaded
+
+
+def sarif_format() -> bool:
+    option = next(p for p in plan_command.params if "--format" in p.opts)
+    return "sarif" in getattr(option.type, "choices", ())
+
+
+@pytest.mark.skipif(not sarif_format(),
+                    reason="`plan --format sarif` is built on another branch (issue 22, item 1)")
+def test_drift_check_writes_sarif_for_code_scanning_even_when_the_job_fails(
+    repo: Path, emulator: Emulator, s3: S3
+) -> None:
+    run = runner(repo, emulator, s3, "initech")
+    run.run_job(load("drift-check.yml"), "drift")
+    assert run.step("Fail on drift").code == 1  # drift: the job fails...
+    sarif = run.step("Findings as SARIF")  # ...and the findings are still written
+    assert sarif.code == 0, sarif.err
+    assert run.outputs["sarif"]["exitcode"] == "0"  # the upload step's condition
+    log = json.loads((repo / "pstokens-initech.sarif").read_text())
+    assert log["version"] == "2.1.0"
+    assert log["runs"][0]["tool"]["driver"]["name"] == "pstokens"
+    upload = next(s for s in load("drift-check.yml")["jobs"]["drift"]["steps"]
+                  if "upload-sarif" in s.get("uses", ""))
+    assert upload["with"]["sarif_file"] == "pstokens-${{ matrix.org }}.sarif"
+    assert "pstokens/initech.json.lock" not in s3.names()
+
+
+def test_apply_workflow_gives_the_gh_recipe_a_token_that_may_set_secrets(
+    repo: Path, emulator: Emulator, s3: S3
+) -> None:
+    (repo / "orgs" / "acme.yaml").write_text(
+        "organization: acme\ntokens:\n  ci-deploy:\n    deliver:\n"
+        "      - command: gh secret set PLANETSCALE_SERVICE_TOKEN --repo acme/app\n"
+        "    accesses:\n      organization: [read_databases]\n")
+    run = runner(repo, emulator, s3, "acme")
+    run.run_job(load("apply.yml"), "apply")
+    assert run.step("Apply").code == 0, run.step("Apply").err
+    calls = (gh_file(repo, "gh.log")).read_text().splitlines()
+    # The job's own github.token cannot set secrets: GH_TOKEN is the environment's secret.
+    assert calls == ["secret set PLANETSCALE_SERVICE_TOKEN --repo acme/app",
+                     "GH_TOKEN=ghp_fake_for_gh_secret_set"]
+    assert not (repo / ".pstokens" / "secrets").exists()  # the secret went to gh alone
 
 
 # -- the YAML itself ---------------------------------------------------------------
@@ -150,20 +202,23 @@ def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(("name", "events", "permissions"), [
     ("plan.yml", {"pull_request"},
      {"contents": "read", "pull-requests": "write", "id-token": "write"}),
-    ("apply.yml", {"push"}, {"contents": "read", "id-token": "write"}),
-    ("drift-check.yml", {"schedule", "workflow_dispatch"},
+    ("apply.yml", {"push", "schedule", "workflow_dispatch"},
      {"contents": "read", "id-token": "write"}),
+    ("drift-check.yml", {"schedule", "workflow_dispatch"},
+     {"contents": "read", "id-token": "write", "security-events": "write",
+      "actions": "read"}),
 ])
 def test_each_workflow_has_its_triggers_and_least_privilege(
     name: str, events: set[str], permissions: dict[str, str]
 ) -> None:
     workflow = load(name)
     assert set(triggers(workflow)) == events
-    # Read the repository; write only the PR comment (plan) and ask for an OIDC token
-    # to assume the AWS role of the S3 state; nothing else, and no job widens it.
-    assert workflow["permissions"] == permissions
+    # Nothing for the workflow as a whole; each job reads the repository, asks for an
+    # OIDC token to assume the AWS role of the S3 state, and writes only the PR comment
+    # (plan) or the code-scanning alerts (drift check).
+    assert workflow["permissions"] == {}
     for job in workflow["jobs"].values():
-        assert "permissions" not in job
+        assert job["permissions"] == permissions
         uses = [s.get("uses", "") for s in job["steps"]]
         assert ACTION in uses
         assert "matrix" in job["strategy"] and job["strategy"]["matrix"]["org"]
@@ -175,11 +230,15 @@ def test_each_workflow_has_its_triggers_and_least_privilege(
 def test_apply_runs_on_the_default_branch_one_at_a_time_per_organization() -> None:
     workflow = load("apply.yml")
     assert triggers(workflow)["push"]["branches"] == ["main"]
+    # Rotations and ends of overlap fall due without a commit: a schedule applies them.
+    [schedule] = triggers(workflow)["schedule"]
+    assert schedule["cron"].split()[1:] == ["*", "*", "*", "*"]  # every hour
     job = workflow["jobs"]["apply"]
     assert job["concurrency"] == {"group": "pstokens-apply-${{ matrix.org }}",
                                   "cancel-in-progress": False}
     apply = next(s for s in job["steps"] if s.get("uses") == ACTION)
     assert apply["with"]["command"].startswith("apply --auto-approve --format json")
+    assert apply["env"]["GH_TOKEN"] == "${{ secrets.PSTOKENS_GH_TOKEN }}"
     upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == apply["with"]["output"]
 
