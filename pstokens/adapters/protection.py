@@ -52,10 +52,10 @@ class WriteGuard:
         try:
             hold = await self._locks.take(organization)
         except LockHeld as exc:
-            waited = f" (pstokens serve waited {self._timeout:g} s: --lock-timeout)"
             raise StateLocked(
                 f"refusing to {doing}: {exc.message}; nothing was sent to PlanetScale",
-                hint="send it again once that run has finished" + waited,
+                hint=f"send it again once that run has finished; pstokens serve's "
+                f"--lock-timeout ({self._timeout:g} s) is how long a write waits for it",
             ) from None
         except PstokensError as exc:
             raise Refused(
