@@ -2,14 +2,15 @@
 
 Taking a state lock is blocking I/O (a file lock, or S3 calls) and a file
 lock must be released by the thread that took it, so each hold lives in one
-worker thread from taking to letting go, while the shared event loop keeps
-serving. Writes in flight at the same time share one hold: they exclude a
-plan or apply, not each other (no adapter call writes state).
+thread from taking to letting go, while the shared event loop keeps serving.
+Writes in flight at the same time share one hold: they exclude a plan or
+apply, not each other (no adapter call writes state).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -59,8 +60,13 @@ class StateLocks:
 
 
 class Hold:
-    """One hold of one state lock, by one worker thread, for as long as it has users:
-    each `take` adds one, each `release` ends one."""
+    """One hold of one state lock, by a thread of its own, for as long as it has users:
+    each `take` adds one, each `release` ends one.
+
+    Not a thread of the loop's default pool: a few holds waiting for their
+    writes would fill that pool, and a delete's state read (queued on it)
+    would then wait for a hold that waits for it.
+    """
 
     def __init__(self, store: StateStore, timeout: float) -> None:
         self.store = store
@@ -71,11 +77,12 @@ class Hold:
         self._taken: asyncio.Future[None] = self._loop.create_future()
         self._taken.add_done_callback(_retrieved)  # a failure no one awaited is not news
         self._release = threading.Event()
-        self._thread: asyncio.Future[None] | None = None
+        self._gone: asyncio.Future[None] = self._loop.create_future()
 
     def start(self, forget: Callable[[], None]) -> None:
-        self._thread = asyncio.ensure_future(asyncio.to_thread(self._hold))
-        self._thread.add_done_callback(lambda _: forget())
+        self._gone.add_done_callback(lambda _: forget())
+        where = self.store.location
+        threading.Thread(target=self._run, name=f"pstokens lock {where}", daemon=True).start()
 
     async def taken(self) -> None:
         # Shielded: one caller giving up must not cancel the others' wait.
@@ -88,8 +95,17 @@ class Hold:
             self._release.set()
 
     async def gone(self) -> None:
-        assert self._thread is not None
-        await asyncio.shield(self._thread)
+        await asyncio.shield(self._gone)
+
+    def _run(self) -> None:
+        try:
+            self._hold()
+        finally:
+            self._tell(self._gone, None)
+
+    def _tell(self, future: asyncio.Future[None], error: BaseException | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is left to tell
+            self._loop.call_soon_threadsafe(_settle, future, error)
 
     def _hold(self) -> None:
         """In the worker thread: take the lock, say so, keep it until the last user leaves."""
@@ -97,11 +113,11 @@ class Hold:
         try:
             with self.store.locked(self._timeout):
                 taken = True
-                self._loop.call_soon_threadsafe(_settle, self._taken, None)
+                self._tell(self._taken, None)
                 self._release.wait()
         except Exception as exc:  # noqa: BLE001 - passed on to the writes, or logged
             if not taken:  # handed to the writes waiting for it
-                self._loop.call_soon_threadsafe(_settle, self._taken, exc)
+                self._tell(self._taken, exc)
             else:  # failed letting go: nobody waits to hear it
                 logger.warning(
                     "letting go of the state lock of %s failed: %s", self.store.location, exc

@@ -283,3 +283,22 @@ async def test_a_write_is_refused_when_the_lock_cannot_be_taken(
     assert response.json()["code"] == "conflict"
     assert "the state lock could not be taken" in response.json()["message"]
     assert emulator.store.token_count(org) == 0
+
+
+async def test_deletes_in_more_organizations_than_the_loops_thread_pool_all_go_through(
+    rest: httpx.AsyncClient, emulator: Emulator, org: str, stores: WatchedStores
+) -> None:
+    """Each delete holds its organization's lock while it reads that state: 40 at
+    once (more than asyncio's default pool has threads) must not wait on each other."""
+    orgs = [f"{org}-{n}" for n in range(40)]
+    tokens = [emulator.store.create_token(name, "doomed")[0]["id"] for name in orgs]
+    for name in orgs:
+        stores.file(name).save(State.new(name))
+
+    answers = await asyncio.wait_for(asyncio.gather(*(
+        rest.delete(f"{TOKENS.format(org=name)}/{token}")
+        for name, token in zip(orgs, tokens, strict=True)
+    )), WAIT)
+
+    assert [answer.status_code for answer in answers] == [204] * 40
+    assert sum(emulator.store.token_count(name) for name in orgs) == 0

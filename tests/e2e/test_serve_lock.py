@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -71,7 +72,8 @@ async def serving(session: Session) -> AsyncIterator[AdapterServers]:
             started=started.set_result, log_config=None,
             lock_timeout=session.settings.lock_timeout,
         ))
-        done, _ = await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {task, started}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         assert started in done, task.result()
         servers = started.result()
         try:
@@ -86,7 +88,7 @@ async def callers(servers: AdapterServers) -> AsyncIterator[tuple[httpx.AsyncCli
     headers = {"Authorization": f"Bearer {SERVE_TOKEN}"}
     async with (
         httpx.AsyncClient(base_url=servers.url("REST"), headers=headers) as rest,
-        httpx.AsyncClient(headers=headers) as http,
+        httpx2.AsyncClient(headers=headers) as http,
     ):
         transport = streamable_http_client(servers.url("MCP") + "/mcp", http_client=http)
         async with Client(transport) as mcp:
@@ -145,9 +147,9 @@ async def test_serve_refuses_writes_while_apply_holds_the_lock_and_makes_them_af
     for token in (first, second):
         emulator.store.grant("acme", token["id"], ["read_branch"], "app-prod")
 
-    def world() -> list[tuple[str | None, list[str]]]:
+    def world() -> list[tuple[str, list[str]]]:
         return sorted(
-            (t["name"], sorted(a["access"] for a in emulator.store.accesses("acme", t["id"])))
+            (str(t["name"]), sorted(a["access"] for a in emulator.store.accesses("acme", t["id"])))
             for t in emulator.tokens()
         )
 
