@@ -1,11 +1,14 @@
 """`pstokens serve`: the seed's six service-token operations, and revoke, over REST and MCP.
 
-    upstream     the operations, sent through pstokens' client (pages, pacing, retries)
-    protection   deleting a token state marks prevent_destroy is refused (409)
+    operations   the operations, on pstokens' typed client (pages, pacing, retries)
+    protection   writes hold the state lock (409 state_locked while a plan or apply
+                 does); deleting a token state marks prevent_destroy is refused (409)
+    statelock    the state lock held off the event loop, shared by writes in flight
     rest         REST on /v1/..., the API's answers passed on, OpenAPI at /openapi.json
+    rest_bodies  REST bodies and queries read into typed arguments, API errors passed on
     mcp_server   MCP tools over streamable HTTP at /mcp, plus plan-service-tokens
     arguments    MCP arguments checked by name, errors in one line
-    planning     the plan behind plan-service-tokens (read only)
+    planning     the tool backend of plan- and report-service-tokens (read only)
     bearer       the serve token every caller must present
     serve        both apps, one uvicorn server each, in one event loop
 
@@ -14,16 +17,17 @@ PlanetScale credentials stay inside its client and never reach an answer.
 """
 
 from pstokens.adapters.mcp_server import create_mcp_app, create_mcp_server
-from pstokens.adapters.planning import Planner
-from pstokens.adapters.protection import DeleteGuard, Refused
+from pstokens.adapters.planning import ToolBackend
+from pstokens.adapters.protection import Refused, StateLocked, WriteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.adapters.serve import AdapterServers, bound, run_adapters, serve_session
 
 __all__ = [
     "AdapterServers",
-    "DeleteGuard",
-    "Planner",
     "Refused",
+    "StateLocked",
+    "ToolBackend",
+    "WriteGuard",
     "bound",
     "create_mcp_app",
     "create_mcp_server",

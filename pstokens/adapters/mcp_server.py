@@ -20,9 +20,9 @@ from pstokens import __version__
 from pstokens.accesses import DATABASE_ACCESSES, ORGANIZATION_ACCESSES
 from pstokens.adapters.arguments import CheckedServer
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
-from pstokens.adapters.planning import Planner
-from pstokens.adapters.protection import DeleteGuard, Refused
-from pstokens.adapters.upstream import SEGMENT, Answer, Upstream
+from pstokens.adapters.operations import SEGMENT, Operations
+from pstokens.adapters.planning import ToolBackend
+from pstokens.adapters.protection import Refused, WriteGuard
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 from pstokens.errors import PstokensError
@@ -84,44 +84,38 @@ _DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempoten
 class _Tools:
     """The tool bodies: each one API call (or one plan) and its JSON answer."""
 
-    def __init__(self, upstream: Upstream, planner: Planner) -> None:
-        self._upstream = upstream
-        self._planner = planner
+    def __init__(self, operations: Operations, backend: ToolBackend) -> None:
+        self._operations = operations
+        self._backend = backend
 
     async def list_service_tokens(self, organization: Organization) -> dict[str, Any]:
-        return await _call(
-            f'list service tokens in "{organization}"', self._upstream.list_tokens(organization)
-        )
+        what = f'list service tokens in "{organization}"'
+        return await _call(what, self._operations.list_tokens(organization))
 
     async def create_service_token(
         self, organization: Organization, name: TokenName = None, ttl: Ttl = None
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if ttl is not None:
-            body["ttl"] = ttl
         what = f'create a service token in "{organization}"'
-        return await _call(what, self._upstream.create_token(organization, body))
+        return await _call(what, self._operations.create_token(organization, name, ttl))
 
     async def get_service_token(
         self, organization: Organization, service_token_id: TokenId
     ) -> dict[str, Any]:
         what = f'get service token "{service_token_id}" in "{organization}"'
-        return await _call(what, self._upstream.get_token(organization, service_token_id))
+        return await _call(what, self._operations.get_token(organization, service_token_id))
 
     async def delete_service_token(
         self, organization: Organization, service_token_id: TokenId
     ) -> dict[str, Any]:
         what = f'delete service token "{service_token_id}" in "{organization}"'
-        await _call(what, self._upstream.delete_token(organization, service_token_id))
+        await _call(what, self._operations.delete_token(organization, service_token_id))
         return {"id": service_token_id, "deleted": True}
 
     async def list_service_token_accesses(
         self, organization: Organization, service_token_id: TokenId
     ) -> dict[str, Any]:
         what = f'list accesses of service token "{service_token_id}" in "{organization}"'
-        return await _call(what, self._upstream.list_accesses(organization, service_token_id))
+        return await _call(what, self._operations.list_accesses(organization, service_token_id))
 
     async def grant_service_token_access(
         self,
@@ -131,8 +125,7 @@ class _Tools:
         database: Database = None,
     ) -> dict[str, Any]:
         what = f'grant {", ".join(access)} to service token "{service_token_id}"'
-        body = _access_body(access, database)
-        call = self._upstream.grant_accesses(organization, service_token_id, body)
+        call = self._operations.grant_accesses(organization, service_token_id, access, database)
         return await _call(what, call)
 
     async def revoke_service_token_access(
@@ -143,15 +136,14 @@ class _Tools:
         database: Database = None,
     ) -> dict[str, Any]:
         what = f'revoke {", ".join(access)} from service token "{service_token_id}"'
-        body = _access_body(access, database)
-        call = self._upstream.revoke_accesses(organization, service_token_id, body)
+        call = self._operations.revoke_accesses(organization, service_token_id, access, database)
         return await _call(what, call)
 
     async def report_service_tokens(
         self, config: ConfigPath = None, organization: PlanOrganization = None
     ) -> dict[str, Any]:
         try:
-            return await self._planner.report(config, organization)
+            return await self._backend.report(config, organization)
         except PstokensError as exc:
             raise ToolError(_with_hint(exc)) from None
 
@@ -159,25 +151,21 @@ class _Tools:
         self, config: ConfigPath = None, organization: PlanOrganization = None
     ) -> dict[str, Any]:
         try:
-            return await self._planner.plan(config, organization)
+            return await self._backend.plan(config, organization)
         except PstokensError as exc:
             raise ToolError(_with_hint(exc)) from None
 
 
-def _access_body(access: list[str], database: str | None) -> dict[str, Any]:
-    # An empty `database` means the organization, as in the API: leave it out.
-    return {"database": database, "access": list(access)} if database else {"access": access}
-
-
-async def _call(what: str, call: Awaitable[Answer]) -> dict[str, Any]:
-    """Await an upstream call; an API error becomes a tool error naming status and answer."""
+async def _call(what: str, call: Awaitable[dict[str, Any] | None]) -> dict[str, Any]:
+    """Await an operation; an API error or a refusal (the state locked, a protected
+    token) becomes a tool error saying why."""
     try:
         answer = await call
     except ApiError as exc:
         raise ToolError(_api_failure(what, exc)) from None
     except Refused as exc:
         raise ToolError(f"{what}: {_with_hint(exc)}") from None
-    return answer.body if isinstance(answer.body, dict) else {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _api_failure(what: str, exc: ApiError) -> str:
@@ -199,11 +187,12 @@ def _with_hint(exc: PstokensError) -> str:
 
 
 def create_mcp_server(
-    client: PlanetScaleClient, planner: Planner | None = None, guard: DeleteGuard | None = None
+    client: PlanetScaleClient, backend: ToolBackend | None = None, guard: WriteGuard | None = None
 ) -> CheckedServer:
-    """The MCP server and its tools, over an open client; `guard` refuses
-    deleting what state protects."""
-    tools = _Tools(Upstream(client, guard), planner or Planner(client))
+    """The MCP server and its tools, over an open client; `backend` answers the plan
+    and report tools, `guard` runs writes under the state lock and refuses deleting
+    what state protects."""
+    tools = _Tools(Operations(client, guard), backend or ToolBackend(client))
     # MCPServer calls logging.basicConfig (a no-op once logging is set up); keep it quiet.
     server = CheckedServer(
         "pstokens",
@@ -213,7 +202,8 @@ def create_mcp_server(
         "`plain_text_refresh_token`, where PlanetScale issues one): neither can be read "
         "again. plan-service-tokens shows what `pstokens apply` would do. "
         "Grant and revoke take `access` (a list) and `database` (leave it out for the "
-        "organization).",
+        "organization). Creates, deletes, grants and revokes are refused while a pstokens "
+        "plan or apply holds the state lock; send them again once it has finished.",
         version=__version__,
         log_level="WARNING",
     )
@@ -263,8 +253,8 @@ def create_mcp_app(
     client: PlanetScaleClient,
     serve_token: str,
     *,
-    planner: Planner | None = None,
-    guard: DeleteGuard | None = None,
+    backend: ToolBackend | None = None,
+    guard: WriteGuard | None = None,
     host: str = "127.0.0.1",
 ) -> Starlette:
     """The MCP adapter's ASGI app: streamable HTTP at /mcp, callers gated by `serve_token`.
@@ -274,7 +264,7 @@ def create_mcp_app(
     against DNS rebinding.
     """
     check_serve_token(serve_token)
-    server = create_mcp_server(client, planner, guard)
+    server = create_mcp_server(client, backend, guard)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH, json_response=True, stateless_http=True, host=host
     )

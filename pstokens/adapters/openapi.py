@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pstokens import __version__
-from pstokens.adapters.upstream import SEGMENT
+from pstokens.adapters.operations import SEGMENT
 
 _TOKENS = "/v1/organizations/{organization}/service-tokens"
 _TOKEN = _TOKENS + "/{service-token-id}"
@@ -30,16 +30,27 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "No or wrong serve token (or the API refused pstokens' credentials).",
         403: "pstokens' credentials lack an access this needs.",
         404: "No such organization or token, or pstokens' credentials cannot see it.",
-        409: "Refused by pstokens: state marks the token prevent_destroy (the message says "
-             "which key and how to lift it).",
-        422: "The API refused the parameters (an unknown access name, say).",
+        409: "Refused by pstokens, nothing sent: code `state_locked` while a pstokens plan "
+             "or apply holds the state lock (the message names the holder; send it again "
+             "once that run has finished).",
+        422: "The parameters were refused: by pstokens, never sent, when a field or query "
+             "parameter has the wrong type (the message names it); or by the API (an "
+             "unknown access name, say).",
         429: "Rate limited by the API after pstokens' own retries.",
         502: "The API could not be reached, or its answer was lost or malformed.",
     }
-    answers = {str(s): _json(_ref("Error"), reasons[s]) for s in statuses}
+    answers = {str(s): _json(_ref("Refusal" if s == 409 else "Error"), reasons[s])
+               for s in statuses}
     answers["5XX"] = _json(_ref("Error"), "The API's server error, after pstokens' retries.")
     return answers
 
+
+_DELETE_REFUSED = (
+    "Refused by pstokens, nothing deleted: `conflict` when state marks the token "
+    "prevent_destroy, or cannot be read to tell (the message says which key and how to lift "
+    "it); `state_locked` while a pstokens plan or apply holds the state lock (the message "
+    "names the holder; send it again once that run has finished)."
+)
 
 _PAGING = [
     {
@@ -60,6 +71,20 @@ _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["code", "message"],
+    },
+    "Refusal": {
+        "type": "object",
+        "properties": {
+            "code": {
+                "type": "string",
+                "enum": ["state_locked", "conflict"],
+                "description": "`state_locked`: a pstokens plan or apply holds the state "
+                "lock. `conflict`: state marks the token prevent_destroy, or cannot be read "
+                "to tell (delete only).",
+            },
+            "message": {"type": "string"},
+        },
         "required": ["code", "message"],
     },
     "ServiceToken": {
@@ -168,7 +193,7 @@ def _accesses(org: dict[str, Any], token: dict[str, Any], suffix: str) -> dict[s
             "requestBody": change,
             "responses": {
                 "200": _json(_list_of("Access"), "All the token's accesses now."),
-                **_errors(400, 401, 403, 404, 422, 429, 502),
+                **_errors(400, 401, 403, 404, 409, 422, 429, 502),
             },
         },
         "delete": {
@@ -177,7 +202,7 @@ def _accesses(org: dict[str, Any], token: dict[str, Any], suffix: str) -> dict[s
             "requestBody": change,
             "responses": {
                 "200": _json(_list_of("Access"), "The token's accesses left."),
-                **_errors(400, 401, 403, 404, 422, 429, 502),
+                **_errors(400, 401, 403, 404, 409, 422, 429, 502),
             },
         },
     }
@@ -194,8 +219,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "version": __version__,
             "description": "The seed's six service-token operations, and revoke, forwarded to "
             "PlanetScale with pstokens' credentials, pacing and retries. The API's status and "
-            "error body are passed on as they are. The accesses are served at the seed's "
-            "`/accesses` and at the API's own `/access`.",
+            "error body are passed on as they are. Creates, deletes, grants and revokes "
+            "hold pstokens' state lock for the call: while a pstokens plan or apply holds "
+            "it they answer 409 `state_locked` and nothing is sent. The accesses are served "
+            "at the seed's `/accesses` and at the API's own `/access`.",
         },
         "servers": [{"url": server_url}],
         "security": [{"serveToken": []}],
@@ -217,7 +244,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("ServiceToken"), "The new token, its secret in "
                                      "`token`: shown this once, never again."),
-                        **_errors(400, 401, 403, 404, 422, 429, 502),
+                        **_errors(400, 401, 403, 404, 409, 422, 429, 502),
                     },
                 },
             },
@@ -232,10 +259,12 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "delete": {
                     "operationId": "deleteservicetoken",
                     "summary": "Delete a service token",
-                    "description": "Refused with 409 when pstokens' state marks the token "
-                    "prevent_destroy.",
+                    "description": "Refused with 409 `conflict` when pstokens' state marks "
+                    "the token prevent_destroy, and 409 `state_locked` while a pstokens plan "
+                    "or apply holds the state lock.",
                     "responses": {"204": {"description": "Deleted."},
-                                  **_errors(401, 403, 404, 409, 429, 502)},
+                                  **_errors(401, 403, 404, 429, 502),
+                                  "409": _json(_ref("Refusal"), _DELETE_REFUSED)},
                 },
             },
             **{_TOKEN + suffix: _accesses(org, token, suffix) for suffix in _ACCESS_PATHS},

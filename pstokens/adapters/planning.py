@@ -29,8 +29,9 @@ def default_state_store(organization: str) -> StateStore:
     return FileStateStore(Path("state") / f"{organization}.json")
 
 
-class Planner:
-    """Plans a config file against the live organization, through the shared client."""
+class ToolBackend:
+    """What the plan and report tools answer with: a config file planned, or the
+    organization reviewed, against the live organization through the shared client."""
 
     def __init__(
         self,

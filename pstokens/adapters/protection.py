@@ -1,20 +1,22 @@
-"""`prevent_destroy` holds in the adapters too: a protected token is not deleted through them.
+"""What the adapters' writes owe a plan or apply: its state lock, and `prevent_destroy`.
 
-`pstokens apply` skips deleting a token that state marks `prevent_destroy`;
-an agent or a script calling `serve` must not get around that, so a delete
-through REST or MCP reads the organization's state first and is refused
-(409) when the token is protected, or when state cannot be read to tell.
+A create, delete, grant or revoke through REST or MCP runs holding the
+organization's state lock (waiting up to `--lock-timeout`), so it never lands
+in the middle of a plan or apply; while one holds the lock the write is
+refused (409 `state_locked`) naming the holder, and nothing is sent. A delete
+then reads state under that lock and is refused (409) when the token is
+protected, or when state cannot be read to tell.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator
 
-from pstokens.errors import PstokensError
+from pstokens.adapters.statelock import StateLocks, StateStores
+from pstokens.errors import LockHeld, PstokensError
 from pstokens.state import StateStore
-
-StateStores = Callable[[str], StateStore]  # organization -> its state, as --state says
 
 
 class Refused(PstokensError):
@@ -28,32 +30,69 @@ class Refused(PstokensError):
         return {"code": self.code, "message": text}
 
 
-class DeleteGuard:
-    """Checks a delete against the organization's state; `state_store` None checks nothing."""
+class StateLocked(Refused):
+    """A write refused because another run (a plan, an apply) holds the state lock."""
 
-    def __init__(self, state_store: StateStores | None) -> None:
-        self._state_store = state_store
+    code = "state_locked"
 
-    async def check(self, org: str, token_id: str) -> None:
-        """Return if `token_id` may be deleted; else raise `Refused` saying why."""
-        if self._state_store is None:
+
+class WriteGuard:
+    """Runs the adapters' writes under the state lock; `state_store` None guards nothing."""
+
+    def __init__(self, state_store: StateStores | None, lock_timeout: float = 0.0) -> None:
+        self._locks = None if state_store is None else StateLocks(state_store, lock_timeout)
+        self._timeout = lock_timeout
+
+    @contextlib.asynccontextmanager
+    async def write(self, organization: str, doing: str) -> AsyncIterator[StateStore | None]:
+        """Hold `organization`'s state lock for a write (`doing` names it in a refusal)."""
+        if self._locks is None:
+            yield None
             return
         try:
-            store = self._state_store(org)
-            path = store.location
-            # Off the event loop (both adapters share it): the state may be an S3 object.
-            state = await asyncio.to_thread(store.load, org)
+            hold = await self._locks.take(organization)
+        except LockHeld as exc:
+            raise StateLocked(
+                f"refusing to {doing}: {exc.message}; nothing was sent to PlanetScale",
+                hint=f"send it again once that run has finished; pstokens serve's "
+                f"--lock-timeout ({self._timeout:g} s) is how long a write waits for it",
+            ) from None
         except PstokensError as exc:
             raise Refused(
-                f'refusing to delete service token "{token_id}": the state could not be read '
-                f"to check prevent_destroy ({exc.message})",
-                hint=exc.hint or "fix or restore the state, then delete it",
+                f"refusing to {doing}: the state lock could not be taken ({exc.message})",
+                hint=exc.hint,
             ) from None
-        for key, record in state.tokens.items():
-            if record.id == token_id and record.prevent_destroy:
-                raise Refused(
-                    f'refusing to delete service token "{token_id}": it is "{key}" in {path}, '
-                    "which marks it prevent_destroy",
-                    hint=f'set prevent_destroy: false for "{key}" in the config and run '
-                    "pstokens apply, then delete it",
-                )
+        try:
+            yield hold.store
+        finally:
+            hold.release()
+
+    @contextlib.asynccontextmanager
+    async def delete(self, organization: str, token_id: str) -> AsyncIterator[None]:
+        """Hold the lock for a delete, once state (read under it) allows deleting `token_id`."""
+        doing = f'delete service token "{token_id}"'
+        async with self.write(organization, doing) as store:
+            if store is not None:
+                await _check_unprotected(store, organization, token_id)
+            yield
+
+
+async def _check_unprotected(store: StateStore, organization: str, token_id: str) -> None:
+    """Return if state lets `token_id` be deleted; else raise `Refused` saying why."""
+    try:
+        # Off the event loop (both adapters share it): the state may be an S3 object.
+        state = await asyncio.to_thread(store.load, organization)
+    except PstokensError as exc:
+        raise Refused(
+            f'refusing to delete service token "{token_id}": the state could not be read '
+            f"to check prevent_destroy ({exc.message})",
+            hint=exc.hint or "fix or restore the state, then delete it",
+        ) from None
+    for key, record in state.tokens.items():
+        if record.id == token_id and record.prevent_destroy:
+            raise Refused(
+                f'refusing to delete service token "{token_id}": it is "{key}" in '
+                f"{store.location}, which marks it prevent_destroy",
+                hint=f'set prevent_destroy: false for "{key}" in the config and run '
+                "pstokens apply, then delete it",
+            )

@@ -1,15 +1,16 @@
-"""The REST adapter: the seed's six paths (and revoke), forwarded through pstokens' client.
+"""The REST adapter: the seed's six paths (and revoke), on pstokens' typed client.
 
-Callers get PlanetScale's answers as PlanetScale gave them (status and body),
-but with pstokens' pagination, pacing, retries and credentials behind them;
-the callers themselves only ever present the serve token. Accesses are served
-at the seed's `/accesses` and at the API's `/access`, so PlanetScale's own
-client (and `pscale`) can be pointed at the adapter unchanged.
+Callers get PlanetScale's JSON as PlanetScale gave it (and an error's status
+and body as sent), with pstokens' pagination, pacing, retries and credentials
+behind it; the callers themselves only ever present the serve token. Writes
+wait for the state lock, and answer 409 `state_locked` while a plan or apply
+holds it. Accesses are served at the seed's `/accesses` and at the API's
+`/access`, so PlanetScale's own client (and `pscale`) can be pointed at the
+adapter unchanged.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,8 +23,17 @@ from starlette.routing import Route
 
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.openapi import openapi_document
-from pstokens.adapters.protection import DeleteGuard, Refused
-from pstokens.adapters.upstream import NOT_FOUND_BODY, Answer, Upstream, error_answer
+from pstokens.adapters.operations import NOT_FOUND_BODY, Operations
+from pstokens.adapters.protection import Refused, WriteGuard
+from pstokens.adapters.rest_bodies import (
+    AccessChange,
+    Answer,
+    BadRequest,
+    CreateBody,
+    error_answer,
+    read_body,
+    read_paging,
+)
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 
@@ -32,8 +42,6 @@ TOKEN = TOKENS + "/{token_id}"
 ACCESSES = TOKEN + "/accesses"  # the seed's path
 ACCESS = TOKEN + "/access"  # the API's own
 MAX_BODY_BYTES = 64 * 1024
-# Only these query parameters reach the API; without them a list reads every page.
-PAGING = ("page", "per_page")
 _HEADERS = {"Cache-Control": "no-store"}
 _NOT_ALLOWED_BODY = {"code": "method_not_allowed", "message": "Method Not Allowed"}
 
@@ -41,12 +49,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_rest_app(
-    client: PlanetScaleClient, serve_token: str, *, guard: DeleteGuard | None = None
+    client: PlanetScaleClient, serve_token: str, *, guard: WriteGuard | None = None
 ) -> Starlette:
     """The REST adapter over an open client, callers gated by `serve_token`;
-    `guard` refuses deleting what state protects."""
+    `guard` runs writes under the state lock and refuses deleting what state protects."""
     check_serve_token(serve_token)
-    upstream = Upstream(client, guard)
+    operations = Operations(client, guard)
 
     def forward(call: Callable[[Request], Awaitable[Answer]]) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -56,36 +64,45 @@ def create_rest_app(
                 answer = error_answer(exc)
             except Refused as exc:
                 answer = Answer(exc.status, exc.body())
-            except _BadBody as exc:
-                answer = Answer(400, {"code": "bad_request", "message": str(exc)})
+            except BadRequest as exc:
+                answer = exc.answer
             return _response(answer)
 
         return endpoint
 
     async def list_tokens(request: Request) -> Answer:
-        answer = await upstream.list_tokens(_org(request), _paging(request))
-        return _local_page_urls(request, answer)
+        listed = await operations.list_tokens(_org(request), **read_paging(request.query_params))
+        return Answer(200, _local_page_urls(request, listed))
 
     async def create_token(request: Request) -> Answer:
-        return await upstream.create_token(_org(request), await _json_body(request))
+        body = read_body(await request.body(), CreateBody)
+        return Answer(200, await operations.create_token(_org(request), body.name, body.ttl))
 
     async def get_token(request: Request) -> Answer:
-        return await upstream.get_token(_org(request), _token_id(request))
+        return Answer(200, await operations.get_token(_org(request), _token_id(request)))
 
     async def delete_token(request: Request) -> Answer:
-        return await upstream.delete_token(_org(request), _token_id(request))
+        await operations.delete_token(_org(request), _token_id(request))
+        return Answer(204)
 
     async def list_accesses(request: Request) -> Answer:
-        answer = await upstream.list_accesses(_org(request), _token_id(request), _paging(request))
-        return _local_page_urls(request, answer)
+        paging = read_paging(request.query_params)
+        listed = await operations.list_accesses(_org(request), _token_id(request), **paging)
+        return Answer(200, _local_page_urls(request, listed))
 
     async def grant_accesses(request: Request) -> Answer:
-        body = await _json_body(request)
-        return await upstream.grant_accesses(_org(request), _token_id(request), body)
+        change = read_body(await request.body(), AccessChange)
+        granted = await operations.grant_accesses(
+            _org(request), _token_id(request), change.access, change.database
+        )
+        return _changed(granted)
 
     async def revoke_accesses(request: Request) -> Answer:
-        body = await _json_body(request)
-        return await upstream.revoke_accesses(_org(request), _token_id(request), body)
+        change = read_body(await request.body(), AccessChange)
+        left = await operations.revoke_accesses(
+            _org(request), _token_id(request), change.access, change.database
+        )
+        return _changed(left)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
@@ -123,10 +140,6 @@ def create_rest_app(
     )
 
 
-class _BadBody(Exception):
-    """A request body that is not JSON: answered 400 here, never sent on."""
-
-
 def _response(answer: Answer) -> Response:
     if answer.body is None:
         return Response(status_code=answer.status, headers=_HEADERS)
@@ -143,32 +156,22 @@ def _token_id(request: Request) -> str:
     return token_id
 
 
-def _paging(request: Request) -> dict[str, str]:
-    return {name: request.query_params[name] for name in PAGING if name in request.query_params}
+def _changed(body: dict[str, Any] | None) -> Answer:
+    """A grant's or revoke's answer: the API's list of accesses, or no content if it sent none."""
+    return Answer(204) if body is None else Answer(200, body)
 
 
-def _local_page_urls(request: Request, answer: Answer) -> Answer:
+def _local_page_urls(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """A single page's links rewritten to point at this adapter, not at the API."""
-    body = answer.body
-    if not isinstance(body, dict) or "next_page_url" not in body:
-        return answer
+    if "next_page_url" not in body:
+        return body
     body = dict(body)
     for field in ("next_page", "prev_page"):
         number = body.get(field)
         body[field + "_url"] = (
             str(request.url.include_query_params(page=number)) if isinstance(number, int) else None
         )
-    return Answer(answer.status, body)
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise _BadBody("The request body is not valid JSON") from None
+    return body
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -26,8 +26,8 @@ from uvicorn.config import LOGGING_CONFIG
 
 from pstokens.adapters.bearer import check_serve_token
 from pstokens.adapters.mcp_server import MCP_PATH, create_mcp_app
-from pstokens.adapters.planning import Planner
-from pstokens.adapters.protection import DeleteGuard
+from pstokens.adapters.planning import ToolBackend
+from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
 from pstokens.errors import PstokensError
@@ -62,11 +62,13 @@ def run_adapters(
     rest_port: int = 8080,
     mcp_port: int = 9090,
     config: Path | None = None,
+    lock_timeout: float = 0.0,
 ) -> None:
     """Serve REST on `rest_port` and MCP on `mcp_port` until SIGINT or SIGTERM.
 
     `config` (the `-c` serve was started with) is what the plan tool plans
-    when a call names no config."""
+    when a call names no config; a write waits up to `lock_timeout` seconds
+    (`--lock-timeout`) for the state lock."""
     token = check_serve_token(serve_token)
     if rest_port == mcp_port != 0:
         raise PstokensError(f"--rest-port and --mcp-port are both {rest_port}: give each its own")
@@ -74,7 +76,8 @@ def run_adapters(
         bound(host, rest_port, adapter="REST", flag="--rest-port") as rest_socket,
         bound(host, mcp_port, adapter="MCP", flag="--mcp-port") as mcp_socket,
     ):
-        asyncio.run(serve_session(session, token, host, rest_socket, mcp_socket, config=config))
+        asyncio.run(serve_session(session, token, host, rest_socket, mcp_socket, config=config,
+                                  lock_timeout=lock_timeout))
 
 
 async def serve_session(
@@ -87,23 +90,25 @@ async def serve_session(
     started: Callable[[AdapterServers], None] | None = None,
     log_config: dict[str, Any] | None = LOGGING_CONFIG,
     config: Path | None = None,
+    lock_timeout: float = 0.0,
 ) -> None:
     """Open the session's client, serve both adapters on it, close it when they stop.
 
     `started` is called once both listen (tests use it to reach and stop them).
-    Both adapters refuse to delete a token the organization's state protects.
+    Both adapters' writes hold the organization's state lock (waiting up to
+    `lock_timeout` s), and refuse to delete a token its state protects.
     """
     async with session.serve_client() as client:
-        planner = Planner(
+        backend = ToolBackend(
             client, session.state_store, session.default_organization, default_config=config
         )
-        guard = DeleteGuard(session.state_store)
+        guard = WriteGuard(session.state_store, lock_timeout)
         servers = AdapterServers(
             [
                 ("REST", create_rest_app(client, serve_token, guard=guard), rest_socket,
                  "/v1 (OpenAPI description at /openapi.json)"),
                 ("MCP",
-                 create_mcp_app(client, serve_token, planner=planner, guard=guard, host=host),
+                 create_mcp_app(client, serve_token, backend=backend, guard=guard, host=host),
                  mcp_socket, MCP_PATH),
             ],
             log_config=log_config,

@@ -1,42 +1,41 @@
 """The PlanetScale service-token API as typed async calls.
 
-Knows the paths, the list envelope and the models; everything about sending
-(auth, pacing, retries, error mapping) is the session's. Callers never see an
-httpx type, only models and `pstokens.api.errors`.
+Knows the calls and the models; where each call goes is `paths`, how a list
+is paged is `paging`, and everything about sending (auth, pacing, retries,
+error mapping) is the session's. Callers never see an httpx type, only
+models, the API's JSON where they asked for it, and `pstokens.api.errors`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar
-from urllib.parse import quote
+from typing import Any, Self
 
 import httpx
 
-from pstokens.api.answers import read_json, read_model, read_object, unique_by_id
+from pstokens.api.answers import read_model, read_object, unique_by_id
 from pstokens.api.auth import Credentials
 from pstokens.api.clock import Clock, SystemClock
-from pstokens.api.errors import ApiError, InvalidRequest
-from pstokens.api.models import CreatedToken, Page, ServiceToken, TokenAccess
+from pstokens.api.errors import ApiError
+from pstokens.api.models import (
+    PLAINTEXT,
+    PLAINTEXT_REFRESH,
+    CreatedToken,
+    Page,
+    ServiceToken,
+    TokenAccess,
+)
+from pstokens.api.paging import MAX_PER_PAGE, Pager, list_envelope
+from pstokens.api.paths import access_body, access_path, grants_path, token_path, tokens_path
 from pstokens.api.retry import RetryPolicy
 from pstokens.api.session import Session
 from pstokens.api.stats import ClientStats
 from pstokens.secret import Secret
 
 DEFAULT_API_URL = "https://api.planetscale.com/v1"
-MAX_PER_PAGE = 100
-# Pages of one list asked for at once; past that (ten thousand tokens), one at a time.
-MAX_PAGES_AT_ONCE = 100
-# A list longer than this (a million items) is taken for an API that pages forever.
-MAX_PAGES = 10_000
 
 LOST_CREATE = "the token may or may not have been created"
-_LOST_WRITE = "the request may or may not have taken effect"
-
-T = TypeVar("T")
-M = TypeVar("M")  # what a list holds
 
 
 class PlanetScaleClient:
@@ -62,7 +61,6 @@ class PlanetScaleClient:
     ) -> None:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        self._per_page = per_page
         self._session = Session(
             base_url,
             credentials,
@@ -73,6 +71,7 @@ class PlanetScaleClient:
             clock=clock or SystemClock(),
             timeout=timeout,
         )
+        self._pager = Pager(self._session, per_page)
 
     @property
     def stats(self) -> ClientStats:
@@ -100,22 +99,34 @@ class PlanetScaleClient:
         `expected` is how many tokens the caller knows exist (those in state):
         the pages they fill are asked for together, saving a round trip.
         """
-        operation = f'list service tokens in "{org}"'
         return unique_by_id(
-            await self._list_all(_tokens_path(org), operation, Page[ServiceToken], expected)
+            await self._pager.read_all(
+                tokens_path(org), _list_tokens(org), Page[ServiceToken], expected
+            )
         )
 
+    async def list_tokens_json(
+        self, org: str, *, page: int | None = None, per_page: int | None = None
+    ) -> dict[str, Any]:
+        """The tokens in the API's list envelope, as sent: every page read into
+        one envelope (repeats dropped), or with `page` or `per_page` that one page."""
+        return await self._list_json(tokens_path(org), _list_tokens(org), page, per_page)
+
     async def get_token(self, org: str, token_id: str) -> ServiceToken:
-        operation = f'get service token "{token_id}" in "{org}"'
-        _, body = await self._session.request(
-            "GET", _token_path(org, token_id), operation=operation, idempotent=True
-        )
-        return read_model(operation, ServiceToken, read_object(operation, body))
+        operation, item = await self._get_token(org, token_id)
+        return read_model(operation, ServiceToken, item)
+
+    async def get_token_json(self, org: str, token_id: str) -> dict[str, Any]:
+        """The token as the API sent it (never with its secret), once checked to be one."""
+        operation, item = await self._get_token(org, token_id)
+        read_model(operation, ServiceToken, item)
+        return item
 
     async def create_token(
         self, org: str, name: str | None = None, ttl: int | None = None
     ) -> CreatedToken:
-        """Create a token; its secret (and any refresh token) come back once, as `Secret`s.
+        """Create a token; its secret (and any refresh token) come back once, as `Secret`s,
+        and the API's whole answer with them (`CreatedToken.reveal_answer`).
 
         Resent only when the request provably never reached PlanetScale; any
         other lost answer raises `OutcomeUnknown` (the caller reconciles by name).
@@ -128,15 +139,15 @@ class PlanetScaleClient:
             payload["ttl"] = ttl
         status, body = await self._session.request(
             "POST",
-            _tokens_path(org),
+            tokens_path(org),
             operation=operation,
             json=payload,
             idempotent=False,
             effect=LOST_CREATE,
         )
         item = read_object(operation, body)
-        secret = item.get("token")
-        refresh = item.get("plain_text_refresh_token")
+        secret = item.get(PLAINTEXT)
+        refresh = item.get(PLAINTEXT_REFRESH)
         token = read_model(operation, ServiceToken, item)
         if not isinstance(secret, str) or not secret:
             raise ApiError(
@@ -144,26 +155,36 @@ class PlanetScaleClient:
                 status=status,
                 hint=f'delete token "{token.id}" and run apply again',
             )
+        # Kept as sent but for the secrets, which travel only as `Secret`s.
+        hidden = (PLAINTEXT, PLAINTEXT_REFRESH)
         return CreatedToken(
             token=token,
             secret=Secret(secret),
             refresh_token=Secret(refresh) if isinstance(refresh, str) and refresh else None,
+            answer={name: None if name in hidden else value for name, value in item.items()},
         )
 
     async def delete_token(self, org: str, token_id: str) -> None:
         operation = f'delete service token "{token_id}" in "{org}"'
         # Deleting twice leaves the same result (the second answers 404, which the caller sees).
         await self._session.request(
-            "DELETE", _token_path(org, token_id), operation=operation, idempotent=True
+            "DELETE", token_path(org, token_id), operation=operation, idempotent=True
         )
 
     # Accesses
 
     async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]:
         """The token's accesses, from `GET .../access`, all pages read."""
-        operation = f'list accesses of service token "{token_id}" in "{org}"'
-        path = _token_path(org, token_id) + "/access"
-        return unique_by_id(await self._list_all(path, operation, Page[TokenAccess]))
+        path, operation = access_path(org, token_id), _list_accesses(org, token_id)
+        return unique_by_id(await self._pager.read_all(path, operation, Page[TokenAccess]))
+
+    async def list_accesses_json(
+        self, org: str, token_id: str, *, page: int | None = None, per_page: int | None = None
+    ) -> dict[str, Any]:
+        """The token's accesses in the API's list envelope, as sent: every page
+        read into one envelope (repeats dropped), or with `page` or `per_page` that one page."""
+        path, operation = access_path(org, token_id), _list_accesses(org, token_id)
+        return await self._list_json(path, operation, page, per_page)
 
     async def accesses_of(self, org: str, token: ServiceToken) -> list[TokenAccess]:
         """The accesses embedded in `token` when the API sent them, else a fresh read."""
@@ -179,20 +200,21 @@ class PlanetScaleClient:
         database: str | None = None,
     ) -> list[TokenAccess]:
         """Grant several accesses on one database (or the organization) in one call."""
-        where = f'database "{database}"' if database else "the organization"
-        operation = (
-            f'grant {", ".join(accesses)} on {where} to service token "{token_id}" in "{org}"'
-        )
-        _, body = await self._session.request(
-            "POST",
-            _token_path(org, token_id) + "/access",
-            operation=operation,
-            json=_access_body(accesses, database),
-            idempotent=True,  # a grant only adds what is missing
-        )
+        operation, body = await self._change("POST", org, token_id, accesses, database)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return []
         return read_model(operation, Page[TokenAccess], body).data
+
+    async def grant_accesses_json(
+        self,
+        org: str,
+        token_id: str,
+        accesses: Sequence[str],
+        database: str | None = None,
+    ) -> dict[str, Any] | None:
+        """`grant_accesses`, answered with the API's JSON as sent (all the token's
+        accesses, in a list envelope), or None when it sent no body."""
+        return _object_or_none(await self._change("POST", org, token_id, accesses, database))
 
     async def revoke_accesses(
         self,
@@ -202,158 +224,78 @@ class PlanetScaleClient:
         database: str | None = None,
     ) -> None:
         """Revoke several accesses on one database (or the organization) in one call."""
-        where = f'database "{database}"' if database else "the organization"
-        operation = (
-            f'revoke {", ".join(accesses)} on {where} from service token "{token_id}" in "{org}"'
-        )
-        await self._session.request(
-            "DELETE",
-            _token_path(org, token_id) + "/access",
-            operation=operation,
-            json=_access_body(accesses, database),
-            idempotent=True,  # a revoke only removes what is there
-        )
+        await self._change("DELETE", org, token_id, accesses, database)
+
+    async def revoke_accesses_json(
+        self,
+        org: str,
+        token_id: str,
+        accesses: Sequence[str],
+        database: str | None = None,
+    ) -> dict[str, Any] | None:
+        """`revoke_accesses`, answered with the API's JSON as sent (the accesses
+        left, in a list envelope), or None when it sent no body."""
+        return _object_or_none(await self._change("DELETE", org, token_id, accesses, database))
 
     async def list_grants(self, org: str, token_id: str) -> list[dict[str, Any]]:
         """The token's accesses grouped by resource, as the API sends them."""
         operation = f'list grants of service token "{token_id}" in "{org}"'
         # The grants' shape is not published: each item is kept as the JSON object it is.
-        path = _token_path(org, token_id) + "/grants"
-        return await self._list_all(path, operation, Page[dict[str, Any]])
+        path = grants_path(org, token_id)
+        return await self._pager.read_all(path, operation, Page[dict[str, Any]])
 
-    # Pass-through for the adapters
+    # One place per call, whatever shape the caller wants the answer in
 
-    async def request_json(
+    async def _get_token(self, org: str, token_id: str) -> tuple[str, dict[str, Any]]:
+        operation = f'get service token "{token_id}" in "{org}"'
+        _, body = await self._session.request(
+            "GET", token_path(org, token_id), operation=operation, idempotent=True
+        )
+        return operation, read_object(operation, body)
+
+    async def _change(
         self,
         method: str,
-        path: str,
-        *,
-        idempotent: bool,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        effect: str = _LOST_WRITE,
-    ) -> tuple[int, Any]:
-        """Send a raw call (path relative to the base URL); return (status, JSON or None).
-
-        Same auth, pacing and retries as the typed calls. Error statuses raise
-        the mapped `ApiError`, whose `.status`, `.code` and `.body` carry the
-        API's answer. The caller says whether the call is `idempotent`: one
-        that is not (a create) is resent only when it provably never reached
-        the server, and a lost answer raises `OutcomeUnknown` ending with `effect`.
-        """
-        method = method.upper()
-        _check_relative(path)
-        return await self._session.request(
+        org: str,
+        token_id: str,
+        accesses: Sequence[str],
+        database: str | None,
+    ) -> tuple[str, Any]:
+        """A grant (POST) or revoke (DELETE) of `accesses`; (its operation, the answer)."""
+        body = access_body(accesses, database)
+        where = f'database "{database}"' if database else "the organization"
+        names = ", ".join(body["access"])
+        operation = (
+            f'grant {names} on {where} to service token "{token_id}" in "{org}"'
+            if method == "POST"
+            else f'revoke {names} on {where} from service token "{token_id}" in "{org}"'
+        )
+        _, answer = await self._session.request(
             method,
-            path,
-            operation=f"{method} {path}",
-            params=params,
-            json=json,
-            idempotent=idempotent,
-            effect=effect,
-        )
-
-    async def list_json(self, path: str) -> list[dict[str, Any]]:
-        """Every item of the list at `path` (relative to the base URL), as JSON
-        objects: the same paging as the typed lists, repeats dropped by ID."""
-        _check_relative(path)
-        return unique_by_id(await self._list_all(path, f"GET {path}", Page[dict[str, Any]]))
-
-    async def _list_all(
-        self, path: str, operation: str, shape: type[Page[M]], expected: int = 0
-    ) -> list[M]:
-        """Follow `next_page` to the end; stop early on an empty page.
-
-        Pages are read together where their numbers are known in advance: the
-        ones `expected` items fill, then the rest up to page 1's `total_pages`.
-        Reading walks `next_page` from page 1, fetching any page not read yet,
-        so an API without totals or a list that grew meanwhile is read whole.
-        Each page is validated as `shape` straight from its bytes as it arrives.
-        """
-        known = max(1, -(-expected // self._per_page))
-        pages = await self._pages(path, operation, shape, range(1, known + 1))
-        total = min(_whole_number(pages[1].total_pages) or 0, MAX_PAGES_AT_ONCE)
-        pages.update(await self._pages(path, operation, shape, range(len(pages) + 1, total + 1)))
-        read: list[M] = []
-        page, current = 1, pages[1]
-        while True:
-            read.extend(current.data)
-            next_page = current.next_page
-            if not current.data or next_page is None:
-                return read
-            if _whole_number(next_page) is None or next_page <= page:
-                raise ApiError(
-                    f"{operation}: the API gave next_page {next_page!r} after page {page}"
-                )
-            if next_page > MAX_PAGES:
-                raise ApiError(f"{operation}: the API gave more than {MAX_PAGES} pages")
-            page = next_page
-            current = pages.get(page) or await self._page(path, operation, shape, page)
-
-    async def _pages(
-        self, path: str, operation: str, shape: type[Page[M]], numbers: range
-    ) -> dict[int, Page[M]]:
-        """Pages `numbers`, read together."""
-        read = await _all(self._page(path, operation, shape, n) for n in numbers)
-        return dict(zip(numbers, read, strict=True))
-
-    async def _page(self, path: str, operation: str, shape: type[Page[M]], page: int) -> Page[M]:
-        status, content = await self._session.request(
-            "GET",
-            path,
+            access_path(org, token_id),
             operation=operation,
-            idempotent=True,
-            params={"page": page, "per_page": self._per_page},
-            raw=True,
+            json=body,
+            idempotent=True,  # a grant only adds what is missing; a revoke only removes
         )
-        return read_json(operation, shape, status, content)
+        return operation, answer
+
+    async def _list_json(
+        self, path: str, operation: str, page: int | None, per_page: int | None
+    ) -> dict[str, Any]:
+        if page is None and per_page is None:
+            items = await self._pager.read_all(path, operation, Page[dict[str, Any]])
+            return list_envelope(unique_by_id(items))
+        return await self._pager.read_one(path, operation, page, per_page)
 
 
-def _whole_number(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _list_tokens(org: str) -> str:
+    return f'list service tokens in "{org}"'
 
 
-async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Run `calls` together; if one fails, cancel the rest and raise its error."""
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        raise
+def _list_accesses(org: str, token_id: str) -> str:
+    return f'list accesses of service token "{token_id}" in "{org}"'
 
 
-def _tokens_path(org: str) -> str:
-    return f"/organizations/{_segment(org)}/service-tokens"
-
-
-def _token_path(org: str, token_id: str) -> str:
-    return f"{_tokens_path(org)}/{_segment(token_id)}"
-
-
-def _segment(value: str) -> str:
-    # An organization or ID is one path segment, never a way to another path:
-    # "/" is escaped, and "." or ".." (even escaped) are resolved away by httpx.
-    if not value or value in (".", ".."):
-        raise InvalidRequest(f"{value!r} is not an organization or service token ID")
-    return quote(value, safe="")
-
-
-def _check_relative(path: str) -> None:
-    """Refuse a pass-through path that could carry the credentials to another URL."""
-    bare = path.split("?", 1)[0]
-    if not bare.startswith("/") or bare.startswith("//") or "://" in bare:
-        raise InvalidRequest(f"{path!r} is not a path relative to the API URL")
-    if any(part in (".", "..") for part in bare.split("/")):
-        raise InvalidRequest(f"{path!r} must not contain '.' or '..' segments")
-
-
-def _access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any]:
-    if isinstance(accesses, str):
-        raise TypeError("accesses must be a sequence of access names, not one string")
-    body: dict[str, Any] = {"access": list(accesses)}
-    if database:  # None or "": the organization, for which the body leaves database out
-        body = {"database": database, **body}
-    return body
-
+def _object_or_none(answered: tuple[str, Any]) -> dict[str, Any] | None:
+    operation, body = answered
+    return None if body is None else read_object(operation, body)

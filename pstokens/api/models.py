@@ -9,7 +9,8 @@ model fields: they travel separately, as `Secret`s, in `CreatedToken`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +19,8 @@ from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 from pstokens.secret import Secret
 
 DATABASE = "Database"  # `resource_type` of a database access
+PLAINTEXT = "token"  # in a create's answer only: the new token's secret
+PLAINTEXT_REFRESH = "plain_text_refresh_token"  # likewise, where the API issues one
 
 M = TypeVar("M")
 
@@ -89,3 +92,14 @@ class CreatedToken:
     token: ServiceToken
     secret: Secret
     refresh_token: Secret | None = None
+    # The API's answer as sent, each secret field's value replaced by None.
+    answer: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def reveal_answer(self) -> dict[str, Any]:
+        """The API's answer as sent, secrets included: for a caller that hands the
+        new token to its owner (the adapters), never for output, logs or files."""
+        revealed = dict(self.answer)
+        revealed[PLAINTEXT] = self.secret.reveal()
+        if self.refresh_token is not None:
+            revealed[PLAINTEXT_REFRESH] = self.refresh_token.reveal()
+        return revealed

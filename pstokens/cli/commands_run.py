@@ -72,6 +72,8 @@ def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
 
     Callers must send `Authorization: Bearer $PSTOKENS_SERVE_TOKEN` (32
     characters at least). The MCP plan tool plans the -c config by default.
+    Creates, deletes, grants and revokes hold the state lock, waiting up to
+    --lock-timeout for it: while a plan or apply holds it they are refused.
 
     Example: PSTOKENS_SERVE_TOKEN=... pstokens serve --emulator
     """
@@ -84,5 +86,5 @@ def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
     session = _session()
     run_adapters(
         session, serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port,
-        config=session.settings.config_path,
+        config=session.settings.config_path, lock_timeout=session.settings.lock_timeout,
     )

@@ -21,8 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from pstokens.adapters import (
     AdapterServers,
-    DeleteGuard,
-    Planner,
+    ToolBackend,
+    WriteGuard,
     bound,
     create_mcp_app,
     create_rest_app,
@@ -96,14 +96,14 @@ async def servers(
     def state_store(org: str) -> FileStateStore:
         return FileStateStore(state_dir / f"{org}.json")
 
-    planner = Planner(client, state_store, root=tmp_path, default_config=serve_config)
-    guard = DeleteGuard(state_store)
+    backend = ToolBackend(client, state_store, root=tmp_path, default_config=serve_config)
+    guard = WriteGuard(state_store)
     with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
         adapters = AdapterServers(
             [
                 ("REST", create_rest_app(client, SERVE_TOKEN, guard=guard), rest_socket,
                  "/openapi.json"),
-                ("MCP", create_mcp_app(client, SERVE_TOKEN, planner=planner, guard=guard),
+                ("MCP", create_mcp_app(client, SERVE_TOKEN, backend=backend, guard=guard),
                  mcp_socket, "/mcp"),
             ],
             log_config=None,

@@ -193,3 +193,30 @@ def test_the_serve_command_refuses_a_short_token_and_a_busy_port_in_one_line(
         f"Hint: another program may use port {port}: pick another with --mcp-port"
     )
     assert not (tmp_path / ".pstokens").exists()  # refused before the emulator was opened
+
+
+@pytest.mark.parametrize(("args", "env", "waits"), [
+    ((), {}, 0.0),
+    (("--lock-timeout", "7"), {}, 7.0),
+    ((), {"PSTOKENS_LOCK_TIMEOUT": "2.5"}, 2.5),
+])
+def test_serve_hands_its_lock_timeout_to_the_adapters_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+    env: dict[str, str], waits: float,
+) -> None:
+    from pstokens.adapters import serve as serving
+    from pstokens.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PSTOKENS_LOCK_TIMEOUT", raising=False)
+    for name, value in {**env, "PSTOKENS_SERVE_TOKEN": SERVE_TOKEN}.items():
+        monkeypatch.setenv(name, value)
+    asked: list[float] = []
+    monkeypatch.setattr(serving, "run_adapters",
+                        lambda *a, lock_timeout, **k: asked.append(lock_timeout))
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--emulator", *args])
+
+    assert stopped.value.code in (0, None)
+    assert asked == [waits]

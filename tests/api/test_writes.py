@@ -227,10 +227,10 @@ async def test_a_grant_on_an_unknown_database_says_so_without_retrying(
 
 
 def test_accesses_given_as_one_string_are_refused() -> None:
-    from pstokens.api.client import _access_body
+    from pstokens.api.paths import access_body
 
     with pytest.raises(TypeError):
-        _access_body("read_branch", None)
+        access_body("read_branch", None)
 
 
 # Reading accesses

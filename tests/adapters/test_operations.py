@@ -1,4 +1,4 @@
-"""How the adapters read lists and pass errors on, against a scripted API (no network)."""
+"""How the adapters read lists, read bodies and pass errors on, against a scripted API."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from pstokens.adapters import AdapterServers, bound, create_rest_app
 from pstokens.adapters.bearer import presented_token
-from pstokens.adapters.upstream import Answer, Upstream, check_segment, error_answer
+from pstokens.adapters.operations import Operations, check_segment
+from pstokens.adapters.rest_bodies import Answer, error_answer
 from pstokens.api import (
     ApiError,
     ConnectionFailed,
@@ -67,10 +68,10 @@ async def test_a_list_follows_next_page_and_drops_repeats(
         return httpx.Response(200, json=pages[request.url.params["page"]])
 
     script.append(answer)
-    answer_ = await Upstream(scripted).list_tokens("acme")
+    listed = await Operations(scripted).list_tokens("acme")
 
-    assert [item["id"] for item in answer_.body["data"]] == ["a", "b", "c"]
-    assert answer_.body["total_count"] == 3 and answer_.body["next_page"] is None
+    assert [item["id"] for item in listed["data"]] == ["a", "b", "c"]
+    assert listed["total_count"] == 3 and listed["next_page"] is None
     assert [a["page"] for a in asked] == ["1", "2", "3"]
     assert {a["per_page"] for a in asked} == {"100"}
 
@@ -82,7 +83,7 @@ async def test_a_list_that_does_not_look_like_one_is_an_error(
     script.append(lambda request: httpx.Response(200, json=body))
 
     with pytest.raises(ApiError) as caught:
-        await Upstream(scripted).list_tokens("acme")
+        await Operations(scripted).list_tokens("acme")
 
     assert error_answer(caught.value).status == 502
 
@@ -97,9 +98,9 @@ async def test_the_accesses_path_is_the_apis_singular_one(
         return httpx.Response(200, json=page([], None))
 
     script.append(answer)
-    upstream = Upstream(scripted)
-    await upstream.list_accesses("acme", "tok123")
-    await upstream.grant_accesses("acme", "tok123", {"access": ["read_databases"]})
+    operations = Operations(scripted)
+    await operations.list_accesses("acme", "tok123")
+    await operations.grant_accesses("acme", "tok123", ["read_databases"], None)
 
     assert paths == [
         "GET /v1/organizations/acme/service-tokens/tok123/access",
@@ -222,7 +223,7 @@ async def test_rest_passes_a_server_error_on_after_the_retries(
     ],
 )
 async def test_an_organization_change_reaches_the_api_in_the_clients_one_form(
-    scripted: PlanetScaleClient, script: list[Script], sent: dict[str, object],
+    scripted: PlanetScaleClient, script: list[Script], seen: Seen, sent: dict[str, object],
     forwarded: dict[str, object],
 ) -> None:
     bodies: list[object] = []
@@ -232,10 +233,19 @@ async def test_an_organization_change_reaches_the_api_in_the_clients_one_form(
         return httpx.Response(200, json=page([], None))
 
     script.append(answer)
-    upstream = Upstream(scripted)
-    await upstream.grant_accesses("acme", "tok123", sent)
-    await upstream.revoke_accesses("acme", "tok123", sent)
+    with bound("127.0.0.1", 0) as sock:
+        adapter = AdapterServers(
+            [("REST", create_rest_app(scripted, SERVE_TOKEN), sock, "/")], log_config=None
+        )
+        async with (
+            adapter.running(),
+            rest_caller(adapter, seen, f"Bearer {SERVE_TOKEN}") as caller,
+        ):
+            path = "/v1/organizations/acme/service-tokens/tok123/accesses"
+            granted = await caller.post(path, json=sent)
+            revoked = await caller.request("DELETE", path, json=sent)
 
+    assert (granted.status_code, revoked.status_code) == (200, 200)
     assert bodies == [forwarded, forwarded]
 
 
@@ -253,11 +263,115 @@ async def test_only_a_create_is_left_unsent_after_a_lost_answer(
         return httpx.Response(200, json=page([], None))
 
     script.append(flaky)
-    upstream = Upstream(scripted)
-    await upstream.grant_accesses("acme", "tok123", {"access": ["read_databases"]})
-    await upstream.revoke_accesses("acme", "tok123", {"access": ["read_databases"]})
+    operations = Operations(scripted)
+    await operations.grant_accesses("acme", "tok123", ["read_databases"], None)
+    await operations.revoke_accesses("acme", "tok123", ["read_databases"], None)
     calls.clear()
     with pytest.raises(OutcomeUnknown, match="may or may not have been created"):
-        await upstream.create_token("acme", {"name": "x"})
+        await operations.create_token("acme", "x")
 
     assert calls == ["POST"]
+
+
+@pytest.fixture
+async def scripted_rest(
+    scripted: PlanetScaleClient, seen: Seen
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A REST caller of the adapter over the scripted API."""
+    with bound("127.0.0.1", 0) as sock:
+        adapter = AdapterServers(
+            [("REST", create_rest_app(scripted, SERVE_TOKEN), sock, "/")], log_config=None
+        )
+        async with (
+            adapter.running(),
+            rest_caller(adapter, seen, f"Bearer {SERVE_TOKEN}") as caller,
+        ):
+            yield caller
+
+
+TOKENS = "/v1/organizations/acme/service-tokens"
+
+
+def record_calls(script: list[Script]) -> list[str]:
+    """Script an API that answers 200 to anything; the methods it was sent, in order."""
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(200, json={})
+
+    script.append(answer)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "named"),
+    [
+        ("POST", TOKENS, {"name": 5}, '"name"'),
+        ("POST", TOKENS, {"ttl": "3600"}, '"ttl"'),
+        ("POST", TOKENS, {"ttl": True}, '"ttl"'),
+        ("POST", TOKENS, ["pscale_tkn_pastedbymistake"], "JSON object"),
+        ("POST", TOKENS + "/tok123/accesses", {}, 'field "access" is required'),
+        ("POST", TOKENS + "/tok123/accesses", {"access": "read_branch"}, '"access"'),
+        ("DELETE", TOKENS + "/tok123/access", {"database": 7, "access": ["x"]}, '"database"'),
+    ],
+)
+async def test_a_body_of_the_wrong_shape_is_422_naming_the_field_and_never_sent(
+    scripted_rest: httpx.AsyncClient, script: list[Script], method: str, path: str,
+    body: object, named: str,
+) -> None:
+    calls = record_calls(script)
+
+    response = await scripted_rest.request(method, path, json=body)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_params"
+    assert named in response.json()["message"]
+    assert "pscale_tkn_" not in response.text and "3600" not in response.text
+    assert calls == []
+
+
+async def test_a_page_that_is_not_a_number_is_422_and_never_sent(
+    scripted_rest: httpx.AsyncClient, script: list[Script]
+) -> None:
+    calls = record_calls(script)
+
+    response = await scripted_rest.get(TOKENS, params={"page": "two"})
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "page must be a whole number of 1 or more"
+    assert calls == []
+
+
+@pytest.mark.parametrize("suffix", ["", "/tok123/accesses"])
+async def test_asked_for_a_page_the_adapter_passes_it_and_the_apis_envelope_on(
+    scripted_rest: httpx.AsyncClient, script: list[Script], suffix: str
+) -> None:
+    asked: list[dict[str, str]] = []
+    envelope = {"type": "list", "current_page": 3, "next_page": None, "prev_page": 2,
+                "next_page_url": None, "prev_page_url": "https://api.test/elsewhere",
+                "total_count": 21, "data": [{"id": "u"}], "extra": "kept"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        return httpx.Response(200, json=envelope)
+
+    script.append(answer)
+    response = await scripted_rest.get(TOKENS + suffix, params={"page": 3, "per_page": 10})
+
+    assert asked == [{"page": "3", "per_page": "10"}]  # one call: this page only
+    body = response.json()
+    assert {k: body[k] for k in ("current_page", "total_count", "data", "extra")} == {
+        "current_page": 3, "total_count": 21, "data": [{"id": "u"}], "extra": "kept"
+    }
+    assert body["prev_page_url"].startswith(str(scripted_rest.base_url) + TOKENS + suffix)
+
+
+async def test_a_grant_the_api_answers_without_a_body_is_204(
+    scripted_rest: httpx.AsyncClient, script: list[Script]
+) -> None:
+    script.append(lambda request: httpx.Response(204))
+
+    response = await scripted_rest.post(TOKENS + "/tok123/access", json={"access": ["x"]})
+
+    assert (response.status_code, response.content) == (204, b"")

@@ -1,0 +1,124 @@
+"""What REST callers send and get back, apart from the routes that carry it.
+
+A request body or query becomes the typed arguments of a client call, or a
+422 `invalid_params` naming the field (never its value: it may be a secret
+pasted in the wrong place), and the call is not made. An API error becomes
+the status and body to pass on, in the API's own shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pstokens.api.errors import ApiError
+
+# The API's `code` for a status, for error answers that came without a JSON body.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+_MAX_PROBLEMS = 3
+
+B = TypeVar("B", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: a status and JSON body (None for none)."""
+
+    status: int
+    body: Any = None
+
+
+class BadRequest(Exception):
+    """A request refused here, never sent on: answered `status` with `code`."""
+
+    def __init__(self, message: str, status: int = 422, code: str = "invalid_params") -> None:
+        super().__init__(message)
+        self.answer = Answer(status, {"code": code, "message": message})
+
+
+class CreateBody(BaseModel):
+    """A create's body: both fields optional, as in the API; other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    name: str | None = None
+    ttl: int | None = None
+
+
+class AccessChange(BaseModel):
+    """A grant's or revoke's body; `database` missing, null or "" is the organization."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    database: str | None = None
+    access: list[str]
+
+
+def read_body(raw: bytes, shape: type[B]) -> B:
+    """`raw` as `shape`: 400 when it is not JSON, 422 naming what is wrong in it.
+    An empty body (or `null`) is an empty object."""
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON", 400, "bad_request") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object")
+    try:
+        return shape.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc)
+    raise BadRequest(problems)
+
+
+def read_paging(query: Mapping[str, str]) -> dict[str, int]:
+    """`page` and `per_page`, where given, as whole numbers (the API judges their range)."""
+    paging = {}
+    for name in ("page", "per_page"):
+        if name in query:
+            try:
+                paging[name] = int(query[name])
+            except ValueError:
+                raise BadRequest(f"{name} must be a whole number of 1 or more") from None
+    return paging
+
+
+def error_answer(exc: ApiError) -> Answer:
+    """The status and body to pass on for an API error.
+
+    An HTTP error is passed on as the API sent it; a failure with no HTTP answer
+    (network, lost response, malformed answer) becomes 502.
+    """
+    status = exc.status
+    if status is None or not 400 <= status <= 599:
+        return Answer(502, {"code": "bad_gateway", "message": exc.message})
+    if isinstance(exc.body, dict):
+        return Answer(status, exc.body)
+    return Answer(status, {"code": exc.code or _CODES.get(status, "error"), "message": exc.message})
+
+
+def _problems(error: ValidationError) -> str:
+    """`field "x": what is wrong; ...`: where and what, never the value."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False)[:_MAX_PROBLEMS]:
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "missing":
+            problems.append(f'field "{where}" is required')
+        else:
+            message = item["msg"]
+            problems.append(f'field "{where}": {message[:1].lower()}{message[1:]}')
+    more = error.error_count() - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
