@@ -29,10 +29,8 @@ convention. A library caller, in full (`docs/architecture.md` has more)::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -40,6 +38,7 @@ from typing import TYPE_CHECKING
 from pstokens.config.model import Config
 from pstokens.engine.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.fresh import fresh_plan, plan_for_apply
+from pstokens.engine.locks import hold_lock
 from pstokens.engine.outcome import SilentReporter
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
@@ -158,36 +157,9 @@ class Workspace:
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
         """Hold the state lock (waiting up to `lock_timeout`) for one call: what the
-        adapters' writes run under."""
+        caller's own writes run under (the adapters share holds: `engine.locks`)."""
         async with hold_lock(self.store, self.lock_timeout):
             yield
 
     def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
         return self.locked() if lock else contextlib.nullcontext()
-
-
-@contextlib.asynccontextmanager
-async def hold_lock(store: StateStore, timeout: float) -> AsyncIterator[None]:
-    """`store.locked(timeout)` without blocking the event loop while it waits.
-
-    Taken and released on one worker thread (a file lock belongs to the thread
-    that took it); a caller cancelled while waiting releases it once it is had.
-    """
-    loop = asyncio.get_running_loop()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pstokens-lock")
-    held = store.locked(timeout)
-    try:
-        taking = loop.run_in_executor(pool, held.__enter__)
-        try:
-            await asyncio.shield(taking)
-        except asyncio.CancelledError:
-            taking.add_done_callback(
-                lambda f: None if f.cancelled() or f.exception()
-                else pool.submit(held.__exit__, None, None, None))
-            raise
-        try:
-            yield
-        finally:
-            await asyncio.shield(loop.run_in_executor(pool, held.__exit__, None, None, None))
-    finally:
-        pool.shutdown(wait=False)

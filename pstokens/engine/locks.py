@@ -1,10 +1,11 @@
-"""An organization's state lock, held for the adapters' writes without blocking their loop.
+"""State locks held from async code without blocking the event loop.
 
 Taking a state lock is blocking I/O (a file lock, or S3 calls) and a file
 lock must be released by the thread that took it, so each hold lives in one
-thread from taking to letting go, while the shared event loop keeps serving.
-Writes in flight at the same time share one hold: they exclude a plan or
-apply, not each other (no adapter call writes state).
+thread from taking to letting go, while the event loop keeps serving. The
+engine service holds one for a plan or apply (`hold_lock`); the adapters'
+writes in flight at the same time share one hold (`StateLocks`): they
+exclude a plan or apply, not each other (no adapter call writes state).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from pstokens.state import StateStore
 
@@ -122,6 +123,25 @@ class Hold:
                 logger.warning(
                     "letting go of the state lock of %s failed: %s", self.store.location, exc
                 )
+
+
+@contextlib.asynccontextmanager
+async def hold_lock(store: StateStore, timeout: float) -> AsyncIterator[None]:
+    """Hold `store`'s lock (waiting up to `timeout` s) for the body; it is let go
+    before this returns. A caller cancelled while waiting lets go once it is had."""
+    hold = Hold(store, timeout)
+    hold.users = 1
+    hold.start(lambda: None)
+    try:
+        await hold.taken()
+    except BaseException:
+        hold.release()
+        raise
+    try:
+        yield
+    finally:
+        hold.release()
+        await hold.gone()
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
