@@ -10,6 +10,7 @@ half-way leaves the working files as they were.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,18 +65,14 @@ class SecretSink(Protocol):
         """
         ...
 
-    async def stage(self, item: NewSecret) -> Staged:
-        """Prepare the delivery; raises SecretDeliveryError naming the destination."""
-        ...
-
     def folders(self, key: str) -> tuple[str, ...]:
         """The folders `key`'s `.env` file is written in: state records them, so
         the file goes when the token is deleted, even once the key is gone."""
         ...
 
 
-class StagedSink:
-    """A destination that delivers by `stage`, `send`, then `commit`."""
+class StagedSink(ABC):
+    """A destination (or several) that delivers by `stage`, `send`, then `commit`."""
 
     async def deliver(self, item: NewSecret) -> str:
         staged = await self.stage(item)
@@ -87,8 +84,9 @@ class StagedSink:
             raise
         return staged.where
 
+    @abstractmethod
     async def stage(self, item: NewSecret) -> Staged:
-        raise NotImplementedError
+        """Prepare the delivery; raises SecretDeliveryError naming the destination."""
 
     def folders(self, key: str) -> tuple[str, ...]:
         return ()

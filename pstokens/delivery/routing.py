@@ -23,7 +23,7 @@ class AllSinks(StagedSink):
     does not matter: a failing command leaves every working file as it was.
     """
 
-    def __init__(self, sinks: Sequence[SecretSink]) -> None:
+    def __init__(self, sinks: Sequence[StagedSink]) -> None:
         self.sinks = tuple(sinks)
 
     async def stage(self, item: NewSecret) -> Staged:
@@ -79,13 +79,13 @@ def _name_reached(exc: SecretDeliveryError, staged: Sequence[Staged]) -> None:
         exc.args = (exc.message,)
 
 
-def sink_for(destination: Destination) -> SecretSink:
+def sink_for(destination: Destination) -> StagedSink:
     if isinstance(destination, CommandDestination):
         return CommandSink(destination.command, destination.timeout)
     return DirectorySink(Path(destination.path))
 
 
-class PerTokenSink(StagedSink):
+class PerTokenSink:
     """Each token's own `deliver:` list, or the default for tokens without one."""
 
     def __init__(
@@ -98,8 +98,8 @@ class PerTokenSink(StagedSink):
     def for_key(self, key: str) -> SecretSink:
         return self._own.get(key, self._default)
 
-    async def stage(self, item: NewSecret) -> Staged:
-        return await self.for_key(item.key).stage(item)
+    async def deliver(self, item: NewSecret) -> str:
+        return await self.for_key(item.key).deliver(item)
 
     def folders(self, key: str) -> tuple[str, ...]:
         return self.for_key(key).folders(key)

@@ -133,9 +133,8 @@ async def test_a_command_that_exits_0_leaving_a_child_on_its_output_is_delivered
 
 
 async def test_a_failing_command_leaving_children_is_told_by_its_status_and_output(
-    leftovers: Path, monkeypatch: pytest.MonkeyPatch
+    leftovers: Path,
 ) -> None:
-    monkeypatch.setattr("pstokens.delivery.command.DRAIN_SECONDS", 0.1)
     command = (f"cat >/dev/null; sleep 60 & echo $! >> {leftovers}; "
                f"setsid sleep 60 & echo $! >> {leftovers}; echo 'denied' >&2; exit 5")
     with pytest.raises(SecretDeliveryError) as caught:
