@@ -15,6 +15,12 @@ from pathlib import Path
 
 def write_private(path: Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    put_in_place(stage_private(path, payload), path)
+
+
+def stage_private(path: Path, payload: bytes) -> Path:
+    """`payload` in a 0600 temporary file beside `path` (`.NAME.*.tmp`), on disk;
+    `path` itself is untouched until `put_in_place`."""
     # mkstemp creates the file 0600, so the content is never readable by others.
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -22,10 +28,20 @@ def write_private(path: Path, payload: bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        raise
+    return Path(tmp_name)
+
+
+def put_in_place(staged: Path, path: Path) -> None:
+    """Rename a file from `stage_private` over `path`, durably."""
+    try:
+        os.replace(staged, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
         raise
     _sync_folder(path.parent)
 

@@ -1,11 +1,13 @@
 """Where a new token's one-time secret goes: folders, commands, or several of both.
 
-Each destination is a small class behind the `SecretSink` protocol; `routing`
-picks a token's own `deliver:` list or the flags' default, and a token counts
-as delivered only when every one of its destinations succeeded.
+Each destination is a small `StagedSink`: it stages what it can (a file under
+a temporary name), sends what it cannot (a command runs), then commits or
+discards. `routing` picks a token's own `deliver:` list or the flags' default,
+and a token counts as delivered only when every one of its destinations
+succeeded; until then no working file has changed.
 """
 
-from pstokens.delivery.base import NewSecret, SecretSink
+from pstokens.delivery.base import NewSecret, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DEFAULT_SECRETS_DIR, DirectorySink, forget_files
 from pstokens.delivery.routing import AllSinks, PerTokenSink, sink_for
@@ -18,6 +20,8 @@ __all__ = [
     "NewSecret",
     "PerTokenSink",
     "SecretSink",
+    "Staged",
+    "StagedSink",
     "forget_files",
     "sink_for",
 ]

@@ -4,6 +4,8 @@
 are. The command's output is captured, never passed through: on failure the
 user sees its exit status and the last lines of its stderr (or stdout), with
 the secret scrubbed. A command that hangs is stopped, its whole process group.
+A command is judged by its exit status: a background child it leaves holding
+the output gets a short grace for its last words, then is left alone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import signal
 
 from pstokens.config.wording import quote
-from pstokens.delivery.base import NewSecret
+from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.scrub import last_lines
 from pstokens.errors import SecretDeliveryError
 
@@ -30,7 +32,7 @@ OWN_CREDENTIALS = ("PLANETSCALE_SERVICE_TOKEN_ID", "PLANETSCALE_SERVICE_TOKEN",
                    "PLANETSCALE_API_KEY")
 
 
-class CommandSink:
+class CommandSink(StagedSink):
     """Runs `command` through the shell once per new token, the secret on stdin."""
 
     def __init__(self, command: str, timeout: float | None = None, *,
@@ -42,7 +44,11 @@ class CommandSink:
     def __repr__(self) -> str:
         return f"CommandSink({self.label})"
 
-    async def deliver(self, item: NewSecret) -> str:
+    async def stage(self, item: NewSecret) -> Staged:
+        return _Run(self, item)  # nothing to prepare: it runs when sent
+
+    async def run(self, item: NewSecret) -> None:
+        """Run the command for `item`; raises SecretDeliveryError when it fails."""
         env = {
             **{k: v for k, v in os.environ.items() if k not in OWN_CREDENTIALS},
             "PSTOKENS_TOKEN_KEY": item.key,
@@ -51,8 +57,10 @@ class CommandSink:
             "PSTOKENS_ORG": item.organization,
         }
         secret = item.secret.reveal()
+        loop = asyncio.get_running_loop()
         try:
-            process = await asyncio.create_subprocess_shell(
+            transport, capture = await loop.subprocess_shell(
+                lambda: _Capture(loop),
                 self.command,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -65,77 +73,92 @@ class CommandSink:
                 f"{self.label} could not start for {item.key!r}: "
                 f"{exc.strerror or type(exc).__name__}",
             ) from None
-        assert process.stdout is not None and process.stderr is not None
-        outputs = [asyncio.create_task(_tail(s)) for s in (process.stdout, process.stderr)]
         timed_out = False
         try:
-            await asyncio.wait_for(_feed_and_wait(process, secret.encode()), self.timeout)
-        except TimeoutError:
-            timed_out = True
-            await _stop(process)
+            stdin = transport.get_pipe_transport(0)
+            assert isinstance(stdin, asyncio.WriteTransport)
+            stdin.write(secret.encode())  # a closed pipe (it did not read) is no error
+            stdin.close()
+            try:
+                await asyncio.wait_for(asyncio.shield(capture.exited), self.timeout)
+            except TimeoutError:
+                timed_out = True
+                await _stop(transport.get_pid(), capture)
+            # Its output's last words; a child left behind may hold the pipes open.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(capture.closed), DRAIN_SECONDS)
         finally:
-            if process.returncode is None:  # cancelled: leave nothing running
-                await _stop(process)
-            stdout, stderr = await _collect(process, outputs)
+            if transport.get_returncode() is None:  # cancelled: leave nothing running
+                await _stop(transport.get_pid(), capture)
+            transport.close()  # our ends of the pipes, whoever else holds theirs
+        code = transport.get_returncode()
+        output = bytes(capture.stderr or capture.stdout)
         if timed_out:
             raise SecretDeliveryError(
                 f"{self.label} did not finish within {self.timeout:g} s for {item.key!r} "
-                "and was stopped" + _shown(stderr or stdout, secret),
+                "and was stopped" + _shown(output, secret),
                 hint="a deliver entry's `timeout:` allows longer",
             )
-        if process.returncode != 0:
+        if code != 0:
             raise SecretDeliveryError(
-                f"{self.label} exited with status {_status(process.returncode)} for "
-                f"{item.key!r}" + _shown(stderr or stdout, secret),
+                f"{self.label} exited with status {_status(code)} for "
+                f"{item.key!r}" + _shown(output, secret),
             )
-        return self.label
-
-    def folders(self, key: str) -> tuple[str, ...]:
-        return ()
 
     # What a command did with a secret elsewhere is for that place to undo.
 
 
-async def _feed_and_wait(process: asyncio.subprocess.Process, data: bytes) -> None:
-    assert process.stdin is not None
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        process.stdin.write(data)
-        await process.stdin.drain()
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        process.stdin.close()
-    await process.wait()
+class _Run:
+    """A command's delivery: nothing is staged, it runs when sent."""
+
+    def __init__(self, sink: CommandSink, item: NewSecret) -> None:
+        self._sink = sink
+        self._item = item
+        self.where = sink.label
+        self.sent = False
+
+    async def send(self) -> None:
+        await self._sink.run(self._item)
+        self.sent = True
+
+    def commit(self) -> None:
+        return None
+
+    def discard(self) -> None:
+        return None
 
 
-async def _tail(stream: asyncio.StreamReader) -> bytes:
-    """Everything `stream` gives until it closes, keeping only the last KEEP_BYTES."""
-    kept = b""
-    while chunk := await stream.read(4096):
-        kept = (kept + chunk)[-KEEP_BYTES:]
-    return kept
+class _Capture(asyncio.SubprocessProtocol):
+    """The last KEEP_BYTES of each output, the moment the command exits, and the
+    moment its pipes have all closed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        kept = self.stdout if fd == 1 else self.stderr
+        kept += data
+        del kept[:-KEEP_BYTES]
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def _stop(pid: int, capture: _Capture) -> None:
     """SIGTERM to the command's process group, then SIGKILL to whatever is left."""
-    _signal_group(process.pid, signal.SIGTERM)
+    _signal_group(pid, signal.SIGTERM)
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(process.wait(), TERM_GRACE)
-    _signal_group(process.pid, signal.SIGKILL)
-    await process.wait()
-
-
-async def _collect(
-    process: asyncio.subprocess.Process, outputs: list[asyncio.Task[bytes]]
-) -> tuple[bytes, bytes]:
-    """The command's output; a child it left behind holding the pipes is stopped."""
-    _, pending = await asyncio.wait(outputs, timeout=DRAIN_SECONDS)
-    if pending:
-        _signal_group(process.pid, signal.SIGKILL)
-        await asyncio.wait(outputs, timeout=DRAIN_SECONDS)
-    for task in outputs:
-        task.cancel()  # no-op for a finished one
-    results = await asyncio.gather(*outputs, return_exceptions=True)
-    out, err = (r if isinstance(r, bytes) else b"" for r in results)
-    return out, err
+        await asyncio.wait_for(asyncio.shield(capture.exited), TERM_GRACE)
+    _signal_group(pid, signal.SIGKILL)
+    await asyncio.shield(capture.exited)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -10,35 +10,76 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pstokens.config.model import CommandDestination, Destination
-from pstokens.delivery.base import NewSecret, SecretSink
+from pstokens.delivery.base import NewSecret, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DirectorySink
 from pstokens.errors import SecretDeliveryError
 
 
-class AllSinks:
-    """Delivers to every sink in order; one failure makes the whole delivery fail."""
+class AllSinks(StagedSink):
+    """Every sink or none: all are staged, then sent in order, then committed.
 
-    def __init__(self, sinks: Sequence[SecretSink]) -> None:
+    Files are staged before any command runs, so their order in the config
+    does not matter: a failing command leaves every working file as it was.
+    """
+
+    def __init__(self, sinks: Sequence[StagedSink]) -> None:
         self.sinks = tuple(sinks)
 
-    async def deliver(self, item: NewSecret) -> str:
-        done: list[str] = []
-        for sink in self.sinks:
-            try:
-                done.append(await sink.deliver(item))
-            except SecretDeliveryError as exc:
-                if done:
-                    exc.message += f" (after it reached {', '.join(done)})"
-                    exc.args = (exc.message,)
-                raise
-        return ", ".join(done)
+    async def stage(self, item: NewSecret) -> Staged:
+        staged: list[Staged] = []
+        try:
+            for sink in self.sinks:
+                staged.append(await sink.stage(item))
+        except BaseException:
+            for done in staged:
+                done.discard()
+            raise
+        return _AllStaged(staged)
 
     def folders(self, key: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f for sink in self.sinks for f in sink.folders(key)))
 
 
-def sink_for(destination: Destination) -> SecretSink:
+class _AllStaged:
+    def __init__(self, staged: Sequence[Staged]) -> None:
+        self._staged = tuple(staged)
+        self.where = ", ".join(s.where for s in self._staged)
+
+    @property
+    def sent(self) -> bool:
+        return all(s.sent for s in self._staged)
+
+    async def send(self) -> None:
+        for one in self._staged:
+            try:
+                await one.send()
+            except SecretDeliveryError as exc:
+                _name_reached(exc, self._staged)
+                raise
+
+    def commit(self) -> None:
+        for one in self._staged:
+            try:
+                one.commit()
+            except SecretDeliveryError as exc:
+                _name_reached(exc, self._staged)
+                raise
+
+    def discard(self) -> None:
+        for one in self._staged:
+            one.discard()
+
+
+def _name_reached(exc: SecretDeliveryError, staged: Sequence[Staged]) -> None:
+    """Say where the secret of a token left undelivered went all the same."""
+    reached = [s.where for s in staged if s.sent]
+    if reached:
+        exc.message += f" (after it reached {', '.join(reached)})"
+        exc.args = (exc.message,)
+
+
+def sink_for(destination: Destination) -> StagedSink:
     if isinstance(destination, CommandDestination):
         return CommandSink(destination.command, destination.timeout)
     return DirectorySink(Path(destination.path))

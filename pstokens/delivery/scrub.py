@@ -1,9 +1,10 @@
 """Hiding a secret in what a delivery command printed, before anyone sees it.
 
 A command may echo what it read: verbatim, folded over several lines, cut
-short, or base64-encoded (as `kubectl ... -o yaml` does). Every run of at
-least `MIN_RUN` characters of the secret, or of its base64 at any alignment,
-is masked, whitespace between its characters included. Control characters
+short, reversed, as hex (`od`, `xxd`) or base64-encoded (as `kubectl ... -o
+yaml` does). Every run of at least `MIN_RUN` characters of the secret, or of
+one of those forms (base64 at any alignment, hex in either case), is masked,
+whitespace between its characters included. Control characters
 are escaped so a command's output cannot drive the terminal.
 """
 
@@ -20,7 +21,7 @@ MAX_LINE = 200
 
 def _forms(secret: str) -> list[str]:
     raw = secret.encode()
-    forms = [secret]
+    forms = [secret, secret[::-1], raw.hex(), raw.hex().upper()]
     for skip in range(3):  # the secret may start anywhere in a larger encoded blob
         part = raw[skip:]
         # The last character of an incomplete group also encodes what follows.

@@ -198,13 +198,17 @@ class Applier:
                 pending_since=None, accesses={}, delivered=False, preexisting=(),
             )
 
-        await self._writer.update(key, made, durable=True)
         item = NewSecret(self._org, key, token.id, created.secret, name=change.name)
         try:
+            await self._writer.update(key, made, durable=True)
             where = await self._sink.deliver(item)
         except SecretDeliveryError as exc:
             # The token exists and state knows it, undelivered: the next plan replaces it.
             raise _Undelivered(token.id, exc) from None
+        except asyncio.CancelledError:  # Ctrl-C: say which token is left undelivered
+            self._report(Outcome(change, Status.UNDELIVERED, token.id,
+                                 blocked=Blocked.INTERRUPTED))
+            raise
         await self._writer.update(key, lambda r: self._delivered(key, r),
                                   durable=bool(self._overlaps.get(key)))
         self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))

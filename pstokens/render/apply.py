@@ -20,6 +20,7 @@ _BLOCKED = {
     Blocked.NOT_READY: "kept: its replacement is not ready yet",
     Blocked.OVERLAP: ("kept working for its overlap (retiring); the first apply after "
                       "the overlap deletes it"),
+    Blocked.INTERRUPTED: "skipped: apply was interrupted",
 }
 
 
@@ -42,8 +43,9 @@ def _what(outcome: Outcome) -> str:
     if outcome.status is Status.SKIPPED:
         return _BLOCKED[outcome.blocked or Blocked.NOT_CREATED]
     if outcome.status is Status.UNDELIVERED:
+        why = "apply was interrupted" if outcome.blocked is Blocked.INTERRUPTED else outcome.error
         return (f"created {safe(outcome.token_id)}, but its secret was not delivered: "
-                f"{safe(outcome.error)}; the next plan replaces it")
+                f"{safe(why)}; the next plan replaces it")
     if outcome.status is Status.FAILED:
         return safe(outcome.error)
     if change.action in (Action.CREATE, Action.REPLACE):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,19 +85,20 @@ async def test_a_hanging_command_and_its_children_are_stopped_after_the_timeout(
     assert gone(int(pids.read_text()))
 
 
-def gone(pid: int) -> bool:
+def gone(pid: int, within: float = 10) -> bool:
     """Whether `pid` is dead (or a zombie): SIGKILL is delivered at once, but
     reaping an orphan is its new parent's job, so this waits a little for it."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + within
+    while True:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except (FileNotFoundError, ProcessLookupError):
             return True
         if state in ("Z", "X"):
             return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.05)
-    return False
 
 
 async def test_a_command_that_does_not_read_stdin_still_works() -> None:
@@ -105,3 +110,48 @@ async def test_a_command_that_cannot_start_is_a_delivery_error(tmp_path: Path) -
     with pytest.raises(SecretDeliveryError) as caught:
         await CommandSink(str(missing)).deliver(ITEM)
     assert "exited with status 127" in caught.value.message
+
+
+@pytest.fixture
+def leftovers(tmp_path: Path) -> Iterator[Path]:
+    """A file where a command writes the PIDs of the children it leaves behind;
+    they are stopped when the test ends."""
+    pids = tmp_path / "left-pids"
+    yield pids
+    for pid in pids.read_text().split() if pids.exists() else ():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+async def test_a_command_that_exits_0_leaving_a_child_on_its_output_is_delivered(
+    leftovers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pstokens.delivery.command.DRAIN_SECONDS", 0.1)
+    command = f"cat >/dev/null; echo pushed; sleep 60 & echo $! >> {leftovers}; exit 0"
+    assert await CommandSink(command, timeout=30).deliver(ITEM) == CommandSink(command).label
+    assert not gone(int(leftovers.read_text()), within=0)  # judged by its exit: left alone
+
+
+async def test_a_failing_command_leaving_children_is_told_by_its_status_and_output(
+    leftovers: Path,
+) -> None:
+    command = (f"cat >/dev/null; sleep 60 & echo $! >> {leftovers}; "
+               f"setsid sleep 60 & echo $! >> {leftovers}; echo 'denied' >&2; exit 5")
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command, timeout=30).deliver(ITEM)
+    assert caught.value.message.endswith("exited with status 5 for 'ci'; it printed: denied")
+
+
+async def test_a_failing_command_echoing_the_secret_as_hex_or_reversed_shows_neither(
+    tmp_path: Path,
+) -> None:
+    command = ('secret=$(cat); printf "%s" "$secret" | od -An -tx1 >&2; '
+               'printf "%s" "$secret" | od -An -tx1 | tr -d " \\n" | tr a-f A-F >&2; echo >&2; '
+               'printf "%s\\n" "$secret" | rev >&2; exit 1')
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command).deliver(ITEM)
+    shown = caught.value.message.replace(" ", "").replace("|", "").lower()
+    for form in (SECRET.encode().hex(), SECRET[::-1].lower()):
+        for start in range(0, len(form) - 8):
+            assert form[start : start + 8] not in shown, (form, caught.value.message)
+    assert MASK in caught.value.message

@@ -46,16 +46,50 @@ async def test_a_token_with_deliver_uses_its_list_and_others_the_default(tmp_pat
     assert not (tmp_path / "own" / "acme" / "other.env").exists()
 
 
-async def test_one_failing_destination_fails_the_delivery_and_says_what_was_reached(
-    tmp_path: Path,
+@pytest.mark.parametrize("failing_first", [False, True])
+async def test_a_failing_command_leaves_every_working_file_as_it_was_in_any_order(
+    tmp_path: Path, failing_first: bool
 ) -> None:
-    sink = AllSinks([DirectorySink(tmp_path), CommandSink("cat >/dev/null; exit 2")])
+    folders = [DirectorySink(tmp_path / "a"), DirectorySink(tmp_path / "b")]
+    for folder in folders:
+        await folder.deliver(item("ci", "old1"))
+    working = [(f.root / "acme" / "ci.env").read_text() for f in folders]
+    reached = CommandSink(f"cat > {tmp_path / 'copy'}")
+    failing = CommandSink("cat >/dev/null; exit 2")
+    sinks = [failing, folders[0], reached, folders[1]] if failing_first else [
+        folders[0], reached, folders[1], failing]
     with pytest.raises(SecretDeliveryError) as caught:
-        await sink.deliver(item("ci"))
-    assert caught.value.message == (
-        "command \"cat >/dev/null; exit 2\" exited with status 2 for 'ci' (it printed nothing)"
-        f" (after it reached {tmp_path}/acme/ci.env)"
-    )
+        await AllSinks(sinks).deliver(item("ci", "new2"))
+    assert [(f.root / "acme" / "ci.env").read_text() for f in folders] == working
+    assert [p for p in tmp_path.rglob("*") if p.suffix == ".tmp"] == []
+    message = ("command \"cat >/dev/null; exit 2\" exited with status 2 for 'ci' "
+               "(it printed nothing)")
+    if failing_first:  # nothing ran before it
+        assert caught.value.message == message
+    else:  # the command that ran got the new secret: the user is told
+        assert caught.value.message.startswith(f'{message} (after it reached command "cat > ')
+        assert (tmp_path / "copy").read_text() == SECRET
+
+
+async def test_the_working_file_is_untouched_while_a_command_runs(tmp_path: Path) -> None:
+    folder = DirectorySink(tmp_path)
+    await folder.deliver(item("ci", "old1"))
+    target = tmp_path / "acme" / "ci.env"
+    seen = tmp_path / "seen"
+    # The file first in the list, the command that looks at it second.
+    await AllSinks([folder, CommandSink(f"cat >/dev/null; cat {target} > {seen}")]).deliver(
+        item("ci", "new2"))
+    assert "PLANETSCALE_SERVICE_TOKEN_ID=old1\n" in seen.read_text()
+    assert "PLANETSCALE_SERVICE_TOKEN_ID=new2\n" in target.read_text()
+
+
+async def test_a_folder_that_cannot_be_staged_runs_no_command(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    ran = tmp_path / "ran"
+    with pytest.raises(SecretDeliveryError, match="could not write the secret of 'ci'"):
+        await AllSinks([CommandSink(f"cat > {ran}"), DirectorySink(blocker)]).deliver(item("ci"))
+    assert not ran.exists()
 
 
 async def test_forget_removes_a_deleted_tokens_file_but_never_a_newer_one(tmp_path: Path) -> None:
@@ -81,11 +115,3 @@ def test_folders_are_the_tokens_own_or_the_defaults(tmp_path: Path) -> None:
     assert sink.folders("other") == sink.folders("gone") == (f"{tmp_path}/d",)
     assert sink.folders("cmd") == ()
     assert PerTokenSink(_own(config), CommandSink("cat")).folders("other") == ()
-
-
-async def test_a_folder_that_cannot_be_written_names_it(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    with pytest.raises(SecretDeliveryError) as caught:
-        await DirectorySink(blocker).deliver(item("ci"))
-    assert caught.value.message.startswith(f"could not write the secret of 'ci' under {blocker}")

@@ -48,3 +48,16 @@ def test_last_lines_are_scrubbed_and_escaped() -> None:
 def test_text_without_the_secret_is_unchanged() -> None:
     text = "gh: HTTP 403: Resource not accessible by integration\n"
     assert scrub(text, [SECRET]) == text
+
+
+def test_the_hex_of_a_secret_is_masked_in_either_case_and_spaced() -> None:
+    hexed = SECRET.encode().hex()
+    spaced = " ".join(hexed[i : i + 2] for i in range(0, len(hexed), 2))
+    for shown in (scrub(f"x={hexed}", [SECRET]), scrub(f"X={hexed.upper()[6:40]}", [SECRET]),
+                  scrub(f"0000000 {spaced}\n", [SECRET])):
+        assert shown.rstrip().endswith(MASK), shown
+        assert hexed[10:18] not in shown.lower().replace(" ", "")
+
+
+def test_a_reversed_secret_is_masked() -> None:
+    assert scrub(f"got {SECRET[::-1]}!", [SECRET]) == f"got {MASK}!"

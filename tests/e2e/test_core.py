@@ -103,7 +103,7 @@ def test_three_tokens_among_forty_unrelated_converge_in_one_apply(
         assert f"PLANETSCALE_SERVICE_TOKEN_ID={emulator.by_name(key)[0]['id']}" in \
             env_file.read_text()
     assert stat.S_IMODE((workdir / ".pstokens" / "secrets").stat().st_mode) == 0o700
-    assert (workdir / ".pstokens" / "secrets" / ".gitignore").read_text() == "*\n"
+    assert (workdir / ".pstokens" / ".gitignore").read_text() == "*\n"  # the topmost it made
     # The secrets are in their .env files and nowhere else: not in output, state or plans.
     everywhere = files_containing(workdir, list(secrets.values()))
     assert sorted(p.name for p in everywhere) == sorted(f"{k}.env" for k in EXPECTED)

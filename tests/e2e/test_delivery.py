@@ -1,4 +1,6 @@
-"""Delivery end to end: per-token destinations, failures told truthfully, cleanup.
+"""Delivery end to end: per-token destinations, failures told truthfully, cleanup,
+all or nothing per token (a failure, kill -9 or Ctrl-C leaves the working secret
+file), folders left as found and git asked before a secret file is written.
 
 A failing delivery command (issue 11, defect 6) used to be misreported: its
 output was thrown away, the summary said `0 created` although the token
@@ -8,9 +10,20 @@ existed, and its grants said "its token was not created".
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import select
+import signal
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from tests.delivery.test_command import gone
 from tests.e2e.conftest import Cli, Emulator, secrets_in, write_config
 
 CONFIG = """\
@@ -101,8 +114,8 @@ def test_one_failing_destination_leaves_the_token_undelivered(
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", own))
     failed = cli("apply", "--auto-approve")
     assert failed.code == 1
-    assert ("exited with status 9 for 'ci' (it printed nothing) "
-            "(after it reached own/acme/ci.env)") in failed.both
+    assert "exited with status 9 for 'ci' (it printed nothing); the next plan" in failed.both
+    assert not (workdir / "own" / "acme" / "ci.env").exists()  # all or nothing
     assert state(workdir)["ci"]["delivered"] is False
     assert state(workdir)["other"]["delivered"] is True
 
@@ -137,3 +150,203 @@ def test_a_deleted_tokens_secret_file_is_removed(
     assert emulator.tokens() == []
     assert list((workdir / "own").rglob("*.env")) == []
     assert list((workdir / ".pstokens" / "secrets").rglob("*.env")) == []
+
+
+# -- all or nothing, whatever the order, whatever stops the run -----------------
+
+FIRST = "  ci:\n    deliver:\n      - dir: own\n"
+
+
+def working_file(workdir: Path) -> str:
+    return (workdir / "own" / "acme" / "ci.env").read_text()
+
+
+def staged_copies(workdir: Path) -> list[Path]:
+    return [p for p in workdir.rglob("*.tmp")]
+
+
+@pytest.mark.parametrize("entries", [
+    ["dir: own", "command: cat >/dev/null; exit 3"],
+    ["command: cat >/dev/null; exit 3", "dir: own"],
+])
+def test_a_failing_replacement_leaves_the_working_secret_file_whatever_the_order(
+    cli: Cli, emulator: Emulator, workdir: Path, entries: list[str]
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
+    assert cli("apply", "--auto-approve").code == 0
+    working = working_file(workdir)
+    [old] = emulator.by_name("ci")
+
+    listed = "".join(f"      - {e}\n" for e in entries)
+    write_config(workdir / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", f"  ci:\n    deliver:\n{listed}"))
+    failed = cli("apply", "--auto-approve", "--replace", "ci")
+    assert failed.code == 1
+    assert "exited with status 3 for 'ci'" in failed.err
+    assert working_file(workdir) == working  # the working token's secret, still on disk
+    assert staged_copies(workdir) == []
+    assert old["id"] in {t["id"] for t in emulator.by_name("ci")}  # and still alive
+    assert f"PLANETSCALE_SERVICE_TOKEN_ID={old['id']}\n" in working
+
+
+class Fifo:
+    """A named pipe a delivery command writes to when it runs: the test waits on
+    it instead of a clock. Opened read-write, so neither side blocks on open."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR)
+
+    def line(self, process: subprocess.Popen[str]) -> str:
+        ready, _, _ = select.select([self._fd], [], [], 120)
+        assert ready, f"the delivery command never ran: {process.communicate(timeout=60)}"
+        return os.read(self._fd, 256).decode().strip()
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+@pytest.fixture
+def fifo(workdir: Path) -> Iterator[Fifo]:
+    pipe = Fifo(workdir / "ran")
+    yield pipe
+    pipe.close()
+
+
+def blocking(fifo: Fifo) -> str:
+    """A deliver entry that reads the secret, says its process group on the fifo
+    and waits to be stopped."""
+    return f"      - command: cat >/dev/null; echo $$ > {fifo.path}; exec sleep 120\n"
+
+
+def pstokens(workdir: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pstokens", *args], cwd=workdir, env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def stop_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def test_a_kill_9_while_the_command_runs_leaves_the_working_secret_file(
+    cli: Cli, emulator: Emulator, workdir: Path, fifo: Fifo
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
+    assert cli("apply", "--auto-approve").code == 0
+    working = working_file(workdir)
+
+    write_config(workdir / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", FIRST + blocking(fifo)))
+    run = pstokens(workdir, "apply", "--auto-approve", "--replace", "ci")
+    group = int(fifo.line(run))
+    try:
+        assert working_file(workdir) == working  # while the command runs
+        run.kill()
+        run.communicate(timeout=60)
+    finally:
+        stop_group(group)
+    assert working_file(workdir) == working  # and after the kill
+
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
+    assert cli("apply", "--auto-approve").code == 0
+    [token] = emulator.by_name("ci")
+    assert f"PLANETSCALE_SERVICE_TOKEN_ID={token['id']}\n" in working_file(workdir)
+    assert staged_copies(workdir) == []
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_ctrl_c_during_delivery_says_which_tokens_were_created_and_not_delivered(
+    cli: Cli, emulator: Emulator, workdir: Path, fifo: Fifo
+) -> None:
+    write_config(workdir / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", "  ci:\n    deliver:\n" + blocking(fifo)))
+    run = pstokens(workdir, "apply", "--auto-approve")
+    group = int(fifo.line(run))
+    try:
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        stop_group(group)
+    [token] = emulator.by_name("ci")
+    assert (f"ci: created {token['id']}, but its secret was not delivered: apply was "
+            "interrupted; the next plan replaces it\n") in err
+    assert run.returncode != 0 and "Traceback" not in err
+    assert state(workdir)["ci"]["delivered"] is False
+    assert gone(group)  # the command was stopped with the run
+
+
+def test_a_command_leaving_a_detached_grandchild_ends_in_the_usual_lines(
+    emulator: Emulator, cli: Cli, workdir: Path
+) -> None:
+    pids = workdir / "left"
+    detach = (f"      - command: cat >/dev/null; setsid sleep 120 & echo $! > {pids}\n"
+              "        timeout: 10s\n")
+    write_config(workdir / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", "  ci:\n    deliver:\n" + detach))
+    run = pstokens(workdir, "apply", "--auto-approve")
+    try:
+        out, err = run.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            os.kill(int(pids.read_text()), signal.SIGKILL)
+    assert run.returncode == 0, err
+    assert "Traceback" not in out + err and "Event loop is closed" not in out + err
+    assert out.rstrip().splitlines()[-1].startswith("Apply complete! 2 created")
+    assert state(workdir)["ci"]["delivered"] is True
+
+
+# -- folders left as found, and git asked first ---------------------------------
+
+
+@pytest.fixture
+def repo(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")  # no global excludes file
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    git(workdir, "init", "-q")
+    return workdir
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_secrets_dir_dot_in_a_repository_leaves_the_folder_and_git_clean(
+    cli: Cli, emulator: Emulator, repo: Path
+) -> None:
+    write_config(repo / "pstokens.yaml", CONFIG)
+    repo.chmod(0o755)
+    result = cli("apply", "--auto-approve", "--secrets-dir", ".")
+    assert result.code == 0, result.both
+    assert stat.S_IMODE(repo.stat().st_mode) == 0o755
+    assert not (repo / ".gitignore").exists()
+    assert (repo / "acme" / ".gitignore").read_text() == "*\n"  # the folder it made
+    git(repo, "add", "-A")
+    assert ".env" not in git(repo, "ls-files")
+
+
+def test_a_secret_file_git_would_not_ignore_is_not_written_and_the_token_is_undelivered(
+    cli: Cli, emulator: Emulator, repo: Path
+) -> None:
+    (repo / "shared" / "acme").mkdir(parents=True)
+    (repo / "shared" / ".gitignore").write_text("notes.txt\n")  # its own, no rule for us
+    write_config(repo / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", "  ci:\n    deliver:\n      - dir: shared\n"))
+    failed = cli("apply", "--auto-approve")
+    assert failed.code == 1
+    assert (f"did not write shared/acme/ci.env: it is in the git work tree {repo} and git "
+            "would not ignore it; add the line `/shared/acme/` to "
+            f"{repo}/.gitignore; the next plan replaces it") in failed.err
+    assert list((repo / "shared" / "acme").iterdir()) == []
+    assert state(repo)["ci"]["delivered"] is False
+    assert (repo / "shared" / ".gitignore").read_text() == "notes.txt\n"
+
+    (repo / ".gitignore").write_text("/shared/acme/\n")
+    assert cli("apply", "--auto-approve").code == 0
+    assert sorted(secrets_in(repo / "shared")) == ["ci"]
+    git(repo, "add", "-A")
+    assert ".env" not in git(repo, "ls-files")

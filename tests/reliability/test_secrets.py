@@ -136,19 +136,20 @@ def test_wrong_credentials_are_refused_without_echoing_them(
     assert TOKEN_SECRET not in result.both
 
 
-def test_secret_files_are_0600_in_0700_folders_even_with_a_loose_umask(
+def test_secret_files_are_0600_folders_made_0700_and_folders_found_left_even_with_a_loose_umask(
     served: tuple[str, RecordingStore], tmp_path: Path, leak_guard: LeakGuard
 ) -> None:
     url, _ = served
-    root = tmp_path / "secrets"
-    root.mkdir(mode=0o755)
-    root.chmod(0o755)  # a folder made loose by someone else: pstokens tightens it
-    (root / "acme").mkdir(mode=0o777)
-    (root / "acme").chmod(0o777)
-    stale = root / "acme" / "ci.env"
+    shared = tmp_path / "secrets"  # a folder made loose by someone else: it stays theirs
+    (shared / "acme").mkdir(parents=True)
+    shared.chmod(0o755)
+    (shared / "acme").chmod(0o777)
+    stale = shared / "acme" / "ci.env"
     stale.write_text("old\n")
     stale.chmod(0o644)
-    write_config(tmp_path / "pstokens.yaml", CONFIG)
+    root = tmp_path / "new" / "secrets"  # made by pstokens
+    write_config(tmp_path / "pstokens.yaml",
+                 CONFIG.replace("  ci:\n", f"  ci:\n    deliver:\n      - dir: {shared}\n"))
     env = subprocess_env(url)
     command = ["sh", "-c", 'umask 000 && exec "$@"', "sh"]
     import subprocess
@@ -165,13 +166,13 @@ def test_secret_files_are_0600_in_0700_folders_even_with_a_loose_umask(
     def mode(path: Path) -> int:
         return stat.S_IMODE(path.stat().st_mode)
 
-    assert mode(root) == 0o700 and mode(root / "acme") == 0o700
-    for key in ("ci", "reporter"):
-        assert mode(root / "acme" / f"{key}.env") == 0o600
-    assert (root / ".gitignore").read_text() == "*\n"
+    assert [mode(p) for p in (tmp_path / "new", root, root / "acme")] == [0o700] * 3
+    assert (mode(shared), mode(shared / "acme")) == (0o755, 0o777)
+    assert mode(stale) == mode(root / "acme" / "reporter.env") == 0o600
+    assert (tmp_path / "new" / ".gitignore").read_text() == "*\n"
+    assert [p.name for p in tmp_path.rglob(".*") if p.is_file()] == [".gitignore"]
     assert mode(tmp_path / "state" / "acme.json") == 0o600
     assert mode(tmp_path / "state" / "acme.json.backup") == 0o600
-    assert [p.name for p in (root / "acme").iterdir() if p.name.startswith(".")] == []
 
 
 def recorder(tmp_path: Path, leak_guard: LeakGuard, *, fail_for: str = "") -> str:
