@@ -16,8 +16,11 @@ from pstokens.config.wording import quote
 from pstokens.config.yamltree import Declined, compose, compose_quickly
 from pstokens.errors import ConfigError, Problem, PstokensError
 
-MAX_CONFIG_BYTES = 1024 * 1024
+# A bound on reading, far above any real config (20,000 tokens are about 1.5 MB);
+# what a file costs to compose is bounded in yamltree (aliases, nesting, values).
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+_TOO_LARGE_HINT = "check -c names the config file; the limits are in docs/limits.md"
 _CONFIG_HINT = (
     "create it (`pstokens export > pstokens.yaml` starts one from the organization's "
     "live tokens) or pass -c FILE"
@@ -41,7 +44,7 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
         reason = exc.strerror or type(exc).__name__
         raise PstokensError(f"cannot read config file {filename}: {reason}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)])
+        raise ConfigError([_too_large(filename)], _TOO_LARGE_HINT)
     return parse_config(_decode(data, filename), filename=filename, organization=organization)
 
 
@@ -50,7 +53,7 @@ def parse_config(
 ) -> Config:
     """The validated config in `text`, reported as coming from `filename`."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)])
+        raise ConfigError([_too_large(filename)], _TOO_LARGE_HINT)
     if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:
         raise PstokensError(
             f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",
@@ -70,13 +73,19 @@ def parse_config(
 def _build(text: str, filename: str, organization: str | None) -> Config:
     """libyaml composes a plain file quickly; a file it declines, and any file
     with a problem, is composed again by PyYAML, which places and words problems."""
-    with contextlib.suppress(Declined, ConfigError):
-        return build_config(compose_quickly(text, filename), filename, organization)
+    try:
+        root = compose_quickly(text, filename)  # ConfigError here: a limit, said once
+    except Declined:
+        return build_config(compose(text, filename), filename, organization)
+    with contextlib.suppress(ConfigError):
+        return build_config(root, filename, organization)
     return build_config(compose(text, filename), filename, organization)
 
 
 def _too_large(filename: str) -> Problem:
-    return Problem(filename, 1, 1, "the file is larger than 1 MiB; a config that big is a mistake")
+    size = MAX_CONFIG_BYTES // (1024 * 1024)
+    message = f"the file is larger than {size} MiB; a config that big is a mistake"
+    return Problem(filename, 1, 1, message)
 
 
 def _decode(data: bytes, filename: str) -> str:
