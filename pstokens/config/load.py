@@ -20,7 +20,6 @@ from pstokens.errors import ConfigError, Problem, PstokensError
 # what a file costs to compose is bounded in yamltree (aliases, nesting, values).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
-_TOO_LARGE_HINT = "check -c names the config file; the limits are in docs/limits.md"
 _CONFIG_HINT = (
     "create it (`pstokens export > pstokens.yaml` starts one from the organization's "
     "live tokens) or pass -c FILE"
@@ -44,7 +43,7 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
         reason = exc.strerror or type(exc).__name__
         raise PstokensError(f"cannot read config file {filename}: {reason}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)], _TOO_LARGE_HINT)
+        raise ConfigError([_too_large(filename)])
     return parse_config(_decode(data, filename), filename=filename, organization=organization)
 
 
@@ -53,7 +52,7 @@ def parse_config(
 ) -> Config:
     """The validated config in `text`, reported as coming from `filename`."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)], _TOO_LARGE_HINT)
+        raise ConfigError([_too_large(filename)])
     if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:
         raise PstokensError(
             f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",
