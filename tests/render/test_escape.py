@@ -84,3 +84,4 @@ def test_apply_lines_escape_names(name: str) -> None:
     change = Change(Action.DELETE, None, "t1", name=name, cause=Cause.UNMANAGED)
     line = outcome_line(Outcome(change, Status.DONE, "t1"))
     assert hidden(line) == [] and "\n" not in line
+    assert re.fullmatch(rf"{QUOTED} \[t1\]: deleted", line)  # the name cannot pass for more
