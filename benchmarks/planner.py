@@ -1,9 +1,9 @@
 """The pure planner on a large organization: 10,000 tokens with 10 accesses each.
 
 No I/O at all: config, state and live tokens are built as plain data, then
-`make_plan` is timed in the three situations a user meets: a first plan
-(everything to create), a converged organization, and one where every other
-token drifted.
+`make_plan` is timed in the situations a user meets: a first plan
+(everything to create), a converged organization, one where every other
+token drifted, and a mass replacement (every token due for `rotate_after`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def time_planner(count: int, repeat: int = 3) -> dict[str, float]:
     created = now - timedelta(days=1)
     keys = [f"tok-{i:05d}" for i in range(count)]
     config = Config("bench", {k: TokenSpec(k, ACCESSES) for k in keys})
+    rotating = Config("bench", {k: TokenSpec(k, ACCESSES, rotate_after=3600) for k in keys})
     records = {k: TokenRecord(f"id{i:010d}", k, created_at=created, accesses=ACCESSES)
                for i, k in enumerate(keys)}
     converged_live = {
@@ -45,17 +46,19 @@ def time_planner(count: int, repeat: int = 3) -> dict[str, float]:
         r.id: LiveToken(r.id, k, created, None, DRIFTED if i % 2 else ACCESSES)
         for i, (k, r) in enumerate(records.items()) if r.id is not None
     }
+    managed = State("bench", "lineage", 1, records)
     situations = {
-        "first plan (all to create)": (State("bench", "lineage"), {}),
-        "converged (no changes)": (State("bench", "lineage", 1, records), converged_live),
-        "half drifted": (State("bench", "lineage", 1, records), drifted_live),
+        "first plan (all to create)": (config, State("bench", "lineage"), {}),
+        "converged (no changes)": (config, managed, converged_live),
+        "half drifted": (config, managed, drifted_live),
+        "mass replacement (all due for rotate_after)": (rotating, managed, converged_live),
     }
     results: dict[str, float] = {}
-    for name, (state, live) in situations.items():
+    for name, (desired, state, live) in situations.items():
         best = float("inf")
         for _ in range(repeat):
             started = time.perf_counter()
-            make_plan(config, state, live, now=now)
+            make_plan(desired, state, live, now=now)
             best = min(best, time.perf_counter() - started)
         results[name] = best
     return results

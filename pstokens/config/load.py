@@ -16,7 +16,9 @@ from pstokens.config.wording import quote
 from pstokens.config.yamltree import Declined, compose, compose_quickly
 from pstokens.errors import ConfigError, Problem, PstokensError
 
-MAX_CONFIG_BYTES = 1024 * 1024
+# A bound on reading, far above any real config (20,000 tokens are about 1.5 MB);
+# what a file costs to compose is bounded in yamltree (aliases, nesting, values).
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _CONFIG_HINT = (
     "create it (`pstokens export > pstokens.yaml` starts one from the organization's "
@@ -70,13 +72,19 @@ def parse_config(
 def _build(text: str, filename: str, organization: str | None) -> Config:
     """libyaml composes a plain file quickly; a file it declines, and any file
     with a problem, is composed again by PyYAML, which places and words problems."""
-    with contextlib.suppress(Declined, ConfigError):
-        return build_config(compose_quickly(text, filename), filename, organization)
+    try:
+        root = compose_quickly(text, filename)  # ConfigError here: a limit, said once
+    except Declined:
+        return build_config(compose(text, filename), filename, organization)
+    with contextlib.suppress(ConfigError):
+        return build_config(root, filename, organization)
     return build_config(compose(text, filename), filename, organization)
 
 
 def _too_large(filename: str) -> Problem:
-    return Problem(filename, 1, 1, "the file is larger than 1 MiB; a config that big is a mistake")
+    size = MAX_CONFIG_BYTES // (1024 * 1024)
+    message = f"the file is larger than {size} MiB; a config that big is a mistake"
+    return Problem(filename, 1, 1, message)
 
 
 def _decode(data: bytes, filename: str) -> str:

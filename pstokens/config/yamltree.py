@@ -2,8 +2,10 @@
 
 Loaders drop positions and silently keep the last of duplicate keys, so the
 schema walk works on nodes instead. This is also where pstokens refuses what a
-config never needs and an attacker could abuse: aliases (the "billion laughs"),
-tags that build objects, deep nesting, and more than MAX_NODES values.
+config never needs and an attacker could abuse, by what it costs to read rather
+than by size: aliases (the "billion laughs": none is ever expanded), tags that
+build objects, nesting deeper than MAX_DEPTH, and more than MAX_NODES values
+(each costs a few hundred bytes of memory). docs/limits.md lists them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import yaml
 from pstokens.config.wording import quote
 from pstokens.errors import ConfigError, Problem
 
-MAX_NODES = 100_000
+# About 35,000 tokens with accesses on two databases: 280,000 values for 20,000.
+MAX_NODES = 500_000
 MAX_DEPTH = 32
 
 _CORE = "tag:yaml.org,2002:"
@@ -102,7 +105,7 @@ class _Refusing(yaml.composer.Composer):
         mark: yaml.Mark = self.peek_event().start_mark
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _Stop(self.problem(mark, f"the config holds more than {MAX_NODES} values"))
+            raise _Stop(self.problem(mark, f"the config holds more than {MAX_NODES:,} values"))
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _Stop(self.problem(mark, f"the config nests deeper than {MAX_DEPTH} levels"))
@@ -164,7 +167,8 @@ _QUICK_REFUSED = re.compile(r"[!|>%&*@`]")
 
 
 def compose_quickly(text: str, filename: str) -> yaml.Node | None:
-    """The root node of a plain `text`, composed by libyaml; else `Declined`.
+    """The root node of a plain `text`, composed by libyaml; else `Declined`, or
+    ConfigError when the text crosses a limit (no need to compose it again).
 
     About seven times quicker than `compose` on a config of 1,000 tokens. The
     values equal `compose`'s, but libyaml places empty values differently and
@@ -181,6 +185,8 @@ def compose_quickly(text: str, filename: str) -> yaml.Node | None:
     try:
         composer = _QuickComposer(text, filename)
         root: yaml.Node | None = composer.get_single_node()
+    except _Stop as stop:  # a limit is crossed however the file is composed
+        raise ConfigError([stop.problem]) from None
     except Exception:  # noqa: BLE001 - whatever libyaml objects to, `compose` words
         raise Declined from None
     finally:

@@ -48,6 +48,11 @@ class _Builder:
     skipped: list[Skipped] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)
     retiring: list[Retiring] = field(default_factory=list)
+    # Keys this plan makes a new token for, gathered from `changes` as it grows
+    # (`changes[:creates_seen]` read so far): `_retire` asks once per key, and
+    # rescanning every change each time made plans quadratic.
+    creates: set[str] = field(default_factory=set)
+    creates_seen: int = 0
 
 
 def make_plan(
@@ -231,14 +236,22 @@ def _retire(
     now: datetime, spec: TokenSpec | None,
 ) -> None:
     """Tokens this key replaced: kept while their overlap lasts, then deleted."""
-    replacing = any(c.key == key and c.action in (Action.CREATE, Action.REPLACE)
-                    for c in out.changes)
+    replacing = _makes_new_token(out, key)
     decision = decide_retiring(key, record, live, now,
                                overlap=spec.overlap if spec else None, replacing=replacing)
     out.retiring += decision.waiting
     for token_id, cause in [*((i, Cause.RETIRED) for i in decision.now),
                             *((i, Cause.OVERLAP_ENDED) for i in decision.ended)]:
         out.changes.append(Change(Action.DELETE, key, token_id, name=record.name, cause=cause))
+
+
+def _makes_new_token(out: _Builder, key: str) -> bool:
+    """Whether the plan so far creates or replaces `key`: each change is read once."""
+    for change in out.changes[out.creates_seen:]:
+        if change.key is not None and change.action in (Action.CREATE, Action.REPLACE):
+            out.creates.add(change.key)
+    out.creates_seen = len(out.changes)
+    return key in out.creates
 
 
 def _expiring(

@@ -11,6 +11,8 @@ from typing import Any
 
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Status
 from pstokens.engine.plan import Action, Change
+from pstokens.render.escape import key as shown_key
+from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
 
 _BLOCKED = {
@@ -24,9 +26,13 @@ _BLOCKED = {
 }
 
 
-def label(change: Change) -> str:
-    name = safe(change.name) if change.name else "(no name)"
-    who = change.key or f"{name} [{safe(change.token_id)}]"
+def label(change: Change, token_id: str | None = None) -> str:
+    """`ci [abc123] on app-prod`: the key, or the quoted name of an unmanaged token,
+    then the token acted on (`token_id`, else the change's); a create's is in its words."""
+    who = shown_key(change.key) if change.key is not None else shown_name(change.name)
+    token_id = token_id or change.token_id
+    if token_id is not None and change.action not in (Action.CREATE, Action.REPLACE):
+        who += f" [{safe(token_id)}]"
     if change.database is not None:
         return f"{who} on {safe(change.database)}"
     if change.action in (Action.GRANT, Action.REVOKE):
@@ -35,7 +41,7 @@ def label(change: Change) -> str:
 
 
 def outcome_line(outcome: Outcome) -> str:
-    return f"{label(outcome.change)}: {_what(outcome)}"
+    return f"{label(outcome.change, outcome.token_id)}: {_what(outcome)}"
 
 
 def _what(outcome: Outcome) -> str:

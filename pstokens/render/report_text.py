@@ -2,8 +2,10 @@
 
 KEY is the config key managing the token (`= name` when it is the token's
 name, `-` for a token pstokens does not manage). Columns keep their natural
-width while the line fits; past that the widest wrappable ones (names,
-accesses, findings) give way first and their cells wrap.
+width while the line fits; past that the widest wrappable ones (key,
+accesses, findings) give way first and their cells wrap between words, never
+inside one (nor inside an escape). Names are quoted and never wrap, so no
+name starts a line.
 Laid out with textwrap rather than rich's Table: rich took 1.1-1.7 s of CPU
 for 1,000 tokens, this takes a tenth of that. Names are escaped (`safe`).
 """
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 import click
 
 from pstokens.engine.report import Report, TokenRow
+from pstokens.render.escape import name as shown_name
 from pstokens.render.rules import (
     day,
     duration,
@@ -28,11 +31,13 @@ from pstokens.render.rules import (
 )
 
 HEADERS = ("TOKEN", "ID", "KEY", "ACCESSES", "CREATED", "EXPIRES", "LAST USED", "FINDINGS")
-# Columns that wrap when the line is too long, and the narrowest each may get.
-FLEXIBLE = {0: 12, 2: 6, 3: 22, 7: 12}
-# Left out, in this order, on a terminal too narrow for every column.
-DROPPABLE = (4, 1)
+# Columns that wrap when the line is too long, and the narrowest each may get
+# (wider when a word in it is longer: words are never broken).
+FLEXIBLE = {2: 6, 3: 22, 7: 12}
+# Left out, in this order, on a terminal too narrow for every column (words unbroken).
+DROPPABLE = (4, 1, 6)
 GAP = "  "
+INDENT = "  "  # before each wrapped line of a cell
 DEFAULT_WIDTH = 120
 
 
@@ -86,7 +91,7 @@ def _cells(report: Report, row: TokenRow) -> list[str]:
         findings.append(short_unused(row.unused, report.generated_at))
     expires = day(row.expires_at, "never") + (" (expired)" if row.expired else "")
     return [
-        safe(row.name), row.id, _key(row), accesses or "-", day(row.created_at),
+        shown_name(row.name), safe(row.id), _key(row), accesses or "-", day(row.created_at),
         expires, day(row.last_used_at, "never"), "\n".join(findings),
     ]
 
@@ -103,7 +108,7 @@ def _table(rows: list[list[str]], alarming: list[bool], width: int) -> list[str]
     headers = [HEADERS[i] for i in columns]
     rows = [[row[i] for i in columns] for row in rows]
     widths = [max([len(h), *(_longest(r[n]) for r in rows)]) for n, h in enumerate(headers)]
-    mins = {n: FLEXIBLE[i] for n, i in enumerate(columns) if i in FLEXIBLE}
+    mins = {n: _narrowest(rows, n, FLEXIBLE[i]) for n, i in enumerate(columns) if i in FLEXIBLE}
     _fit(widths, width - len(GAP) * (len(widths) - 1), mins)
     out = [GAP.join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     out.append(GAP.join("-" * w for w in widths))
@@ -122,11 +127,13 @@ def _table(rows: list[list[str]], alarming: list[bool], width: int) -> list[str]
 
 
 def _columns(rows: list[list[str]], width: int) -> list[int]:
-    """Every column, less CREATED and then ID when even their narrowest does not fit."""
+    """Every column, less CREATED, then ID, then LAST USED, while even their narrowest
+    does not fit."""
     columns = list(range(len(HEADERS)))
     for dropped in DROPPABLE:
         natural = {i: max([len(HEADERS[i]), *(_longest(r[i]) for r in rows)]) for i in columns}
-        narrowest = sum(min(FLEXIBLE.get(i, natural[i]), natural[i]) for i in columns)
+        narrowest = sum(min(_narrowest(rows, i, FLEXIBLE[i]) if i in FLEXIBLE else natural[i],
+                            natural[i]) for i in columns)
         narrowest += len(GAP) * (len(columns) - 1)
         if narrowest <= width:
             break
@@ -154,11 +161,17 @@ def _longest(cell: str) -> int:
     return max((len(line) for line in cell.split("\n")), default=0)
 
 
+def _narrowest(rows: list[list[str]], column: int, least: int) -> int:
+    """A flexible column's narrowest width: `least`, or its longest word (indented
+    as a wrapped line is)."""
+    return max([least, *(len(INDENT + word) for row in rows for word in row[column].split())])
+
+
 def _wrap(cell: str, width: int) -> list[str]:
     if len(cell) <= width and "\n" not in cell:
         return [cell]
     lines: list[str] = []
     for line in cell.split("\n"):
-        lines += textwrap.wrap(line, width, break_on_hyphens=False, subsequent_indent="  ") \
-            or [""]
+        lines += textwrap.wrap(line, width, break_on_hyphens=False, break_long_words=False,
+                               subsequent_indent=INDENT) or [""]
     return lines

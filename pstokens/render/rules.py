@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pstokens.config.duration import format_duration
 from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation
 from pstokens.errors import Problem
+from pstokens.render.escape import key as shown_key
+from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal
 
 
@@ -33,15 +35,16 @@ def where(database: str | None) -> str:
 
 
 def token_label(name: str | None, token_id: str, key: str | None) -> str:
-    """`ci-deploy [id abc123]`, or `name [id abc123, unmanaged]`."""
-    managed = f"key {safe(key)}" if key is not None else "unmanaged"
-    return f"{safe(name)} [id {token_id}, {managed}]"
+    """`"ci-deploy" [id abc123, key ci-deploy]`, or `"name" [id abc123, unmanaged]`:
+    the name quoted, so it cannot start a line or pass for the words around it."""
+    managed = f"key {shown_key(key)}" if key is not None else "unmanaged"
+    return f"{shown_name(name)} [id {safe(token_id)}, {managed}]"
 
 
 def finding(violation: Violation) -> str:
     """What the token does wrong, without naming it: for a report's cell."""
     if violation.rule is Rule.FORBID_ACCESSES:
-        return (f"holds {violation.access} on {where(violation.database)} "
+        return (f"holds {safe(violation.access)} on {where(violation.database)} "
                 "(rules.forbid_accesses)")
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires (rules.require_ttl)"
@@ -94,7 +97,7 @@ def short_finding(violation: Violation) -> str:
     """A few words for a table cell: `forbidden delete_databases (organization)`."""
     if violation.rule is Rule.FORBID_ACCESSES:
         place = "organization" if violation.database is None else safe(violation.database)
-        return f"forbidden {violation.access} ({place})"
+        return f"forbidden {safe(violation.access)} ({place})"
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires"
     assert violation.lifetime is not None and violation.limit is not None

@@ -1,8 +1,9 @@
 """The Terraform-like text view of a plan, for people at a terminal.
 
 Styling uses click's ANSI markup, which the CLI strips when colour is off (not
-a terminal, NO_COLOR, --no-color), so pipes and CI logs stay plain. Every name
-and ID from the API is escaped: a name must not fake a line or drive a terminal.
+a terminal, NO_COLOR, --no-color), so pipes and CI logs stay plain. Every field
+(a saved plan is untrusted) is escaped, and names are quoted: a name must not
+fake a line or drive a terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import click
 
 from pstokens.engine.plan import Action, Change, Plan
 from pstokens.render import rules, words
+from pstokens.render.escape import key as shown_key
+from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
 
 
@@ -32,12 +35,13 @@ def render_text(plan: Plan) -> str:
             lines.extend(_token_block(key, by_key[key]))
     if plan.drift:
         lines.append(click.style("Changed outside pstokens since the last apply:", bold=True))
-        lines.extend(f"  {safe(d.key)} ({safe(d.token_id) or 'no id'}): {words.drift(d, safe)}"
+        lines.extend(f"  {shown_key(d.key)} ({safe(d.token_id) or 'no id'}): "
+                     f"{words.drift(d, safe)}"
                      for d in plan.drift)
         lines.append("")
     if plan.skipped:
         lines.append(click.style("Skipped (prevent_destroy):", bold=True))
-        lines.extend(f"  {safe(s.key)} ({safe(s.token_id) or 'no id'}): {words.skipped(s)}"
+        lines.extend(f"  {shown_key(s.key)} ({safe(s.token_id) or 'no id'}): {words.skipped(s)}"
                      for s in plan.skipped)
         lines.append("")
     if plan.unmanaged:
@@ -45,13 +49,13 @@ def render_text(plan: Plan) -> str:
             f"Unmanaged tokens ({len(plan.unmanaged)}), in the organization but not in state:",
             bold=True,
         ))
-        lines.extend(f"  {_name(u.name)}  id {safe(u.id)}" for u in plan.unmanaged)
+        lines.extend(f"  {shown_name(u.name)}  id {safe(u.id)}" for u in plan.unmanaged)
         lines.append("  Adopt them with `pstokens import`, list them in unmanaged.except, "
                      "or set unmanaged.policy.")
         lines.append("")
     if plan.retiring:
         lines.append(click.style("Retiring (replaced, kept working by overlap):", bold=True))
-        lines.extend(f"  {safe(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
+        lines.extend(f"  {shown_key(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
                      for r in plan.retiring)
         lines.append("")
     if plan.violations:
@@ -61,11 +65,11 @@ def render_text(plan: Plan) -> str:
         lines.append("")
     if plan.warnings or plan.unused:
         lines.append(click.style("Warnings:", bold=True))
-        lines.extend(f"  {words.warning(w, safe)}" for w in plan.warnings)
+        lines.extend(f"  {words.warning(w, shown_key)}" for w in plan.warnings)
         lines.extend(f"  {rules.unused_warning(u)}" for u in plan.unused)
         lines.append("")
     for item in plan.unsafe:
-        lines.append(click.style(f"Unsafe: {words.unsafe(item, safe)}; apply needs --force.",
+        lines.append(click.style(f"Unsafe: {words.unsafe(item, shown_key)}; apply needs --force.",
                                  fg="red"))
     if plan.unsafe:
         lines.append("")
@@ -73,20 +77,17 @@ def render_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _name(name: str | None) -> str:
-    return "(no name)" if name is None else safe(name)
-
-
 def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
+    shown = shown_key(key)
     head = next((c for c in changes if c.action in (Action.CREATE, Action.REPLACE)), None)
     deletes = [c for c in changes if c.action is Action.DELETE]
     accesses = [c for c in changes if c.action in (Action.GRANT, Action.REVOKE)]
     updates = [c for c in changes if c.action is Action.UPDATE_STATE]
     if head is not None and head.action is Action.CREATE:
         why = words.reason(head)
-        yield click.style(f"  + {key}", fg="green") + (f"  ({why})" if why else "")
+        yield click.style(f"  + {shown}", fg="green") + (f"  ({why})" if why else "")
     elif head is not None:
-        yield (click.style(f"-/+ {key}", fg="yellow")
+        yield (click.style(f"-/+ {shown}", fg="yellow")
                + f"  id {safe(head.token_id)}  ({words.reason(head)})")
     if head is not None:
         if retire := words.retire(head, safe):
@@ -94,7 +95,7 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         yield f"      {words.deliver(head, safe)}"
     elif accesses or updates:
         token_id = (accesses or updates)[0].token_id
-        yield click.style(f"  ~ {key}", fg="yellow") + f"  id {safe(token_id)}"
+        yield click.style(f"  ~ {shown}", fg="yellow") + f"  id {safe(token_id)}"
     for change in updates:
         yield f"      {words.reason(change)}"
     for change in accesses:
@@ -102,7 +103,7 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         names = ", ".join(safe(a) for a in change.accesses)
         yield click.style(f"      {sign} {_where(change.database)}: {names}", fg=colour)
     for change in deletes:
-        label = key if key is not None else f"{_name(change.name)} (unmanaged)"
+        label = shown if key is not None else f"{shown_name(change.name)} (unmanaged)"
         yield (click.style(f"  - {label}", fg="red")
                + f"  id {safe(change.token_id)}  ({words.reason(change)})")
     yield ""

@@ -303,6 +303,7 @@ def test_billion_laughs_is_refused_without_expanding() -> None:
     problems = caught.value.problems
     assert len(problems) == 9  # one per anchor used, not one per use
     assert all("aliases" in p.message for p in problems)
+    assert [(p.line, p.column) for p in problems] == [(line, 10) for line in range(4, 13)]
 
 
 def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
@@ -312,10 +313,15 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
         parse_config("".join(f"{'  ' * i}k{i}:\n" for i in range(100)))
 
 
-def test_too_many_values_are_refused() -> None:
+def test_too_many_values_are_refused_where_the_limit_is_crossed() -> None:
     text = "organization: acme\ntokens: {}\nx: [" + "1," * MAX_NODES + "]\n"
-    with pytest.raises(ConfigError, match=f"more than {MAX_NODES} values"):
+    with pytest.raises(ConfigError) as caught:
         parse_config(text)
+    (problem,) = caught.value.problems
+    assert f"more than {MAX_NODES:,} values" in problem.message
+    # At the value that crossed it: the root, `organization`, `acme`, `tokens`, `{}`,
+    # `x` and the list come first, then items two characters apart from column 5.
+    assert (problem.line, problem.column) == (3, 5 + 2 * (MAX_NODES - 7))
 
 
 def test_object_tags_are_refused_where_they_are_written() -> None:

@@ -62,11 +62,11 @@ def test_text_report_lists_every_token_and_its_findings(
     assert "5 tokens (2 managed, 3 unmanaged) on 2 databases; 2 rule violations" in out
     for name in ("ci-deploy", "reporter", "legacy-admin", "year-long"):
         assert name in out
-    assert f"legacy-admin [id {seeded['admin']}, unmanaged] holds delete_production_branch " \
+    assert f'"legacy-admin" [id {seeded["admin"]}, unmanaged] holds delete_production_branch ' \
         "on database app-prod (rules.forbid_accesses)" in out
-    assert f"year-long [id {seeded['year']}, unmanaged] lives 365d, longer than " \
+    assert f'"year-long" [id {seeded["year"]}, unmanaged] lives 365d, longer than ' \
         "rules.max_ttl 180d" in out
-    assert "legacy-admin [id" in out.split("Unused tokens (1):")[1]
+    assert '"legacy-admin" [id' in out.split("Unused tokens (1):")[1]
     assert "\x1b" not in out  # not a terminal: no colour
 
 

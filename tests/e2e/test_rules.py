@@ -90,7 +90,7 @@ def test_an_unmanaged_token_breaking_a_rule_fails_the_drift_check(
     result = cli("plan", "--detailed-exitcode")
 
     assert result.code == 2, result.both
-    assert f"Rule violations (1):\n  legacy-admin [id {admin['id']}, unmanaged] holds " \
+    assert f'Rule violations (1):\n  "legacy-admin" [id {admin["id"]}, unmanaged] holds ' \
         "delete_databases on the organization (rules.forbid_accesses)" in result.out
     last = result.out.strip().splitlines()[-1]
     assert last == ("Plan: 0 to create, 0 to replace, 0 to delete, 0 accesses to grant, "
@@ -114,7 +114,7 @@ def test_an_unused_token_is_a_warning_and_the_drift_check_still_passes(
     result = cli("plan", "--detailed-exitcode")
 
     assert result.code == 0, result.both
-    assert f"Warnings:\n  old-ci [id {idle['id']}, unmanaged] is unused: last used" in result.out
+    assert f'Warnings:\n  "old-ci" [id {idle["id"]}, unmanaged] is unused: last used' in result.out
     assert result.out.strip().endswith("No changes. The organization matches the configuration.")
     warnings = json.loads(cli("plan", "--format", "json").out)["warnings"]
     assert [(w["kind"], w["token_id"]) for w in warnings] == [("unused", idle["id"])]

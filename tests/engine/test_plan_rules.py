@@ -66,7 +66,7 @@ def test_unused_tokens_are_warnings_that_leave_a_converged_plan_unchanged() -> N
     assert plan.violations == () and not plan.differs
     assert [u.token_id for u in plan.unused] == ["adm1"]
     text = click.unstyle(render_text(plan))
-    assert "Warnings:\n  legacy-admin [id adm1, unmanaged] is unused: last used 2025-11-13 " \
+    assert 'Warnings:\n  "legacy-admin" [id adm1, unmanaged] is unused: last used 2025-11-13 ' \
         "(rules.unused_after 90d)" in text
     assert text.endswith(words.NO_CHANGES)
 
@@ -88,7 +88,7 @@ def test_text_and_markdown_show_a_rule_violations_section() -> None:
     state, live = converged()
     plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW)
     text = click.unstyle(render_text(plan))
-    assert "Rule violations (1):\n  legacy-admin [id adm1, unmanaged] holds " \
+    assert 'Rule violations (1):\n  "legacy-admin" [id adm1, unmanaged] holds ' \
         "delete_production_branch on database app-prod (rules.forbid_accesses)" in text
     md = render_markdown(plan)
     assert "### Rule violations (1)" in md
@@ -102,7 +102,7 @@ def test_violations_and_unused_warnings_are_in_the_json_and_load_back() -> None:
     plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW)
     data = json.loads(render_json(plan))
     assert data["violations"][0]["rule"] == "forbid_accesses"
-    assert data["violations"][0]["message"].startswith("legacy-admin [id adm1, unmanaged] holds")
+    assert data["violations"][0]["message"].startswith('"legacy-admin" [id adm1, unmanaged] holds')
     assert data["warnings"][0]["kind"] == "unused"
     assert "is unused: last used" in data["warnings"][0]["message"]
     loaded = Plan.from_json(json.loads(json.dumps(plan_document(plan))))

@@ -56,7 +56,7 @@ def test_a_managed_token_is_named_by_its_key() -> None:
     (violation,) = check_live([held], {"t1": "ci-deploy"}, RULES)
     assert violation.key == "ci-deploy"
     assert violation_text(violation) == (
-        "ci [id t1, key ci-deploy] holds delete_production_branch on database app-prod "
+        '"ci" [id t1, key ci-deploy] holds delete_production_branch on database app-prod '
         "(rules.forbid_accesses)"
     )
 
@@ -64,7 +64,7 @@ def test_a_managed_token_is_named_by_its_key() -> None:
 def test_a_token_that_never_expires_breaks_require_ttl() -> None:
     (violation,) = check_live([token("t1", ttl=None)], {}, RULES)
     assert violation.rule is Rule.REQUIRE_TTL
-    assert violation_text(violation) == "t1 [id t1, unmanaged] never expires (rules.require_ttl)"
+    assert violation_text(violation) == '"t1" [id t1, unmanaged] never expires (rules.require_ttl)'
 
 
 def test_a_token_living_longer_than_max_ttl_breaks_it() -> None:
@@ -106,7 +106,7 @@ def test_a_token_unused_for_unused_after_is_a_warning() -> None:
                90 * DAY),
     )
     assert unused_text(find_unused([idle], {}, RULES, NOW)[0], NOW) == (
-        "old-ci [id t1, unmanaged] unused for rules.unused_after 90d: last used 200 days ago"
+        '"old-ci" [id t1, unmanaged] unused for rules.unused_after 90d: last used 200 days ago'
     )
 
 

@@ -82,7 +82,7 @@ Setup = Callable[[Path], None]
 
 def huge(root: Path) -> None:
     padding = "# " + "x" * 1000 + "\n"
-    (root / "pstokens.yaml").write_text(GOOD_CONFIG + padding * 1100)
+    (root / "pstokens.yaml").write_text(GOOD_CONFIG + padding * 8400)  # over 8 MiB
 
 
 def not_utf8(root: Path) -> None:
@@ -146,7 +146,7 @@ class ConfigCase:
 
 
 CONFIG_CASES = [
-    ConfigCase("larger-than-1-MiB", huge, "larger than 1 MiB"),
+    ConfigCase("larger-than-8-MiB", huge, "larger than 8 MiB"),
     ConfigCase("not-utf-8", not_utf8, "not UTF-8"),
     ConfigCase("latin-1-key", latin1_key, "not UTF-8"),
     ConfigCase("alias-bomb", alias_bomb, "alias"),

@@ -1,8 +1,9 @@
 """Untrusted names in every view: property tests over arbitrary text.
 
-Token names come from anyone with `write_service_tokens`. Whatever a name
-holds, the text view keeps one line per item with no control character, and
-the Markdown view keeps its table shape with no live HTML.
+Token names come from anyone with `write_service_tokens`, and a saved plan
+from anyone who can write a file. Whatever a name holds, the text view keeps
+one line per item with no control character and no name at the start of a
+line, and the Markdown view keeps its table shape with no live HTML or link.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import unicodedata
 
 import click
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pstokens.engine.findings import PlanWarning, UnmanagedToken, WarningKind
@@ -37,14 +38,25 @@ def hidden(text: str) -> list[str]:
     return [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
 
 
+# A name in double quotes, `"` and `\` inside written `\"` and `\\`.
+QUOTED = r'"(?:[^"\\]|\\.)*"'
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(names, min_size=1, max_size=5))
+@example(["-"])  # once printed as a second delete line
+@example(["- prod-deploy  id abc123def456"])
 def test_text_view_has_no_control_characters_and_one_line_per_item(items: list[str]) -> None:
     plain = click.unstyle(render_text(plan_with(items)))
     assert hidden(plain) == []
     lines = plain.splitlines()
     assert len([ln for ln in lines if ln.startswith("  - ")]) == len(items)
     assert len([ln for ln in lines if re.search(r"  id u\d+$", ln)]) == len(items)
+    # Each name is one quoted string, never the start of a line.
+    assert len([ln for ln in lines if re.fullmatch(rf"  - {QUOTED} \(unmanaged\)  id d\d+  "
+                                                   r"\(unmanaged.policy is delete\)", ln)]) \
+        == len(items)
+    assert len([ln for ln in lines if re.fullmatch(rf"  {QUOTED}  id u\d+", ln)]) == len(items)
     assert lines[-1].startswith("Plan: ")
 
 
@@ -72,3 +84,4 @@ def test_apply_lines_escape_names(name: str) -> None:
     change = Change(Action.DELETE, None, "t1", name=name, cause=Cause.UNMANAGED)
     line = outcome_line(Outcome(change, Status.DONE, "t1"))
     assert hidden(line) == [] and "\n" not in line
+    assert re.fullmatch(rf"{QUOTED} \[t1\]: deleted", line)  # the name cannot pass for more
