@@ -128,6 +128,52 @@ def test_a_write_based_on_a_stale_read_is_refused_and_overwrites_nothing(remote:
     assert isinstance(tokens, dict) and set(tokens) == {"auditor"}  # the newer write stands
 
 
+def test_a_refused_write_leaves_the_backup_of_the_version_it_did_not_replace(
+    remote: S3,
+) -> None:
+    first, second = S3StateStore(remote.url()), S3StateStore(remote.url())
+    first.save(first.load("acme"))  # serial 1
+    stale = first.load("acme")
+    newer = second.load("acme")
+    newer = second.save(newer.with_token("auditor", TokenRecord(id="tok1", name="auditor")))
+    second.save(newer)  # serial 3: the backup is serial 2, which holds auditor
+    backup = remote.get("pstokens/acme.json.backup")
+    with pytest.raises(StateError, match="changed by another run"):
+        first.save(stale)
+    assert remote.get("pstokens/acme.json.backup") == backup  # not serial 1 written over it
+    assert stored(remote, "pstokens/acme.json.backup")["serial"] == 2
+
+
+def test_release_deletes_the_lock_only_while_it_is_the_object_this_run_created(
+    remote: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is released with DeleteObject If-Match on the ETag of the lock this run
+    created (moto checks If-Match on DeleteObject, as S3 does). Here the lock is taken
+    over after this run last read it: a read-then-delete would remove the other's lock."""
+    store = S3StateStore(remote.url())
+    with store.locked():
+        mine = LockHolder.loads(remote.get("pstokens/acme.json.lock") or b"")
+        assert mine is not None
+        monkeypatch.setattr(S3StateStore, "_holder", lambda self: mine)  # a read made earlier
+        theirs = LockHolder.now("pstokens apply")
+        remote.put("pstokens/acme.json.lock", theirs.dumps())
+    assert remote.get("pstokens/acme.json.lock") == theirs.dumps()
+
+
+def test_without_conditional_deletes_release_reads_the_lock_back_first(
+    remote: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that does not implement If-Match on DeleteObject: the fallback."""
+    monkeypatch.setattr("pstokens.state.s3.delete_if_match", lambda *args: None)
+    with S3StateStore(remote.url()).locked():
+        pass
+    assert "pstokens/acme.json.lock" not in remote.names()
+    with S3StateStore(remote.url()).locked():
+        theirs = LockHolder.now("pstokens apply")
+        remote.put("pstokens/acme.json.lock", theirs.dumps())
+    assert remote.get("pstokens/acme.json.lock") == theirs.dumps()
+
+
 def test_a_first_write_refuses_to_replace_a_state_made_meanwhile(remote: S3) -> None:
     late = S3StateStore(remote.url())
     state = late.load("acme")  # nothing there yet
