@@ -266,6 +266,42 @@ def test_push_refuses_another_lineage_or_an_older_serial(
     assert missing.code == 1 and "nope.json does not exist" in missing.err
 
 
+def test_push_force_replaces_an_unreadable_state_and_says_what_it_replaces(
+    cli: Cli, remote: S3, emulator: Emulator, workdir: Path
+) -> None:
+    assert cli("--state", "state/acme.json", "apply", "--auto-approve").code == 0
+    remote.put("pstokens/acme.json", b"{ damaged")
+    plan = cli("plan")
+    assert plan.code == 1 and f"state {remote.url()} is not valid JSON" in plan.err
+    assert "then `pstokens state push --force good.json`" in plan.err
+
+    refused = cli("state", "push", "state/acme.json")
+    assert refused.code == 1 and "is not valid JSON" in refused.err
+    assert remote.get("pstokens/acme.json") == b"{ damaged"
+
+    forced = cli("state", "push", "--force", "state/acme.json")
+    assert forced.code == 0, forced.both
+    assert forced.out.startswith(
+        f"Replacing a state that cannot be read: state {remote.url()} is not valid JSON")
+    assert f"Pushed state/acme.json to {remote.url()}" in forced.out
+    assert remote.get("pstokens/acme.json.backup") == b"{ damaged"
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_state_list_and_pull_need_no_config_with_state_or_org(
+    cli: Cli, remote: S3, emulator: Emulator, workdir: Path
+) -> None:
+    assert cli("apply", "--auto-approve").code == 0
+    (workdir / "pstokens.yaml").write_text("organization: [acme\n")  # does not parse
+    listed = cli("state", "list")  # PSTOKENS_STATE names the S3 object
+    assert listed.code == 0, listed.both
+    assert "\nci-deploy\t" in listed.out
+    pulled = cli("--org", "acme", "state", "pull")
+    assert pulled.code == 0 and json.loads(pulled.out) == stored(remote)
+    other = cli("--org", "other", "state", "pull")
+    assert other.code == 1 and "belongs to organization 'acme', not 'other'" in other.err
+
+
 def test_pull_of_a_state_not_yet_made_says_so(cli: Cli, remote: S3) -> None:
     pulled = cli("state", "pull")
     assert pulled.code == 1
