@@ -49,6 +49,7 @@ def state_list() -> None:
     state = _read_only()[1]
     if state is None or not state.tokens:
         out("State is empty.")
+        return
     for key, record in sorted(state.tokens.items()):
         extra = "" if record.delivered else "  (secret not delivered)"
         pending = "  (create in progress)" if record.pending_since and not record.id else ""
