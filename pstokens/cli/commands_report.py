@@ -31,7 +31,7 @@ def report_command(fmt: str, out_file: str | None) -> None:
     """Who can do what: every live token, managed or not, by database and organization.
 
     Shows each token's accesses, when it was created, expires and was last
-    used, the config key that manages it, and the rules: it breaks. Reads the
+    used, the config key that manages it, and the rules it breaks. Reads the
     organization as a plan does; changes nothing. Without a config file, name
     the organization with --org (no rules are checked then).
 
@@ -64,10 +64,14 @@ def report_command(fmt: str, out_file: str | None) -> None:
 
 
 def _sources(session: Session) -> tuple[str, Rules | None, State]:
-    """Organization, rules and state from the config; with no config file, an
-    organization named by --org or PLANETSCALE_ORG is reviewed without rules."""
-    organization = session.settings.org
-    if organization is not None and not session.settings.config_path.exists():
+    """Organization, rules and state from the config; when no config is named (-c,
+    PSTOKENS_CONFIG) and none is found, an organization named by --org or
+    PLANETSCALE_ORG is reviewed without rules. A named config that is missing is
+    an error, as it is for plan."""
+    settings = session.settings
+    organization = settings.org
+    if (organization is not None and not settings.config_named
+            and not settings.config_path.exists()):
         return organization, None, session.state_store(organization).load(organization)
     config = session.config
     return config.organization, config.rules, session.read_state()

@@ -34,6 +34,7 @@ class Settings:
     debug: bool
     lock_timeout: float = 0.0  # seconds to wait for the state lock; 0 fails at once
     no_color: bool = False
+    config_named: bool = False  # -c or PSTOKENS_CONFIG: a missing file is then an error
 
     def state_location(self, organization: str) -> str:
         """--state (a path or an s3:// URL), else the default file for the organization."""
@@ -101,6 +102,7 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         debug=bool(obj.get("debug")),
         lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT"), "lock-timeout"),
         no_color=no_color(obj, env),
+        config_named=pick("config", "PSTOKENS_CONFIG") is not None,
     )
 
 
