@@ -9,6 +9,7 @@ The system releases that lock when its holder dies, so it never goes stale.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sys
@@ -24,6 +25,8 @@ from pstokens.errors import LockHeld, PstokensError, StateError
 from pstokens.fileio import write_private
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
+
+logger = logging.getLogger("pstokens.state")
 
 
 class FileStateStore:
@@ -82,7 +85,15 @@ class FileStateStore:
             ) from None
         lock = FileLock(self.lock_path, timeout=timeout, mode=0o600, on_acquired=_record_holder)
         try:
-            lock.acquire(timeout=timeout, poll_interval=0.05)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if not timeout:
+                    raise
+                # Said once, on stderr (a warning reaches it without --debug).
+                logger.warning("state file %s is locked by %s; waiting up to %g s",
+                               self.path, _read_holder(self.lock_path), timeout)
+                lock.acquire(timeout=timeout, poll_interval=0.05)
         except Timeout:
             holder = _read_holder(self.lock_path)
             raise LockHeld(
