@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from pstokens.cli.settings import Settings
 from pstokens.config import Config, load_config
+from pstokens.config.model import InvalidConfig
+from pstokens.errors import ConfigError
 from pstokens.render.rules import config_error
 
 
 def load_checked_config(settings: Settings) -> Config:
-    """The config file, refused (every finding located) when its tokens break its rules."""
-    return checked(load_config(settings.config_path, organization=settings.org))
+    """The config file, refused (every finding located) when its tokens break its rules.
+    A config with problems is refused with them and with what its readable part
+    breaks of its rules, all at once."""
+    try:
+        config = load_config(settings.config_path, organization=settings.org)
+    except InvalidConfig as exc:
+        broken = config_error(exc.partial)
+        if broken is None:
+            raise
+        every = sorted({*exc.problems, *broken.problems}, key=lambda p: (p.line, p.column))
+        raise ConfigError(every, hint=exc.hint or broken.hint) from None
+    return checked(config)
 
 
 def checked(config: Config) -> Config:

@@ -130,7 +130,9 @@ def apply_command(
     Example: pstokens apply --auto-approve --secrets-dir .pstokens/secrets
     """
     if secrets_dir and secrets_command:
-        raise PstokensError("--secrets-dir and --secrets-command cannot be used together")
+        raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
+                            hint="pick one; a token that needs both lists a `dir:` and a "
+                            "`command:` entry under `deliver:` in the config")
     if secrets_command is not None and not secrets_command.strip():
         raise PstokensError("--secrets-command is empty",
                             hint="give the command that receives each secret on stdin")
@@ -138,7 +140,9 @@ def apply_command(
     config = session.checked_config
     saved = load_plan(Path(planfile)) if planfile else None
     if saved is not None and (targets or replace):
-        raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own")
+        raise PstokensError("--target and --replace are for fresh plans; a saved plan has its own",
+                            hint=f"apply {planfile} without them, or save a new plan: "
+                            "`pstokens plan --target KEY --out FILE`")
     options = PlanOptions(frozenset(targets), frozenset(replace))
     check_options(config, session.read_state(), options)
     folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR

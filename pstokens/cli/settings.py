@@ -84,6 +84,21 @@ def global_options(func: F) -> F:
     return func
 
 
+# What only a command that reads state or calls the API uses.
+API_OPTIONS = ("state", "api_url", "emulator", "parallelism", "rate_limit", "lock_timeout")
+
+
+def offline_options(func: F) -> F:
+    """The global options for a command that reads no state and calls no API: each
+    is still accepted (a shared alias or variable may pass it), but only those it
+    uses are listed in its --help."""
+    func = global_options(func)
+    for param in getattr(func, "__click_params__", []):
+        if isinstance(param, click.Option) and param.name in API_OPTIONS:
+            param.hidden = True
+    return func
+
+
 def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
 
@@ -132,7 +147,8 @@ def _int(value: Any, name: str, default: int, minimum: int) -> int:
     if result is None:
         return default
     if result < minimum:
-        raise PstokensError(f"--{name} must be at least {minimum}, not {result}")
+        raise PstokensError(f"--{name} must be at least {minimum}, not {result}",
+                            hint=f"leave it out for the default, {default}")
     return result
 
 
@@ -142,7 +158,8 @@ def _int_or_none(value: Any, name: str) -> int | None:
     try:
         result = int(value)
     except (TypeError, ValueError):
-        raise PstokensError(f"--{name} must be a whole number, not {value!r}") from None
+        raise PstokensError(f"--{name} must be a whole number, not {value!r}",
+                            hint=f"for example --{name} 10") from None
     if result < 0:
-        raise PstokensError(f"--{name} must not be negative")
+        raise PstokensError(f"--{name} must not be negative", hint=f"for example --{name} 10")
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 
 import yaml
 
@@ -17,6 +18,7 @@ from pstokens.config.deliver import read_deliver, read_duration, warn_rotation
 from pstokens.config.model import (
     DEFAULT_UNUSED_AFTER,
     Config,
+    InvalidConfig,
     Rules,
     SourcePath,
     Spot,
@@ -65,12 +67,10 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     max_delete = _safety(check, top.get("safety"))
     spots: dict[SourcePath, Spot] = {}
     rules = _rules(check, top.get("rules"), allow_unknown, spots)
-    tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots)
-    if check.problems:
-        raise ConfigError(check.sorted_problems())
-    assert org is not None  # a missing organization is a problem, raised above
-    return Config(
-        organization=org,
+    troubled: set[str] = set()  # keys with a problem: left out of the partial config
+    tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots, troubled)
+    config = Config(
+        organization=org or "",
         tokens=tokens,
         unmanaged_policy=policy,
         unmanaged_except=excepted,
@@ -81,6 +81,10 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         rules=rules,
         spots=spots,
     )
+    if check.problems:
+        clean = {k: s for k, s in tokens.items() if k not in troubled}
+        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean))
+    return config
 
 
 def _organization(
@@ -184,6 +188,7 @@ def _tokens(
     entry: Entry | None,
     allow_unknown: bool,
     spots: dict[SourcePath, Spot],
+    troubled: set[str],
 ) -> dict[str, TokenSpec]:
     if entry is None:
         check.add(root, "tokens is required (write `tokens: {}` to manage no tokens)")
@@ -194,12 +199,15 @@ def _tokens(
         return {}
     specs: dict[str, TokenSpec] = {}
     for key, (key_node, value) in fields.items():
+        before = len(check.problems)
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
         spots[("tokens", key)] = _spot(key_node)
         spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
+        if len(check.problems) > before:
+            troubled.add(key)
     return specs
 
 

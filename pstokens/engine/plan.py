@@ -201,6 +201,11 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise PlanError(f"{source} was made by a newer pstokens (format_version {version}, "
+                            f"this one reads {FORMAT_VERSION})",
+                            hint="upgrade pstokens to show or apply it")
         if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
             raise PlanError(f"{source} is not a pstokens plan (format_version {FORMAT_VERSION})")
         try:

@@ -50,6 +50,11 @@ class FileStateStore:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return State.new(organization)
+        except IsADirectoryError:
+            raise StateError(
+                f"state file {self.path} is a folder",
+                hint="remove the folder, or pass --state FILE naming the state file itself",
+            ) from None
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
         return decode_state(raw, organization, source=f"state file {self.path}",
