@@ -64,6 +64,13 @@ class Outcome:
         return data
 
 
+def is_step(outcome: Outcome) -> bool:
+    """Whether `outcome` is one of the plan's changes: the old half of a replacement,
+    deleted by the same apply, is part of its replace (one step, counted once)."""
+    change = outcome.change
+    return not (change.action is Action.DELETE and change.cause is Cause.REPLACED)
+
+
 class Reporter(Protocol):
     def report(self, outcome: Outcome) -> None: ...
 
@@ -82,14 +89,23 @@ class ApplyResult:
         count = dict.fromkeys(COUNTED, 0)
         for item in self.outcomes:
             change = item.change
-            if item.status not in (Status.DONE, Status.UNDELIVERED):
+            if item.status not in (Status.DONE, Status.UNDELIVERED) or not is_step(item):
                 continue
             if change.action in (Action.GRANT, Action.REVOKE):
                 count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and change.cause is Cause.REPLACED:
-                continue  # the old half of a replace done in this apply: counted as the replace
+            elif change.action is Action.DELETE and change.token_id is None:
+                count["update_state"] += 1  # a removed key whose create never happened
             else:
                 count[str(change.action)] += 1
+        return count
+
+    @property
+    def undelivered(self) -> dict[str, int]:
+        """Of the tokens created and replaced, how many got no secret delivered."""
+        count = {"create": 0, "replace": 0}
+        for item in self.outcomes:
+            if item.status is Status.UNDELIVERED and str(item.change.action) in count:
+                count[str(item.change.action)] += 1
         return count
 
     @property

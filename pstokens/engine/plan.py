@@ -172,6 +172,8 @@ class Plan:
         for change in self.changes:
             if change.action in (Action.GRANT, Action.REVOKE):
                 count[str(change.action)] += len(change.accesses)
+            elif change.action is Action.DELETE and change.token_id is None:
+                count["update_state"] += 1  # a removed key whose create never happened
             else:
                 count[str(change.action)] += 1
         return count
