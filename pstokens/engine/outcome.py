@@ -93,8 +93,8 @@ class ApplyResult:
                 continue
             if change.action in (Action.GRANT, Action.REVOKE):
                 count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and change.token_id is None:
-                count["update_state"] += 1  # a removed key whose create never happened
+            elif change.action is Action.DELETE and not change.deletes_live_token:
+                count["update_state"] += 1  # already gone (or never created): state only
             else:
                 count[str(change.action)] += 1
         return count

@@ -47,6 +47,7 @@ class Cause(StrEnum):
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
+    RETIRING_GONE = "retiring_gone"  # a retiring token deleted outside pstokens: state only
     REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
     RETIRED = "retired"  # the old half of an earlier replacement, still live
     OVERLAP_ENDED = "overlap_ended"  # a replaced token kept by `overlap`, now past it
@@ -94,7 +95,8 @@ class Change:
         """Whether carrying this out deletes a token that was live when planned."""
         if self.action is Action.REPLACE:
             return self.cause is not Cause.DELETED_OUTSIDE and self.token_id is not None
-        return self.action is Action.DELETE and self.cause is not Cause.ALREADY_GONE
+        return self.action is Action.DELETE and self.cause not in (Cause.ALREADY_GONE,
+                                                                    Cause.RETIRING_GONE)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,8 +174,8 @@ class Plan:
         for change in self.changes:
             if change.action in (Action.GRANT, Action.REVOKE):
                 count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and change.token_id is None:
-                count["update_state"] += 1  # a removed key whose create never happened
+            elif change.action is Action.DELETE and not change.deletes_live_token:
+                count["update_state"] += 1  # already gone (or never created): state only
             else:
                 count[str(change.action)] += 1
         return count
