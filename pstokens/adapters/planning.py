@@ -16,6 +16,7 @@ from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config import load_config
+from pstokens.defaults import default_state_path
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.refresh import fresh_plan
 from pstokens.engine.report import read_report
@@ -26,7 +27,7 @@ from pstokens.state import FileStateStore, StateStore
 
 
 def default_state_store(organization: str) -> StateStore:
-    return FileStateStore(Path("state") / f"{organization}.json")
+    return FileStateStore(default_state_path(organization))
 
 
 class Planner:

@@ -17,15 +17,15 @@ import httpx
 
 from pstokens.api.answers import read_json, read_model, read_object, unique_by_id
 from pstokens.api.auth import Credentials
-from pstokens.api.clock import Clock, SystemClock
 from pstokens.api.errors import ApiError, InvalidRequest
 from pstokens.api.models import CreatedToken, Page, ServiceToken, TokenAccess
 from pstokens.api.retry import RetryPolicy
 from pstokens.api.session import Session
 from pstokens.api.stats import ClientStats
+from pstokens.clock import Clock, SystemClock
+from pstokens.defaults import DEFAULT_API_URL
 from pstokens.secret import Secret
 
-DEFAULT_API_URL = "https://api.planetscale.com/v1"
 MAX_PER_PAGE = 100
 # Pages of one list asked for at once; past that (ten thousand tokens), one at a time.
 MAX_PAGES_AT_ONCE = 100

@@ -17,7 +17,7 @@ import click
 from pstokens.cli.output import out
 from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
-from pstokens.config.schema import TOKEN_KEY
+from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import DamagedState, PstokensError, StateError
 from pstokens.state import FileStateStore, State, StateStore
 from pstokens.state.base import encode_state
@@ -100,8 +100,7 @@ def state_mv(old: str, new: str) -> None:
     if TOKEN_KEY.fullmatch(new) is None:
         raise PstokensError(
             f"{new!r} is not a valid key",
-            hint="a key is 1 to 63 lowercase letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit",
+            hint=KEY_RULE,
         )
     session = _session()
     session.read_state()

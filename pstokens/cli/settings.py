@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.defaults import DEFAULT_API_URL, default_state_path, lock_timeout
 from pstokens.errors import PstokensError
 
-DEFAULT_API_URL = "https://api.planetscale.com/v1"
 EMULATOR_DATA = Path(".pstokens/emulator.json")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,7 +38,7 @@ class Settings:
 
     def state_location(self, organization: str) -> str:
         """--state (a path or an s3:// URL), else the default file for the organization."""
-        return self.state or str(Path("state") / f"{organization}.json")
+        return self.state or str(default_state_path(organization))
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -115,7 +115,7 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         parallelism=_int(pick("parallelism", "PSTOKENS_PARALLELISM"), "parallelism", 10, 1),
         rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
         debug=bool(obj.get("debug")),
-        lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT"), "lock-timeout"),
+        lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT")),
         no_color=no_color(obj, env),
         config_named=pick("config", "PSTOKENS_CONFIG") is not None,
     )
@@ -126,16 +126,8 @@ def no_color(obj: Mapping[str, Any], env: Mapping[str, str]) -> bool:
     return bool(obj.get("no_color")) or "NO_COLOR" in env
 
 
-def _seconds(value: Any, name: str) -> float:
-    if value is None:
-        return 0.0
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise PstokensError(f"--{name} must be a number of seconds, not {value!r}") from None
-    if not result >= 0:  # also refuses NaN
-        raise PstokensError(f"--{name} must be 0 or more seconds, not {value}")
-    return result
+def _seconds(value: Any) -> float:
+    return 0.0 if value is None else lock_timeout(value)
 
 
 def _flag(value: str | None) -> bool:

@@ -27,6 +27,7 @@ from pstokens.config.model import (
 )
 from pstokens.config.nodes import Checker, Entry, is_null
 from pstokens.config.wording import did_you_mean, quote
+from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import ConfigError, Problem
 
 TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses")
@@ -37,14 +38,12 @@ TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
 
-TOKEN_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 DATABASE_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 # Organization names end up in file paths (state/<organization>.json).
 ORGANIZATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 ACCESS_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 
 EMPTY = "the config is empty: it needs `tokens:`, and `organization:` unless PLANETSCALE_ORG is set"
-KEY_RULE = "use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 
 def build_config(root: yaml.Node | None, filename: str, organization: str | None) -> Config:

@@ -11,11 +11,11 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from pstokens.defaults import secret_file
 from pstokens.delivery.base import NewSecret
 from pstokens.errors import SecretDeliveryError
 from pstokens.fileio import write_private
 
-DEFAULT_SECRETS_DIR = Path(".pstokens/secrets")
 ID_LINE = "PLANETSCALE_SERVICE_TOKEN_ID="
 
 
@@ -29,7 +29,7 @@ class DirectorySink:
         return f"DirectorySink({str(self.root)!r})"
 
     def path(self, organization: str, key: str) -> Path:
-        return self.root / organization / f"{key}.env"
+        return secret_file(self.root, organization, key)
 
     async def deliver(self, item: NewSecret) -> str:
         try:
@@ -70,7 +70,7 @@ def forget_files(folders: Iterable[str], organization: str, key: str, token_id: 
     """Remove `key`'s `.env` file from each folder where it holds `token_id`'s secret."""
     gone: list[str] = []
     for root in dict.fromkeys(folders):
-        gone += _forget(Path(root) / organization / f"{key}.env", token_id)
+        gone += _forget(secret_file(root, organization, key), token_id)
     return gone
 
 

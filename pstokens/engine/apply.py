@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from pstokens import clock
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.model import Config
 from pstokens.delivery import NewSecret, SecretSink, forget_files
-from pstokens.engine import clock
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.observe import live_token
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status

@@ -17,10 +17,11 @@ from datetime import datetime
 import yaml
 
 from pstokens.accesses import ALL_ACCESSES
+from pstokens.config.duration import format_duration
 from pstokens.config.wording import quote
+from pstokens.defaults import TOKEN_KEY
 from pstokens.engine.live import LiveToken
 
-_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _MAX_KEY = 63
 
 
@@ -39,13 +40,6 @@ def observed_ttl(created_at: datetime | None, expires_at: datetime | None) -> in
     return max(1, round((expires_at - created_at).total_seconds()))
 
 
-def duration_text(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def assign_keys(tokens: Iterable[LiveToken]) -> dict[str, LiveToken]:
     """Key -> token. A name that is a valid key is its token's key (the oldest
     token's, when several share it); every other token gets a key derived from
@@ -53,7 +47,7 @@ def assign_keys(tokens: Iterable[LiveToken]) -> dict[str, LiveToken]:
     keys: dict[str, LiveToken] = {}
     rest: list[LiveToken] = []
     for token in sorted(tokens, key=_age):
-        if token.name is not None and _KEY.fullmatch(token.name) and token.name not in keys:
+        if token.name is not None and TOKEN_KEY.fullmatch(token.name) and token.name not in keys:
             keys[token.name] = token
         else:
             rest.append(token)
@@ -101,7 +95,7 @@ def _body(token: LiveToken) -> dict[str, object]:
     body: dict[str, object] = {}
     ttl = observed_ttl(token.created_at, token.expires_at)
     if ttl is not None:
-        body["ttl"] = duration_text(ttl)
+        body["ttl"] = format_duration(ttl)
     grouped = token.accesses or {}
     spec: dict[str, object] = {}
     if grouped.get(None):
@@ -136,7 +130,7 @@ def _derived_key(token: LiveToken) -> str:
     # Runs of anything else (with the separators around them) become one "-".
     key = re.sub(r"[-._]*[^a-z0-9._-]+[-._]*", "-", text.strip().lower())
     key = key.strip("-._")[:_MAX_KEY].rstrip("-._")
-    if _KEY.fullmatch(key):
+    if TOKEN_KEY.fullmatch(key):
         return key
     token_id = re.sub(r"[^a-z0-9]+", "-", token.id.lower()).strip("-")
     return f"token-{token_id}"[:_MAX_KEY]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pstokens.engine.plan import Action, Cause, Change
+from pstokens.engine.plan import Action, Cause, Change, tally
 from pstokens.state.model import State
 
 
@@ -75,7 +75,6 @@ class Reporter(Protocol):
     def report(self, outcome: Outcome) -> None: ...
 
 
-COUNTED = ("create", "replace", "delete", "grant", "revoke", "update_state")
 
 
 @dataclass
@@ -86,18 +85,8 @@ class ApplyResult:
     @property
     def done(self) -> dict[str, int]:
         """Tokens created, replaced, deleted; accesses granted, revoked; state updates."""
-        count = dict.fromkeys(COUNTED, 0)
-        for item in self.outcomes:
-            change = item.change
-            if item.status not in (Status.DONE, Status.UNDELIVERED) or not is_step(item):
-                continue
-            if change.action in (Action.GRANT, Action.REVOKE):
-                count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and not change.deletes_live_token:
-                count["update_state"] += 1  # already gone (or never created): state only
-            else:
-                count[str(change.action)] += 1
-        return count
+        return tally(o.change for o in self.outcomes
+                     if o.status in (Status.DONE, Status.UNDELIVERED) and is_step(o))
 
     @property
     def undelivered(self) -> dict[str, int]:

@@ -59,6 +59,23 @@ class Cause(StrEnum):
     UNPROTECT = "prevent_destroy_cleared"
 
 
+COUNTED = ("create", "replace", "delete", "grant", "revoke", "update_state")
+
+
+def tally(changes: Iterable[Change]) -> dict[str, int]:
+    """Tokens created, replaced, deleted; accesses granted, revoked; state-only
+    changes: what a plan's last line and an apply's summary count."""
+    count = dict.fromkeys(COUNTED, 0)
+    for change in changes:
+        if change.action in (Action.GRANT, Action.REVOKE):
+            count[str(change.action)] += len(change.accesses)
+        elif change.action is Action.DELETE and not change.deletes_live_token:
+            count["update_state"] += 1  # already gone (or never created): state only
+        else:
+            count[str(change.action)] += 1
+    return count
+
+
 _PHASE = {
     Action.UPDATE_STATE: 0, Action.CREATE: 0, Action.REPLACE: 0,
     Action.GRANT: 1, Action.REVOKE: 2, Action.DELETE: 3,
@@ -169,16 +186,7 @@ class Plan:
                     or self.violations)
 
     def summary(self) -> dict[str, int]:
-        count = dict.fromkeys(("create", "replace", "delete", "grant", "revoke",
-                               "update_state"), 0)
-        for change in self.changes:
-            if change.action in (Action.GRANT, Action.REVOKE):
-                count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and not change.deletes_live_token:
-                count["update_state"] += 1  # already gone (or never created): state only
-            else:
-                count[str(change.action)] += 1
-        return count
+        return tally(self.changes)
 
     def comparable(self) -> list[dict[str, Any]]:
         """What a fresh plan must match for a saved one to still be applied."""

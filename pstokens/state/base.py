@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pstokens import clock
 from pstokens.errors import DamagedState, StateError
 from pstokens.state.model import State
 
@@ -105,7 +105,7 @@ class LockHolder:
             id=str(uuid.uuid4()),
             who=f"{_user()}@{socket.gethostname()}",
             operation=operation,
-            since=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            since=clock.stamp(),
             run=ci_run_url(env),
         )
 

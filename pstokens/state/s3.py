@@ -29,6 +29,7 @@ import obstore
 from obstore.exceptions import AlreadyExistsError, BaseError, PreconditionError
 from obstore.store import S3Store
 
+from pstokens.defaults import lock_timeout
 from pstokens.errors import LockHeld, PstokensError, StateError
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
@@ -121,8 +122,7 @@ class S3StateStore:
 
     @contextlib.contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[None]:
-        if not timeout >= 0:  # also refuses NaN; a negative one would wait forever
-            raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
+        timeout = lock_timeout(timeout)
         mine = LockHolder.now(self.operation, self._env)
         deadline = time.monotonic() + timeout
         vanished = 0

@@ -16,12 +16,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pstokens.errors import LockHeld, PstokensError, StateError
+from pstokens import clock
+from pstokens.defaults import lock_timeout
+from pstokens.errors import LockHeld, StateError
 from pstokens.fileio import write_private
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
@@ -79,8 +80,7 @@ class FileStateStore:
     @contextlib.contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[None]:
         """Hold the lock for the duration; fail at once (or after `timeout` s) if held."""
-        if not timeout >= 0:  # also refuses NaN; a negative one would wait forever
-            raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
+        timeout = lock_timeout(timeout)
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -134,7 +134,7 @@ class FileStateStore:
 
 
 def _record_holder(fd: int) -> None:
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = clock.stamp()
     command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:3]))
     text = f"pid {os.getpid()} on {socket.gethostname()} ({command}), since {started}"
     os.ftruncate(fd, 0)
