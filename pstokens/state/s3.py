@@ -222,16 +222,18 @@ class S3StateStore:
 
     def _release(self, mine: LockHolder, etag: str | None) -> None:
         # A lock someone removed with `state unlock` and another run then took
-        # is theirs now, and stays: delete only the object this run created.
+        # is theirs now, and stays. Read it first (some S3-compatible services
+        # ignore If-Match on DeleteObject), then delete it only while it is the
+        # object this run created (If-Match on its ETag): no window between.
         try:
-            released = None if etag is None else delete_if_match(self._store, self.lock_key, etag)
-            if released is None:
-                # No ETag, or a service without conditional deletes: read it
-                # back, and delete it if it still names this run.
-                holder = self._holder()
-                released = holder is not None and holder.id == mine.id
-                if released:
+            holder = self._holder()
+            released = holder is not None and holder.id == mine.id
+            if released:
+                conditional = None if etag is None else delete_if_match(
+                    self._store, self.lock_key, etag)
+                if conditional is None:  # no ETag, or no conditional deletes there
                     self._delete(self.lock_key)
+                released = conditional is not False
             if not released:
                 logger.warning("the lock on %s was no longer this run's; left it alone",
                                self.location)
@@ -243,7 +245,7 @@ def delete_if_match(store: S3Store, path: str, etag: str) -> bool | None:
     """Delete `path` only while its ETag is `etag` (DeleteObject with If-Match):
     True when deleted, False when it is another object now or gone, None when
     the service cannot say (it does not implement the condition, or the call
-    failed): the caller then falls back to read-then-delete.
+    failed): the caller then deletes it as it is.
 
     obstore (0.12) sends no condition on a delete, so the request is signed by
     obstore (a presigned URL, valid a minute) and sent with the header here.
