@@ -7,15 +7,7 @@ import json
 from pathlib import Path
 
 from tests.e2e.conftest import Cli, Emulator, write_config
-
-CONFIG = """\
-organization: acme
-tokens:
-  deployer:
-    accesses:
-      databases:
-        app-prod: [read_branch]
-"""
+from tests.e2e.test_state_commands import CONFIG
 
 
 def refused(cli: Cli, emulator: Emulator, *args: str) -> tuple[str, str]:
