@@ -4,6 +4,7 @@
     ├── ConfigError               every problem in a config, each FILE:LINE:COL
     ├── RulesBroken               a config whose tokens break its own `rules:`
     ├── StateError                a state file that cannot be used
+    │   └── DamagedState          one that cannot be read at all (`state push --force`)
     ├── LockHeld                  another run holds the state lock
     ├── PlanError                 a plan that must not run
     │   ├── StalePlan             a saved plan whose world has moved on
@@ -70,6 +71,11 @@ class RulesBroken(PstokensError):
 
 class StateError(PstokensError):
     """A state file that is corrupt, of another organization, or too new."""
+
+
+class DamagedState(StateError):
+    """A state that cannot be read at all (not JSON, not a state, damaged): only
+    `state push --force` may replace it."""
 
 
 class LockHeld(PstokensError):

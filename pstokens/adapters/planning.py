@@ -18,6 +18,7 @@ from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config import Config, load_config
+from pstokens.defaults import default_state_path
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
@@ -26,7 +27,7 @@ from pstokens.state import FileStateStore, StateStore
 
 
 def default_state_store(organization: str) -> StateStore:
-    return FileStateStore(Path("state") / f"{organization}.json")
+    return FileStateStore(default_state_path(organization))
 
 
 class ToolBackend:

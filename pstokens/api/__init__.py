@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pstokens.api.auth import Credentials, InvalidCredentials, MissingCredentials
-    from pstokens.api.client import DEFAULT_API_URL, PlanetScaleClient
-    from pstokens.api.clock import Clock, SystemClock
+    from pstokens.api.client import PlanetScaleClient
     from pstokens.api.errors import (
         ApiError,
         ConnectionFailed,
@@ -34,15 +33,17 @@ if TYPE_CHECKING:
     from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
     from pstokens.api.retry import RetryPolicy
     from pstokens.api.stats import ClientStats
+    from pstokens.clock import Clock, SystemClock
+    from pstokens.defaults import DEFAULT_API_URL
 
 _WHERE = {
     "ApiError": "pstokens.api.errors",
     "ClientStats": "pstokens.api.stats",
-    "Clock": "pstokens.api.clock",
+    "Clock": "pstokens.clock",
     "ConnectionFailed": "pstokens.api.errors",
     "CreatedToken": "pstokens.api.models",
     "Credentials": "pstokens.api.auth",
-    "DEFAULT_API_URL": "pstokens.api.client",
+    "DEFAULT_API_URL": "pstokens.defaults",
     "Forbidden": "pstokens.api.errors",
     "InvalidCredentials": "pstokens.api.auth",
     "InvalidRequest": "pstokens.api.errors",
@@ -56,7 +57,7 @@ _WHERE = {
     "RetryPolicy": "pstokens.api.retry",
     "ServerError": "pstokens.api.errors",
     "ServiceToken": "pstokens.api.models",
-    "SystemClock": "pstokens.api.clock",
+    "SystemClock": "pstokens.clock",
     "TokenAccess": "pstokens.api.models",
     "TransientApiError": "pstokens.api.errors",
     "Unauthorized": "pstokens.api.errors",

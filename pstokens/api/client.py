@@ -16,7 +16,6 @@ import httpx
 
 from pstokens.api.answers import read_model, read_object, unique_by_id
 from pstokens.api.auth import Credentials
-from pstokens.api.clock import Clock, SystemClock
 from pstokens.api.errors import ApiError
 from pstokens.api.models import (
     PLAINTEXT,
@@ -31,9 +30,9 @@ from pstokens.api.paths import access_body, access_path, grants_path, token_path
 from pstokens.api.retry import RetryPolicy
 from pstokens.api.session import Session
 from pstokens.api.stats import ClientStats
+from pstokens.clock import Clock, SystemClock
+from pstokens.defaults import DEFAULT_API_URL
 from pstokens.secret import Secret
-
-DEFAULT_API_URL = "https://api.planetscale.com/v1"
 
 LOST_CREATE = "the token may or may not have been created"
 

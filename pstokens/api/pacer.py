@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from pstokens.api.clock import Clock
+from pstokens.clock import Clock
 
 
 class Pacer:

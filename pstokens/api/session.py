@@ -17,12 +17,12 @@ import httpx
 
 from pstokens import __version__
 from pstokens.api.auth import Credentials
-from pstokens.api.clock import Clock
 from pstokens.api.errors import ApiError, ConnectionFailed, OutcomeUnknown
 from pstokens.api.pacer import Pacer, burst_for
 from pstokens.api.retry import Fault, RetryPolicy, Verdict, classify, parse_retry_after
 from pstokens.api.stats import ClientStats
 from pstokens.api.status import check_response
+from pstokens.clock import Clock
 from pstokens.errors import PstokensError
 
 logger = logging.getLogger("pstokens.api")

@@ -115,7 +115,8 @@ def apply_command(
     """
     if secrets_dir and secrets_command:
         raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
-                            hint="choose one; per-token `deliver:` in the config can mix them")
+                            hint="pick one; a token that needs both lists a `dir:` and a "
+                            "`command:` entry under `deliver:` in the config")
     if secrets_command is not None and not secrets_command.strip():
         raise PstokensError("--secrets-command is empty",
                             hint="give the command that receives each secret on stdin")

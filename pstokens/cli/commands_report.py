@@ -30,7 +30,7 @@ def report_command(fmt: str, out_file: str | None) -> None:
     """Who can do what: every live token, managed or not, by database and organization.
 
     Shows each token's accesses, when it was created, expires and was last
-    used, the config key that manages it, and the rules: it breaks. Reads the
+    used, the config key that manages it, and the rules it breaks. Reads the
     organization as a plan does; changes nothing. Without a config file, name
     the organization with --org (no rules are checked then).
 
@@ -58,10 +58,13 @@ def report_command(fmt: str, out_file: str | None) -> None:
 
 
 def _workspace(session: Session) -> Workspace:
-    """The config's workspace; with no config file, an organization named by --org
-    or PLANETSCALE_ORG is reviewed without rules."""
-    organization = session.settings.org
-    if organization is not None and not session.settings.config_path.exists():
+    """The config's workspace; when no config is named (-c, PSTOKENS_CONFIG) and
+    none is found, an organization named by --org or PLANETSCALE_ORG is reviewed
+    without rules. A named config that is missing is an error, as it is for plan."""
+    settings = session.settings
+    organization = settings.org
+    if (organization is not None and not settings.config_named
+            and not settings.config_path.exists()):
         return session.workspace(organization, config=False)
     return session.workspace()
 

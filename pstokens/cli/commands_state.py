@@ -73,6 +73,11 @@ def import_command(key: str | None, token_id: str | None, by_name: bool) -> None
             f"import one with `pstokens import {shared_key} ID`.")
     if by_name:
         count = len(adoption.adopted)
+        if not count:
+            raise PstokensError(
+                "imported nothing: no config key outside state names exactly one live token",
+                hint="`pstokens import KEY TOKEN_ID` adopts one token by its ID",
+            )
         out(f"Imported {count} token{'s' if count != 1 else ''} by name.")
 
 

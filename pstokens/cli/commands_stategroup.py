@@ -17,9 +17,9 @@ import click
 from pstokens.cli.output import out
 from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
-from pstokens.config.schema import TOKEN_KEY
-from pstokens.errors import PstokensError, StateError
-from pstokens.state import FileStateStore, State
+from pstokens.defaults import KEY_RULE, TOKEN_KEY
+from pstokens.errors import DamagedState, PstokensError, StateError
+from pstokens.state import FileStateStore, State, StateStore
 from pstokens.state.base import encode_state
 
 
@@ -28,13 +28,28 @@ def state_group() -> None:
     """Inspect or edit the state (a file, or an S3 object with --state s3://BUCKET/KEY)."""
 
 
+def _read_only() -> tuple[StateStore, State | None]:
+    """The store and its state (None when there is none yet) for a command that only
+    reads: with --org or --state it needs no config, so a config that does not parse
+    does not stand between a user and their state."""
+    session = _session()
+    settings = session.settings
+    if settings.org is None and settings.state is None:
+        return session.store, session.read_state()
+    # --state alone: the state says whose it is ("" takes its organization).
+    organization = settings.org or ""
+    store = session.state_store(organization)
+    return store, store.load(organization) if store.exists() else None
+
+
 @state_group.command("list")
 @global_options
 def state_list() -> None:
     """List managed keys and their token IDs.  Example: pstokens state list"""
-    state = _session().read_state()
-    if not state.tokens:
+    state = _read_only()[1]
+    if state is None or not state.tokens:
         out("State is empty.")
+        return
     for key, record in sorted(state.tokens.items()):
         extra = "" if record.delivered else "  (secret not delivered)"
         pending = "  (create in progress)" if record.pending_since and not record.id else ""
@@ -46,8 +61,8 @@ def state_list() -> None:
 @click.argument("key")
 def state_show(key: str) -> None:
     """Show what state records for KEY.  Example: pstokens state show ci-deploy"""
-    state = _session().read_state()
-    record = state.tokens.get(key)
+    state = _read_only()[1]
+    record = None if state is None else state.tokens.get(key)
     if record is None:
         raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
     out(json.dumps({key: record.to_json()}, indent=2))
@@ -85,8 +100,7 @@ def state_mv(old: str, new: str) -> None:
     if TOKEN_KEY.fullmatch(new) is None:
         raise PstokensError(
             f"{new!r} is not a valid key",
-            hint="a key is 1 to 63 lowercase letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit",
+            hint=KEY_RULE,
         )
     session = _session()
     session.read_state()
@@ -115,22 +129,27 @@ def state_pull() -> None:
 
     Example: pstokens state pull --state s3://acme-infra/pstokens/acme.json > acme.json
     """
-    session = _session()
-    if not session.store.exists():
+    store, state = _read_only()
+    if state is None:
         raise StateError(
-            f"there is no state at {session.store.location} yet",
+            f"there is no state at {store.location} yet",
             hint="`pstokens apply` makes one, or `pstokens state push FILE` uploads one",
         )
-    click.echo(encode_state(session.read_state()).decode(), nl=False)
+    click.echo(encode_state(state).decode(), nl=False)
 
 
 @state_group.command("push")
 @global_options
 @click.argument("file", type=click.Path(dir_okay=False))
-def state_push(file: str) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace a state that cannot be read (not JSON, damaged); it is kept "
+              "as the backup.")
+def state_push(file: str, force: bool) -> None:
     """Upload the local state FILE to the configured state (for example S3).
 
     Refuses a FILE of another lineage, or one older than what is there.
+    With --force, a state there that cannot be read is replaced (its old
+    content kept as the backup); a readable one is still compared.
 
     Example: pstokens state push state/acme.json --state s3://acme-infra/pstokens/acme.json
     """
@@ -146,8 +165,10 @@ def state_push(file: str) -> None:
         raise PstokensError(f"state file {file} does not exist")
     local = source.load(session.organization)
     with store.locked(session.settings.lock_timeout):
-        there = session.read_state()
-        if store.exists():
+        there = _readable(store, session.organization, force)
+        if there is None:
+            written = store.save(local)
+        elif store.exists():
             _check_push(file, local.lineage, local.serial, store.location, there.lineage,
                         there.serial)
             if local.serial == there.serial:
@@ -160,8 +181,11 @@ def state_push(file: str) -> None:
                     )
                 out(f"{store.location} already holds {file} (serial {local.serial}).")
                 return
-        _say_what_changes(there, local, store.location)
-        written = store.save(replace(local, serial=max(local.serial, there.serial)))
+            _say_what_changes(there, local, store.location)
+            written = store.save(replace(local, serial=max(local.serial, there.serial)))
+        else:
+            _say_what_changes(there, local, store.location)
+            written = store.save(local)
     count = len(written.tokens)
     out(f"Pushed {file} to {store.location} (serial {written.serial}, "
         f"{count} key{'s' if count != 1 else ''}).")
@@ -180,6 +204,17 @@ def _say_what_changes(there: State, local: State, location: str) -> None:
     out(f"The push changes {len(moves)} key{'s' if len(moves) != 1 else ''} in {location}:")
     for moved in moves:
         out(f"  {moved_text(moved)}")
+
+
+def _readable(store: StateStore, organization: str, force: bool) -> State | None:
+    """The state there, or None when it cannot be read and --force replaces it."""
+    try:
+        return store.load(organization)
+    except DamagedState as exc:
+        if not force:
+            raise
+        out(f"Replacing a state that cannot be read: {exc.message}.")
+        return None
 
 
 def _check_push(file: str, lineage: str, serial: int, location: str, there_lineage: str,

@@ -10,11 +10,11 @@ import click
 
 from pstokens.cli.checks import load_checked_config
 from pstokens.cli.output import err, out
-from pstokens.cli.settings import global_options, resolve
+from pstokens.cli.settings import offline_options, resolve
 
 
 @click.command("validate")
-@global_options
+@offline_options
 def validate_command() -> None:
     """Check the config offline: no API call, nothing written.
 

@@ -22,5 +22,6 @@ def load_plan(path: Path) -> Plan:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise PlanError(f"plan file {path} is not valid JSON") from None
+        raise PlanError(f"plan file {path} is not valid JSON",
+                        hint="save the plan again with `pstokens plan --out FILE`") from None
     return Plan.from_json(data, source=f"plan file {path}")

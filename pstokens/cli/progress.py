@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pstokens.cli.output import colour_off, err, out
-from pstokens.engine.outcome import Outcome
+from pstokens.engine.outcome import Outcome, is_step
 from pstokens.render.apply import outcome_line
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ class ProgressReporter(LineReporter):
         style = "red" if outcome.failed else None
         self._progress.console.print(outcome_line(outcome), style=style, markup=False,
                                      highlight=False)
-        self._progress.advance(self._task)
+        if is_step(outcome):  # the bar counts the plan's changes, as its total does
+            self._progress.advance(self._task)
 
 
 @contextlib.contextmanager

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.defaults import DEFAULT_API_URL, default_state_path, lock_timeout
 from pstokens.errors import PstokensError
 
-DEFAULT_API_URL = "https://api.planetscale.com/v1"
 EMULATOR_DATA = Path(".pstokens/emulator.json")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,10 +34,11 @@ class Settings:
     debug: bool
     lock_timeout: float = 0.0  # seconds to wait for the state lock; 0 fails at once
     no_color: bool = False
+    config_named: bool = False  # -c or PSTOKENS_CONFIG: a missing file is then an error
 
     def state_location(self, organization: str) -> str:
         """--state (a path or an s3:// URL), else the default file for the organization."""
-        return self.state or str(Path("state") / f"{organization}.json")
+        return self.state or str(default_state_path(organization))
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -83,6 +84,21 @@ def global_options(func: F) -> F:
     return func
 
 
+# What only a command that reads state or calls the API uses.
+API_OPTIONS = ("state", "api_url", "emulator", "parallelism", "rate_limit", "lock_timeout")
+
+
+def offline_options(func: F) -> F:
+    """The global options for a command that reads no state and calls no API: each
+    is still accepted (a shared alias or variable may pass it), but only those it
+    uses are listed in its --help."""
+    func = global_options(func)
+    for param in getattr(func, "__click_params__", []):
+        if isinstance(param, click.Option) and param.name in API_OPTIONS:
+            param.hidden = True
+    return func
+
+
 def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
 
@@ -99,8 +115,9 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         parallelism=_int(pick("parallelism", "PSTOKENS_PARALLELISM"), "parallelism", 10, 1),
         rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
         debug=bool(obj.get("debug")),
-        lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT"), "lock-timeout"),
+        lock_timeout=_seconds(pick("lock_timeout", "PSTOKENS_LOCK_TIMEOUT")),
         no_color=no_color(obj, env),
+        config_named=pick("config", "PSTOKENS_CONFIG") is not None,
     )
 
 
@@ -109,16 +126,8 @@ def no_color(obj: Mapping[str, Any], env: Mapping[str, str]) -> bool:
     return bool(obj.get("no_color")) or "NO_COLOR" in env
 
 
-def _seconds(value: Any, name: str) -> float:
-    if value is None:
-        return 0.0
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise PstokensError(f"--{name} must be a number of seconds, not {value!r}") from None
-    if not result >= 0:  # also refuses NaN
-        raise PstokensError(f"--{name} must be 0 or more seconds, not {value}")
-    return result
+def _seconds(value: Any) -> float:
+    return 0.0 if value is None else lock_timeout(value)
 
 
 def _flag(value: str | None) -> bool:
@@ -130,7 +139,8 @@ def _int(value: Any, name: str, default: int, minimum: int) -> int:
     if result is None:
         return default
     if result < minimum:
-        raise PstokensError(f"--{name} must be at least {minimum}, not {result}")
+        raise PstokensError(f"--{name} must be at least {minimum}, not {result}",
+                            hint=f"leave it out for the default, {default}")
     return result
 
 
@@ -140,7 +150,8 @@ def _int_or_none(value: Any, name: str) -> int | None:
     try:
         result = int(value)
     except (TypeError, ValueError):
-        raise PstokensError(f"--{name} must be a whole number, not {value!r}") from None
+        raise PstokensError(f"--{name} must be a whole number, not {value!r}",
+                            hint=f"for example --{name} 10") from None
     if result < 0:
-        raise PstokensError(f"--{name} must not be negative")
+        raise PstokensError(f"--{name} must not be negative", hint=f"for example --{name} 10")
     return result

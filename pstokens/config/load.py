@@ -43,7 +43,7 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
         reason = exc.strerror or type(exc).__name__
         raise PstokensError(f"cannot read config file {filename}: {reason}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)])
+        raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     return parse_config(_decode(data, filename), filename=filename, organization=organization)
 
 
@@ -52,7 +52,7 @@ def parse_config(
 ) -> Config:
     """The validated config in `text`, reported as coming from `filename`."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)])
+        raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:
         raise PstokensError(
             f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pstokens.errors import Problem
+from pstokens.errors import ConfigError, Problem
 
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
 
@@ -93,3 +93,13 @@ class Config:
         if found is None and len(path) > 2:
             found = self.spots.get(path[:2])
         return found or (1, 1)
+
+
+class InvalidConfig(ConfigError):
+    """A config with problems, and what could be read of it (`partial`: the tokens
+    and rules without problems), so `validate` can check those rules too and
+    report every problem at once."""
+
+    def __init__(self, problems: list[Problem], *, partial: Config) -> None:
+        super().__init__(problems)
+        self.partial = partial

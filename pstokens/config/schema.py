@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 
 import yaml
 
@@ -17,6 +18,7 @@ from pstokens.config.deliver import read_deliver, read_duration, warn_rotation
 from pstokens.config.model import (
     DEFAULT_UNUSED_AFTER,
     Config,
+    InvalidConfig,
     Rules,
     SourcePath,
     Spot,
@@ -25,6 +27,7 @@ from pstokens.config.model import (
 )
 from pstokens.config.nodes import Checker, Entry, is_null
 from pstokens.config.wording import did_you_mean, quote
+from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import ConfigError, Problem
 
 TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses")
@@ -35,14 +38,12 @@ TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
 
-TOKEN_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 DATABASE_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 # Organization names end up in file paths (state/<organization>.json).
 ORGANIZATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 ACCESS_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 
 EMPTY = "the config is empty: it needs `tokens:`, and `organization:` unless PLANETSCALE_ORG is set"
-KEY_RULE = "use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 
 def build_config(root: yaml.Node | None, filename: str, organization: str | None) -> Config:
@@ -65,12 +66,10 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     max_delete = _safety(check, top.get("safety"))
     spots: dict[SourcePath, Spot] = {}
     rules = _rules(check, top.get("rules"), allow_unknown, spots)
-    tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots)
-    if check.problems:
-        raise ConfigError(check.sorted_problems())
-    assert org is not None  # a missing organization is a problem, raised above
-    return Config(
-        organization=org,
+    troubled: set[str] = set()  # keys with a problem: left out of the partial config
+    tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots, troubled)
+    config = Config(
+        organization=org or "",
         tokens=tokens,
         unmanaged_policy=policy,
         unmanaged_except=excepted,
@@ -81,6 +80,10 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         rules=rules,
         spots=spots,
     )
+    if check.problems:
+        clean = {k: s for k, s in tokens.items() if k not in troubled}
+        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean))
+    return config
 
 
 def _organization(
@@ -184,6 +187,7 @@ def _tokens(
     entry: Entry | None,
     allow_unknown: bool,
     spots: dict[SourcePath, Spot],
+    troubled: set[str],
 ) -> dict[str, TokenSpec]:
     if entry is None:
         check.add(root, "tokens is required (write `tokens: {}` to manage no tokens)")
@@ -194,12 +198,15 @@ def _tokens(
         return {}
     specs: dict[str, TokenSpec] = {}
     for key, (key_node, value) in fields.items():
+        before = len(check.problems)
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
         spots[("tokens", key)] = _spot(key_node)
         spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
+        if len(check.problems) > before:
+            troubled.add(key)
     return specs
 
 

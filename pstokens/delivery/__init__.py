@@ -7,9 +7,10 @@ and a token counts as delivered only when every one of its destinations
 succeeded; until then no working file has changed.
 """
 
+from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery.base import NewSecret, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
-from pstokens.delivery.directory import DEFAULT_SECRETS_DIR, DirectorySink, forget_files
+from pstokens.delivery.directory import DirectorySink, forget_files
 from pstokens.delivery.routing import AllSinks, PerTokenSink, sink_for
 
 __all__ = [

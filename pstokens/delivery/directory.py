@@ -16,12 +16,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from pstokens.defaults import secret_file
 from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.gitignored import unignored
 from pstokens.errors import SecretDeliveryError
 from pstokens.fileio import put_in_place, stage_private
 
-DEFAULT_SECRETS_DIR = Path(".pstokens/secrets")
 ID_LINE = "PLANETSCALE_SERVICE_TOKEN_ID="
 # What a staged file is called while it waits (see fileio.stage_private).
 STAGED_FORM = ".{name}.pstokens.tmp"
@@ -37,7 +37,7 @@ class DirectorySink(StagedSink):
         return f"DirectorySink({str(self.root)!r})"
 
     def path(self, organization: str, key: str) -> Path:
-        return self.root / organization / f"{key}.env"
+        return secret_file(self.root, organization, key)
 
     async def stage(self, item: NewSecret) -> Staged:
         target = self.path(item.organization, item.key)
@@ -135,7 +135,7 @@ def forget_files(folders: Iterable[str], organization: str, key: str, token_id: 
     folder where they hold `token_id`'s secret."""
     gone: list[str] = []
     for root in dict.fromkeys(folders):
-        target = Path(root) / organization / f"{key}.env"
+        target = secret_file(root, organization, key)
         for path in [target, *_strays(target)]:
             gone += _forget(path, token_id)
     return gone

@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from pstokens import clock
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.delivery import NewSecret, PerTokenSink, SecretSink, forget_files
-from pstokens.engine import clock
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.observe import live_token
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status

@@ -13,9 +13,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from pstokens.defaults import TOKEN_KEY
 from pstokens.engine.live import LiveToken
 
-_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _MAX_KEY = 63
 
 
@@ -33,7 +33,7 @@ def assign_keys(tokens: Iterable[LiveToken]) -> dict[str, LiveToken]:
     keys: dict[str, LiveToken] = {}
     rest: list[LiveToken] = []
     for token in sorted(tokens, key=_age):
-        if token.name is not None and _KEY.fullmatch(token.name) and token.name not in keys:
+        if token.name is not None and TOKEN_KEY.fullmatch(token.name) and token.name not in keys:
             keys[token.name] = token
         else:
             rest.append(token)
@@ -52,7 +52,7 @@ def _derived_key(token: LiveToken) -> str:
     # Runs of anything else (with the separators around them) become one "-".
     key = re.sub(r"[-._]*[^a-z0-9._-]+[-._]*", "-", text.strip().lower())
     key = key.strip("-._")[:_MAX_KEY].rstrip("-._")
-    if _KEY.fullmatch(key):
+    if TOKEN_KEY.fullmatch(key):
         return key
     token_id = re.sub(r"[^a-z0-9]+", "-", token.id.lower()).strip("-")
     return f"token-{token_id}"[:_MAX_KEY]

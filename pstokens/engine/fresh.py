@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pstokens import clock
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Config
-from pstokens.engine import clock
 from pstokens.engine.observe import diffed_ids, read_organization
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions, make_plan

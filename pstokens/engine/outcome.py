@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pstokens.engine.plan import Action, Cause, Change
+from pstokens.engine.plan import Action, Cause, Change, tally
 from pstokens.state.model import State
 
 
@@ -65,6 +65,13 @@ class Outcome:
         return data
 
 
+def is_step(outcome: Outcome) -> bool:
+    """Whether `outcome` is one of the plan's changes: the old half of a replacement,
+    deleted by the same apply, is part of its replace (one step, counted once)."""
+    change = outcome.change
+    return not (change.action is Action.DELETE and change.cause is Cause.REPLACED)
+
+
 class Reporter(Protocol):
     def report(self, outcome: Outcome) -> None: ...
 
@@ -76,9 +83,6 @@ class SilentReporter:
         return None
 
 
-COUNTED = ("create", "replace", "delete", "grant", "revoke", "update_state")
-
-
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
@@ -87,17 +91,16 @@ class ApplyResult:
     @property
     def done(self) -> dict[str, int]:
         """Tokens created, replaced, deleted; accesses granted, revoked; state updates."""
-        count = dict.fromkeys(COUNTED, 0)
+        return tally(o.change for o in self.outcomes
+                     if o.status in (Status.DONE, Status.UNDELIVERED) and is_step(o))
+
+    @property
+    def undelivered(self) -> dict[str, int]:
+        """Of the tokens created and replaced, how many got no secret delivered."""
+        count = {"create": 0, "replace": 0}
         for item in self.outcomes:
-            change = item.change
-            if item.status not in (Status.DONE, Status.UNDELIVERED):
-                continue
-            if change.action in (Action.GRANT, Action.REVOKE):
-                count[str(change.action)] += len(change.accesses)
-            elif change.action is Action.DELETE and change.cause is Cause.REPLACED:
-                continue  # the old half of a replace done in this apply: counted as the replace
-            else:
-                count[str(change.action)] += 1
+            if item.status is Status.UNDELIVERED and str(item.change.action) in count:
+                count[str(item.change.action)] += 1
         return count
 
     @property

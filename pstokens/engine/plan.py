@@ -51,6 +51,7 @@ class Cause(StrEnum):
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
+    RETIRING_GONE = "retiring_gone"  # a retiring token deleted outside pstokens: state only
     REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
     RETIRED = "retired"  # the old half of an earlier replacement, still live
     OVERLAP_ENDED = "overlap_ended"  # a replaced token kept by `overlap`, now past it
@@ -60,6 +61,23 @@ class Cause(StrEnum):
     # State-only updates.
     PROTECT = "prevent_destroy_set"
     UNPROTECT = "prevent_destroy_cleared"
+
+
+COUNTED = ("create", "replace", "delete", "grant", "revoke", "update_state")
+
+
+def tally(changes: Iterable[Change]) -> dict[str, int]:
+    """Tokens created, replaced, deleted; accesses granted, revoked; state-only
+    changes: what a plan's last line and an apply's summary count."""
+    count = dict.fromkeys(COUNTED, 0)
+    for change in changes:
+        if change.action in (Action.GRANT, Action.REVOKE):
+            count[str(change.action)] += len(change.accesses)
+        elif change.action is Action.DELETE and not change.deletes_live_token:
+            count["update_state"] += 1  # already gone (or never created): state only
+        else:
+            count[str(change.action)] += 1
+    return count
 
 
 _PHASE = {
@@ -152,7 +170,8 @@ class Change:
         """Whether carrying this out deletes a token that was live when planned."""
         if self.action is Action.REPLACE:
             return self.cause is not Cause.DELETED_OUTSIDE and self.token_id is not None
-        return self.action is Action.DELETE and self.cause is not Cause.ALREADY_GONE
+        return self.action is Action.DELETE and self.cause not in (Cause.ALREADY_GONE,
+                                                                    Cause.RETIRING_GONE)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -238,14 +257,7 @@ class Plan:
                     or self.violations)
 
     def summary(self) -> dict[str, int]:
-        count = dict.fromkeys(("create", "replace", "delete", "grant", "revoke",
-                               "update_state"), 0)
-        for change in self.changes:
-            if change.action in (Action.GRANT, Action.REVOKE):
-                count[str(change.action)] += len(change.accesses)
-            else:
-                count[str(change.action)] += 1
-        return count
+        return tally(self.changes)
 
     def comparable(self) -> list[dict[str, Any]]:
         """What a fresh plan must match for a saved one to still be applied."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pstokens.config.schema import TOKEN_KEY
+from pstokens.defaults import TOKEN_KEY
 from pstokens.errors import PlanError
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

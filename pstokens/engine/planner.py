@@ -79,6 +79,8 @@ def make_plan(
             _converge(out, spec, record, live, now, forced=key in options.replace)
         if record is not None:
             _retire(out, key, record, live, now, spec)
+            if spec is not None:  # a removed key leaves state whole
+                _retiring_gone(out, key, record, live)
 
     unmanaged: list[UnmanagedToken] = []
     if not options.targets and config.unmanaged_policy != "ignore":
@@ -252,6 +254,17 @@ def _makes_new_token(out: _Builder, key: str) -> bool:
             out.creates.add(change.key)
     out.creates_seen = len(out.changes)
     return key in out.creates
+
+
+def _retiring_gone(
+    out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
+) -> None:
+    """Retiring tokens deleted outside pstokens: drift, and state forgets them."""
+    for token_id in record.retiring:
+        if token_id not in live:
+            out.drift.append(Drift(key, token_id, DriftKind.DELETED))
+            out.changes.append(Change(Action.DELETE, key, token_id, name=record.name,
+                                      cause=Cause.RETIRING_GONE))
 
 
 def _expiring(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from pstokens import clock
 from pstokens.config.model import Rules
 from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization
@@ -146,7 +147,7 @@ async def read_report(
     live = await read_organization(
         client, organization, lambda token: True, expected=len(state.managed_ids())
     )
-    return build_report(organization, live.values(), state, rules, now or datetime.now(UTC))
+    return build_report(organization, live.values(), state, rules, now or clock.now())
 
 
 def _rules_json(rules: Rules | None) -> dict[str, Any] | None:

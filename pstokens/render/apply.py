@@ -65,10 +65,14 @@ def _what(outcome: Outcome) -> str:
 
 
 def summary(result: ApplyResult) -> str:
-    done = result.done
-    undelivered = sum(1 for o in result.outcomes if o.status is Status.UNDELIVERED)
-    created = f"{done['create']} created" + (f" ({undelivered} undelivered)" if undelivered else "")
-    line = (f"{created}, {done['replace']} replaced, {done['delete']} deleted, "
+    done, undelivered = result.done, result.undelivered
+
+    def made(action: str, verb: str) -> str:
+        missing = undelivered[action]
+        return f"{done[action]} {verb}" + (f" ({missing} undelivered)" if missing else "")
+
+    line = (f"{made('create', 'created')}, {made('replace', 'replaced')}, "
+            f"{done['delete']} deleted, "
             f"{done['grant']} {'access' if done['grant'] == 1 else 'accesses'} granted, "
             f"{done['revoke']} revoked")
     if done["update_state"]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import yaml
 
 from pstokens.accesses import ALL_ACCESSES
+from pstokens.config.duration import format_duration
 from pstokens.config.wording import quote
 from pstokens.engine.export import observed_ttl
 from pstokens.engine.live import LiveToken
@@ -57,7 +58,7 @@ def _body(token: LiveToken) -> dict[str, object]:
     body: dict[str, object] = {}
     ttl = observed_ttl(token.created_at, token.expires_at)
     if ttl is not None:
-        body["ttl"] = duration_text(ttl)
+        body["ttl"] = format_duration(ttl)
     grouped = token.accesses or {}
     spec: dict[str, object] = {}
     if grouped.get(None):
@@ -80,13 +81,6 @@ def _described(token: LiveToken, count: int) -> str:
         return "token without a name"
     shared = f", shared by {count} tokens" if count > 1 else ""
     return f"name {quote(token.name, limit=None)}{shared}"
-
-
-def duration_text(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _indent(text: str) -> str:

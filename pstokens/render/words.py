@@ -38,6 +38,7 @@ _CAUSES: dict[Cause, str] = {
     Cause.DELETED_OUTSIDE: "deleted outside pstokens",
     Cause.REMOVED: "removed from the configuration",
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
+    Cause.RETIRING_GONE: "replaced earlier and deleted outside pstokens; only state changes",
     Cause.REPLACED: "replaced by a new token",
     Cause.RETIRED: "replaced by a new token",
     Cause.OVERLAP_ENDED: "overlap ended",

@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pstokens.errors import StateError
+from pstokens import clock
+from pstokens.errors import DamagedState, StateError
 from pstokens.state.model import State
 
 MAX_STATE_BYTES = 64 * 1024 * 1024
@@ -37,7 +37,8 @@ class StateStore(Protocol):
         ...
 
     def load(self, organization: str) -> State:
-        """The stored state, or a new empty one when there is none yet."""
+        """The stored state, or a new empty one when there is none yet; refused when
+        it is another organization's ("" takes whichever organization it names)."""
         ...
 
     def save(self, state: State) -> State:
@@ -57,22 +58,30 @@ class StateStore(Protocol):
 
 def decode_state(raw: bytes, organization: str, *, source: str, backup: str) -> State:
     """The state in `raw` (read from `source`), refused if damaged or another organization's."""
-    if len(raw) > MAX_STATE_BYTES:
-        raise StateError(f"{source} is too large to be a pstokens state")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise StateError(
-            f"{source} is not valid JSON ({exc})",
-            hint=f"restore it from {backup} if that one is good",
-        ) from None
-    state = State.from_json(data, source=source)
-    if state.organization != organization:
+        if len(raw) > MAX_STATE_BYTES:
+            raise DamagedState(f"{source} is too large to be a pstokens state")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise DamagedState(f"{source} is not valid JSON ({exc})") from None
+        state = State.from_json(data, source=source)
+    except DamagedState as exc:
+        raise DamagedState(exc.message, hint=restore_hint(backup)) from None
+    if organization and state.organization != organization:
         raise StateError(
             f"{source} belongs to organization {state.organization!r}, not {organization!r}",
             hint="pass --state with the right state, or check --org / PLANETSCALE_ORG",
         )
     return state
+
+
+def restore_hint(backup: str) -> str:
+    """How to put a good copy in place of a state that cannot be read."""
+    if backup.startswith("s3://"):
+        return (f"if the backup is good, `pstokens state pull --state {backup} > good.json`, "
+                "then `pstokens state push --force good.json` replaces the damaged one")
+    return f"if {backup} is good, `pstokens state push --force {backup}` puts it back"
 
 
 def encode_state(state: State) -> bytes:
@@ -96,7 +105,7 @@ class LockHolder:
             id=str(uuid.uuid4()),
             who=f"{_user()}@{socket.gethostname()}",
             operation=operation,
-            since=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            since=clock.stamp(),
             run=ci_run_url(env),
         )
 

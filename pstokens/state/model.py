@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pstokens.config.model import AccessMap
-from pstokens.errors import StateError
+from pstokens.errors import DamagedState, StateError
 
 STATE_VERSION = 1
 
@@ -142,10 +142,10 @@ class State:
     @classmethod
     def from_json(cls, data: Any, *, source: str = "state") -> State:
         if not isinstance(data, dict):
-            raise StateError(f"{source} is not a pstokens state file (expected a JSON object)")
+            raise DamagedState(f"{source} is not a pstokens state file (expected a JSON object)")
         version = data.get("version")
         if not isinstance(version, int):
-            raise StateError(f"{source} has no state version")
+            raise DamagedState(f"{source} has no state version")
         if version > STATE_VERSION:
             raise StateError(
                 f"{source} was written by a newer pstokens (state version {version})",
@@ -163,10 +163,7 @@ class State:
                 version=version,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StateError(
-                f"{source} is damaged ({exc.__class__.__name__}: {exc})",
-                hint=f"restore it from {source}.backup if that one is good",
-            ) from None
+            raise DamagedState(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
 
 
 def _iso(value: datetime | None) -> str | None:

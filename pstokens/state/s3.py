@@ -3,7 +3,10 @@
 The lock is an object `KEY.lock` created with `If-None-Match: *`, so exactly
 one run can create it; it records who holds it. The state is written with
 `If-Match` on the ETag read under the lock, so a write based on an old read
-fails instead of overwriting; the version it replaces is kept as `KEY.backup`.
+fails instead of overwriting; once that write succeeded, the version it
+replaced is kept as `KEY.backup`. The lock is released with a delete
+conditional on the ETag it was created with (`If-Match`): a lock removed by
+`state unlock` and taken by another run meanwhile stays theirs.
 
 Only this module imports obstore, and only an `s3://` state imports this
 module: a local state pays nothing for it. Credentials, region and endpoint
@@ -21,10 +24,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import httpx
 import obstore
 from obstore.exceptions import AlreadyExistsError, BaseError, PreconditionError
 from obstore.store import S3Store
 
+from pstokens.defaults import lock_timeout
 from pstokens.errors import LockHeld, PstokensError, StateError
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
@@ -90,8 +95,7 @@ class S3StateStore:
     def save(self, state: State) -> State:
         written = replace(state, serial=state.serial + 1)
         payload = encode_state(written)
-        if self._seen is not None:
-            self._put(self.backup_key, self._seen, "overwrite", "write the backup of")
+        replaced = self._seen
         mode: PutMode = "create" if self._etag is None else {"e_tag": self._etag}
         try:
             result = obstore.put(self._store, self.key, payload, mode=mode)
@@ -111,18 +115,22 @@ class S3StateStore:
             # Some S3-compatible services answer a PUT without an ETag: ask for it.
             etag = result["e_tag"] or self._head_etag()
         self._seen, self._etag = payload, etag
+        # Only now: a refused write must leave the backup of the version it did not replace.
+        if replaced is not None:
+            self._put(self.backup_key, replaced, "overwrite", "write the backup of")
         return written
 
     @contextlib.contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[None]:
-        if not timeout >= 0:  # also refuses NaN; a negative one would wait forever
-            raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
+        timeout = lock_timeout(timeout)
         mine = LockHolder.now(self.operation, self._env)
         deadline = time.monotonic() + timeout
         vanished = 0
+        etag: str | None = None  # of the lock object, for the conditional delete
         while True:
             try:
-                obstore.put(self._store, self.lock_key, mine.dumps(), mode="create")
+                taken = obstore.put(self._store, self.lock_key, mine.dumps(), mode="create")
+                etag = taken["e_tag"]
                 break
             except AlreadyExistsError:
                 found = self._get(self.lock_key, "read the lock of")
@@ -130,7 +138,8 @@ class S3StateStore:
                 if found is None and vanished <= MAX_VANISHED:
                     continue  # released just now: ask again at once
                 holder = None if found is None else _holder_in(found[0])
-                if holder is not None and holder.id == mine.id:
+                if holder is not None and holder.id == mine.id and found is not None:
+                    etag = found[1]
                     break  # our create went through; its retry found it
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -141,7 +150,7 @@ class S3StateStore:
         try:
             yield
         finally:
-            self._release(mine)
+            self._release(mine, etag)
 
     def unlock(self, lock_id: str) -> LockHolder:
         found = self._get(self.lock_key, "read the lock of")
@@ -211,19 +220,48 @@ class S3StateStore:
             f"killed, `pstokens state unlock {holder.id}` removes its lock",
         )
 
-    def _release(self, mine: LockHolder) -> None:
-        # Read it back first: a lock someone removed with `state unlock` and
-        # another run then took is theirs now, and stays. (S3 offers no delete
-        # conditional on content, hence the read; the window between is tiny.)
+    def _release(self, mine: LockHolder, etag: str | None) -> None:
+        # A lock someone removed with `state unlock` and another run then took
+        # is theirs now, and stays. Read it first (some S3-compatible services
+        # ignore If-Match on DeleteObject), then delete it only while it is the
+        # object this run created (If-Match on its ETag): no window between.
         try:
             holder = self._holder()
-            if holder is not None and holder.id == mine.id:
-                self._delete(self.lock_key)
-            else:
+            released = holder is not None and holder.id == mine.id
+            if released:
+                conditional = None if etag is None else delete_if_match(
+                    self._store, self.lock_key, etag)
+                if conditional is None:  # no ETag, or no conditional deletes there
+                    self._delete(self.lock_key)
+                released = conditional is not False
+            if not released:
                 logger.warning("the lock on %s was no longer this run's; left it alone",
                                self.location)
         except StateError as exc:
             logger.warning("could not release the lock on %s: %s", self.location, exc)
+
+
+def delete_if_match(store: S3Store, path: str, etag: str) -> bool | None:
+    """Delete `path` only while its ETag is `etag` (DeleteObject with If-Match):
+    True when deleted, False when it is another object now or gone, None when
+    the service cannot say (it does not implement the condition, or the call
+    failed): the caller then deletes it as it is.
+
+    obstore (0.12) sends no condition on a delete, so the request is signed by
+    obstore (a presigned URL, valid a minute) and sent with the header here.
+    Neither the URL (it holds a signature) nor the answer's body is shown."""
+    try:
+        url = obstore.sign(store, "DELETE", path, timedelta(minutes=1))
+        answer = httpx.delete(url, headers={"If-Match": etag}, timeout=30)
+    except (*S3_FAILURES, httpx.HTTPError) as exc:
+        logger.debug("conditional delete of %s not sent (%s)", path, type(exc).__name__)
+        return None
+    if answer.status_code in (200, 204):
+        return True
+    if answer.status_code in (404, 412):
+        return False
+    logger.debug("conditional delete of %s answered HTTP %s", path, answer.status_code)
+    return None
 
 
 def _holder_in(raw: bytes) -> LockHolder | None:

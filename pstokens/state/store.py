@@ -9,21 +9,25 @@ The system releases that lock when its holder dies, so it never goes stale.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pstokens.errors import LockHeld, PstokensError, StateError
+from pstokens import clock
+from pstokens.defaults import lock_timeout
+from pstokens.errors import LockHeld, StateError
 from pstokens.fileio import write_private
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
+
+logger = logging.getLogger("pstokens.state")
 
 
 class FileStateStore:
@@ -47,6 +51,11 @@ class FileStateStore:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return State.new(organization)
+        except IsADirectoryError:
+            raise StateError(
+                f"state file {self.path} is a folder",
+                hint="remove the folder, or pass --state FILE naming the state file itself",
+            ) from None
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
         return decode_state(raw, organization, source=f"state file {self.path}",
@@ -71,8 +80,7 @@ class FileStateStore:
     @contextlib.contextmanager
     def locked(self, timeout: float = 0.0) -> Iterator[None]:
         """Hold the lock for the duration; fail at once (or after `timeout` s) if held."""
-        if not timeout >= 0:  # also refuses NaN; a negative one would wait forever
-            raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {timeout}")
+        timeout = lock_timeout(timeout)
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -82,7 +90,15 @@ class FileStateStore:
             ) from None
         lock = FileLock(self.lock_path, timeout=timeout, mode=0o600, on_acquired=_record_holder)
         try:
-            lock.acquire(timeout=timeout, poll_interval=0.05)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if not timeout:
+                    raise
+                # Said once, on stderr (a warning reaches it without --debug).
+                logger.warning("state file %s is locked by %s; waiting up to %g s",
+                               self.path, _read_holder(self.lock_path), timeout)
+                lock.acquire(timeout=timeout, poll_interval=0.05)
         except Timeout:
             holder = _read_holder(self.lock_path)
             raise LockHeld(
@@ -118,7 +134,7 @@ class FileStateStore:
 
 
 def _record_holder(fd: int) -> None:
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = clock.stamp()
     command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:3]))
     text = f"pid {os.getpid()} on {socket.gethostname()} ({command}), since {started}"
     os.ftruncate(fd, 0)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from pstokens.adapters import (
     AdapterServers,
@@ -24,7 +26,7 @@ from pstokens.adapters import (
 )
 from pstokens.adapters.bearer import check_serve_token
 from pstokens.api import PlanetScaleClient
-from pstokens.cli.commands_run import serve_command
+from pstokens.cli.main import cli
 from pstokens.cli.session import Session
 from pstokens.cli.settings import Settings, resolve
 from pstokens.errors import PstokensError
@@ -60,9 +62,27 @@ def test_a_serve_token_shorter_than_32_characters_is_refused() -> None:
     assert check_serve_token("x" * 32) == "x" * 32
 
 
-def test_the_default_ports_are_the_seeds() -> None:
-    defaults = {param.name: param.default for param in serve_command.params}
-    assert (defaults["rest_port"], defaults["mcp_port"]) == (8080, 9090)
+def test_serve_without_flags_listens_on_the_seeds_ports_on_loopback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What `pstokens serve` asks to bind, recorded instead of bound (the ports are
+    not free on a shared machine): REST 127.0.0.1:8080, MCP 127.0.0.1:9090."""
+    asked: list[tuple[str, int, str | None]] = []
+
+    @contextlib.contextmanager
+    def record(host: str, port: int, *, adapter: str | None = None,
+               flag: str = "") -> Iterator[socket.socket]:
+        asked.append((host, port, adapter))
+        if adapter == "MCP":
+            raise PstokensError("stopped by the test")
+        with socket.socket() as unused:
+            yield unused
+
+    monkeypatch.setattr("pstokens.adapters.serve.bound", record)
+    monkeypatch.setenv("PSTOKENS_SERVE_TOKEN", SERVE_TOKEN)
+    result = CliRunner().invoke(cli, ["serve", "--emulator"])
+    assert str(result.exception) == "stopped by the test"
+    assert asked == [("127.0.0.1", 8080, "REST"), ("127.0.0.1", 9090, "MCP")]
 
 
 @pytest.mark.parametrize(("busy", "adapter", "flag"),

@@ -23,6 +23,7 @@ def test_lock_timeout_is_taken_before_or_after_any_command(
     cli: Cli, emulator: Emulator, workdir: Path, args: tuple[str, ...]
 ) -> None:
     write_config(workdir / "pstokens.yaml", CONFIG)
+    emulator.store.create_token("acme", "deployer")  # so import --by-name has one to import
     result = cli(*args)
     assert result.code == 0, result.both
 

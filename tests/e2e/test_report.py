@@ -171,3 +171,20 @@ def test_an_organization_without_a_config_file_is_reviewed_without_rules(
     assert data["summary"]["tokens"] == 3 and data["rules"] is None
     missing = cli("report")
     assert missing.code == 1 and "config file pstokens.yaml not found" in missing.err
+
+
+def test_a_config_named_but_missing_is_an_error_as_for_plan(
+    cli: Cli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_unmanaged(emulator)
+    named = cli("report", "-c", "MISSING.yml", "--org", "acme")
+    assert named.code == 1 and "config file MISSING.yml not found" in named.err
+    assert named.out == "" and emulator.stats()["total"] == 0
+    monkeypatch.setenv("PSTOKENS_CONFIG", "pstokns.yaml")  # mistyped
+    mistyped = cli("report", "--org", "acme")
+    assert mistyped.code == 1 and "config file pstokns.yaml not found" in mistyped.err
+    assert emulator.stats()["total"] == 0
+
+
+def test_report_help_reads_as_a_sentence(cli: Cli) -> None:
+    assert "and the rules it breaks." in " ".join(cli("report", "--help").out.split())

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pstokens import clock
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
-from pstokens.engine import clock
 from tests.e2e.conftest import API_KEY, Cli, write_config
 
 CONFIG = """\

@@ -87,6 +87,13 @@ class Target:
         return str(token["id"])
 
 
+@pytest.fixture(autouse=True)
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """schemathesis keeps what it saves (`.schemathesis/`) under the working folder:
+    a temporary one, never the work tree."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def target() -> Iterator[Target]:
     store = EmulatorStore(refresh_tokens=True)

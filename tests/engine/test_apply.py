@@ -39,6 +39,8 @@ class FakeApi:
     calls: list[tuple[str, ...]] = field(default_factory=list)
     fail: dict[str, Exception] = field(default_factory=dict)  # call name -> raised once
     made: int = 0
+    # token ID -> database (None: the organization) -> live accesses
+    held: dict[str, dict[str | None, frozenset[str]]] = field(default_factory=dict)
 
     def _call(self, *call: str) -> None:
         self.calls.append(call)
@@ -132,7 +134,7 @@ def spec(key: str, **kw: Any) -> TokenSpec:
 
 
 def live(api: FakeApi) -> dict[str, LiveToken]:
-    return {t.id: LiveToken(t.id, t.name, t.created_at, t.expires_at, {})
+    return {t.id: LiveToken(t.id, t.name, t.created_at, t.expires_at, api.held.get(t.id, {}))
             for t in api.tokens.values()}
 
 
@@ -165,10 +167,11 @@ def test_calls_run_create_then_grant_then_revoke_then_delete() -> None:
     cfg = config(spec("keep", accesses={"app": frozenset({"read_branch"})}),
                  spec("new", accesses={None: frozenset({"read_databases"})}))
     state = State("acme", "L", 1, {"old": old, "keep": keep})
-    api.tokens["t-keep"] = api.tokens["t-keep"]
+    api.held["t-keep"] = {"app": frozenset({"delete_branch"})}
     plan = plan_of(cfg, state, api)
     final, seen, _ = run(api, state, plan)
-    assert [c[0] for c in api.calls] == ["create", "grant", "grant", "delete"]
+    assert [c[0] for c in api.calls] == ["create", "grant", "grant", "revoke", "delete"]
+    assert ("revoke", "t-keep", "app", "delete_branch") in api.calls
     assert api.calls[-1] == ("delete", "t-old")
     assert set(final.tokens) == {"keep", "new"}
     assert all(o.status is Status.DONE for o in seen.outcomes)
@@ -260,8 +263,7 @@ def test_a_prevent_destroy_change_is_recorded_in_state_without_an_api_call() -> 
 
 def test_a_lost_create_is_cleared_by_the_shared_matcher_and_retried() -> None:
     api = FakeApi(fail={"create-lost": OutcomeUnknown("lost")})
-    someone_elses = existing(api, "theirs", "ci")  # a namesake that predates the intent
-    del someone_elses
+    existing(api, "theirs", "ci")  # a namesake that predates the intent
     cfg = config(spec("ci"))
     state = State("acme", "L", 1, {})
     plan = plan_of(cfg, state, api)

@@ -80,10 +80,13 @@ def test_a_removed_key_takes_its_retiring_tokens_with_it() -> None:
     ]
 
 
-def test_a_retiring_token_already_gone_needs_nothing() -> None:
+def test_a_retiring_token_already_gone_is_drift_and_a_state_only_change() -> None:
     record = current(retiring=("old",), retire_at={"old": NOW + timedelta(hours=1)})
     p = plan(cfg(ci=OVERLAP), st(ci=record), live(token("new")))
-    assert p.changes == () and p.retiring == ()
+    assert [(c.action, c.token_id, c.cause) for c in p.changes] == [
+        (Action.DELETE, "old", Cause.RETIRING_GONE)]
+    assert [(d.token_id, str(d.kind)) for d in p.drift] == [("old", "deleted")]
+    assert p.retiring == ()
 
 
 def test_a_replacement_during_an_overlap_keeps_the_earlier_retiring_token() -> None:

@@ -128,6 +128,52 @@ def test_a_write_based_on_a_stale_read_is_refused_and_overwrites_nothing(remote:
     assert isinstance(tokens, dict) and set(tokens) == {"auditor"}  # the newer write stands
 
 
+def test_a_refused_write_leaves_the_backup_of_the_version_it_did_not_replace(
+    remote: S3,
+) -> None:
+    first, second = S3StateStore(remote.url()), S3StateStore(remote.url())
+    first.save(first.load("acme"))  # serial 1
+    stale = first.load("acme")
+    newer = second.load("acme")
+    newer = second.save(newer.with_token("auditor", TokenRecord(id="tok1", name="auditor")))
+    second.save(newer)  # serial 3: the backup is serial 2, which holds auditor
+    backup = remote.get("pstokens/acme.json.backup")
+    with pytest.raises(StateError, match="changed by another run"):
+        first.save(stale)
+    assert remote.get("pstokens/acme.json.backup") == backup  # not serial 1 written over it
+    assert stored(remote, "pstokens/acme.json.backup")["serial"] == 2
+
+
+def test_release_deletes_the_lock_only_while_it_is_the_object_this_run_created(
+    remote: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is released with DeleteObject If-Match on the ETag of the lock this run
+    created (moto checks If-Match on DeleteObject, as S3 does). Here the lock is taken
+    over after this run last read it: a read-then-delete would remove the other's lock."""
+    store = S3StateStore(remote.url())
+    with store.locked():
+        mine = LockHolder.loads(remote.get("pstokens/acme.json.lock") or b"")
+        assert mine is not None
+        monkeypatch.setattr(S3StateStore, "_holder", lambda self: mine)  # a read made earlier
+        theirs = LockHolder.now("pstokens apply")
+        remote.put("pstokens/acme.json.lock", theirs.dumps())
+    assert remote.get("pstokens/acme.json.lock") == theirs.dumps()
+
+
+def test_without_conditional_deletes_release_reads_the_lock_back_first(
+    remote: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that does not implement If-Match on DeleteObject: the fallback."""
+    monkeypatch.setattr("pstokens.state.s3.delete_if_match", lambda *args: None)
+    with S3StateStore(remote.url()).locked():
+        pass
+    assert "pstokens/acme.json.lock" not in remote.names()
+    with S3StateStore(remote.url()).locked():
+        theirs = LockHolder.now("pstokens apply")
+        remote.put("pstokens/acme.json.lock", theirs.dumps())
+    assert remote.get("pstokens/acme.json.lock") == theirs.dumps()
+
+
 def test_a_first_write_refuses_to_replace_a_state_made_meanwhile(remote: S3) -> None:
     late = S3StateStore(remote.url())
     state = late.load("acme")  # nothing there yet
@@ -218,6 +264,42 @@ def test_push_refuses_another_lineage_or_an_older_serial(
 
     missing = cli("state", "push", "nope.json")
     assert missing.code == 1 and "nope.json does not exist" in missing.err
+
+
+def test_push_force_replaces_an_unreadable_state_and_says_what_it_replaces(
+    cli: Cli, remote: S3, emulator: Emulator, workdir: Path
+) -> None:
+    assert cli("--state", "state/acme.json", "apply", "--auto-approve").code == 0
+    remote.put("pstokens/acme.json", b"{ damaged")
+    plan = cli("plan")
+    assert plan.code == 1 and f"state {remote.url()} is not valid JSON" in plan.err
+    assert "then `pstokens state push --force good.json`" in plan.err
+
+    refused = cli("state", "push", "state/acme.json")
+    assert refused.code == 1 and "is not valid JSON" in refused.err
+    assert remote.get("pstokens/acme.json") == b"{ damaged"
+
+    forced = cli("state", "push", "--force", "state/acme.json")
+    assert forced.code == 0, forced.both
+    assert forced.out.startswith(
+        f"Replacing a state that cannot be read: state {remote.url()} is not valid JSON")
+    assert f"Pushed state/acme.json to {remote.url()}" in forced.out
+    assert remote.get("pstokens/acme.json.backup") == b"{ damaged"
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_state_list_and_pull_need_no_config_with_state_or_org(
+    cli: Cli, remote: S3, emulator: Emulator, workdir: Path
+) -> None:
+    assert cli("apply", "--auto-approve").code == 0
+    (workdir / "pstokens.yaml").write_text("organization: [acme\n")  # does not parse
+    listed = cli("state", "list")  # PSTOKENS_STATE names the S3 object
+    assert listed.code == 0, listed.both
+    assert "\nci-deploy\t" in listed.out
+    pulled = cli("--org", "acme", "state", "pull")
+    assert pulled.code == 0 and json.loads(pulled.out) == stored(remote)
+    other = cli("--org", "other", "state", "pull")
+    assert other.code == 1 and "belongs to organization 'acme', not 'other'" in other.err
 
 
 def test_pull_of_a_state_not_yet_made_says_so(cli: Cli, remote: S3) -> None:
