@@ -6,24 +6,52 @@ Kept apart from plan and apply so that a pre-commit hook or CI step running
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
-from pstokens.cli.checks import load_checked_config
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options, resolve
+from pstokens.config import load_config
+from pstokens.errors import ConfigError, Problem
+from pstokens.render.rules import config_error
 
 
 @click.command("validate")
 @global_options
-def validate_command() -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True,
+              help="text, or sarif: SARIF 2.1.0 for code scanning on stdout (exit codes alike).")
+def validate_command(fmt: str) -> None:
     """Check the config offline: no API call, nothing written.
 
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
-    config = load_checked_config(settings)
-    count = len(config.tokens)
-    for warning in config.warnings:
-        err(str(warning))
-    out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
-        f"organization {config.organization}).")
+    try:
+        config = load_config(settings.config_path, organization=settings.org)
+    except ConfigError as exc:
+        _sarif(fmt, exc.problems)
+        raise
+    refused = config_error(config)
+    problems = refused.problems if refused is not None else ()
+    warnings = config.warnings
+    if fmt == "sarif":
+        _sarif(fmt, problems, warnings)
+    else:
+        for warning in warnings:
+            err(str(warning))
+    if refused is not None:
+        raise refused
+    if fmt != "sarif":
+        count = len(config.tokens)
+        out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
+            f"organization {config.organization}).")
+
+
+def _sarif(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
+    if fmt != "sarif":
+        return
+    from pstokens.render.sarif import render_problems_sarif
+
+    out(render_problems_sarif("validate", problems, warnings), nl=False)
