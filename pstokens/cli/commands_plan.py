@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.cli.notices import notify_apply, notify_plan
 from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
@@ -106,6 +107,7 @@ def plan_command(
         out(render_text(plan))
         if out_file:
             out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
+    notify_plan(config, plan)
     return 2 if detailed_exitcode and plan.differs else 0
 
 
@@ -177,6 +179,7 @@ def apply_command(
                     return await applier.apply(plan, force=force)
 
         result = asyncio.run(run())
+    notify_apply(config, result)  # the lock is released: a slow receiver holds nothing up
     if fmt == "json":
         out(render_result_json(result or ApplyResult()), nl=False)
     if result is None:

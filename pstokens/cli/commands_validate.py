@@ -6,6 +6,7 @@ Kept apart from plan and apply so that a pre-commit hook or CI step running
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import click
@@ -13,6 +14,7 @@ import click
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import load_config
+from pstokens.config.notify import environment_problems
 from pstokens.errors import ConfigError, Problem
 from pstokens.render.rules import config_error
 
@@ -25,6 +27,9 @@ from pstokens.render.rules import config_error
 def validate_command(fmt: str) -> None:
     """Check the config offline: no API call, nothing written.
 
+    Also checks what the variables named under notify: hold (an unset one is
+    a warning).
+
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
@@ -34,15 +39,17 @@ def validate_command(fmt: str) -> None:
         _sarif(fmt, exc.problems)
         raise
     refused = config_error(config)
-    problems = refused.problems if refused is not None else ()
-    warnings = config.warnings
+    unusable, unset = environment_problems(config, os.environ)  # notify's variables
+    problems = (*(refused.problems if refused is not None else ()), *unusable)
+    warnings = (*config.warnings, *unset)
     if fmt == "sarif":
         _sarif(fmt, problems, warnings)
     else:
         for warning in warnings:
             err(str(warning))
-    if refused is not None:
-        raise refused
+    if problems:
+        raise ConfigError(problems, hint=refused.hint if refused is not None else
+                          "put the webhook's http(s) URL in the variable")
     if fmt != "sarif":
         count = len(config.tokens)
         out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "

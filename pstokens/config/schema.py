@@ -24,10 +24,13 @@ from pstokens.config.model import (
     UnmanagedPolicy,
 )
 from pstokens.config.nodes import Checker, Entry, is_null
+from pstokens.config.notify import read_notify
 from pstokens.config.wording import did_you_mean, quote
 from pstokens.errors import ConfigError, Problem
 
-TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses")
+TOP_KEYS = (
+    "organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses", "notify",
+)
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
 RULE_KEYS = ("forbid_accesses", "require_ttl", "max_ttl", "unused_after")
@@ -66,6 +69,7 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     spots: dict[SourcePath, Spot] = {}
     rules = _rules(check, top.get("rules"), allow_unknown, spots)
     tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots)
+    notify = read_notify(check, top.get("notify"), spots)
     if check.problems:
         raise ConfigError(check.sorted_problems())
     assert org is not None  # a missing organization is a problem, raised above
@@ -79,6 +83,7 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         path=filename,
         warnings=tuple(check.warnings),
         rules=rules,
+        notify=notify,
         spots=spots,
     )
 
