@@ -87,3 +87,11 @@ def test_the_environment_check_warns_of_unset_variables_and_refuses_non_web_urls
         "p.yaml:5:5: warning: notify entry 2 (B): secret_env KEY is not set, so nothing is "
         "sent to it (it would go unsigned)",
     ]
+
+
+def test_changing_who_is_notified_leaves_a_saved_plan_applicable() -> None:
+    from pstokens.engine.policy import config_digest
+
+    quiet = parse_config("organization: acme\ntokens: {}\n")
+    told = parse_config(HEAD + "  - url_env: HOOK\n")
+    assert told.notify and config_digest(told) == config_digest(quiet)
