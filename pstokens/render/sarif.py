@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from pstokens import __version__
-from pstokens.config.model import Config
+from pstokens.config.model import Config, Spot
 from pstokens.errors import Problem
+from pstokens.render.rules import unused_warning, violation_text
 
 if TYPE_CHECKING:  # `validate` renders problems without loading the plan and report views
     from pstokens.engine.plan import Plan
@@ -153,8 +154,6 @@ def _problem(problem: Problem, level: Level) -> Result:
 
 
 def _violation(config: Config | None, violation: Violation) -> Result:
-    from pstokens.render.rules import violation_text
-
     rule = str(violation.rule)
     who = violation.key or violation.token_id
     path = ("accesses", violation.database, violation.access) if violation.access else ()
@@ -168,8 +167,6 @@ def _violation(config: Config | None, violation: Violation) -> Result:
 
 
 def _unused(config: Config | None, unused: Unused) -> Result:
-    from pstokens.render.rules import unused_warning
-
     line, column = _key_spot(config, unused.key, UNUSED_RULE)
     return Result(
         UNUSED_RULE, "warning", unused_warning(unused), config.path if config else None,
@@ -178,8 +175,7 @@ def _unused(config: Config | None, unused: Unused) -> Result:
     )
 
 
-def _key_spot(config: Config | None, key: str | None, rule: str, *path: str | None) -> tuple[
-        int, int]:
+def _key_spot(config: Config | None, key: str | None, rule: str, *path: str | None) -> Spot:
     """Where the managing key was written, else the rule it breaks, else the file's start."""
     if config is None:
         return (1, 1)
