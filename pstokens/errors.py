@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class PstokensError(Exception):
@@ -41,6 +41,9 @@ class Problem:
     line: int
     column: int
     message: str
+    # The `rules:` entry a config breaks (e.g. "max_ttl"), for SARIF's rule IDs; None:
+    # anything else wrong in the file.
+    rule: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"

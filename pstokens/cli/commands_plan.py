@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.cli.notices import notify_apply, notify_apply_error, notify_plan
 from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
+from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.session import Session, current_session
 from pstokens.cli.settings import global_options
 from pstokens.delivery import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
@@ -26,6 +28,7 @@ from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
 from pstokens.render.apply import render_result_json, summary
+from pstokens.render.sarif import render_plan_sarif
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,12 +52,15 @@ def scope_options(func: F) -> F:
 @click.command("plan")
 @global_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan as JSON.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="How to print the plan.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]),
+              default="text", show_default=True,
+              help="How to print the plan (sarif: its rule findings and warnings, for code "
+                   "scanning).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when anything differs (changes, skips, unmanaged tokens, rule "
                    "violations), 0 when not.")
 @scope_options
+@config_problems_as_sarif
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
     replace: tuple[str, ...],
@@ -66,7 +72,7 @@ def plan_command(
     session = _session()
     workspace = session.workspace()
     options = PlanOptions(frozenset(targets), frozenset(replace))
-    workspace.check(options)  # bad input: before any lock or call
+    config = workspace.check(options)  # bad input: before any lock or call
     with reading(workspace.organization):
         plan = asyncio.run(workspace.plan(options))
     if out_file:
@@ -79,10 +85,13 @@ def plan_command(
         out(render_json(plan), nl=False)
     elif fmt == "markdown":
         out(render_markdown(plan))
+    elif fmt == "sarif":
+        out(render_plan_sarif(plan, config), nl=False)
     else:
         out(render_text(plan))
         if out_file:
             out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
+    notify_plan(config, plan)
     return 2 if detailed_exitcode and plan.differs else 0
 
 
@@ -97,7 +106,7 @@ def plan_command(
               help=f"Where new secrets go [default {DEFAULT_SECRETS_DIR}].")
 @click.option("--secrets-command", metavar="CMD",
               help="Run CMD per new token, the secret on stdin.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "fmt", type=FormatChoice(["text", "json"]), default="text",
               show_default=True,
               help="json: the plan and step lines go to stderr, the result to stdout.")
 @scope_options
@@ -140,10 +149,17 @@ def apply_command(
             _confirm()
         return True
 
-    _plan, result = asyncio.run(workspace.apply(
-        options, sink=sink, saved=saved, force=force, show=shown, approve=approved,
-        progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
-    ))
+    config = workspace.checked_config()
+    try:
+        _plan, result = asyncio.run(workspace.apply(
+            options, sink=sink, saved=saved, force=force, show=shown, approve=approved,
+            progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
+        ))
+    except PstokensError as exc:
+        if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
+            notify_apply_error(config, exc)
+        raise
+    notify_apply(config, result)  # the lock is released: a slow receiver holds nothing up
     if fmt == "json":
         out(render_result_json(result or ApplyResult()), nl=False)
     if result is None:

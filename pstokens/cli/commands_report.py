@@ -10,22 +10,26 @@ import click
 
 from pstokens.cli.output import out
 from pstokens.cli.progress import reading
+from pstokens.cli.sarif import config_problems_as_sarif
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
+from pstokens.config import Config
 from pstokens.engine.report import Report
 from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
 
-FORMATS = ("text", "markdown", "html", "json")
+FORMATS = ("text", "markdown", "html", "json", "sarif")
 
 
 @click.command("report")
 @global_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text (a table fitted to the terminal), markdown, html (one file) or json.")
+              help="text (a table fitted to the terminal), markdown, html (one file), json, or "
+                   "sarif (rule findings for code scanning).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False),
               help="Write the report to FILE (mode 0600) instead of printing it.")
+@config_problems_as_sarif
 def report_command(fmt: str, out_file: str | None) -> None:
     """Who can do what: every live token, managed or not, by database and organization.
 
@@ -44,7 +48,7 @@ def report_command(fmt: str, out_file: str | None) -> None:
     workspace = _workspace(session)
     with reading(workspace.organization):
         report = asyncio.run(workspace.report())
-    text = render(report, fmt)
+    text = render(report, fmt, workspace.config)
     if target is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
@@ -85,12 +89,16 @@ def _check_writable(target: Path) -> None:
                             hint="pick another --out path")
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report in one of FORMATS."""
+def render(report: Report, fmt: str, config: Config | None = None) -> str:
+    """The report in one of FORMATS (`config` locates sarif's findings)."""
     if fmt == "json":
         from pstokens.render.report_json import render_report_json
 
         return render_report_json(report)
+    if fmt == "sarif":
+        from pstokens.render.sarif import render_report_sarif
+
+        return render_report_sarif(report, config)
     if fmt == "markdown":
         from pstokens.render.report_markdown import render_report_markdown
 

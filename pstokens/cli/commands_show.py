@@ -8,12 +8,13 @@ import click
 
 from pstokens.cli.output import out
 from pstokens.cli.planfile import load_plan
+from pstokens.cli.sarif import FormatChoice
 from pstokens.render import render_json, render_markdown, render_text
 
 
 @click.command("show")
 @click.argument("planfile", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+@click.option("--format", "fmt", type=FormatChoice(["text", "json", "markdown"]), default="text",
               show_default=True, help="How to print the plan.")
 def show_command(planfile: str, fmt: str) -> None:
     """Print a plan saved by `plan --out`, as text, JSON or Markdown.

@@ -6,24 +6,73 @@ Kept apart from plan and apply so that a pre-commit hook or CI step running
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+
 import click
 
-from pstokens.cli.checks import load_checked_config
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import offline_options, resolve
+from pstokens.config import Config, load_config
+from pstokens.config.model import InvalidConfig
+from pstokens.config.notify import environment_problems
+from pstokens.engine.rules import check_config
+from pstokens.errors import ConfigError, Problem
+from pstokens.render.rules import config_problem
+
+RULES_HINT = "change the token, or the rule it breaks"
 
 
 @click.command("validate")
 @offline_options
-def validate_command() -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True,
+              help="text, or sarif: SARIF 2.1.0 for code scanning on stdout (exit codes alike).")
+def validate_command(fmt: str) -> None:
     """Check the config offline: no API call, nothing written.
+
+    Also checks what the variables named under notify: hold (an unset one is
+    a warning).
 
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
-    config = load_checked_config(settings)
-    count = len(config.tokens)
-    for warning in config.warnings:
-        err(str(warning))
-    out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
-        f"organization {config.organization}).")
+    try:
+        config = load_config(settings.config_path, organization=settings.org)
+    except InvalidConfig as exc:  # every problem at once: its own, and the rules' on the rest
+        every = sorted({*exc.problems, *_broken_rules(exc.partial)},
+                       key=lambda p: (p.line, p.column))
+        _sarif(fmt, every)
+        raise ConfigError(every, hint=exc.hint) from None
+    except ConfigError as exc:
+        _sarif(fmt, exc.problems)
+        raise
+    refused = _broken_rules(config)
+    unusable, unset = environment_problems(config, os.environ)  # notify's variables
+    problems = (*refused, *unusable)
+    warnings = (*config.warnings, *unset)
+    if fmt == "sarif":
+        _sarif(fmt, problems, warnings)
+    else:
+        for warning in warnings:
+            err(str(warning))
+    if problems:
+        raise ConfigError(problems, hint=RULES_HINT if refused else
+                          "put the webhook's http(s) URL in the variable")
+    if fmt != "sarif":
+        count = len(config.tokens)
+        out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
+            f"organization {config.organization}).")
+
+
+def _broken_rules(config: Config) -> list[Problem]:
+    """The engine's findings where the config breaks its own rules, located."""
+    return [config_problem(v) for v in check_config(config)]
+
+
+def _sarif(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
+    if fmt != "sarif":
+        return
+    from pstokens.render.sarif import render_problems_sarif
+
+    out(render_problems_sarif("validate", problems, warnings), nl=False)

@@ -35,6 +35,8 @@ COMMANDS = LazyCommands({
     "report": ("pstokens.cli.commands_report:report_command",
                "Who can do what: every live token, managed or not, by database and "
                "organization."),
+    "calendar": ("pstokens.cli.commands_calendar:calendar_command",
+                 "Expiries, rotation due dates and overlap ends of live tokens, as iCalendar."),
     "emulator": ("pstokens.cli.commands_run:emulator_command",
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",

@@ -18,7 +18,6 @@ import click
 
 from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
-from pstokens.cli.checks import checked
 from pstokens.cli.settings import EMULATOR_DATA, Settings, resolve
 from pstokens.config import Config, load_config
 from pstokens.engine.run import Workspace
@@ -40,12 +39,6 @@ class Session:
     @cached_property
     def config(self) -> Config:
         return load_config(self.settings.config_path, organization=self.settings.org)
-
-    @cached_property
-    def checked_config(self) -> Config:
-        """The config, refused (every finding located) when its tokens break its own
-        `rules:`: what validate, plan and apply work from."""
-        return checked(self.config)
 
     @property
     def organization(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 from pstokens.errors import ConfigError, Problem
@@ -64,10 +65,34 @@ class Rules:
     unused_after: int = DEFAULT_UNUSED_AFTER  # seconds
 
 
+class NotifyEvent(StrEnum):
+    """What a `notify:` entry can be told of."""
+
+    DRIFT = "drift"  # plan: the organization differs from the config
+    VIOLATIONS = "violations"  # plan: live tokens break `rules:`
+    EXPIRING = "expiring"  # plan: a managed token expires within 14 days
+    APPLIED = "applied"  # apply: every change went through
+    APPLY_FAILED = "apply_failed"  # apply: some changes failed
+
+
+NotifyFormat = Literal["json", "slack"]
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One `notify:` entry. The URL is a secret, so the config names the environment
+    variable that holds it (and the one holding the signing key), never the value."""
+
+    url_env: str
+    format: NotifyFormat = "json"
+    secret_env: str | None = None  # set: the body is signed with HMAC-SHA256
+    events: frozenset[NotifyEvent] = frozenset(NotifyEvent)
+
+
 # Where a config value was written: (line, column), both from 1. Keys are paths:
 # ("tokens", KEY) the token's key, ("tokens", KEY, "ttl") its ttl value,
 # ("tokens", KEY, "accesses", DATABASE or None, ACCESS) one listed access,
-# ("rules", FIELD) a rule's value.
+# ("rules", FIELD) a rule's value, ("notify", N) the Nth entry of notify (from 1).
 Spot = tuple[int, int]
 SourcePath = tuple[str | None, ...]
 
@@ -84,6 +109,9 @@ class Config:
     # Things that are valid but probably not meant (validate prints them, exit 0).
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     rules: Rules | None = None  # None: the config has no `rules:`
+    # Who hears of a run; not what the config asks of the organization, so changing it
+    # leaves a saved plan applicable.
+    notify: tuple[NotifyTarget, ...] = field(default=(), compare=False)
     # Not part of what the config means: two configs that say the same compare equal.
     spots: Mapping[SourcePath, Spot] = field(default_factory=dict, compare=False, repr=False)
 

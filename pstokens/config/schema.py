@@ -26,11 +26,14 @@ from pstokens.config.model import (
     UnmanagedPolicy,
 )
 from pstokens.config.nodes import Checker, Entry, is_null
+from pstokens.config.notify import read_notify
 from pstokens.config.wording import did_you_mean, quote
 from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import ConfigError, Problem
 
-TOP_KEYS = ("organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses")
+TOP_KEYS = (
+    "organization", "tokens", "unmanaged", "safety", "rules", "allow_unknown_accesses", "notify",
+)
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
 RULE_KEYS = ("forbid_accesses", "require_ttl", "max_ttl", "unused_after")
@@ -68,6 +71,7 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     rules = _rules(check, top.get("rules"), allow_unknown, spots)
     troubled: set[str] = set()  # keys with a problem: left out of the partial config
     tokens = _tokens(check, root, top.get("tokens"), allow_unknown, spots, troubled)
+    notify = read_notify(check, top.get("notify"), spots)
     config = Config(
         organization=org or "",
         tokens=tokens,
@@ -78,6 +82,7 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
         path=filename,
         warnings=tuple(check.warnings),
         rules=rules,
+        notify=notify,
         spots=spots,
     )
     if check.problems:

@@ -71,7 +71,8 @@ def config_problem(violation: ConfigViolation) -> Problem:
         assert violation.ttl is not None and violation.limit is not None
         message = (f"ttl {duration(violation.ttl)} of {token} is longer than rules.max_ttl "
                    f"({duration(violation.limit)})")
-    return Problem(violation.file, violation.line, violation.column, message)
+    return Problem(violation.file, violation.line, violation.column, message,
+                   rule=str(violation.rule))
 
 
 def idle(unused: Unused, now: datetime) -> str:

@@ -89,6 +89,7 @@ def test_version_loads_no_command_and_no_heavy_library(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [
     ("--help",), ("--version",), ("validate",), ("validate", "-c", "pstokens.yaml", "--help"),
+    ("validate", "--format", "sarif"),
 ], ids=" ".join)
 def test_help_version_and_validate_load_no_api_stack(
     tmp_path: Path, args: tuple[str, ...]

@@ -1,0 +1,91 @@
+"""`calendar`: the dates live tokens fall due, as iCalendar for any calendar app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+from pstokens.cli.output import out
+from pstokens.cli.progress import reading
+from pstokens.cli.session import Session
+from pstokens.cli.settings import global_options, resolve
+from pstokens.config import Config
+from pstokens.engine.due import due_dates
+from pstokens.engine.report import Report, read_report
+from pstokens.errors import PstokensError
+from pstokens.fileio import write_private
+from pstokens.render.calendar import render_calendar
+from pstokens.state import State
+
+
+@click.command("calendar")
+@global_options
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Write the calendar to FILE (mode 0600; its folder must exist) instead of "
+                   "printing it.")
+def calendar_command(out_file: str | None) -> None:
+    """Expiries, rotation due dates and overlap ends of live tokens, as iCalendar.
+
+    One event per live token's expiry, per managed token's rotation (its
+    creation plus rotate_after) and per replaced token's end of overlap, each
+    with a UID that stays the same from run to run, so a calendar that
+    imports the file again updates its events. Reads the organization as
+    report does; changes nothing. Without a config file, name the
+    organization with --org (there are no rotations then).
+
+    Example: pstokens calendar --out tokens.ics
+    """
+    session = Session(resolve(click.get_current_context().find_root().obj or {}))
+    target = Path(out_file) if out_file else None
+    if target is not None:
+        _check_folder(target)
+    organization, config, state = _sources(session)
+    rules = config.rules if config is not None else None
+
+    async def run() -> Report:
+        async with session.client(organization) as client:
+            return await read_report(client, organization, state, rules)
+
+    with reading(organization):
+        report = asyncio.run(run())
+    dates = due_dates(report, config, state)
+    data = render_calendar(organization, dates, report.generated_at)
+    if target is None:
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        write_private(target, data)
+    except OSError as exc:
+        raise PstokensError(f"cannot write the calendar to {out_file}: "
+                            f"{exc.strerror or type(exc).__name__}",
+                            hint="pick another --out path") from None
+    out(f"Wrote {len(dates)} event{'s' if len(dates) != 1 else ''} for organization "
+        f"{organization} to {out_file}.")
+
+
+def _sources(session: Session) -> tuple[str, Config | None, State]:
+    """As `report` reads: the config and its state; with no config file, the organization
+    named by --org or PLANETSCALE_ORG, and its state."""
+    organization = session.settings.org
+    if organization is not None and not session.settings.config_path.exists():
+        return organization, None, session.state_store(organization).load(organization)
+    config = session.config
+    return config.organization, config, session.read_state()
+
+
+def _check_folder(target: Path) -> None:
+    """Refuse an --out path whose folder is missing or not writable, before any API call."""
+    folder = target.parent
+    reason = None
+    if not folder.exists():
+        reason = f"folder {folder} does not exist"
+    elif not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"folder {folder} is not writable"
+    if reason:
+        raise PstokensError(f"cannot write the calendar to {target}: {reason}",
+                            hint="create the folder first, or pick another --out path")

@@ -1,0 +1,56 @@
+"""`--format sarif` in the shell: where it applies and where it does not.
+
+validate, plan and report print SARIF for code scanning; a config they refuse
+is printed as SARIF too (then the error, exit 1), so the upload step always
+has a log to show. Any other command's --format names sarif's commands in one
+line instead of listing its choices.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from pstokens.cli.output import out
+from pstokens.errors import ConfigError
+
+SARIF_COMMANDS = ("validate", "plan", "report")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FormatChoice(click.Choice[str]):
+    """--format's choices, refusing `sarif` in one line where it does not apply."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        if value == "sarif" and "sarif" not in self.choices:
+            command = ctx.info_name if ctx is not None else "this command"
+            self.fail(f"sarif is for {_either(SARIF_COMMANDS, 'and')}; {command} prints "
+                      f"{_either([str(c) for c in self.choices], 'or')}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _either(names: Sequence[str], word: str) -> str:
+    return f"{', '.join(names[:-1])} {word} {names[-1]}" if len(names) > 1 else names[0]
+
+
+def config_problems_as_sarif(func: F) -> F:
+    """With --format sarif, a config the command refuses is printed as SARIF first."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            if kwargs.get("fmt") == "sarif":
+                from pstokens.render.sarif import render_problems_sarif
+
+                command = click.get_current_context().info_name or "pstokens"
+                out(render_problems_sarif(command, exc.problems), nl=False)
+            raise
+
+    return wrapper  # type: ignore[return-value]

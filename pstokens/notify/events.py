@@ -1,0 +1,29 @@
+"""Which events a plan or an apply raises: typed decisions over engine values."""
+
+from __future__ import annotations
+
+from pstokens.config.model import NotifyEvent
+from pstokens.engine.findings import WarningKind
+from pstokens.engine.outcome import ApplyResult
+from pstokens.engine.plan import Plan
+
+
+def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
+    """drift when the plan differs (as --detailed-exitcode counts it), violations when
+    live tokens break rules, expiring when a managed token expires within 14 days."""
+    events = []
+    if plan.differs:
+        events.append(NotifyEvent.DRIFT)
+    if plan.violations:
+        events.append(NotifyEvent.VIOLATIONS)
+    if expiring(plan):
+        events.append(NotifyEvent.EXPIRING)
+    return tuple(events)
+
+
+def expiring(plan: Plan) -> bool:
+    return any(w.kind is WarningKind.EXPIRES_SOON for w in plan.warnings)
+
+
+def apply_event(result: ApplyResult) -> NotifyEvent:
+    return NotifyEvent.APPLY_FAILED if result.errors else NotifyEvent.APPLIED
