@@ -35,6 +35,8 @@ COMMANDS = LazyCommands({
     "report": ("pstokens.cli.commands_report:report_command",
                "Who can do what: every live token, managed or not, by database and "
                "organization."),
+    "who-can": ("pstokens.cli.commands_whocan:who_can_command",
+                "The live tokens, managed or not, that can perform an API operation."),
     "emulator": ("pstokens.cli.commands_run:emulator_command",
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",

@@ -80,6 +80,10 @@ class Change:
     ttl: int | None = None
     name: str | None = None
     previous_ttl: int | None = None
+    # grant: operations the token can perform after it and could not before; revoke:
+    # those it can no longer perform (`denies`). Set by engine.allows; None elsewhere.
+    allows: tuple[str, ...] | None = None
+    denies: tuple[str, ...] | None = None
 
     @property
     def phase(self) -> int:
@@ -107,6 +111,8 @@ class Change:
             "ttl": self.ttl,
             "name": self.name,
             "previous_ttl": self.previous_ttl,
+            "allows": None if self.allows is None else list(self.allows),
+            "denies": None if self.denies is None else list(self.denies),
         }
 
     @classmethod
@@ -122,7 +128,13 @@ class Change:
             ttl=data.get("ttl"),
             name=data.get("name"),
             previous_ttl=data.get("previous_ttl"),
+            allows=_names(data.get("allows")),
+            denies=_names(data.get("denies")),
         )
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)

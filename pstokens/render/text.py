@@ -15,6 +15,7 @@ import click
 from pstokens.engine.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import terminal as safe
+from pstokens.render.operations import operations_note
 
 
 def render_text(plan: Plan) -> str:
@@ -97,6 +98,8 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         sign, colour = ("+", "green") if change.action is Action.GRANT else ("-", "red")
         names = ", ".join(safe(a) for a in change.accesses)
         yield click.style(f"      {sign} {_where(change.database)}: {names}", fg=colour)
+        if note := operations_note(change):
+            yield f"          ({note})"
     for change in deletes:
         label = key if key is not None else f"{_name(change.name)} (unmanaged)"
         yield (click.style(f"  - {label}", fg="red")
