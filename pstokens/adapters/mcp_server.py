@@ -23,6 +23,7 @@ from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.planning import Planner
 from pstokens.adapters.protection import DeleteGuard, Refused
 from pstokens.adapters.upstream import SEGMENT, Answer, Upstream
+from pstokens.adapters.whocan import TOOL_DETAIL, TOOL_NAME, TOOL_TITLE, WhoCan
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 from pstokens.errors import PstokensError
@@ -245,6 +246,8 @@ def create_mcp_server(
          "(managed or not) with its accesses by database and organization, expiry, last "
          "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
+    catalogue.append((TOOL_NAME, TOOL_TITLE, WhoCan(client, planner.state_store if planner
+                                                    else None).tool, _READ, TOOL_DETAIL))
     for name, title, fn, hints, detail in catalogue:
         server.add_checked_tool(
             fn,

@@ -85,6 +85,10 @@ class Planner:
         report = await read_report(self._client, org, state, rules)
         return report.to_json()
 
+    @property
+    def state_store(self) -> Callable[[str], StateStore]:
+        return self._state_store
+
     def config_file(self, config_path: str) -> Path:
         """The config's path, if it is a YAML file under `root` (symbolic links resolved)."""
         path = (self.root / Path(config_path).expanduser()).resolve()

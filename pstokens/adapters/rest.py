@@ -24,6 +24,7 @@ from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.openapi import openapi_document
 from pstokens.adapters.protection import DeleteGuard, Refused
 from pstokens.adapters.upstream import NOT_FOUND_BODY, Answer, Upstream, error_answer
+from pstokens.adapters.whocan import StateStores, WhoCan
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 
@@ -41,7 +42,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_rest_app(
-    client: PlanetScaleClient, serve_token: str, *, guard: DeleteGuard | None = None
+    client: PlanetScaleClient, serve_token: str, *, guard: DeleteGuard | None = None,
+    state_store: StateStores | None = None,
 ) -> Starlette:
     """The REST adapter over an open client, callers gated by `serve_token`;
     `guard` refuses deleting what state protects."""
@@ -108,6 +110,7 @@ def create_rest_app(
             )
         ),
         Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
+        WhoCan(client, state_store).route(),
     ]
     return Starlette(
         routes=routes,

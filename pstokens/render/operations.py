@@ -6,8 +6,15 @@ of them are destructive; the words are here, shared by text and Markdown.
 
 from __future__ import annotations
 
+from pstokens.engine.escalation import Escalation, EscalationKind
 from pstokens.engine.plan import Action, Change
 from pstokens.operations import operations_table
+from pstokens.render.rules import token_label, where
+
+ESCALATION_WORDS = {
+    EscalationKind.WRITE_SERVICE_TOKENS: "can create service tokens, with up to its own accesses",
+    EscalationKind.CREATE_DATABASES: "gets full access to each database it creates",
+}
 
 
 def operations_note(change: Change) -> str | None:
@@ -33,3 +40,26 @@ def operations_note(change: Change) -> str | None:
 
 def _count(n: int) -> str:
     return f"{n} operation" if n == 1 else f"{n} operations"
+
+
+def escalation_finding(item: Escalation) -> str:
+    """What the token can reach, without naming it: `can create service tokens, ...`."""
+    held = "" if item.database is None else f" on {where(item.database)}"
+    return f"{ESCALATION_WORDS[item.path]} ({item.path}{held})"
+
+
+def escalation_text(item: Escalation) -> str:
+    """`deployer [id abc, key deployer] can create service tokens, ... (write_service_tokens)`."""
+    return f"{token_label(item.name, item.token_id, item.key)} {escalation_finding(item)}"
+
+
+def short_escalation(item: Escalation) -> str:
+    return f"escalation: {item.path}"
+
+
+def operations_count(count: int, not_described: tuple[str, ...]) -> str:
+    """`37 operations`, with the held accesses the API does not describe."""
+    text = _count(count)
+    if not_described:
+        text += f" (+ {', '.join(not_described)}: not described by the API)"
+    return text

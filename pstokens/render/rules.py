@@ -44,6 +44,9 @@ def finding(violation: Violation) -> str:
     if violation.rule is Rule.FORBID_ACCESSES:
         return (f"holds {violation.access} on {where(violation.database)} "
                 "(rules.forbid_accesses)")
+    if violation.rule is Rule.FORBID_OPERATIONS:
+        return (f"can {violation.operation} through {violation.access} on "
+                f"{where(violation.database)} (rules.forbid_operations)")
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires (rules.require_ttl)"
     assert violation.lifetime is not None and violation.limit is not None
@@ -63,6 +66,9 @@ def config_problem(violation: ConfigViolation) -> Problem:
     if violation.rule is Rule.FORBID_ACCESSES:
         message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
                    "which rules.forbid_accesses forbids")
+    elif violation.rule is Rule.FORBID_OPERATIONS:
+        message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
+                   f"which allows {violation.operation}, forbidden by rules.forbid_operations")
     elif violation.rule is Rule.REQUIRE_TTL:
         message = f"{token} sets no ttl, but rules.require_ttl is true"
     else:
@@ -96,6 +102,9 @@ def short_finding(violation: Violation) -> str:
     if violation.rule is Rule.FORBID_ACCESSES:
         place = "organization" if violation.database is None else safe(violation.database)
         return f"forbidden {violation.access} ({place})"
+    if violation.rule is Rule.FORBID_OPERATIONS:
+        place = "organization" if violation.database is None else safe(violation.database)
+        return f"forbidden {violation.operation} via {violation.access} ({place})"
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires"
     assert violation.lifetime is not None and violation.limit is not None
