@@ -10,13 +10,14 @@ import pytest
 from pstokens.accesses import ALL_ACCESSES
 from pstokens.operations import (
     TABLE_ENV,
+    TABLE_FILE,
     TableError,
     is_destructive,
     operations_table,
     parse_table,
 )
 
-SHARED = Path(__file__).parents[2] / "pstokens" / "operations" / "planetscale-operations-2026-08.json"
+SHARED = Path(__file__).parents[2] / "pstokens" / "operations" / TABLE_FILE
 
 
 def test_the_packaged_table_has_193_operations_173_with_accesses_from_the_2026_08_description(
