@@ -89,3 +89,18 @@ def test_the_fields_survive_a_saved_plan_and_other_changes_carry_none() -> None:
 def test_a_plan_without_access_changes_is_returned_as_it_is() -> None:
     p = Plan("acme", "L", 1, (Change(Action.DELETE, "x", "t1"),))
     assert with_allows(p, {}) is p
+
+
+def test_a_revoke_on_a_database_denies_nothing_the_organization_level_still_allows() -> None:
+    # Organization-level read_databases and database-level read_database share operations.
+    shared = TABLE.allowed_by(["read_databases"]) & TABLE.allowed_by(["read_database"])
+    assert shared  # list_databases, get_database, ...
+    held = {None: ["read_databases"], "app-prod": ["read_database"]}
+    p = plan(config(spec("ci", org=["read_databases"])),
+             state(ci=record("t1", "ci", accesses={None: frozenset(["read_databases"]),
+                                                   "app-prod": frozenset(["read_database"])})),
+             live(token("t1", "ci", accesses=held)))
+    (revoke,) = [c for c in p.changes if c.action is Action.REVOKE]
+    assert revoke.database == "app-prod"
+    assert not set(revoke.denies or ()) & shared
+    assert set(revoke.denies or ()) == TABLE.allowed_by(["read_database"]) - shared
