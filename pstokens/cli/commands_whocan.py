@@ -1,17 +1,21 @@
-"""`who-can OPERATION`: the live tokens, managed or not, that can perform an API operation."""
+"""`who-can OPERATION`: the live tokens, managed or not, that can perform an API operation.
+
+The engine and API client are imported when the command runs, not for `--help`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
-from pstokens.cli.commands_report import _sources
-from pstokens.cli.progress import reading
-from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
-from pstokens.engine.whocan import Able, check_operation, read_who_can
 from pstokens.errors import PstokensError
+
+if TYPE_CHECKING:
+    from pstokens.cli.session import Session
+    from pstokens.engine.whocan import Able
 
 FORMATS = ("text", "json")
 
@@ -34,6 +38,11 @@ def who_can_command(operation: str, database: str | None, fmt: str) -> None:
 
     Example: pstokens who-can promote_branch --database app-prod
     """
+    from pstokens.cli.commands_report import _sources
+    from pstokens.cli.progress import reading
+    from pstokens.cli.session import Session
+    from pstokens.engine.whocan import check_operation, read_who_can
+
     settings = resolve(click.get_current_context().find_root().obj or {})
     check_operation(operation)
     if database is not None and not database.strip():
