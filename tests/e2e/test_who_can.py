@@ -187,4 +187,7 @@ def test_reports_count_operations_and_name_escalation_paths(
     assert "gets full access to each database it creates (create_databases)" in text
     markdown = cli("report", "--format", "markdown").out
     assert "Escalation paths" in markdown and "| minter |" in markdown
+    html = cli("report", "--format", "html").out
+    assert "1 escalation path(s)" not in html and "2 escalation path(s)" in html
+    assert "gets full access to each database it creates (create_databases)" in html
     assert "2 operations (+ delete\\_databases: not described by the API)" in markdown

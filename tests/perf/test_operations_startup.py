@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .conftest import config_text, key
-from .test_startup_imports import API_STACK, NOT_FOR_HELP, loaded, run_probe
+from .test_startup_imports import API_STACK, loaded, run_probe
 
 
 def test_validate_without_forbid_operations_does_not_import_the_table(tmp_path: Path) -> None:
