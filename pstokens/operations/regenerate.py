@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         table = build_table(_read(args.description), args.source)
     except (OSError, ValueError) as exc:
-        print(f"Error: cannot read {args.description}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"Error: cannot read {args.description}: {exc}\n")
         return 1
     text = json.dumps(table, indent=1) + "\n"
     if args.out is None:
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args.out.write_text(text, "utf-8")
         count = len(table["operations"])
-        print(f"Wrote {count} operations to {args.out}.", file=sys.stderr)
+        sys.stderr.write(f"Wrote {count} operations to {args.out}.\n")
     return 0
 
 
