@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any
 
 from pstokens.engine.live import LiveToken
@@ -58,8 +59,6 @@ def check_database(database: str, live: Iterable[LiveToken], known: Iterable[str
         names.update(db for db in (token.accesses or {}) if db is not None)
     if database in names or not names:
         return
-    from difflib import get_close_matches
-
     guess = get_close_matches(database, sorted(names), n=1, cutoff=0.6)
     raise UnknownName(
         f"unknown database {database!r}: no token holds an access on it"

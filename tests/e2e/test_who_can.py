@@ -191,3 +191,16 @@ def test_reports_count_operations_and_name_escalation_paths(
     assert "1 escalation path(s)" not in html and "2 escalation path(s)" in html
     assert "gets full access to each database it creates (create_databases)" in html
     assert "2 operations (+ delete\\_databases: not described by the API)" in markdown
+
+
+def test_validate_locates_each_access_that_allows_a_forbidden_operation(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", RULES.replace("[read_branch]", "[delete_database]"))
+    result = cli("validate")
+    assert result.code == 1
+    assert ('pstokens.yaml:8:20: token "ci-deploy" asks for delete_database on database '
+            "app-prod, which allows delete_database, forbidden by rules.forbid_operations"
+            ) in result.err
+    assert "Traceback" not in result.both
+    assert emulator.stats()["total"] == 0
