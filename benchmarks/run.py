@@ -26,6 +26,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `pstokens` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.operations import TARGET as OPERATIONS_TARGET
+from benchmarks.operations import time_operations
 from benchmarks.planner import time_planner
 from benchmarks.server import emulator_process
 from benchmarks.startup import LIGHT, time_startup
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 workspace = Workspace(root / "paced", "paced", emulator)
                 rows += asyncio.run(_paced(workspace, args.rate_limited_tokens, args))
     rows += _planner_rows(args.planner_tokens)
+    rows += _operations_rows(args.planner_tokens)
     rows += _startup_rows(args.startup_runs)
     _print_table(rows, args)
     if args.json:
@@ -189,6 +192,13 @@ def _planner_rows(count: int) -> list[Row]:
         rows.append(Row(f"planner, {count:,} tokens x 10 accesses: {situation}", "0",
                         seconds, None, f"< {PLANNER_TARGET} s", seconds < PLANNER_TARGET))
     return rows
+
+
+def _operations_rows(count: int) -> list[Row]:
+    """What `count` tokens x 10 accesses allow (benchmarks/operations.py), in CPU seconds."""
+    return [Row(f"operations, {count:,} tokens x 10 accesses: {name} (CPU)", "0", seconds, None,
+                f"< {OPERATIONS_TARGET} s", seconds < OPERATIONS_TARGET)
+            for name, seconds in time_operations(count).items()]
 
 
 def _startup_rows(runs: int) -> list[Row]:

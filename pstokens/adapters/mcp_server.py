@@ -23,6 +23,7 @@ from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.operations import SEGMENT, Operations
 from pstokens.adapters.planning import ToolBackend
 from pstokens.adapters.protection import Refused, WriteGuard
+from pstokens.adapters.whocan import TOOL_DETAIL, TOOL_NAME, TOOL_TITLE, WhoCan
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 from pstokens.errors import PstokensError
@@ -237,6 +238,8 @@ def create_mcp_server(
          "(managed or not) with its accesses by database and organization, expiry, last "
          "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
+    catalogue.append((TOOL_NAME, TOOL_TITLE, WhoCan(client, backend.state_store if backend
+                                                    else None).tool, _READ, TOOL_DETAIL))
     for name, title, fn, hints, detail in catalogue:
         server.add_checked_tool(
             fn,

@@ -11,6 +11,7 @@ from typing import Any
 
 from pstokens import __version__
 from pstokens.adapters.operations import SEGMENT
+from pstokens.adapters.whocan import who_can_openapi
 
 _TOKENS = "/v1/organizations/{organization}/service-tokens"
 _TOKEN = _TOKENS + "/{service-token-id}"
@@ -268,6 +269,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 },
             },
             **{_TOKEN + suffix: _accesses(org, token, suffix) for suffix in _ACCESS_PATHS},
+            **who_can_openapi(org),
         },
         "components": {
             "schemas": _SCHEMAS,

@@ -80,6 +80,10 @@ class ToolBackend:
         report = await self._workspace(org, config).report()
         return report.to_json()
 
+    @property
+    def state_store(self) -> Callable[[str], StateStore]:
+        return self._state_store
+
     def _workspace(self, organization: str, config: Config | None) -> Workspace:
         return Workspace(organization, self._state_store(organization), self._shared,
                          config=config)

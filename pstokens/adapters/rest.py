@@ -34,6 +34,7 @@ from pstokens.adapters.rest_bodies import (
     read_body,
     read_paging,
 )
+from pstokens.adapters.whocan import StateStores, WhoCan
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import ApiError
 
@@ -49,7 +50,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_rest_app(
-    client: PlanetScaleClient, serve_token: str, *, guard: WriteGuard | None = None
+    client: PlanetScaleClient, serve_token: str, *, guard: WriteGuard | None = None,
+    state_store: StateStores | None = None,
 ) -> Starlette:
     """The REST adapter over an open client, callers gated by `serve_token`;
     `guard` runs writes under the state lock and refuses deleting what state protects."""
@@ -125,6 +127,7 @@ def create_rest_app(
             )
         ),
         Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
+        WhoCan(client, state_store).route(),
     ]
     return Starlette(
         routes=routes,

@@ -105,7 +105,8 @@ async def serve_session(
         guard = WriteGuard(session.state_store, lock_timeout)
         servers = AdapterServers(
             [
-                ("REST", create_rest_app(client, serve_token, guard=guard), rest_socket,
+                ("REST", create_rest_app(client, serve_token, guard=guard,
+                                         state_store=session.state_store), rest_socket,
                  "/v1 (OpenAPI description at /openapi.json)"),
                 ("MCP",
                  create_mcp_app(client, serve_token, backend=backend, guard=guard, host=host),

@@ -12,13 +12,10 @@ from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
-from pstokens.config import Config
 from pstokens.engine.due import due_dates
-from pstokens.engine.report import Report, read_report
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
 from pstokens.render.calendar import render_calendar
-from pstokens.state import State
 
 
 @click.command("calendar")
@@ -42,15 +39,11 @@ def calendar_command(out_file: str | None) -> None:
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_folder(target)
-    organization, config, state = _sources(session)
-    rules = config.rules if config is not None else None
-
-    async def run() -> Report:
-        async with session.client(organization) as client:
-            return await read_report(client, organization, state, rules)
-
+    workspace = session.review_workspace()
+    organization, config = workspace.organization, workspace.config
+    state = workspace.read_state()
     with reading(organization):
-        report = asyncio.run(run())
+        report = asyncio.run(workspace.report())
     dates = due_dates(report, config, state)
     data = render_calendar(organization, dates, report.generated_at)
     if target is None:
@@ -64,16 +57,6 @@ def calendar_command(out_file: str | None) -> None:
                             hint="pick another --out path") from None
     out(f"Wrote {len(dates)} event{'s' if len(dates) != 1 else ''} for organization "
         f"{organization} to {out_file}.")
-
-
-def _sources(session: Session) -> tuple[str, Config | None, State]:
-    """As `report` reads: the config and its state; with no config file, the organization
-    named by --org or PLANETSCALE_ORG, and its state."""
-    organization = session.settings.org
-    if organization is not None and not session.settings.config_path.exists():
-        return organization, None, session.state_store(organization).load(organization)
-    config = session.config
-    return config.organization, config, session.read_state()
 
 
 def _check_folder(target: Path) -> None:

@@ -15,7 +15,6 @@ from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import Config
 from pstokens.engine.report import Report
-from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.fileio import write_private
 
@@ -45,7 +44,7 @@ def report_command(fmt: str, out_file: str | None) -> None:
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_writable(target)
-    workspace = _workspace(session)
+    workspace = session.review_workspace()
     with reading(workspace.organization):
         report = asyncio.run(workspace.report())
     text = render(report, fmt, workspace.config)
@@ -59,18 +58,6 @@ def report_command(fmt: str, out_file: str | None) -> None:
                             f"{exc.strerror or type(exc).__name__}",
                             hint="pick another --out path") from None
     out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
-
-
-def _workspace(session: Session) -> Workspace:
-    """The config's workspace; when no config is named (-c, PSTOKENS_CONFIG) and
-    none is found, an organization named by --org or PLANETSCALE_ORG is reviewed
-    without rules. A named config that is missing is an error, as it is for plan."""
-    settings = session.settings
-    organization = settings.org
-    if (organization is not None and not settings.config_named
-            and not settings.config_path.exists()):
-        return session.workspace(organization, config=False)
-    return session.workspace()
 
 
 def _check_writable(target: Path) -> None:

@@ -37,6 +37,8 @@ COMMANDS = LazyCommands({
                "organization."),
     "calendar": ("pstokens.cli.commands_calendar:calendar_command",
                  "Expiries, rotation due dates and overlap ends of live tokens, as iCalendar."),
+    "who-can": ("pstokens.cli.commands_whocan:who_can_command",
+                "The live tokens, managed or not, that can perform an API operation."),
     "emulator": ("pstokens.cli.commands_run:emulator_command",
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",

@@ -61,6 +61,18 @@ class Session:
     def read_state(self) -> State:
         return self.store.load(self.organization)
 
+    def review_workspace(self) -> Workspace:
+        """For the commands that only read (report, who-can, calendar): the config's
+        workspace; when no config is named (-c, PSTOKENS_CONFIG) and none is found,
+        the organization named by --org or PLANETSCALE_ORG, without rules. A named
+        config that is missing is an error, as it is for plan."""
+        settings = self.settings
+        organization = settings.org
+        if (organization is not None and not settings.config_named
+                and not settings.config_path.exists()):
+            return self.workspace(organization, config=False)
+        return self.workspace()
+
     def workspace(self, organization: str | None = None, *, config: bool = True) -> Workspace:
         """The engine service for this command: the config (unless `config` is
         False), its state store, the API client, and --lock-timeout."""

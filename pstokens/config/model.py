@@ -60,6 +60,8 @@ class Rules:
     """The guardrails under `rules:`, checked against the config and every live token."""
 
     forbid_accesses: frozenset[str] = frozenset()
+    # Operation ids (the operations table's) that no token may be able to perform.
+    forbid_operations: frozenset[str] = frozenset()
     require_ttl: bool = False
     max_ttl: int | None = None  # seconds
     unused_after: int = DEFAULT_UNUSED_AFTER  # seconds

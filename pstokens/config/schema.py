@@ -15,6 +15,7 @@ import yaml
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
 from pstokens.config.deliver import read_deliver, read_duration, warn_rotation
+from pstokens.config.forbid import forbidden_operations
 from pstokens.config.model import (
     DEFAULT_UNUSED_AFTER,
     Config,
@@ -36,7 +37,7 @@ TOP_KEYS = (
 )
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
-RULE_KEYS = ("forbid_accesses", "require_ttl", "max_ttl", "unused_after")
+RULE_KEYS = ("forbid_accesses", "forbid_operations", "require_ttl", "max_ttl", "unused_after")
 TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "deliver")
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
@@ -156,7 +157,8 @@ def _rules(
         return None
     if is_null(entry.value):
         return Rules()
-    expected = "a mapping with forbid_accesses, require_ttl, max_ttl or unused_after"
+    expected = ("a mapping with forbid_accesses, forbid_operations, require_ttl, max_ttl or "
+                "unused_after")
     fields = check.mapping(entry.value, "rules", expected, RULE_KEYS)
     if fields is None:
         return None
@@ -172,10 +174,12 @@ def _rules(
                 forbidden.add(name)
             else:
                 check.add(item, _unknown_access(name, ALL_ACCESSES, allow_unknown))
+    operations = forbidden_operations(check, fields.get("forbid_operations"))
     require = fields.get("require_ttl")
     unused = _duration(check, fields.get("unused_after"), "rules.unused_after")
     return Rules(
         forbid_accesses=frozenset(forbidden),
+        forbid_operations=operations,
         require_ttl=require is not None and bool(check.boolean(require.value, "rules.require_ttl")),
         max_ttl=_duration(check, fields.get("max_ttl"), "rules.max_ttl"),
         unused_after=DEFAULT_UNUSED_AFTER if unused is None else unused,

@@ -152,6 +152,10 @@ class Change:
     retire: Retire | None = None
     deliver: tuple[Destination, ...] | None = None
     prevent_destroy: bool = False
+    # grant: operations the token can perform after it and could not before; revoke:
+    # those it can no longer perform (`denies`). Set by engine.allows; None elsewhere.
+    allows: tuple[str, ...] | None = None
+    denies: tuple[str, ...] | None = None
 
     @property
     def makes_token(self) -> bool:
@@ -188,7 +192,10 @@ class Change:
             "retire": None if self.retire is None else self.retire.to_json(),
             "deliver": deliver_to_json(self.deliver),
             "prevent_destroy": self.prevent_destroy,
-        } if self.makes_token else {})
+        } if self.makes_token else {}) | ({
+            "allows": None if self.allows is None else list(self.allows),
+            "denies": None if self.denies is None else list(self.denies),
+        } if self.action in (Action.GRANT, Action.REVOKE) else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
@@ -208,7 +215,13 @@ class Change:
             retire=None if retire is None else Retire.from_json(retire),
             deliver=deliver_from_json(data.get("deliver")),
             prevent_destroy=bool(data.get("prevent_destroy", False)),
+            allows=_names(data.get("allows")),
+            denies=_names(data.get("denies")),
         )
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)

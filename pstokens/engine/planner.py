@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.engine.allows import with_allows
 from pstokens.engine.findings import (
     Drift,
     DriftKind,
@@ -96,7 +97,7 @@ def make_plan(
 
     namesakes = _namesakes(out, live)
     violations, unused = plan_findings(config, state, live, now, options.targets)
-    return Plan(
+    return with_allows(Plan(
         organization=config.organization,
         lineage=state.lineage,
         serial=state.serial,
@@ -119,7 +120,7 @@ def make_plan(
         removed=tuple(sorted(k for k in in_scope if k not in config.tokens)),
         config=config_data,
         namesakes=namesakes,
-    )
+    ), live)
 
 
 def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:

@@ -16,10 +16,13 @@ from typing import Any
 
 from pstokens import clock
 from pstokens.config.model import Rules
+from pstokens.engine.escalation import Escalation, escalations
 from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization
 from pstokens.engine.ports import TokenApi
+from pstokens.engine.reach import operations_of
 from pstokens.engine.rules import Unused, Violation, check_live, find_unused, managed_keys
+from pstokens.operations import operations_table
 from pstokens.state.model import State
 
 FORMAT_VERSION = 1
@@ -40,6 +43,11 @@ class TokenRow:
     accesses: Mapping[str | None, tuple[str, ...]]
     violations: tuple[Violation, ...] = ()
     unused: Unused | None = None
+    # What the accesses allow, by the operations table: how many operations, and the
+    # held accesses the table lists for none ("not described by the API").
+    operations: int = 0
+    not_described: tuple[str, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +66,9 @@ class TokenRow:
             },
             "violations": [v.to_json() for v in self.violations],
             "unused": self.unused is not None,
+            "operations": self.operations,
+            "not_described": list(self.not_described),
+            "escalations": [str(e.path) for e in self.escalations],
         }
 
 
@@ -74,6 +85,10 @@ class Report:
         return tuple(v for row in self.tokens for v in row.violations)
 
     @property
+    def escalations(self) -> tuple[Escalation, ...]:
+        return tuple(e for row in self.tokens for e in row.escalations)
+
+    @property
     def unused(self) -> tuple[Unused, ...]:
         return tuple(row.unused for row in self.tokens if row.unused is not None)
 
@@ -88,6 +103,7 @@ class Report:
             "tokens_with_violations": sum(1 for row in self.tokens if row.violations),
             "unused": len(self.unused),
             "expired": sum(1 for row in self.tokens if row.expired),
+            "escalations": len(self.escalations),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -100,6 +116,7 @@ class Report:
             "databases": list(self.databases),
             "tokens": [row.to_json() for row in self.tokens],
             "violations": [v.to_json() for v in self.violations],
+            "escalations": [e.to_json() for e in self.escalations],
             "warnings": [u.to_json() for u in self.unused],
         }
 
@@ -119,8 +136,10 @@ def build_report(
         violations.setdefault(violation.token_id, []).append(violation)
     unused = {u.token_id: u for u in find_unused(tokens, keys, rules, now)}
     databases: set[str] = set()
+    table = operations_table()
     rows = []
     for token in tokens:
+        held = {a for names in (token.accesses or {}).values() for a in names}
         accesses = {db: tuple(sorted(names)) for db, names in (token.accesses or {}).items()}
         databases.update(db for db in accesses if db is not None)
         rows.append(TokenRow(
@@ -131,6 +150,9 @@ def build_report(
             accesses=dict(sorted(accesses.items(), key=lambda item: item[0] or "")),
             violations=tuple(violations.get(token.id, ())),
             unused=unused.get(token.id),
+            operations=len(operations_of(token.accesses, table)),
+            not_described=tuple(sorted(a for a in held if not table.described(a))),
+            escalations=escalations(token, keys.get(token.id)),
         ))
     return Report(organization, now, rules, tuple(rows), tuple(sorted(databases)))
 
@@ -155,6 +177,7 @@ def _rules_json(rules: Rules | None) -> dict[str, Any] | None:
         return None
     return {
         "forbid_accesses": sorted(rules.forbid_accesses),
+        "forbid_operations": sorted(rules.forbid_operations),
         "require_ttl": rules.require_ttl,
         "max_ttl": rules.max_ttl,
         "unused_after": rules.unused_after,

@@ -28,6 +28,7 @@ LIFETIME_SLACK = 60
 
 class Rule(StrEnum):
     FORBID_ACCESSES = "forbid_accesses"
+    FORBID_OPERATIONS = "forbid_operations"
     REQUIRE_TTL = "require_ttl"
     MAX_TTL = "max_ttl"
 
@@ -41,10 +42,11 @@ class ConfigViolation:
     file: str
     line: int
     column: int
-    database: str | None = None  # forbid_accesses: where it is asked for; None: organization
-    access: str | None = None  # forbid_accesses: the access
+    database: str | None = None  # forbid_*: where it is asked for; None: organization
+    access: str | None = None  # forbid_*: the access
     ttl: int | None = None  # max_ttl: the token's ttl, seconds
     limit: int | None = None  # max_ttl: the rule's limit, seconds
+    operation: str | None = None  # forbid_operations: the operation `access` allows
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,11 @@ class Violation:
     token_id: str
     name: str | None
     key: str | None  # the managed key; None for a token pstokens does not manage
-    database: str | None = None  # forbid_accesses: where it is held; None: organization
-    access: str | None = None  # forbid_accesses: the access
+    database: str | None = None  # forbid_*: where it is held; None: organization
+    access: str | None = None  # forbid_*: the access
     lifetime: int | None = None  # max_ttl: seconds from creation to expiry
     limit: int | None = None  # max_ttl: the rule's limit, seconds
+    operation: str | None = None  # forbid_operations: the operation `access` allows
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,6 +79,7 @@ class Violation:
             access=data.get("access"),
             lifetime=data.get("lifetime"),
             limit=data.get("limit"),
+            operation=data.get("operation"),
         )
 
 
@@ -152,6 +156,9 @@ def check_config(config: Config) -> tuple[ConfigViolation, ...]:
             for access in sorted(names & rules.forbid_accesses):
                 add(Rule.FORBID_ACCESSES, key, "accesses", database, access,
                     database=database, access=access)
+            for access, operation in forbidden_operations(names, rules):
+                add(Rule.FORBID_OPERATIONS, key, "accesses", database, access,
+                    database=database, access=access, operation=operation)
         if spec.ttl is None and rules.require_ttl:
             add(Rule.REQUIRE_TTL, key)
         if spec.ttl is not None and rules.max_ttl is not None and spec.ttl > rules.max_ttl:
@@ -172,7 +179,20 @@ def managed_keys(state: State) -> dict[str, str]:
 
 def needs_accesses(rules: Rules | None) -> bool:
     """Whether checking `rules` needs every live token's accesses, not only the managed ones'."""
-    return rules is not None and bool(rules.forbid_accesses)
+    return rules is not None and bool(rules.forbid_accesses or rules.forbid_operations)
+
+
+def forbidden_operations(accesses: Iterable[str], rules: Rules) -> list[tuple[str, str]]:
+    """(access, operation) for each forbidden operation one of `accesses` allows, sorted.
+    An access at any level counts: whatever its scope, the token can perform it there."""
+    if not rules.forbid_operations:
+        return []
+    from pstokens.operations import operations_table
+
+    table = operations_table()
+    return [(access, operation) for access in sorted(accesses)
+            for operation in sorted(table.by_access.get(access, frozenset())
+                                    & rules.forbid_operations)]
 
 
 def check_live(
@@ -191,6 +211,11 @@ def check_live(
             found.extend(
                 Violation(Rule.FORBID_ACCESSES, token.id, token.name, key, database, access)
                 for access in sorted(names & rules.forbid_accesses)
+            )
+            found.extend(
+                Violation(Rule.FORBID_OPERATIONS, token.id, token.name, key, database, access,
+                          operation=operation)
+                for access, operation in forbidden_operations(names, rules)
             )
         if token.expires_at is None:
             if rules.require_ttl:
@@ -222,9 +247,9 @@ def find_unused(
     return tuple(sorted(found, key=lambda u: (u.name or "", u.token_id)))
 
 
-def _order(violation: Violation) -> tuple[str, str, str, str, str]:
+def _order(violation: Violation) -> tuple[str, str, str, str, str, str]:
     return (violation.name or "", violation.token_id, violation.rule,
-            violation.database or "", violation.access or "")
+            violation.database or "", violation.access or "", violation.operation or "")
 
 
 def _iso(moment: datetime | None) -> str | None:

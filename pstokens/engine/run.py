@@ -53,6 +53,7 @@ from pstokens.state.model import State
 if TYPE_CHECKING:
     from pstokens.delivery import SecretSink
     from pstokens.engine.report import Report
+    from pstokens.engine.whocan import Able
 
 __all__ = ["EVERYTHING", "PlanOptions", "Workspace", "hold_lock"]
 
@@ -153,6 +154,18 @@ class Workspace:
         state = self.read_state()
         async with self.connect() as client:
             return await read_report(client, self.organization, state, rules)
+
+    async def who_can(self, operation: str, database: str | None = None) -> tuple[Able, ...]:
+        """The live tokens, managed or not, that can perform `operation` (on
+        `database`), each with the accesses that allow it; the calls a report makes."""
+        from pstokens.engine.whocan import read_who_can
+
+        known = ({db for spec in self.config.tokens.values() for db in spec.accesses
+                  if db is not None} if self.config is not None else set())
+        state = self.read_state()
+        async with self.connect() as client:
+            return await read_who_can(client, self.organization, state, operation, database,
+                                      known_databases=known)
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from pstokens.engine.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import markdown as cell
 from pstokens.render.fit import Section, fit_sections
+from pstokens.render.operations import operations_note
 
 LIMIT = 60_000
 
@@ -77,7 +78,7 @@ def _row(change: Change) -> str:
         f"{cell(change.name) if change.name is not None else '(no name)'} (unmanaged)")
     return (
         f"| {change.action} | {who} | {cell(change.token_id)} "
-        f"| {where} | {cell(', '.join(change.accesses))} "
+        f"| {where} | {cell(', '.join(change.accesses))}{_note(change)} "
         f"| {'; '.join(cell(w) for w in _whys(change) if w)} |"
     )
 
@@ -87,3 +88,8 @@ def _whys(change: Change) -> list[str]:
     if not change.makes_token:
         return [words.reason(change)]
     return [words.reason(change), words.retire(change, str), words.deliver(change, str)]
+
+
+def _note(change: Change) -> str:
+    note = operations_note(change)
+    return "" if note is None else f" ({cell(note)})"

@@ -1,8 +1,9 @@
 """The access review as one self-contained HTML page: tokens by databases.
 
 A matrix with a row per token and a column per database (and one for the
-organization), accesses in the cells, filters for token, database and access,
-rule violations and stale tokens marked. No network: the style and the small
+organization), accesses in the cells, filters for token, database, access and
+operation ("who can ..."), each token's operations listed on demand, rule
+violations, escalation paths and stale tokens marked. No network: the style and the small
 script are inline, and a Content-Security-Policy allows those two (by hash)
 and nothing else, so the page works from file:// and a name that slipped
 through as markup could still not run. Every name is escaped (`html.escape`).
@@ -13,8 +14,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 
 from pstokens.engine.report import Report, TokenRow
+from pstokens.operations import operations_table
+from pstokens.render.operations import escalation_finding, operations_count, short_escalation
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
 
@@ -42,6 +46,11 @@ code { font-size: .85em; color: #555; }
   border-radius: 3px; background: #e8f0fe; font-size: .85em; }
 .a.forbidden { background: #fde2e1; color: #8a1c13; font-weight: 600; }
 .a.hit { outline: 2px solid #1a73e8; }
+.a.can { outline: 2px solid #188038; }
+details.ops { font-weight: normal; white-space: normal; max-width: 22rem; }
+details.ops summary { color: #555; cursor: pointer; font-size: .85em; }
+.ops-list { font-size: .8em; color: #333; margin: .2rem 0 0; }
+.findings .e { color: #6a1b9a; }
 tr.violation > th { border-left: 4px solid #c5221f; }
 tr.stale > th { background: #fff4d6; }
 tr.expired { color: #888; }
@@ -59,12 +68,16 @@ SCRIPT = """
   const $ = (id) => document.getElementById(id);
   const rows = [...document.querySelectorAll("#matrix tbody tr")];
   const columns = [...document.querySelectorAll("#matrix [data-col]")];
-  const filters = ["f-token", "f-database", "f-access", "f-findings"].map($);
+  const filters = ["f-token", "f-database", "f-access", "f-operation", "f-findings"].map($);
+  const opsOf = JSON.parse($("ops-by-access").textContent);
+  const ORG = "(organization)";
+  const allows = (a, op) => (opsOf[a.textContent] || []).includes(op);
   function apply() {
     const token = $("f-token").value.trim().toLowerCase();
     const database = $("f-database").value;
     const access = $("f-access").value.trim().toLowerCase();
     const findings = $("f-findings").checked;
+    const operation = $("f-operation").value.trim().toLowerCase();
     for (const c of columns) c.hidden = database !== "" && c.dataset.col !== database;
     let shown = 0;
     for (const row of rows) {
@@ -75,6 +88,13 @@ SCRIPT = """
       const hits = held.filter((a) => !access || a.textContent.includes(access));
       for (const a of held) a.classList.toggle("hit", access !== "" && hits.includes(a));
       if ((database || access) && hits.length === 0) ok = false;
+      // The scope rule: the chosen database's accesses and the organization's.
+      const scoped = [...row.querySelectorAll("td[data-col]")]
+        .filter((c) => !c.hidden || c.dataset.col === ORG)
+        .flatMap((c) => [...c.querySelectorAll(".a")]);
+      const able = operation ? scoped.filter((a) => allows(a, operation)) : [];
+      for (const a of row.querySelectorAll(".a")) a.classList.toggle("can", able.includes(a));
+      if (operation && able.length === 0) ok = false;
       row.hidden = !ok;
       if (ok) shown += 1;
     }
@@ -84,7 +104,20 @@ SCRIPT = """
   if (given.has("token")) $("f-token").value = given.get("token");
   if (given.has("database")) $("f-database").value = given.get("database");
   if (given.has("access")) $("f-access").value = given.get("access");
+  if (given.has("operation")) $("f-operation").value = given.get("operation");
   if (given.has("findings")) $("f-findings").checked = true;
+  // Filled on the first click (or Enter) on the summary, so a large page stays light.
+  for (const d of document.querySelectorAll("details.ops")) {
+    d.querySelector("summary").addEventListener("click", () => {
+      const list = d.querySelector(".ops-list");
+      if (list.textContent) return;
+      const ops = new Set();
+      for (const a of d.closest("tr").querySelectorAll(".a")) {
+        for (const op of opsOf[a.textContent] || []) ops.add(op);
+      }
+      list.textContent = [...ops].sort().join(", ") || "nothing the API describes";
+    });
+  }
   for (const f of filters) f.addEventListener("input", apply);
   apply();
 })();
@@ -105,6 +138,11 @@ def render_report_html(report: Report) -> str:
     accesses = sorted({a for row in report.tokens for names in row.accesses.values()
                        for a in names})
     forbidden = report.rules.forbid_accesses if report.rules else frozenset()
+    table = operations_table()
+    ops_by_access = {a: sorted(table.by_access[a]) for a in accesses if a in table.by_access}
+    # Data, not code: JSON with <, > and & escaped cannot close its element.
+    ops_json = (json.dumps(ops_by_access, separators=(",", ":")).replace("<", "\\u003c")
+                .replace(">", "\\u003e").replace("&", "\\u0026"))
     options = "".join(
         f'<option value="{e(c)}">{"organization" if c == ORGANIZATION_COLUMN else e(c)}</option>'
         for c in columns
@@ -136,6 +174,10 @@ def render_report_html(report: Report) -> str:
         'placeholder="e.g. delete_"></label>',
         '<datalist id="access-names">'
         + "".join(f'<option value="{e(a)}">' for a in accesses) + "</datalist>",
+        '<label>Who can <input id="f-operation" type="search" list="operation-names" '
+        'placeholder="e.g. promote_branch"></label>',
+        '<datalist id="operation-names">'
+        + "".join(f'<option value="{e(o)}">' for o in table.operations) + "</datalist>",
         '<label><input id="f-findings" type="checkbox"> only tokens with findings</label>',
         '<span id="shown"></span></section>',
         '<table id="matrix"><thead><tr><th scope="col">token</th><th scope="col">key</th>'
@@ -145,6 +187,7 @@ def render_report_html(report: Report) -> str:
         '<p class="legend"><span class="a forbidden">forbidden access</span>'
         '<span>red edge: breaks a rule</span><span>yellow: unused</span>'
         '<span class="muted">grey: expired</span></p>',
+        f'<script type="application/json" id="ops-by-access">{ops_json}</script>',
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ]
@@ -166,6 +209,7 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
         )
         cells.append(f'<td data-col="{e(column)}">{spans}</td>')
     notes = [f'<li class="v">{e(short_finding(v))}</li>' for v in row.violations]
+    notes += [f'<li class="e">{e(short_escalation(x))}</li>' for x in row.escalations]
     if row.unused is not None:
         notes.append(f'<li class="u">{e(short_unused(row.unused, report.generated_at))}</li>')
     key = e(row.key) if row.key else '<span class="muted">unmanaged</span>'
@@ -174,7 +218,8 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
         f'<tr class="{" ".join(classes)}" data-token="{e(search)}" '
         f'data-findings="{1 if notes else 0}">'
         f'<th scope="row"><span class="name">{e(safe(row.name))}</span><br>'
-        f'<code>{e(row.id)}</code></th><td class="when">{key}</td><td class="when">{expires}</td>'
+        f'<code>{e(row.id)}</code>{_operations(row)}</th>'
+        f'<td class="when">{key}</td><td class="when">{expires}</td>'
         f'<td class="when">{e(day(row.last_used_at, "never"))}</td>{"".join(cells)}'
         f'<td class="findings">{"<ul>" + "".join(notes) + "</ul>" if notes else ""}</td></tr>'
     )
@@ -184,13 +229,23 @@ def _findings(report: Report) -> str:
     e = _escape
     items = [f'<li class="v"><b>{e(safe(v.name))}</b> <code>{e(v.token_id)}</code>: '
              f"{e(finding(v))}</li>" for v in report.violations]
+    items += [f'<li class="e"><b>{e(safe(x.name))}</b> <code>{e(x.token_id)}</code>: '
+              f"{e(escalation_finding(x))}</li>" for x in report.escalations]
     items += [f'<li class="u"><b>{e(safe(u.name))}</b> <code>{e(u.token_id)}</code>: '
               f"{e(idle(u, report.generated_at))}</li>" for u in report.unused]
     if not items:
         return ""
     return (f'<details class="findings" open><summary>{len(report.violations)} rule '
-            f"violation(s), {len(report.unused)} unused token(s)</summary>"
+            f"violation(s), {len(report.escalations)} escalation path(s), "
+            f"{len(report.unused)} unused token(s)</summary>"
             f"<ul>{''.join(items)}</ul></details>")
+
+
+def _operations(row: TokenRow) -> str:
+    """`<details>` with the count; the script lists the operations when it is opened."""
+    count = _escape(operations_count(row.operations, row.not_described))
+    return (f'<details class="ops"><summary>{count}</summary>'
+            '<p class="ops-list"></p></details>')
 
 
 def _escape(text: str) -> str:

@@ -13,6 +13,7 @@ import re
 from pstokens.engine.report import Report, TokenRow
 from pstokens.render.escape import markdown
 from pstokens.render.fit import Section, fit_sections
+from pstokens.render.operations import escalation_finding, operations_count, short_escalation
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
 
@@ -30,14 +31,19 @@ def render_report_markdown(report: Report, limit: int = LIMIT) -> str:
         sections.append(("Rule violations", ["| token | ID | key | finding |", "|---|---|---|---|"],
                          [f"| {_who(v.name, v.token_id, v.key)} | {cell(finding(v))} |"
                           for v in report.violations]))
+    if report.escalations:
+        sections.append(("Escalation paths",
+                         ["| token | ID | key | finding |", "|---|---|---|---|"],
+                         [f"| {_who(e.name, e.token_id, e.key)} | {cell(escalation_finding(e))} |"
+                          for e in report.escalations]))
     if report.unused:
         sections.append(("Unused tokens", ["| token | ID | key | idle |", "|---|---|---|---|"],
                          [f"| {_who(u.name, u.token_id, u.key)} | {cell(idle(u, now))} |"
                           for u in report.unused]))
     sections.append((
         "Tokens",
-        ["| token | ID | key | organization | databases | created | expires | last used "
-         "| findings |", "|---|---|---|---|---|---|---|---|---|"],
+        ["| token | ID | key | organization | databases | operations | created | expires "
+         "| last used | findings |", "|---|---|---|---|---|---|---|---|---|---|"],
         [_token_row(report, row) for row in report.tokens],
     ))
     if report.databases:
@@ -72,9 +78,11 @@ def _token_row(report: Report, row: TokenRow) -> str:
     databases = "<br>".join(f"{cell(db)}: {_accesses(names)}"
                             for db, names in row.accesses.items() if db is not None)
     findings = [cell(short_finding(v)) for v in row.violations]
+    findings += [cell(short_escalation(e)) for e in row.escalations]
     if row.unused is not None:
         findings.append(cell(short_unused(row.unused, report.generated_at)))
     expires = day(row.expires_at, "never") + (" (expired)" if row.expired else "")
+    ops = cell(operations_count(row.operations, row.not_described))
     return (f"| {_who(row.name, row.id, row.key)} | {_accesses(row.accesses.get(None, ()))} "
-            f"| {databases} | {day(row.created_at)} | {expires} "
+            f"| {databases} | {ops} | {day(row.created_at)} | {expires} "
             f"| {day(row.last_used_at, 'never')} | {'<br>'.join(findings)} |")

@@ -20,6 +20,7 @@ import click
 
 from pstokens.engine.report import Report, TokenRow
 from pstokens.render.escape import name as shown_name
+from pstokens.render.operations import escalation_text, operations_count, short_escalation
 from pstokens.render.rules import (
     day,
     duration,
@@ -55,6 +56,10 @@ def render_report_text(report: Report, width: int | None = None) -> str:
         lines.append(click.style(f"Rule violations ({len(report.violations)}):", bold=True))
         lines += [click.style(f"  {violation_text(v)}", fg="red") for v in report.violations]
         lines.append("")
+    if report.escalations:
+        lines.append(click.style(f"Escalation paths ({len(report.escalations)}):", bold=True))
+        lines += [f"  {escalation_text(e)}" for e in report.escalations]
+        lines.append("")
     if report.unused:
         lines.append(click.style(f"Unused tokens ({len(report.unused)}):", bold=True))
         lines += [f"  {unused_text(u, report.generated_at)}" for u in report.unused]
@@ -74,6 +79,8 @@ def summary_words(report: Report) -> str:
     if report.rules is not None:
         text += (f"; {_count(s['violations'], 'rule violation')}, "
                  f"{s['unused']} unused for {duration(report.rules.unused_after)}")
+    if s["escalations"]:
+        text += f"; {_count(s['escalations'], 'escalation path')}"
     return text + f" (as of {report.generated_at:%Y-%m-%d %H:%M} UTC)"
 
 
@@ -86,7 +93,10 @@ def _cells(report: Report, row: TokenRow) -> list[str]:
         f"{'organization' if db is None else safe(db)}: {', '.join(names)}"
         for db, names in row.accesses.items()
     )
+    if accesses:
+        accesses += f"\n= {operations_count(row.operations, row.not_described)}"
     findings = [short_finding(v) for v in row.violations]
+    findings += [short_escalation(e) for e in row.escalations]
     if row.unused is not None:
         findings.append(short_unused(row.unused, report.generated_at))
     expires = day(row.expires_at, "never") + (" (expired)" if row.expired else "")

@@ -46,6 +46,9 @@ def finding(violation: Violation) -> str:
     if violation.rule is Rule.FORBID_ACCESSES:
         return (f"holds {safe(violation.access)} on {where(violation.database)} "
                 "(rules.forbid_accesses)")
+    if violation.rule is Rule.FORBID_OPERATIONS:
+        return (f"can {safe(violation.operation)} through {safe(violation.access)} on "
+                f"{where(violation.database)} (rules.forbid_operations)")
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires (rules.require_ttl)"
     assert violation.lifetime is not None and violation.limit is not None
@@ -65,6 +68,9 @@ def config_problem(violation: ConfigViolation) -> Problem:
     if violation.rule is Rule.FORBID_ACCESSES:
         message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
                    "which rules.forbid_accesses forbids")
+    elif violation.rule is Rule.FORBID_OPERATIONS:
+        message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
+                   f"which allows {violation.operation}, forbidden by rules.forbid_operations")
     elif violation.rule is Rule.REQUIRE_TTL:
         message = f"{token} sets no ttl, but rules.require_ttl is true"
     else:
@@ -99,6 +105,9 @@ def short_finding(violation: Violation) -> str:
     if violation.rule is Rule.FORBID_ACCESSES:
         place = "organization" if violation.database is None else safe(violation.database)
         return f"forbidden {safe(violation.access)} ({place})"
+    if violation.rule is Rule.FORBID_OPERATIONS:
+        place = "organization" if violation.database is None else safe(violation.database)
+        return f"forbidden {safe(violation.operation)} via {safe(violation.access)} ({place})"
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires"
     assert violation.lifetime is not None and violation.limit is not None

@@ -18,6 +18,7 @@ from pstokens.render import rules, words
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
+from pstokens.render.operations import operations_note
 
 
 def render_text(plan: Plan) -> str:
@@ -102,6 +103,8 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         sign, colour = ("+", "green") if change.action is Action.GRANT else ("-", "red")
         names = ", ".join(safe(a) for a in change.accesses)
         yield click.style(f"      {sign} {_where(change.database)}: {names}", fg=colour)
+        if note := operations_note(change):
+            yield f"          ({note})"
     for change in deletes:
         label = shown if key is not None else f"{shown_name(change.name)} (unmanaged)"
         yield (click.style(f"  - {label}", fg="red")

@@ -28,6 +28,7 @@ SEED_HINTS = {
     "revoke-service-token-access": (False, True, True),
     "plan-service-tokens": (True, False, True),
     "report-service-tokens": (True, False, True),
+    "who-can": (True, False, True),
 }
 
 

@@ -360,6 +360,7 @@ async def test_the_openapi_document_describes_the_six_operations_revoke_and_the_
         ("GET", token + "/access"): "listservicetokenaccesses_api",
         ("POST", token + "/access"): "createservicetokenaccess_api",
         ("DELETE", token + "/access"): "deleteservicetokenaccess_api",
+        ("GET", "/v1/organizations/{organization}/who-can/{operation}"): "whocan",
     }
     assert document["components"]["securitySchemes"]["serveToken"]["scheme"] == "bearer"
     create = document["paths"][TOKENS.format(org="{organization}")]["post"]["responses"]

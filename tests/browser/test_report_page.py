@@ -19,11 +19,13 @@ import pytest
 from pstokens.config import Rules
 from pstokens.engine.live import LiveToken
 from pstokens.engine.report import build_report
+from pstokens.operations import operations_table
 from pstokens.render.report_html import render_report_html
 from pstokens.state import State
 from pstokens.state.model import TokenRecord
 from tests.browser.cdp import Page, chromium_page, find_chromium
 
+TABLE = operations_table()
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
 SCRIPT_NAME = "<script>window.pwned=1</script>"
@@ -138,7 +140,9 @@ def test_hostile_names_are_shown_as_text_and_never_run(browser: Page, report_url
     assert browser.js("typeof window.pwned") == "undefined"
     names = visible_names(browser)
     assert SCRIPT_NAME in names and IMG_NAME in names
-    assert browser.js("document.querySelectorAll('script').length") == 1
+    # The one script that runs; the operations map is JSON data, never run.
+    assert browser.js("document.querySelectorAll('script:not([type=\"application/json\"])')"
+                      ".length") == 1
     assert browser.js("document.querySelectorAll('img').length") == 0
 
 
@@ -169,6 +173,54 @@ def test_the_database_filter_keeps_its_column_and_the_tokens_on_it(
     shown = browser.js("[...document.querySelectorAll('#matrix thead th')]"
                        ".filter(h => !h.hidden).map(h => h.textContent)")
     assert shown == ["token", "key", "expires", "last used", "app-prod", "findings"]
+
+
+def set_operation(page: Page, operation: str) -> None:
+    page.js("document.getElementById('f-operation').value = ''")
+    page.type_into("#f-operation", operation)
+
+
+def test_who_can_finds_the_tokens_able_to_perform_an_operation(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    set_operation(browser, "delete_branch")
+    assert visible_names(browser) == ["ci-deploy", "preview-branches"]
+    assert browser.js("[...document.querySelectorAll('.a.can')].map(a => a.textContent)") == [
+        "delete_branch", "delete_branch"]
+
+
+def test_who_can_with_a_database_counts_the_organizations_accesses_too(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    set_operation(browser, "get_branch_query")  # read_databases: organization-wide
+    browser.js("const s = document.getElementById('f-database'); s.value = 'app-prod';"
+               "s.dispatchEvent(new Event('input'))")
+    assert visible_names(browser) == ["ci-deploy", "legacy-admin"]
+    set_operation(browser, "get_branch")  # read_branch on app-prod itself, or read_databases
+    assert visible_names(browser) == [SCRIPT_NAME, "ci-deploy", "legacy-admin"]
+
+
+def test_each_token_lists_what_it_can_do_and_a_hostile_name_stays_text(
+    browser: Page, report_url: str
+) -> None:
+    reset(browser, report_url)
+    summaries = browser.js(
+        "Object.fromEntries([...document.querySelectorAll('#matrix tbody tr')].map(r => "
+        "[r.querySelector('.name').textContent, r.querySelector('details.ops summary')"
+        ".textContent]))")
+    assert summaries[SCRIPT_NAME] == f"{len(TABLE.allowed_by(['read_branch']))} operations"
+    assert summaries["legacy-admin"].endswith("(+ delete_databases: not described by the API)")
+    listed = browser.js(
+        "(() => { const r = [...document.querySelectorAll('#matrix tbody tr')]"
+        f".find(r => r.querySelector('.name').textContent === {json.dumps(SCRIPT_NAME)});"
+        "r.querySelector('details.ops summary').click();"
+        "return r.querySelector('.ops-list').textContent; })()")
+    assert listed.split(", ") == sorted(TABLE.allowed_by(["read_branch"]))
+    set_operation(browser, "get_branch")
+    assert SCRIPT_NAME in visible_names(browser)
+    assert browser.js("typeof window.pwned") == "undefined"
 
 
 def test_a_link_can_carry_the_filters(browser: Page, report_url: str) -> None:

@@ -88,7 +88,7 @@ def test_json_report_is_for_scripts(cli: Cli, seeded: dict[str, str]) -> None:
     assert data["format_version"] == 1 and data["organization"] == "acme"
     assert data["summary"] == {"tokens": 5, "managed": 2, "unmanaged": 3, "databases": 2,
                                "violations": 2, "tokens_with_violations": 2, "unused": 1,
-                               "expired": 0}
+                               "expired": 0, "escalations": 0}
     by_name = {t["name"]: t for t in data["tokens"]}
     assert by_name["ci-deploy"]["key"] == "ci-deploy" and by_name["ci-deploy"]["managed"]
     assert by_name["ci-deploy"]["accesses"] == {
@@ -99,7 +99,7 @@ def test_json_report_is_for_scripts(cli: Cli, seeded: dict[str, str]) -> None:
     assert by_name["legacy-admin"]["violations"] == [{
         "rule": "forbid_accesses", "token_id": seeded["admin"], "name": "legacy-admin",
         "key": None, "database": "app-prod", "access": "delete_production_branch",
-        "lifetime": None, "limit": None,
+        "lifetime": None, "limit": None, "operation": None,
     }]
     assert by_name["legacy-admin"]["unused"] is True
     assert by_name[EVIL]["accesses"]["organization"] == ["read_databases"]

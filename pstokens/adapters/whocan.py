@@ -1,0 +1,136 @@
+"""`who-can` for the adapters: a read-only MCP tool and `GET .../who-can/{operation}`.
+
+Both answer exactly as `pstokens who-can --format json` does, from the same
+engine call (`read_who_can`: the calls a report makes, nothing written, no
+lock), with keys from the organization's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pstokens.adapters.operations import SEGMENT
+from pstokens.api.errors import ApiError
+from pstokens.defaults import default_state_path
+from pstokens.engine.run import Workspace
+from pstokens.engine.whocan import UnknownName
+from pstokens.errors import PstokensError
+from pstokens.render.errors import describe
+from pstokens.state import FileStateStore, StateStore
+
+WHO_CAN_PATH = "/v1/organizations/{organization}/who-can/{operation}"
+TOOL_NAME = "who-can"
+TOOL_TITLE = "Who can perform an operation"
+TOOL_DETAIL = (
+    "The live service tokens, managed or not, that can perform a PlanetScale API operation "
+    "(an operation id such as promote_branch), each with the accesses that allow it (`via`), "
+    "as `pstokens who-can --format json` gives them. With `database`, on that database "
+    "(its own accesses and the organization's). Reads only: changes nothing, takes no lock.")
+_HEADERS = {"Cache-Control": "no-store"}
+
+StateStores = Callable[[str], StateStore]
+
+OperationId = Annotated[str, Field(description="An API operation id, such as promote_branch "
+                                   "or delete_database.", pattern=r"^[a-z][a-z0-9_]{0,99}$")]
+WhoCanDatabase = Annotated[
+    str | None,
+    Field(description="Only tokens able to perform it on this database; leave it out for "
+          "the whole organization.", pattern=r"^[A-Za-z0-9_-]{1,255}$"),
+]
+WhoCanOrganization = Annotated[
+    str, Field(description="The PlanetScale organization's name.", pattern=SEGMENT)]
+
+
+def _default_store(organization: str) -> StateStore:
+    return FileStateStore(default_state_path(organization))
+
+
+class WhoCan:
+    """Answers who-can through the shared client, keys from `state_store`."""
+
+    def __init__(self, client: Any, state_store: StateStores | None = None) -> None:
+        self._client = client
+        self._state_store = state_store or _default_store
+
+    async def answer(self, organization: str, operation: str,
+                     database: str | None = None) -> list[dict[str, Any]]:
+        workspace = Workspace(organization, self._state_store(organization), self._shared)
+        able = await workspace.who_can(operation, database or None)
+        return [a.to_json() for a in able]
+
+    @contextlib.asynccontextmanager
+    async def _shared(self) -> AsyncIterator[Any]:
+        """The client serve shares between its adapters: lent, not closed."""
+        yield self._client
+
+    async def tool(self, organization: WhoCanOrganization, operation: OperationId,
+                   database: WhoCanDatabase = None) -> dict[str, Any]:
+        """The MCP tool: `{"tokens": [...]}` (a tool's structured result is an object)."""
+        try:
+            return {"tokens": await self.answer(organization, operation, database)}
+        except PstokensError as exc:
+            raise ToolError(describe(exc) + (f" (hint: {exc.hint})" if exc.hint else "")) from None
+
+    async def endpoint(self, request: Request) -> Response:
+        """The REST endpoint: the JSON list, or the API's error as the other paths pass it."""
+        database = request.query_params.get("database") or None
+        try:
+            body: Any = await self.answer(request.path_params["organization"],
+                                          request.path_params["operation"], database)
+            status = 200
+        except UnknownName as exc:
+            status, body = 404, {"code": "not_found", "message": exc.message}
+        except ApiError as exc:
+            status = exc.status if exc.status is not None and 400 <= exc.status <= 599 else 502
+            body = exc.body if isinstance(exc.body, dict) else {
+                "code": "bad_gateway" if status == 502 else "error", "message": exc.message}
+        except PstokensError as exc:
+            status, body = 500, {"code": "error", "message": exc.message}
+        return JSONResponse(body, status_code=status, headers=_HEADERS)
+
+    def route(self) -> Route:
+        return Route(WHO_CAN_PATH, self.endpoint, methods=["GET"], name="whocan")
+
+
+def who_can_openapi(org: dict[str, Any]) -> dict[str, Any]:
+    """The REST endpoint's path item for the adapter's OpenAPI document."""
+    operation = {"name": "operation", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,99}$"},
+                 "description": "An API operation id, such as promote_branch."}
+    database = {"name": "database", "in": "query", "required": False,
+                "schema": {"type": "string"},
+                "description": "Only tokens able to perform it on this database."}
+    able = {"type": "object", "required": ["id", "name", "key", "via"], "properties": {
+        "id": {"type": "string"}, "name": {"type": ["string", "null"]},
+        "key": {"type": ["string", "null"]},
+        "via": {"type": "array", "items": {"type": "string"}}}}
+    error = {"$ref": "#/components/schemas/Error"}
+    return {WHO_CAN_PATH: {
+        "parameters": [org, operation],
+        "get": {
+            "operationId": "whocan",
+            "summary": "Who can perform an operation",
+            "description": TOOL_DETAIL,
+            "parameters": [database],
+            "responses": {
+                "200": {"description": "The able tokens, sorted by name.",
+                        "content": {"application/json": {
+                            "schema": {"type": "array", "items": able}}}},
+                "401": {"description": "No or wrong serve token.",
+                        "content": {"application/json": {"schema": error}}},
+                "404": {"description": "Unknown operation or database (the message names "
+                        "the closest known one).",
+                        "content": {"application/json": {"schema": error}}},
+                "5XX": {"description": "The API's error, after pstokens' retries.",
+                        "content": {"application/json": {"schema": error}}},
+            },
+        },
+    }}

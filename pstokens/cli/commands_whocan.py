@@ -1,0 +1,53 @@
+"""`who-can OPERATION`: the live tokens, managed or not, that can perform an API operation.
+
+The engine and API client are imported when the command runs, not for `--help`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from pstokens.cli.settings import global_options, resolve
+from pstokens.errors import PstokensError
+
+FORMATS = ("text", "json")
+
+
+@click.command("who-can")
+@global_options
+@click.argument("operation")
+@click.option("--database", metavar="DB",
+              help="Only tokens able to perform it on database DB (its accesses on DB "
+                   "and the organization's).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text, or json: [{id, name, key, via}].")
+def who_can_command(operation: str, database: str | None, fmt: str) -> None:
+    """The live tokens, managed or not, that can perform an API operation.
+
+    OPERATION is an operation id from PlanetScale's API description, such as
+    promote_branch or delete_database; each token comes with the accesses that
+    allow it (via). Reads the organization as report does; changes nothing.
+    Without a config file, name the organization with --org.
+
+    Example: pstokens who-can promote_branch --database app-prod
+    """
+    from pstokens.cli.progress import reading
+    from pstokens.cli.session import Session
+    from pstokens.engine.whocan import check_operation
+
+    settings = resolve(click.get_current_context().find_root().obj or {})
+    check_operation(operation)
+    if database is not None and not database.strip():
+        raise PstokensError("--database is empty", hint="name a database, or leave it out")
+    workspace = Session(settings).review_workspace()
+    if not workspace.organization:
+        raise PstokensError("no organization to ask about",
+                            hint="set organization in the config, --org or PLANETSCALE_ORG")
+    with reading(workspace.organization):
+        able = asyncio.run(workspace.who_can(operation, database))
+    from pstokens.render.whocan import who_can_json, who_can_text
+
+    text = who_can_json(able) if fmt == "json" else who_can_text(able, operation, database)
+    click.echo(text, nl=False)

@@ -1,0 +1,106 @@
+"""`who-can`: the live tokens, managed or not, able to perform one API operation.
+
+`who_can` is pure (live tokens, state keys and the operations table in, the able
+tokens out); `read_who_can` reads the organization exactly as `report` does, so
+the CLI, the MCP tool and the REST endpoint give one answer from the same calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any
+
+from pstokens.engine.live import LiveToken
+from pstokens.engine.observe import read_organization
+from pstokens.engine.ports import TokenApi
+from pstokens.engine.reach import via
+from pstokens.engine.rules import managed_keys
+from pstokens.errors import PstokensError
+from pstokens.operations import OperationsTable, operations_table
+from pstokens.state.model import State
+
+
+class UnknownName(PstokensError):
+    """An operation the table does not know, or a database no token and no config names."""
+
+
+@dataclass(frozen=True)
+class Able:
+    """A live token that can perform the operation, and the accesses that let it."""
+
+    id: str
+    name: str | None
+    key: str | None  # the managed key; None when pstokens does not manage it
+    via: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "key": self.key, "via": list(self.via)}
+
+
+def check_operation(operation: str, table: OperationsTable | None = None) -> None:
+    """Refuse an operation the table does not know, naming the closest known one."""
+    table = table or operations_table()
+    if operation in table.operations:
+        return
+    guess = table.closest(operation)
+    raise UnknownName(
+        f"unknown operation {operation!r}" + (f" (did you mean {guess!r}?)" if guess else ""),
+        hint="operation ids are the API's operationId, such as promote_branch; "
+             "docs/who-can.md says where the table comes from",
+    )
+
+
+def check_database(database: str, live: Iterable[LiveToken], known: Iterable[str] = ()) -> None:
+    """Refuse a database that no live token holds an access on and the config does not name."""
+    names = set(known)
+    for token in live:
+        names.update(db for db in (token.accesses or {}) if db is not None)
+    if database in names or not names:
+        return
+    guess = get_close_matches(database, sorted(names), n=1, cutoff=0.6)
+    raise UnknownName(
+        f"unknown database {database!r}: no token holds an access on it"
+        + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+        hint="leave out --database to ask about the whole organization",
+    )
+
+
+def who_can(
+    live: Iterable[LiveToken],
+    keys: Mapping[str, str],
+    operation: str,
+    database: str | None = None,
+    table: OperationsTable | None = None,
+) -> tuple[Able, ...]:
+    """The tokens able to perform `operation` (on `database`), sorted by name then ID."""
+    table = table or operations_table()
+    check_operation(operation, table)
+    found = []
+    for token in live:
+        accesses = via(token.accesses, operation, database, table)
+        if accesses:
+            found.append(Able(token.id, token.name, keys.get(token.id), accesses))
+    return tuple(sorted(found, key=lambda a: ((a.name or "").casefold(), a.name or "", a.id)))
+
+
+async def read_who_can(
+    client: TokenApi,
+    organization: str,
+    state: State,
+    operation: str,
+    database: str | None = None,
+    *,
+    known_databases: Iterable[str] = (),
+) -> tuple[Able, ...]:
+    """Read every live token with its accesses (the calls `report` makes), then answer.
+    The operation is checked before any call; the database once the tokens are read."""
+    table = operations_table()
+    check_operation(operation, table)
+    live = await read_organization(
+        client, organization, lambda token: True, expected=len(state.managed_ids())
+    )
+    if database is not None:
+        check_database(database, live.values(), known_databases)
+    return who_can(live.values(), managed_keys(state), operation, database, table)
