@@ -49,6 +49,9 @@ class StateLocks:
     async def _join(self, organization: str) -> Hold:
         while (hold := self._holds.get(organization)) is not None and hold.leaving:
             await hold.gone()  # the last write's lock is being let go: take it afresh
+            # Forgotten here too: the callback that forgets it may not have run yet, and
+            # awaiting a finished hold again would never give it the chance.
+            self._forget(organization, hold)
         if hold is None:
             hold = self._holds[organization] = Hold(self._stores(organization), self._timeout)
             hold.start(functools.partial(self._forget, organization, hold))

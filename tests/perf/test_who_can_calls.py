@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from pstokens.engine.refresh import fresh_plan
 
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorStore
+from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.whocan import UnknownName, read_who_can
 
