@@ -125,7 +125,8 @@ class Workspace:
         if saved is not None and (options.targets or options.replace):
             raise PstokensError(
                 "--target and --replace are for fresh plans; a saved plan has its own",
-                hint="apply the saved plan as it is, or plan again with --target/--replace",
+                hint="apply the saved plan without them, or save a new plan: "
+                "`pstokens plan --target KEY --out FILE`",
             )
         config = self.check(options)
         async with self._maybe_locked(True):

@@ -28,7 +28,7 @@ def test_target_with_a_saved_plan_says_how_to_make_a_targeted_one(
     assert cli("plan", "--out", "saved.json").code == 0
     message, hint = refused(cli, emulator, "apply", "saved.json", "--target", "deployer")
     assert message.startswith("--target and --replace are for fresh plans")
-    assert hint == ("apply saved.json without them, or save a new plan: "
+    assert hint == ("apply the saved plan without them, or save a new plan: "
                     "`pstokens plan --target KEY --out FILE`")
 
 
@@ -52,9 +52,9 @@ def test_a_plan_from_a_newer_pstokens_says_so(
     newer = plan["format_version"] + 1
     (workdir / "saved.json").write_text(json.dumps(dict(plan, format_version=newer)))
     message, hint = refused(cli, emulator, "show", "saved.json")
-    assert message.startswith(f"plan file saved.json was made by a newer pstokens "
-                              f"(format_version {newer}")
-    assert hint == "upgrade pstokens to show or apply it"
+    assert message.startswith("plan file saved.json was made by a newer pstokens "
+                              f"(plan format {newer}")
+    assert hint == "apply it with that version, or plan again with this one"
 
 
 def test_bad_parallelism_says_what_to_pass(cli: Cli, emulator: Emulator, workdir: Path) -> None:
@@ -90,7 +90,7 @@ def test_a_folder_given_as_state_file_says_to_name_the_file(
 def test_a_config_over_the_size_limit_has_a_hint(
     cli: Cli, emulator: Emulator, workdir: Path
 ) -> None:
-    (workdir / "big.yaml").write_text(CONFIG + ("#" + "x" * 1023 + "\n") * 1100)
+    (workdir / "big.yaml").write_text(CONFIG + ("#" + "x" * 1023 + "\n") * 8300)  # > 8 MiB
     result = cli("validate", "-c", "big.yaml")
     assert result.code == 1
     assert result.err.splitlines()[-1] == "Hint: check that -c names the config file"

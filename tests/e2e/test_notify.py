@@ -87,7 +87,7 @@ def test_plan_tells_of_drift_violations_and_expiry_with_signed_bodies(
     assert all(b["organization"] == "acme" and b["text"].startswith("pstokens: acme: ")
                for b in bodies.values())
     assert bodies["violations"]["summary"] == {"violations": 1, "tokens": 1}
-    assert f"legacy <!channel> admin [id {admin['id']}, unmanaged] holds delete_databases" \
+    assert f"\"legacy <!channel> admin\" [id {admin['id']}, unmanaged] holds delete_databases" \
         in bodies["violations"]["text"]
     assert bodies["expiring"]["summary"] == {"expiring": 1}
     assert "ci-deploy: its token expires" in bodies["expiring"]["text"]

@@ -78,7 +78,7 @@ def test_who_can_lists_managed_and_unmanaged_tokens_with_via(
     assert only.code == 0
     assert only.out.splitlines()[1:] == [
         "1 token can perform it on database app-staging:",
-        f"  hand-made [id {hand['id']}, unmanaged]  via promote_branches"]
+        '  "hand-made" [id ' + hand["id"] + ', unmanaged]  via promote_branches']
     nobody = cli("who-can", "delete_database")
     assert nobody.code == 0 and "No live token can perform it." in nobody.out
 
@@ -144,7 +144,7 @@ def test_forbid_operations_is_checked_live_on_every_token(
 
     plan = cli("plan", "--detailed-exitcode")
     assert plan.code == 2
-    line = (f"hand-made [id {hand['id']}, unmanaged] can delete_database through "
+    line = (f"\"hand-made\" [id {hand['id']}, unmanaged] can delete_database through "
             "delete_database on database app-prod (rules.forbid_operations)")
     assert line in plan.out
     data = json.loads(cli("plan", "--format", "json").out)
@@ -182,7 +182,7 @@ def test_reports_count_operations_and_name_escalation_paths(
         ("escalation", "create_databases", minter["id"])]
     text = cli("report").out
     assert "Escalation paths (2):" in text
-    assert (f"minter [id {minter['id']}, unmanaged] can create service tokens, with up to "
+    assert (f"\"minter\" [id {minter['id']}, unmanaged] can create service tokens, with up to "
             "its own accesses (write_service_tokens)") in text
     assert "gets full access to each database it creates (create_databases)" in text
     markdown = cli("report", "--format", "markdown").out

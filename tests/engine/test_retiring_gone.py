@@ -15,7 +15,7 @@ def test_a_retiring_token_deleted_outside_is_drift_and_leaves_state() -> None:
     api = FakeApi()
     cfg = config(spec("ci", overlap=HOUR))
     state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
-    replaced, _, _ = run(api, cfg, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
+    replaced, _, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
     assert replaced.tokens["ci"].retiring == ("t1",)
     del api.tokens["t1"]  # deleted by hand, inside its overlap
 
@@ -28,7 +28,7 @@ def test_a_retiring_token_deleted_outside_is_drift_and_leaves_state() -> None:
     assert "No changes" not in render_text(plan)
 
     api.calls.clear()
-    cleaned, _, _ = run(api, cfg, replaced, plan)
+    cleaned, _, _ = run(api, replaced, plan)
     assert api.calls == []  # nothing to delete: only state changes
     assert cleaned.tokens["ci"].retiring == () and cleaned.tokens["ci"].retire_at == {}
     assert cleaned.tokens["ci"].id == replaced.tokens["ci"].id

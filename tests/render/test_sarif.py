@@ -71,7 +71,7 @@ def test_a_live_violation_points_at_its_key_or_at_the_rule_it_breaks() -> None:
     regions = [r["locations"][0]["physicalLocation"]["region"] for r in results]
     assert regions == [{"startLine": 5, "startColumn": 3}, {"startLine": 3, "startColumn": 20}]
     assert "\x1b" not in results[1]["message"]["text"]
-    assert "admin\\x1b[31m [id t2, unmanaged]" in results[1]["message"]["text"]
+    assert "\"admin\\x1b[31m\" [id t2, unmanaged]" in results[1]["message"]["text"]
 
 
 def test_a_violation_keeps_its_fingerprint_when_the_config_moves_and_the_token_is_replaced(

@@ -224,7 +224,8 @@ def test_push_a_local_state_then_plan_against_s3_has_no_changes(
 
     pushed = cli("--state", s3.url(), "state", "push", "state/acme.json")
     assert pushed.code == 0, pushed.both
-    assert pushed.out.startswith(f"Pushed state/acme.json to {s3.url()} (serial ")
+    assert pushed.out.splitlines()[-1].startswith(f"Pushed state/acme.json to {s3.url()} (serial ")
+    assert "The push changes 2 keys" in pushed.out
     there = stored(s3)
     assert there["lineage"] == local["lineage"] and there["tokens"] == local["tokens"]
 
