@@ -54,6 +54,10 @@ def render_text(plan: Plan) -> str:
         lines.extend(f"  {safe(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
                      for r in plan.retiring)
         lines.append("")
+    if plan.leases:
+        lines.append(click.style(words.LEASES_HEADING, bold=True))
+        lines.extend(f"  {words.lease(v, safe)}" for v in plan.leases)
+        lines.append("")
     if plan.violations:
         lines.append(click.style(f"Rule violations ({len(plan.violations)}):", bold=True))
         lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")
@@ -98,7 +102,7 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         names = ", ".join(safe(a) for a in change.accesses)
         yield click.style(f"      {sign} {_where(change.database)}: {names}", fg=colour)
     for change in deletes:
-        label = key if key is not None else f"{_name(change.name)} (unmanaged)"
+        label = key if key is not None else words.unmanaged_label(change, _name(change.name))
         yield (click.style(f"  - {label}", fg="red")
                + f"  id {safe(change.token_id)}  ({words.reason(change)})")
     yield ""
