@@ -168,13 +168,16 @@ class _Api:
 
     async def refuse(self, request: Request) -> Response:
         """`{"token_id": ID}` or `{"name": NAME}`: the API refuses those credentials
-        from now on (a name: tokens of that name created from now on)."""
+        from now on (a name: tokens of that name created from now on); with
+        `"refused": false`, accepts them again."""
         body = await _json_body(request)
-        token_id, name = body.get("token_id"), body.get("name")
+        token_id, name, refused = body.get("token_id"), body.get("name"), body.get("refused", True)
         if not all(v is None or isinstance(v, str) for v in (token_id, name)):
             raise InvalidParams("token_id and name must be strings")
-        self.store.refuse(token_id, name)
-        return JSONResponse({"token_id": token_id, "name": name})
+        if not isinstance(refused, bool):
+            raise InvalidParams("refused must be true or false")
+        self.store.refuse(token_id, name, refused=refused)
+        return JSONResponse({"token_id": token_id, "name": name, "refused": refused})
 
     def _org(self, request: Request) -> str:
         org: str = request.path_params["organization"]

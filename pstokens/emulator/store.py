@@ -277,21 +277,23 @@ class EmulatorStore:
                 token.last_used_at = truncate(last_used_at)
             self._changed(token_id)
 
-    def refuse(self, token_id: str | None = None, name: str | None = None) -> None:
+    def refuse(self, token_id: str | None = None, name: str | None = None,
+               *, refused: bool = True) -> None:
         """From now on, answer 401 to the credentials of token `token_id`, and of
-        every token named `name` created from now on (a test's broken token)."""
+        every token named `name` created from now on (a test's broken token);
+        `refused=False` accepts them again."""
         with self._lock:
-            if token_id is not None:
-                self._refused.add(token_id)
-            if name is not None:
-                self._refused_names.add(name)
+            for wanted, table in ((token_id, self._refused), (name, self._refused_names)):
+                if wanted is not None:
+                    (table.add if refused else table.discard)(wanted)
 
     def organizations_of(self, token_id: str | None) -> list[dict[str, Any]]:
         """What `GET /organizations` lists: a token's own organization, or (for
-        any other caller) every organization that has tokens."""
+        any other caller: an API key, credentials the emulator did not make)
+        every organization that has tokens."""
         with self._lock:
-            names = [org for org, tokens in self._data.tokens.items()
-                     if token_id is None or token_id in tokens]
+            names = [org for org, tokens in self._data.tokens.items() if token_id in tokens]
+            names = names or list(self._data.tokens)
             return [shapes.organization_json(self._org_resource(org)) for org in sorted(names)]
 
     # -- internals -------------------------------------------------------------
