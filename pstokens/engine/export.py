@@ -18,6 +18,7 @@ import yaml
 
 from pstokens.accesses import ALL_ACCESSES
 from pstokens.config.wording import quote
+from pstokens.engine.leaseview import lease_key
 from pstokens.engine.live import LiveToken
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
@@ -68,7 +69,9 @@ def export_config(
     """The organization's tokens (with their accesses read) as pstokens.yaml text.
 
     `adopted`: state will record every key, so comments need not say how to import.
+    Leases (`pstokens exec`) are left out: they are never managed tokens.
     """
+    tokens = [t for t in tokens if lease_key(t.name) is None]
     keys = assign_keys(tokens)
     counts: dict[str | None, int] = {}
     for token in tokens:

@@ -11,6 +11,7 @@ import pytest
 from pstokens.api.errors import OutcomeUnknown, ServerError
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
+from pstokens.engine.export import export_config
 from pstokens.engine.lease import Lease, LeaseError, LeaseMaker, lease_name, lease_spec, sweep
 from pstokens.engine.leaseview import lease_key
 from pstokens.engine.live import LiveToken
@@ -185,3 +186,10 @@ def test_sweep_deletes_expired_forgets_gone_and_keeps_live_and_pending() -> None
     assert set(api.tokens) == {"new"}
     every = asyncio.run(sweep(api, book, "acme", NOW, every=True))
     assert [v.token_id for v in every.deleted] == ["new"] and api.tokens == {}
+
+
+def test_export_leaves_leases_out() -> None:
+    tokens = [LiveToken("t1", "ci", NOW, None, {}),
+              LiveToken("t2", "ci+lease-abcdefgh", NOW, NOW + timedelta(minutes=5), {})]
+    exported = export_config("acme", tokens)
+    assert set(exported.tokens) == {"ci"} and "lease" not in exported.text
