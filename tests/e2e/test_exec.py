@@ -168,20 +168,44 @@ def test_a_command_ended_by_a_signal_exits_128_plus_n_and_the_lease_goes(
     assert leases_in(emulator) == [] and "leases" not in state_of(project)
 
 
-def spawn_exec(project: Path, emulator: Emulator, report: Path) -> subprocess.Popen[str]:
+def start_exec(project: Path, emulator: Emulator, report: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PSTOKENS_", "PLANETSCALE_"))}
     env.update(PLANETSCALE_API_URL=emulator.url, PLANETSCALE_API_KEY=API_KEY,
                PSTOKENS_RATE_LIMIT="0", PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "pstokens", "exec", "ci-deploy", "--",
                *probe(report, 5, "wait")]
-    process = subprocess.Popen(command, cwd=project, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(command, cwd=project, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_ready(process: subprocess.Popen[str], report: Path) -> None:
     ready = Path(str(report) + ".ready")
     deadline = time.monotonic() + 60
     while not ready.exists():  # a condition, not a timing: COMMAND says it is running
         assert process.poll() is None and time.monotonic() < deadline, process.stderr
         time.sleep(0.02)
+
+
+def spawn_exec(project: Path, emulator: Emulator, report: Path) -> subprocess.Popen[str]:
+    process = start_exec(project, emulator, report)
+    wait_ready(process, report)
     return process
+
+
+def test_parallel_execs_of_one_key_each_get_and_delete_their_own_lease(
+    emulator: Emulator, project: Path,
+) -> None:
+    reports = [project / f"report{i}.json" for i in range(3)]
+    processes = [start_exec(project, emulator, r) for r in reports]  # all at once
+    for process, report in zip(processes, reports, strict=True):
+        wait_ready(process, report)
+    seen = [json.loads(r.read_text()) for r in reports]
+    assert len({s["token_id"] for s in seen}) == 3 and len(leases_in(emulator)) == 3
+    assert len(state_of(project)["leases"]) == 3  # no write lost another's lease
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    assert [p.communicate(timeout=60) and p.returncode for p in processes] == [5, 5, 5]
+    assert leases_in(emulator) == [] and "leases" not in state_of(project)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
