@@ -46,6 +46,9 @@ class _ExecCommand(click.Command):
         ctx.meta[_COMMAND] = args[split + 1:]
         return super().parse_args(ctx, args[:split])
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "-- COMMAND [ARG...]"]
+
 
 @click.command("exec", cls=_ExecCommand)
 @global_options
