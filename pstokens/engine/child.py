@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -94,7 +93,3 @@ async def run_command(argv: Sequence[str], env: Mapping[str, str], signals: Sign
 
 def exit_status_of(sig: signal.Signals) -> int:
     return 128 + int(sig)
-
-
-def environment() -> dict[str, str]:
-    return dict(os.environ)
