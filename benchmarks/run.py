@@ -26,10 +26,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `pstokens` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.lease import EXPECTED_CALLS as EXEC_CALLS
+from benchmarks.lease import time_exec_overhead
 from benchmarks.operations import TARGET as OPERATIONS_TARGET
 from benchmarks.operations import time_operations
 from benchmarks.planner import time_planner
-from benchmarks.server import emulator_process
+from benchmarks.server import EmulatorProcess, emulator_process
 from benchmarks.startup import LIGHT, time_startup
 from benchmarks.startup import TARGET_SECONDS as LIGHT_TARGET
 from benchmarks.workload import DATABASES, Measured, Workspace
@@ -42,6 +44,7 @@ RATE_LIMITED_SHARE = 0.01  # fewer 429 answers than this share
 PLANNER_TARGET = 0.5  # seconds, 10,000 tokens x 10 accesses
 STARTUP_TARGET = 1.3  # pstokens --version vs importing httpx, pydantic, click
 REPORT_CPU_TARGET = 0.5  # seconds of CPU to build and render one report format
+EXEC_TARGET = 1.5  # exec's overhead around COMMAND at most this many times calls x latency
 
 
 @dataclass
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             for size in args.sizes:
                 workspace = Workspace(root / f"n{size}", f"bench{size}", emulator)
                 rows += asyncio.run(_unpaced(workspace, size, args))
+            rows.append(asyncio.run(_exec_row(emulator, root / "exec", args)))
         if args.rate_limited_tokens:
             with emulator_process(latency_ms=args.latency_ms, rate_limit=600) as emulator:
                 workspace = Workspace(root / "paced", "paced", emulator)
@@ -165,6 +169,15 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
             f"calls = {pages} pages + {size} reads", fallback_ok),
     ]
     return rows
+
+
+async def _exec_row(emulator: EmulatorProcess, root: Path, args: argparse.Namespace) -> Row:
+    seconds, calls = await time_exec_overhead(emulator, root)
+    bound = calls * args.latency_ms / 1000
+    return Row("exec: lease made and deleted around COMMAND",
+               f"{calls} calls (1 create, {EXEC_CALLS - 3} grants, 1 verify, 1 delete)",
+               seconds, bound, f"calls = {EXEC_CALLS}; time <= {EXEC_TARGET}x calls x latency",
+               calls == EXEC_CALLS and seconds <= EXEC_TARGET * bound)
 
 
 async def _paced(workspace: Workspace, size: int, args: argparse.Namespace) -> list[Row]:

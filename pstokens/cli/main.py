@@ -43,6 +43,11 @@ COMMANDS = LazyCommands({
                  "Run the local PlanetScale API emulator at http://HOST:PORT/v1."),
     "serve": ("pstokens.cli.commands_run:serve_command",
               "Serve the service-token operations over REST and MCP."),
+    "exec": ("pstokens.cli.commands_exec:exec_command",
+             "Run COMMAND with a short-lived token holding KEY's accesses, deleted when it "
+             "ends."),
+    "lease": ("pstokens.cli.commands_exec:lease_group",
+              "List or sweep the short-lived tokens made by `pstokens exec`."),
 })
 
 

@@ -56,6 +56,7 @@ class _Api:
 
     def routes(self) -> list[Route]:
         token_routes = [
+            Route("/v1/organizations", self.list_organizations, methods=["GET"]),
             Route(ORG_PATH + "/service-tokens", self.list_tokens, methods=["GET"]),
             Route(ORG_PATH + "/service-tokens", self.create_token, methods=["POST"]),
             Route(TOKEN_PATH, self.get_token, methods=["GET"]),
@@ -77,6 +78,7 @@ class _Api:
                 self.set_times,
                 methods=["PATCH"],
             ),
+            Route("/_emulator/refuse", self.refuse, methods=["POST"]),
         ]
         return token_routes + admin_routes
 
@@ -100,6 +102,16 @@ class _Api:
     async def delete_token(self, request: Request) -> Response:
         self.store.delete_token(self._org(request), _token_id(request))
         return Response(status_code=204)
+
+    async def list_organizations(self, request: Request) -> Response:
+        """Any caller may list: a service token sees its own organization."""
+        header = request.headers.get("authorization", "")
+        token_id, colon, _ = header.partition(":")
+        own = token_id if colon and not header.startswith("Bearer ") else None
+        items = self.store.organizations_of(own)
+        if self.settings.organizations:
+            items = [o for o in items if o["name"] in self.settings.organizations]
+        return _paged(request, items)
 
     # -- accesses --------------------------------------------------------------
 
@@ -153,6 +165,19 @@ class _Api:
                 raise InvalidParams(f"{field} must be an ISO-8601 time") from exc
         self.store.set_times(org, _token_id(request), **times)
         return JSONResponse(self.store.token(org, _token_id(request)))
+
+    async def refuse(self, request: Request) -> Response:
+        """`{"token_id": ID}` or `{"name": NAME}`: the API refuses those credentials
+        from now on (a name: tokens of that name created from now on); with
+        `"refused": false`, accepts them again."""
+        body = await _json_body(request)
+        token_id, name, refused = body.get("token_id"), body.get("name"), body.get("refused", True)
+        if not all(v is None or isinstance(v, str) for v in (token_id, name)):
+            raise InvalidParams("token_id and name must be strings")
+        if not isinstance(refused, bool):
+            raise InvalidParams("refused must be true or false")
+        self.store.refuse(token_id, name, refused=refused)
+        return JSONResponse({"token_id": token_id, "name": name, "refused": refused})
 
     def _org(self, request: Request) -> str:
         org: str = request.path_params["organization"]

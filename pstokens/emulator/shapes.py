@@ -202,3 +202,10 @@ def list_envelope(
 
 def error_json(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
+
+
+def organization_json(resource: Resource) -> dict[str, Any]:
+    """An organization as `GET /organizations` lists it."""
+    at = format_time(resource.created_at)
+    return {"id": resource.id, "type": "Organization", "name": resource.name,
+            "created_at": at, "updated_at": at}

@@ -85,6 +85,9 @@ class EmulatorStore:
         # a page of 100 is then joined, not built, so the emulator's own time
         # stays small beside the latency it emulates.
         self._rendered: dict[str, bytes] = {}
+        # Tokens whose credentials tests made the API refuse (`refuse`), in memory only.
+        self._refused: set[str] = set()
+        self._refused_names: set[str] = set()
         self.load()
 
     # -- persistence -----------------------------------------------------------
@@ -164,6 +167,8 @@ class EmulatorStore:
             if token is None:
                 return False if token_id in self._taken else None
             now = self._clock()
+            if token_id in self._refused:
+                return False
             if not hmac.compare_digest(token.secret_sha256, _hash(secret)) or (
                 token.expires_at is not None and token.expires_at <= now
             ):
@@ -206,6 +211,8 @@ class EmulatorStore:
             )
             self._org_resource(org, now)  # no older than the organization's first token
             self._data.tokens.setdefault(org, {})[token.id] = token
+            if name in self._refused_names:
+                self._refused.add(token.id)
             self._commit()
             shown = shapes.token_json(
                 token, lambda a: self._resource_of(org, a), secret, refresh_token=refresh
@@ -269,6 +276,25 @@ class EmulatorStore:
             if last_used_at is not None:
                 token.last_used_at = truncate(last_used_at)
             self._changed(token_id)
+
+    def refuse(self, token_id: str | None = None, name: str | None = None,
+               *, refused: bool = True) -> None:
+        """From now on, answer 401 to the credentials of token `token_id`, and of
+        every token named `name` created from now on (a test's broken token);
+        `refused=False` accepts them again."""
+        with self._lock:
+            for wanted, table in ((token_id, self._refused), (name, self._refused_names)):
+                if wanted is not None:
+                    (table.add if refused else table.discard)(wanted)
+
+    def organizations_of(self, token_id: str | None) -> list[dict[str, Any]]:
+        """What `GET /organizations` lists: a token's own organization, or (for
+        any other caller: an API key, credentials the emulator did not make)
+        every organization that has tokens."""
+        with self._lock:
+            names = [org for org, tokens in self._data.tokens.items() if token_id in tokens]
+            names = names or list(self._data.tokens)
+            return [shapes.organization_json(self._org_resource(org)) for org in sorted(names)]
 
     # -- internals -------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from pstokens import clock
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.delivery import NewSecret, PerTokenSink, SecretSink, forget_files
+from pstokens.engine.leaseplan import forget_lease
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.observe import live_token
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status
@@ -30,6 +31,7 @@ from pstokens.engine.policy import check_safe
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.rotation import retire_times
 from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.verify import verify_new_token
 from pstokens.errors import PstokensError, SecretDeliveryError
 from pstokens.state.model import State, TokenRecord
 
@@ -209,6 +211,7 @@ class Applier:
             self._report(Outcome(change, Status.UNDELIVERED, token.id,
                                  blocked=Blocked.INTERRUPTED))
             raise
+        await verify_new_token(self._client, self._writer, key, token.id, created.secret)
         await self._writer.update(key, lambda r: self._delivered(key, r),
                                   durable=bool(self._overlaps.get(key)))
         self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
@@ -324,6 +327,8 @@ class Applier:
                 forget_files(folders, self._org, change.key, change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
+        if change.cause is Cause.LEASE_EXPIRED:
+            await self._writer.edit(lambda s: forget_lease(s, change.token_id, change.name))
         self._report(Outcome(change, Status.DONE, change.token_id))
 
     async def _delete_id(self, token_id: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from pstokens.defaults import TOKEN_KEY
+from pstokens.engine.leaseview import lease_key
 from pstokens.engine.live import LiveToken
 
 _MAX_KEY = 63
@@ -32,6 +33,8 @@ def assign_keys(tokens: Iterable[LiveToken]) -> dict[str, LiveToken]:
     its name (or ID), made unique against all the others."""
     keys: dict[str, LiveToken] = {}
     rest: list[LiveToken] = []
+    # Leases (`pstokens exec`) are never managed tokens: they get no key.
+    tokens = [t for t in tokens if lease_key(t.name) is None]
     for token in sorted(tokens, key=_age):
         if token.name is not None and TOKEN_KEY.fullmatch(token.name) and token.name not in keys:
             keys[token.name] = token

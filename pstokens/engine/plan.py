@@ -16,6 +16,7 @@ from typing import Any
 
 from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plancheck import checked_change, checked_plan_fields
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
@@ -48,6 +49,7 @@ class Cause(StrEnum):
     ROTATE_AFTER = "rotate_after"
     FORCED = "forced"  # --replace
     DELETED_OUTSIDE = "deleted_outside"
+    UNVERIFIED = "unverified"  # apply could not call the API with its credentials
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
@@ -58,6 +60,7 @@ class Cause(StrEnum):
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
+    LEASE_EXPIRED = "lease_expired"  # a `pstokens exec` lease past its ttl (engine/leaseplan)
     # State-only updates.
     PROTECT = "prevent_destroy_set"
     UNPROTECT = "prevent_destroy_cleared"
@@ -241,6 +244,8 @@ class Plan:
     # differ; unused tokens are warnings (saved among `warnings`, kind "unused").
     violations: tuple[Violation, ...] = ()
     unused: tuple[Unused, ...] = ()
+    # Live leases (`pstokens exec`): listed, not unmanaged, not drift, not a difference.
+    leases: tuple[LeaseView, ...] = ()
     # What the plan was made from: a saved plan is applied only against the same.
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
@@ -299,6 +304,7 @@ class Plan:
             "violations": [v.to_json() for v in self.violations],
             "warnings": [w.to_json() for w in self.warnings] + [u.to_json() for u in self.unused],
             "retiring": [r.to_json() for r in self.retiring],
+            "leases": [v.to_json() for v in self.leases],
             "summary": self.summary(),
         }
 
@@ -321,6 +327,7 @@ class Plan:
                 unused=tuple(Unused.from_json(w) for w in data.get("warnings", [])
                              if w.get("kind") == "unused"),
                 retiring=tuple(Retiring.from_json(r) for r in data.get("retiring", [])),
+                leases=tuple(LeaseView.from_json(v) for v in data.get("leases", [])),
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),

@@ -24,6 +24,7 @@ from pstokens.engine.findings import (
     UnsafeKind,
     WarningKind,
 )
+from pstokens.engine.leaseplan import plan_leases
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
@@ -67,7 +68,8 @@ def make_plan(
     config_data: object = None,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan."""
-    out = _Builder(claimed=set(state.managed_ids()))
+    lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets)
+    out = _Builder(claimed=set(state.managed_ids()) | lease_ids)
     in_scope = _scope(config, state, options)
 
     for key in sorted(in_scope):
@@ -101,7 +103,7 @@ def make_plan(
         organization=config.organization,
         lineage=state.lineage,
         serial=state.serial,
-        changes=Plan.ordered(out.changes),
+        changes=Plan.ordered([*out.changes, *lease_changes]),
         unmanaged=tuple(sorted(unmanaged, key=lambda u: (u.name or "", u.id))),
         drift=tuple(out.drift),
         skipped=tuple(out.skipped),
@@ -114,6 +116,7 @@ def make_plan(
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
         unused=unused,
+        leases=leases,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
         config_digest=config_digest,
@@ -176,6 +179,8 @@ def _converge(
 def _replace_cause(
     spec: TokenSpec, record: TokenRecord, token: LiveToken, now: datetime, *, forced: bool
 ) -> Cause | None:
+    if not record.verified:
+        return Cause.UNVERIFIED
     if not record.delivered:
         return Cause.UNDELIVERED
     if token.expires_at is not None and token.expires_at <= now:

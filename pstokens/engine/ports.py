@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+from pstokens.secret import Secret
 
 
 class TokenApi(Protocol):
@@ -27,6 +28,8 @@ class TokenApi(Protocol):
     ) -> CreatedToken: ...
 
     async def delete_token(self, org: str, token_id: str) -> None: ...
+
+    async def verify_credentials(self, token_id: str, secret: Secret) -> None: ...
 
     async def grant_accesses(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None

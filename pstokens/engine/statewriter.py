@@ -35,7 +35,12 @@ class StateWriter:
         self._closing = asyncio.Event()
 
     async def update(self, key: str, change: Update, *, durable: bool = False) -> None:
-        self.state = self.state.with_token(key, change(self.state.tokens.get(key)))
+        await self.edit(lambda state: state.with_token(key, change(state.tokens.get(key))),
+                        durable=durable)
+
+    async def edit(self, change: Callable[[State], State], *, durable: bool = False) -> None:
+        """Any change to the state as a whole (a lease forgotten, say)."""
+        self.state = change(self.state)
         self._version += 1
         if durable:
             await self.flush()

@@ -51,6 +51,10 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
             [f"| {cell(r.key)} | {cell(r.token_id)} | {cell(words.retiring(r))} |"
              for r in plan.retiring],
         ))
+    if plan.leases:
+        sections.append((
+            "Leases", ["| lease |", "|---|"], [f"| {words.lease(v, cell)} |" for v in plan.leases],
+        ))
     if plan.violations:
         sections.append((
             "Rule violations", ["| token | token ID | key | finding |", "|---|---|---|---|"],
@@ -74,8 +78,8 @@ def _row(change: Change) -> str:
     where = cell(change.database)
     if change.database is None and change.action in (Action.GRANT, Action.REVOKE):
         where = "(organization)"
-    who = cell(change.key) if change.key is not None else (
-        f"{cell(change.name) if change.name is not None else '(no name)'} (unmanaged)")
+    who = cell(change.key) if change.key is not None else words.unmanaged_label(
+        change, cell(change.name) if change.name is not None else "(no name)")
     return (
         f"| {change.action} | {who} | {cell(change.token_id)} "
         f"| {where} | {cell(', '.join(change.accesses))}{_note(change)} "

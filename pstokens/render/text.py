@@ -59,6 +59,10 @@ def render_text(plan: Plan) -> str:
         lines.extend(f"  {shown_key(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
                      for r in plan.retiring)
         lines.append("")
+    if plan.leases:
+        lines.append(click.style(words.LEASES_HEADING, bold=True))
+        lines.extend(f"  {words.lease(v, safe)}" for v in plan.leases)
+        lines.append("")
     if plan.violations:
         lines.append(click.style(f"Rule violations ({len(plan.violations)}):", bold=True))
         lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")
@@ -106,7 +110,7 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
         if note := operations_note(change):
             yield f"          ({note})"
     for change in deletes:
-        label = shown if key is not None else f"{shown_name(change.name)} (unmanaged)"
+        label = shown if key is not None else words.unmanaged_label(change, shown_name(change.name))
         yield (click.style(f"  - {label}", fg="red")
                + f"  id {safe(change.token_id)}  ({words.reason(change)})")
     yield ""

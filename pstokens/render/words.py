@@ -22,6 +22,7 @@ from pstokens.engine.findings import (
     UnsafeKind,
     WarningKind,
 )
+from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plan import Cause, Change, Plan
 from pstokens.engine.rotation import Retiring
 
@@ -36,6 +37,7 @@ _CAUSES: dict[Cause, str] = {
     Cause.ROTATE_AFTER: "rotate_after reached",
     Cause.FORCED: "--replace",
     Cause.DELETED_OUTSIDE: "deleted outside pstokens",
+    Cause.UNVERIFIED: "its credentials failed verification",
     Cause.REMOVED: "removed from the configuration",
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
     Cause.RETIRING_GONE: "replaced earlier and deleted outside pstokens; only state changes",
@@ -45,6 +47,7 @@ _CAUSES: dict[Cause, str] = {
     Cause.LOST_CREATE_LEFTOVER: "left by a lost create",
     Cause.DUPLICATE: "duplicate left by a lost create",
     Cause.UNMANAGED: "unmanaged.policy is delete",
+    Cause.LEASE_EXPIRED: "lease expired (left by a `pstokens exec` that did not finish)",
     Cause.PROTECT: "prevent_destroy set: recorded in state, no API call",
     Cause.UNPROTECT: "prevent_destroy cleared: recorded in state, no API call",
 }
@@ -132,6 +135,22 @@ def retiring(item: Retiring) -> str:
     when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (f"retiring at {when} "
             "(overlap); the first apply after that deletes it")
+
+
+LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it ends):"
+
+
+def unmanaged_label(change: Change, name: str) -> str:
+    """How a delete with no key names its token: an expired lease, or an unmanaged one."""
+    return f"{name} (lease)" if change.cause is Cause.LEASE_EXPIRED else f"{name} (unmanaged)"
+
+
+def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:
+    when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            if item.expires_at else "an unknown time")
+    known = "" if item.recorded else "; not in this state"
+    return (f"{escape(item.name)}  id {escape(item.token_id)}  for {escape(item.key)}, "
+            f"expires {when}{known}")
 
 
 def summary_line(plan: Plan) -> str:

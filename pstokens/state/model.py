@@ -45,6 +45,9 @@ class TokenRecord:
     retire_at: Mapping[str, datetime] = field(default_factory=dict)
     # Folders its secret's `.env` file was written to, cleaned when it is deleted.
     secret_dirs: tuple[str, ...] = ()
+    # False when apply could not call the API with the new token's credentials:
+    # the next plan replaces it (see `engine/verify.py`).
+    verified: bool = True
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +72,8 @@ class TokenRecord:
             data["secret_dirs"] = list(self.secret_dirs)
         if self.retire_at:  # only with overlap: other state files stay as they were
             data["retire_at"] = {i: _iso(t) for i, t in sorted(self.retire_at.items())}
+        if not self.verified:
+            data["verified"] = False
         return data
 
     @classmethod
@@ -101,7 +106,39 @@ class TokenRecord:
             secret_dirs=tuple(
                 _check_strings("secret_dirs", _typed(data, "secret_dirs", list, []))
             ),
+            verified=_typed(data, "verified", bool, True),
         )
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    """One lease made by `pstokens exec`: a short-lived token, keyed in state by its
+    name (`KEY+lease-XXXXXXXX`, random, so unique).
+
+    `id` is None from the intent (written before the create) until the create
+    answers; `pending_since` then lets a lost create be found by name. A lease
+    always has `expires_at`: the latest moment its token can still work.
+    """
+
+    key: str
+    expires_at: datetime
+    id: str | None = None
+    pending_since: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "id": self.id, "expires_at": _iso(self.expires_at),
+                "pending_since": _iso(self.pending_since)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LeaseRecord:
+        if not isinstance(data, Mapping):
+            raise TypeError("a lease record is not an object")
+        expires_at = _parse(_typed(data, "expires_at", str, ...))
+        if expires_at is None:  # never: a lease without an expiry would never be swept
+            raise TypeError("a lease has no expiry")
+        return cls(key=_typed(data, "key", str, ...), expires_at=expires_at,
+                   id=_typed(data, "id", str, None),
+                   pending_since=_parse(data.get("pending_since")))
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,8 @@ class State:
     serial: int = 0
     tokens: Mapping[str, TokenRecord] = field(default_factory=dict)
     version: int = STATE_VERSION
+    # Lease name -> lease (`pstokens exec`); absent from files that never had one.
+    leases: Mapping[str, LeaseRecord] = field(default_factory=dict)
 
     @classmethod
     def new(cls, organization: str) -> State:
@@ -125,6 +164,15 @@ class State:
             tokens[key] = record
         return replace(self, tokens=tokens)
 
+    def with_lease(self, name: str, record: LeaseRecord | None) -> State:
+        """A copy with one lease set (or removed when `record` is None)."""
+        leases = dict(self.leases)
+        if record is None:
+            leases.pop(name, None)
+        else:
+            leases[name] = record
+        return replace(self, leases=leases)
+
     def managed_ids(self) -> frozenset[str]:
         ids = {r.id for r in self.tokens.values() if r.id}
         ids.update(i for r in self.tokens.values() for i in r.retiring)
@@ -137,6 +185,8 @@ class State:
             "serial": self.serial,
             "organization": self.organization,
             "tokens": {key: self.tokens[key].to_json() for key in sorted(self.tokens)},
+            **({"leases": {name: self.leases[name].to_json() for name in sorted(self.leases)}}
+               if self.leases else {}),
         }
 
     @classmethod
@@ -155,12 +205,16 @@ class State:
             tokens = data["tokens"]
             if not isinstance(tokens, dict):
                 raise TypeError("tokens is not an object")
+            leases = data.get("leases") or {}
+            if not isinstance(leases, dict):
+                raise TypeError("leases is not an object")
             return cls(
                 organization=str(data["organization"]),
                 lineage=str(data["lineage"]),
                 serial=int(data["serial"]),
                 tokens={str(k): TokenRecord.from_json(v) for k, v in tokens.items()},
                 version=version,
+                leases={str(k): LeaseRecord.from_json(v) for k, v in leases.items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DamagedState(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None

@@ -115,6 +115,10 @@ class FakeApi:
             side_effect=self.list_access)
         router.route(method="POST", path__regex=rf"{TOKENS}/(?P<token>\w+)/access$").mock(
             side_effect=self.grant)
+        # A new token's verification: any token may list its organization.
+        router.get("/organizations").mock(return_value=httpx.Response(
+            200, json={"type": "list", "next_page": None,
+                       "data": [{"id": "org000000001", "type": "Organization", "name": ORG}]}))
 
     def list(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"type": "list", "next_page": None,

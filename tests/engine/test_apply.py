@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pstokens.api.errors import OutcomeUnknown, ServerError
+from pstokens.api.errors import OutcomeUnknown, ServerError, Unauthorized
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.config.model import Config, TokenSpec
 from pstokens.delivery import NewSecret
@@ -41,6 +41,8 @@ class FakeApi:
     made: int = 0
     # token ID -> database (None: the organization) -> live accesses
     held: dict[str, dict[str | None, frozenset[str]]] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)  # token IDs whose credentials fail
+    verified: list[str] = field(default_factory=list)  # verification calls, kept apart
 
     def _call(self, *call: str) -> None:
         self.calls.append(call)
@@ -77,6 +79,12 @@ class FakeApi:
     async def delete_token(self, org: str, token_id: str) -> None:
         self._call("delete", token_id)
         self.tokens.pop(token_id, None)
+
+    async def verify_credentials(self, token_id: str, secret: Secret) -> None:
+        self.verified.append(token_id)
+        if token_id in self.refused or secret.reveal() != f"pscale_tkn_secret_{token_id}":
+            raise Unauthorized(f'verify new service token "{token_id}": Unauthorized',
+                               status=401)
 
     async def grant_accesses(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None

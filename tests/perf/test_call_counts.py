@@ -78,6 +78,7 @@ def test_apply_of_100_new_tokens_on_two_databases_writes_100_creates_and_200_gra
     assert calls(emulator) == {
         "GET /v1/organizations/{organization}/service-tokens": 1,  # the plan's read
         "POST /v1/organizations/{organization}/service-tokens": 100,
+        "GET /v1/organizations": 100,  # each new token verified with its own credentials
         "POST /v1/organizations/{organization}/service-tokens/{token_id}/access":
             100 * len(DATABASES),
     }

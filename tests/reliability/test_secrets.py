@@ -8,10 +8,15 @@ traceback, both credential kinds, a loose umask, and --secrets-command.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import pickle
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +28,13 @@ from pstokens.emulator import EmulatorSettings, running_emulator
 from pstokens.secret import Secret
 from tests.e2e.conftest import API_KEY, Emulator, write_config
 from tests.reliability.conftest import (
+    ROOT,
     SECRETS,
     GuardedCli,
     LeakGuard,
     RecordingStore,
     leaks_in_text,
+    pstokens_command,
     run_pstokens,
     subprocess_env,
 )
@@ -245,3 +252,60 @@ def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_pla
     secret = (workdir / "delivered" / "delivered" / "ci.secret").read_text()
     assert emulator.store.secret_matches("acme", token["id"], secret)
     assert cli("plan", "--detailed-exitcode").code == 0
+
+
+SHOW_SECRET_HASH = (
+    "import hashlib, os; "
+    "print(hashlib.sha256(os.environ['PLANETSCALE_SERVICE_TOKEN'].encode()).hexdigest()); "
+    "print('api-key' if 'PLANETSCALE_API_KEY' in os.environ else 'no-api-key')"
+)
+
+
+@pytest.mark.parametrize("credentials", ["api-key", "service-token"])
+def test_a_lease_secret_reaches_command_environment_and_nothing_else(
+    credentials: str, served: tuple[str, RecordingStore], tmp_path: Path, leak_guard: LeakGuard
+) -> None:
+    """exec and lease, --debug on: the lease's secret is in COMMAND's environment
+    (it prints its hash), in no output, log, state or file; pstokens' own
+    credentials are not in COMMAND's environment."""
+    url, _ = served
+    env = subprocess_env(url)
+    if credentials == "service-token":
+        del env["PLANETSCALE_API_KEY"]
+        env |= {"PLANETSCALE_SERVICE_TOKEN_ID": TOKEN_ID, "PLANETSCALE_SERVICE_TOKEN": TOKEN_SECRET}
+    write_config(tmp_path / "pstokens.yaml", CONFIG)
+    python = [sys.executable, "-c", SHOW_SECRET_HASH]
+    ran = run_pstokens(leak_guard, tmp_path, env, "--debug", "exec", "ci", "--", *python)
+    assert ran.code == 0, ran.both
+    digest, api_key = ran.out.split()
+    assert api_key == "no-api-key"
+    hashes = {hashlib.sha256(s.encode()).hexdigest() for s in SECRETS}
+    assert digest in hashes  # COMMAND had the lease's secret
+    assert TOKEN_SECRET not in ran.out  # and not pstokens' own
+
+    # A lease whose grant fails (undone), and one left by a killed exec.
+    write_config(tmp_path / "pstokens.yaml", CONFIG.replace("app-prod", "no-such-db"))
+    failed = run_pstokens(leak_guard, tmp_path, env, "--debug", "exec", "ci", "--ttl", "2m",
+                          "--", "true")
+    assert failed.code == 1 and "could not make lease" in failed.err
+    write_config(tmp_path / "pstokens.yaml", CONFIG)
+    killed = subprocess.Popen(
+        pstokens_command("--debug", "exec", "ci", "--", sys.executable, "-c",
+                         "import time; print('up', flush=True); time.sleep(60)"),
+        cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    assert killed.stdout is not None and killed.stdout.readline().strip() == "up"
+    os.killpg(killed.pid, signal.SIGKILL)  # pstokens and its COMMAND
+    out, err = killed.communicate(timeout=60)
+    leak_guard.text("killed exec", out + err)
+    runs = [
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "lease", "list"),
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "plan", "--format", "json"),
+        run_pstokens(leak_guard, tmp_path, env, "--debug", "lease", "sweep", "--all"),
+    ]
+    assert [r.code for r in runs] == [0, 0, 0], [r.both for r in runs]
+    assert "[live]" in runs[0].out and "Swept: 1 deleted" in runs[2].out
+    logged = "".join(r.err for r in [ran, failed, *runs]) + err
+    for needle in (TOKEN_SECRET, API_KEY, "Authorization", "authorization"):
+        assert needle not in logged, needle
+    assert len(SECRETS) >= 4  # (each create's secret and refresh token)

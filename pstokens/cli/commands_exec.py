@@ -1,0 +1,153 @@
+"""`exec` and `lease list|sweep`: parse, call the engine (`engine/execute.py`,
+`engine/lease.py`), print.
+
+`exec` takes everything after `--` as COMMAND, untouched; it checks the key,
+the ttl and that COMMAND exists before any call. Its own lines go to stderr,
+so COMMAND's stdout stays COMMAND's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from typing import Any
+
+import click
+
+from pstokens import clock
+from pstokens.cli.output import err, out
+from pstokens.cli.session import Session, current_session
+from pstokens.cli.settings import global_options
+from pstokens.config.duration import parse_duration
+from pstokens.engine.child import NOT_FOUND_STATUS, CommandNotStarted
+from pstokens.engine.execute import exec_with_lease
+from pstokens.engine.lease import Lease, LeaseMaker, lease_spec, sweep
+from pstokens.engine.leasebook import LeaseBook
+from pstokens.engine.leaseplan import find_leases
+from pstokens.engine.observe import live_token
+from pstokens.errors import PstokensError
+from pstokens.render import words
+from pstokens.render.escape import terminal as safe
+
+_COMMAND = "pstokens.command"
+_USAGE = "pstokens exec KEY [--ttl DURATION] -- COMMAND [ARG...]"
+
+
+class _ExecCommand(click.Command):
+    """Everything after the first `--` is COMMAND, never parsed as options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            if any(a in ctx.help_option_names for a in args):
+                return super().parse_args(ctx, args)  # shows the help and exits
+            raise click.UsageError(f"exec needs `--` before COMMAND: {_USAGE}")
+        split = args.index("--")
+        ctx.meta[_COMMAND] = args[split + 1:]
+        return super().parse_args(ctx, args[:split])
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "-- COMMAND [ARG...]"]
+
+
+@click.command("exec", cls=_ExecCommand)
+@global_options
+@click.argument("key")
+@click.option("--ttl", metavar="DURATION",
+              help="How long the lease may live at most, e.g. 30m "
+                   "[default 15m; at least 1m, at most rules.max_ttl].")
+def exec_command(key: str, ttl: str | None) -> int:
+    """Run COMMAND with a short-lived token holding KEY's accesses, deleted when it ends.
+
+    Example: pstokens exec ci-deploy --ttl 30m -- ./deploy.sh
+    """
+    argv: list[str] = click.get_current_context().meta.get(_COMMAND, [])
+    if not argv:
+        raise PstokensError(f"no COMMAND after `--`: {_USAGE}")
+    seconds = None
+    if ttl is not None:
+        try:
+            seconds = parse_duration(ttl)
+        except ValueError as exc:
+            raise PstokensError(f"--ttl: {exc}") from None
+    session = current_session()
+    config = session.workspace().checked_config()
+    spec, seconds = lease_spec(config, key, seconds)
+    if shutil.which(argv[0]) is None:
+        raise CommandNotStarted(f"command not found: {argv[0]}", NOT_FOUND_STATUS,
+                                hint="check the command's name and PATH; no lease was made")
+    book = _book(session)
+
+    async def run() -> int:
+        async with session.client() as client:
+            maker = LeaseMaker(client, book, config.organization)
+            return await exec_with_lease(maker, spec, seconds, argv, os.environ,
+                                         config.organization, _notify)
+
+    return asyncio.run(run())
+
+
+def _notify(event: str, lease: Lease) -> None:
+    when = lease.expires_at.strftime("%H:%M:%S UTC")
+    name, token_id = safe(lease.name), safe(lease.token_id)
+    if event == "ready":
+        err(f"pstokens: lease {name} (id {token_id}) until {when}")
+    elif event == "deleted":
+        err(f"pstokens: lease {name} deleted")
+    else:
+        err(f"pstokens: warning: lease {name} (id {token_id}) could not be deleted; it dies "
+            f"at {when}, and `pstokens lease sweep` deletes it after that")
+
+
+@click.group("lease")
+def lease_group() -> None:
+    """List or sweep the short-lived tokens made by `pstokens exec`."""
+
+
+@lease_group.command("list")
+@global_options
+def lease_list() -> None:
+    """List leases: live, expired, or recorded but gone.  Example: pstokens lease list"""
+    session = current_session()
+    book = _book(session)
+
+    async def read() -> dict[str, Any]:
+        async with session.client() as client:
+            tokens = await client.list_tokens(session.organization)
+        return {t.id: live_token(t, None) for t in tokens}
+
+    live = asyncio.run(read())
+    leases = find_leases(book.read(), live)
+    if not leases:
+        out("No leases.")
+    now = clock.now()
+    for view in leases:
+        status = ("live" if not view.expired(now) else "expired") if view.live else (
+            "gone" if view.token_id else "pending")
+        out(f"{words.lease(view, safe)}  [{status}]")
+
+
+@lease_group.command("sweep")
+@global_options
+@click.option("--all", "every", is_flag=True,
+              help="Delete every lease, even one a running `exec` still uses.")
+def lease_sweep(every: bool) -> None:
+    """Delete expired leases and forget those already gone.  Example: pstokens lease sweep"""
+    session = current_session()
+    book = _book(session)
+
+    async def run() -> Any:
+        async with session.client() as client:
+            return await sweep(client, book, session.organization, clock.now(), every=every)
+
+    result = asyncio.run(run())
+    for view in result.deleted:
+        out(f"deleted {words.lease(view, safe)}")
+    for view in result.forgotten:
+        out(f"forgot {safe(view.name)} (already gone)")
+    out(f"Swept: {len(result.deleted)} deleted, {len(result.forgotten)} forgotten, "
+        f"{len(result.kept)} kept.")
+
+
+def _book(session: Session) -> LeaseBook:
+    return LeaseBook(session.store, session.organization, session.settings.lock_timeout)

@@ -1,0 +1,44 @@
+"""`verify_credentials`: one call as the new token, never with the client's own credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+import respx
+
+from pstokens.api import PlanetScaleClient
+from pstokens.api.errors import Unauthorized
+from pstokens.secret import Secret
+
+from .helpers import AUTH_SECRET
+
+NEW_SECRET = "pscale_tkn_new-token-secret-0123456789"
+
+
+async def test_it_calls_list_organizations_as_the_new_token(
+    api: respx.MockRouter, make_client: Callable[..., PlanetScaleClient]
+) -> None:
+    route = api.get("/organizations").mock(return_value=httpx.Response(
+        200, json={"type": "list", "data": [{"id": "o1", "type": "Organization", "name": "acme"}]}))
+    client = make_client()
+    await client.verify_credentials("newid", Secret(NEW_SECRET))
+    (call,) = route.calls
+    assert call.request.headers["Authorization"] == f"newid:{NEW_SECRET}"
+    assert AUTH_SECRET not in str(call.request.headers)
+    # The client's own session is untouched by the short-lived one.
+    api.get("/organizations/acme/service-tokens").mock(return_value=httpx.Response(
+        200, json={"type": "list", "data": []}))
+    assert await client.list_tokens("acme") == []
+
+
+async def test_refused_credentials_raise_unauthorized_without_the_secret(
+    api: respx.MockRouter, make_client: Callable[..., PlanetScaleClient]
+) -> None:
+    api.get("/organizations").mock(return_value=httpx.Response(
+        401, json={"code": "unauthorized", "message": f"bad header newid:{NEW_SECRET}"}))
+    with pytest.raises(Unauthorized) as caught:
+        await make_client().verify_credentials("newid", Secret(NEW_SECRET))
+    assert NEW_SECRET not in str(caught.value) and NEW_SECRET not in repr(caught.value)
+    assert "newid" in caught.value.message
