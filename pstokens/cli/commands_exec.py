@@ -39,8 +39,8 @@ class _ExecCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if "--" not in args:
-            if any(a in ctx.help_option_names for a in args):
-                return super().parse_args(ctx, args)  # shows the help and exits
+            if ctx.resilient_parsing or any(a in ctx.help_option_names for a in args):
+                return super().parse_args(ctx, args)  # shows the help, or completes
             raise click.UsageError(f"exec needs `--` before COMMAND: {_USAGE}")
         split = args.index("--")
         ctx.meta[_COMMAND] = args[split + 1:]

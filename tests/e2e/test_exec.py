@@ -251,7 +251,7 @@ def test_a_lease_left_by_a_killed_exec_is_listed_then_planned_for_deletion_and_s
         delete = [c for c in data["changes"] if c["token_id"] == lease["id"]]
         assert [(c["action"], c["cause"]) for c in delete] == [("delete", "lease_expired")]
         text = cli("plan").out
-        assert "No changes" not in text and f"{lease['name']} (lease)" in text
+        assert "No changes" not in text and f"\"{lease['name']}\" (lease)" in text
         assert "[expired]" in cli("lease", "list").out
         swept = cli("lease", "sweep")
         assert swept.code == 0 and "Swept: 1 deleted" in swept.out

@@ -11,13 +11,14 @@ import pytest
 from pstokens.api.errors import OutcomeUnknown, ServerError
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
-from pstokens.engine.export import export_config
+from pstokens.engine.export import assign_keys
 from pstokens.engine.lease import Lease, LeaseError, LeaseMaker, lease_name, lease_spec, sweep
 from pstokens.engine.leaseview import lease_key
 from pstokens.engine.live import LiveToken
 from pstokens.engine.plan import Action, Cause
 from pstokens.engine.planner import make_plan
 from pstokens.errors import PstokensError
+from pstokens.render.export import export_yaml
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi, config, existing, run, spec
 
@@ -140,7 +141,7 @@ def test_a_plan_deletes_an_expired_lease_and_apply_forgets_it() -> None:
     assert [(c.action, c.token_id, c.cause) for c in plan.changes] == [
         (Action.DELETE, lease.token_id, Cause.LEASE_EXPIRED)]
     assert plan.leases == () and plan.differs and plan.unsafe == ()
-    final, _seen, _ = run(api, config(), book.state, plan)
+    final, _seen, _ = run(api, book.state, plan)
     assert api.tokens == {} and final.leases == {}
 
 
@@ -191,5 +192,5 @@ def test_sweep_deletes_expired_forgets_gone_and_keeps_live_and_pending() -> None
 def test_export_leaves_leases_out() -> None:
     tokens = [LiveToken("t1", "ci", NOW, None, {}),
               LiveToken("t2", "ci+lease-abcdefgh", NOW, NOW + timedelta(minutes=5), {})]
-    exported = export_config("acme", tokens)
-    assert set(exported.tokens) == {"ci"} and "lease" not in exported.text
+    keys = assign_keys(tokens)
+    assert set(keys) == {"ci"} and "lease" not in export_yaml("acme", keys)

@@ -13,7 +13,7 @@ def test_every_new_token_is_verified_with_its_own_credentials_before_the_old_goe
     record = existing(api, "t1", "ci")
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}), spec("web"))
     state = State("acme", "L", 1, {"ci": record})
-    final, _seen, _ = run(api, cfg, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
+    final, _seen, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
     assert sorted(api.verified) == ["new1", "new2"]
     assert ("delete", "t1") in api.calls
     assert final.tokens["ci"].verified
@@ -24,7 +24,7 @@ def test_a_replacement_whose_new_token_fails_verification_keeps_the_old_one() ->
     record = existing(api, "t1", "ci")
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
     state = State("acme", "L", 1, {"ci": record})
-    final, seen, store = run(api, cfg, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
+    final, seen, store = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})))
     assert ("delete", "t1") not in api.calls and "t1" in api.tokens
     assert not any(c[0] == "grant" for c in api.calls)
     failed = [o for o in seen.outcomes if o.status is Status.FAILED]
@@ -44,9 +44,9 @@ def test_a_new_key_whose_token_fails_verification_is_replaced_by_the_next_apply(
     api = FakeApi(refused={"new1"})
     cfg = config(spec("ci"))
     state = State("acme", "L", 1, {})
-    final, seen, _ = run(api, cfg, state, plan_of(cfg, state, api))
+    final, seen, _ = run(api, state, plan_of(cfg, state, api))
     assert [o.status for o in seen.outcomes] == [Status.FAILED]
-    final2, seen2, _ = run(api, cfg, final, plan_of(cfg, final, api))
+    final2, seen2, _ = run(api, final, plan_of(cfg, final, api))
     assert [o.status for o in seen2.outcomes][:1] == [Status.DONE]
     assert final2.tokens["ci"].id == "new2" and final2.tokens["ci"].verified
     assert "new1" not in api.tokens
