@@ -66,7 +66,7 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    # As `pstokens` does once a command starts (cli/session.py): what is loaded
+    # As `pstokens` does once a command starts (cli/context.py): what is loaded
     # by now stays out of the collector's passes over a large organization.
     gc.freeze()
     rows: list[Row] = []

@@ -38,7 +38,7 @@ logger = logging.getLogger("uvicorn.error")  # shown by uvicorn's log config, be
 
 
 class ServeSource(Protocol):
-    """What serving needs from the command that starts it (the CLI's `Session`)."""
+    """What serving needs from the command that starts it (the CLI's `CommandContext`)."""
 
     def serve_client(self) -> AbstractAsyncContextManager[PlanetScaleClient]:
         """The one client both adapters share; serving needs no config file."""

@@ -29,7 +29,7 @@ from pstokens.api.models import (
 from pstokens.api.paging import MAX_PER_PAGE, Pager, list_envelope
 from pstokens.api.paths import access_body, access_path, grants_path, token_path, tokens_path
 from pstokens.api.retry import RetryPolicy
-from pstokens.api.session import Session
+from pstokens.api.session import HttpSession
 from pstokens.api.stats import ClientStats
 from pstokens.clock import Clock, SystemClock
 from pstokens.defaults import DEFAULT_API_URL
@@ -64,7 +64,7 @@ class PlanetScaleClient:
         # What a client for other credentials needs (`verify_credentials`).
         self._sibling = _SiblingSettings(base_url, transport, retry or RetryPolicy(),
                                          clock or SystemClock(), timeout)
-        self._session = Session(
+        self._session = HttpSession(
             base_url,
             credentials,
             transport=transport,
@@ -179,7 +179,7 @@ class PlanetScaleClient:
         no access). Returns if PlanetScale accepts its credentials; else raises the
         mapped `ApiError` (401 for credentials it refuses)."""
         sibling = self._sibling
-        session = Session(
+        session = HttpSession(
             sibling.base_url, Credentials.service_token(token_id, secret.reveal()),
             transport=_Borrowed(sibling.transport) if sibling.transport else None,
             rate_limit=0, parallelism=1, retry=sibling.retry, clock=sibling.clock,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pstokens.api.answers import read_json, read_model, read_object
 from pstokens.api.errors import ApiError
 from pstokens.api.models import Page
-from pstokens.api.session import Session
+from pstokens.api.session import HttpSession
 
 MAX_PER_PAGE = 100
 # Pages of one list asked for at once; past that (ten thousand tokens), one at a time.
@@ -29,7 +29,7 @@ M = TypeVar("M")  # what a list holds
 class Pager:
     """Reads lists through one session, `per_page` items a page."""
 
-    def __init__(self, session: Session, per_page: int) -> None:
+    def __init__(self, session: HttpSession, per_page: int) -> None:
         self._session = session
         self._per_page = per_page
 

@@ -59,7 +59,7 @@ class _Failure:
     description: str  # exception type and message, credentials redacted
 
 
-class Session:
+class HttpSession:
     """Sends requests for one client; shares its pacer and its slots among all calls."""
 
     def __init__(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from pstokens.cli.context import CommandContext
 from pstokens.cli.output import out
 from pstokens.cli.progress import reading
-from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.due import due_dates
 from pstokens.errors import PstokensError
@@ -35,11 +35,11 @@ def calendar_command(out_file: str | None) -> None:
 
     Example: pstokens calendar --out tokens.ics
     """
-    session = Session(resolve(click.get_current_context().find_root().obj or {}))
+    context = CommandContext(resolve(click.get_current_context().find_root().obj or {}))
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_folder(target)
-    workspace = session.review_workspace()
+    workspace = context.review_workspace()
     organization, config = workspace.organization, workspace.config
     state = workspace.read_state()
     with reading(organization):

@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from pstokens import clock
+from pstokens.cli.context import CommandContext, current_context
 from pstokens.cli.output import err, out
-from pstokens.cli.session import Session, current_session
 from pstokens.cli.settings import global_options
 from pstokens.config.duration import parse_duration
 from pstokens.engine.child import NOT_FOUND_STATUS, CommandNotStarted
@@ -70,16 +70,16 @@ def exec_command(key: str, ttl: str | None) -> int:
             seconds = parse_duration(ttl)
         except ValueError as exc:
             raise PstokensError(f"--ttl: {exc}") from None
-    session = current_session()
-    config = session.workspace().checked_config()
+    context = current_context()
+    config = context.workspace().checked_config()
     spec, seconds = lease_spec(config, key, seconds)
     if shutil.which(argv[0]) is None:
         raise CommandNotStarted(f"command not found: {argv[0]}", NOT_FOUND_STATUS,
                                 hint="check the command's name and PATH; no lease was made")
-    book = _book(session)
+    book = _book(context)
 
     async def run() -> int:
-        async with session.client() as client:
+        async with context.client() as client:
             maker = LeaseMaker(client, book, config.organization)
             return await exec_with_lease(maker, spec, seconds, argv, os.environ,
                                          config.organization, _notify)
@@ -108,12 +108,12 @@ def lease_group() -> None:
 @global_options
 def lease_list() -> None:
     """List leases: live, expired, or recorded but gone.  Example: pstokens lease list"""
-    session = current_session()
-    book = _book(session)
+    context = current_context()
+    book = _book(context)
 
     async def read() -> dict[str, Any]:
-        async with session.client() as client:
-            tokens = await client.list_tokens(session.organization)
+        async with context.client() as client:
+            tokens = await client.list_tokens(context.organization)
         return {t.id: live_token(t, None) for t in tokens}
 
     live = asyncio.run(read())
@@ -133,12 +133,12 @@ def lease_list() -> None:
               help="Delete every lease, even one a running `exec` still uses.")
 def lease_sweep(every: bool) -> None:
     """Delete expired leases and forget those already gone.  Example: pstokens lease sweep"""
-    session = current_session()
-    book = _book(session)
+    context = current_context()
+    book = _book(context)
 
     async def run() -> Any:
-        async with session.client() as client:
-            return await sweep(client, book, session.organization, clock.now(), every=every)
+        async with context.client() as client:
+            return await sweep(client, book, context.organization, clock.now(), every=every)
 
     result = asyncio.run(run())
     for view in result.deleted:
@@ -149,5 +149,5 @@ def lease_sweep(every: bool) -> None:
         f"{len(result.kept)} kept.")
 
 
-def _book(session: Session) -> LeaseBook:
-    return LeaseBook(session.store, session.organization, session.settings.lock_timeout)
+def _book(context: CommandContext) -> LeaseBook:
+    return LeaseBook(context.store, context.organization, context.settings.lock_timeout)

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.cli.context import CommandContext, current_context
 from pstokens.cli.notices import notify_apply, notify_apply_error, notify_plan
 from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
-from pstokens.cli.session import Session, current_session
 from pstokens.cli.settings import global_options
 from pstokens.delivery import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
 from pstokens.engine.outcome import ApplyResult
@@ -33,8 +33,8 @@ from pstokens.render.sarif import render_plan_sarif
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _session() -> Session:
-    return current_session()
+def _context() -> CommandContext:
+    return current_context()
 
 
 def scope_options(func: F) -> F:
@@ -69,8 +69,8 @@ def plan_command(
 
     Example: pstokens plan --detailed-exitcode --format markdown
     """
-    session = _session()
-    workspace = session.workspace()
+    context = _context()
+    workspace = context.workspace()
     options = PlanOptions(frozenset(targets), frozenset(replace))
     config = workspace.check(options)  # bad input: before any lock or call
     with reading(workspace.organization):
@@ -129,8 +129,8 @@ def apply_command(
     if secrets_command is not None and not secrets_command.strip():
         raise PstokensError("--secrets-command is empty",
                             hint="give the command that receives each secret on stdin")
-    session = _session()
-    workspace = session.workspace()
+    context = _context()
+    workspace = context.workspace()
     saved = load_plan(Path(planfile)) if planfile else None
     options = PlanOptions(frozenset(targets), frozenset(replace))
     folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from pstokens.cli.context import CommandContext
 from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.sarif import config_problems_as_sarif
-from pstokens.cli.session import Session
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import Config
 from pstokens.engine.report import Report
@@ -40,11 +40,11 @@ def report_command(fmt: str, out_file: str | None) -> None:
     Example: pstokens report --format html --out report.html
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
-    session = Session(settings)
+    context = CommandContext(settings)
     target = Path(out_file) if out_file else None
     if target is not None:
         _check_writable(target)
-    workspace = session.review_workspace()
+    workspace = context.review_workspace()
     with reading(workspace.organization):
         report = asyncio.run(workspace.report())
     text = render(report, fmt, workspace.config)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err
-from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
 from pstokens.errors import PstokensError
 
@@ -83,8 +83,8 @@ def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
                             hint="export PSTOKENS_SERVE_TOKEN=$(openssl rand -hex 32)")
     from pstokens.adapters.serve import run_adapters
 
-    session = _session()
+    context = _context()
     run_adapters(
-        session, serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port,
-        config=session.settings.config_path, lock_timeout=session.settings.lock_timeout,
+        context, serve_token, host=host, rest_port=rest_port, mcp_port=mcp_port,
+        config=context.settings.config_path, lock_timeout=context.settings.lock_timeout,
     )

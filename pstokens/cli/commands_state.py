@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err, out
-from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import Settings, global_options
 from pstokens.config import load_config, parse_config
 from pstokens.config.schema import ORGANIZATION_NAME
@@ -44,17 +44,17 @@ def import_command(key: str | None, token_id: str | None, by_name: bool) -> None
     if by_name == bool(key or token_id) or (not by_name and not (key and token_id)):
         raise PstokensError("give KEY and TOKEN_ID, or --by-name alone",
                             hint="pstokens import ci-deploy txhc257pxjuc")
-    session = _session()
-    config = session.config
+    context = _context()
+    config = context.config
     organization = config.organization
     if key is not None and token_id is not None:
-        check_importable(session.read_state(), config, key, token_id)
-    session.read_state()
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
+        check_importable(context.read_state(), config, key, token_id)
+    context.read_state()
+    with context.store.locked(context.settings.lock_timeout):
+        state = context.read_state()
 
         async def run() -> Adoption:
-            async with session.client() as client:
+            async with context.client() as client:
                 if key is not None and token_id is not None:
                     token = await read_token(client, organization, token_id)
                     return adopt_one(state, config, key, token)
@@ -65,7 +65,7 @@ def import_command(key: str | None, token_id: str | None, by_name: bool) -> None
 
         adoption = asyncio.run(run())
         if adoption.adopted:
-            session.store.save(adoption.state)
+            context.store.save(adoption.state)
     for adopted_key, adopted_id in adoption.adopted:
         out(f"Imported {adopted_id} as {adopted_key}.")
     for shared_key, ids in adoption.ambiguous:
@@ -97,21 +97,21 @@ def export_command(adopt: bool) -> None:
       pstokens export --org acme --adopt > pstokens.yaml
       pstokens export --org acme > pstokens.yaml && pstokens import --by-name
     """
-    session = _session()
-    organization = export_organization(session.settings)
+    context = _context()
+    organization = export_organization(context.settings)
 
     async def read() -> dict[str, LiveToken]:
-        async with session.client(organization) as client:
+        async with context.client(organization) as client:
             live = await read_organization(client, organization, lambda _: True)
         return assign_keys(live.values())
 
     if not adopt:
         out(export_yaml(organization, asyncio.run(read())), nl=False)
         return
-    store = session.state_store(organization)
+    store = context.state_store(organization)
     where = store.location
     check_adoptable(store.load(organization), where)
-    with store.locked(session.settings.lock_timeout):
+    with store.locked(context.settings.lock_timeout):
         state = store.load(organization)
         check_adoptable(state, where)
         keys = asyncio.run(read())

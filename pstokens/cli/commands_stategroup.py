@@ -1,7 +1,7 @@
 """`state list|show|rm|mv|pull|push|unlock`: inspect, edit and move the state.
 
 The state may be a local file or an S3 object (`--state s3://BUCKET/KEY`);
-each command works on either through the session's store. Every edit holds
+each command works on either through the context's store. Every edit holds
 the state lock and writes through the store, which refuses to overwrite a
 version written since it read.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
+from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import out
-from pstokens.cli.session import current_session as _session
 from pstokens.cli.settings import global_options
 from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import DamagedState, PstokensError, StateError
@@ -32,13 +32,13 @@ def _read_only() -> tuple[StateStore, State | None]:
     """The store and its state (None when there is none yet) for a command that only
     reads: with --org or --state it needs no config, so a config that does not parse
     does not stand between a user and their state."""
-    session = _session()
-    settings = session.settings
+    context = _context()
+    settings = context.settings
     if settings.org is None and settings.state is None:
-        return session.store, session.read_state()
+        return context.store, context.read_state()
     # --state alone: the state says whose it is ("" takes its organization).
     organization = settings.org or ""
-    store = session.state_store(organization)
+    store = context.state_store(organization)
     return store, store.load(organization) if store.exists() else None
 
 
@@ -76,13 +76,13 @@ def state_rm(key: str) -> None:
 
     Example: pstokens state rm old-deploy
     """
-    session = _session()
-    session.read_state()
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
+    context = _context()
+    context.read_state()
+    with context.store.locked(context.settings.lock_timeout):
+        state = context.read_state()
         if key not in state.tokens:
             raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
-        session.store.save(state.with_token(key, None))
+        context.store.save(state.with_token(key, None))
     out(f"Removed {key} from state; its token still exists in PlanetScale.")
 
 
@@ -102,10 +102,10 @@ def state_mv(old: str, new: str) -> None:
             f"{new!r} is not a valid key",
             hint=KEY_RULE,
         )
-    session = _session()
-    session.read_state()
-    with session.store.locked(session.settings.lock_timeout):
-        state = session.read_state()
+    context = _context()
+    context.read_state()
+    with context.store.locked(context.settings.lock_timeout):
+        state = context.read_state()
         record = state.tokens.get(old)
         if record is None:
             raise PstokensError(f"{old!r} is not in state", hint="see `pstokens state list`")
@@ -114,9 +114,9 @@ def state_mv(old: str, new: str) -> None:
                 f"{new!r} is already in state (token {state.tokens[new].id or '-'})",
                 hint=f"`pstokens state rm {new}` first if that key should go",
             )
-        session.store.save(state.with_token(old, None).with_token(new, record))
+        context.store.save(state.with_token(old, None).with_token(new, record))
     out(f"Moved {old} to {new} in state; token {record.id or '-'} is unchanged.")
-    config = session.config
+    config = context.config
     if new not in config.tokens:
         out(f"Rename {old} to {new} in {config.path} too: until then a plan deletes this "
             f"token and makes a new one for {old}.")
@@ -153,8 +153,8 @@ def state_push(file: str, force: bool) -> None:
 
     Example: pstokens state push state/acme.json --state s3://acme-infra/pstokens/acme.json
     """
-    session = _session()
-    store = session.store
+    context = _context()
+    store = context.store
     source = FileStateStore(file)
     if Path(file).resolve() == Path(store.location).resolve():
         raise PstokensError(
@@ -163,9 +163,9 @@ def state_push(file: str, force: bool) -> None:
         )
     if not source.exists():
         raise PstokensError(f"state file {file} does not exist")
-    local = source.load(session.organization)
-    with store.locked(session.settings.lock_timeout):
-        there = _readable(store, session.organization, force)
+    local = source.load(context.organization)
+    with store.locked(context.settings.lock_timeout):
+        there = _readable(store, context.organization, force)
         if there is None:
             written = store.save(local)
         elif store.exists():
@@ -243,5 +243,5 @@ def state_unlock(lock_id: str) -> None:
 
     Example: pstokens state unlock 0b5c2b8e-5f7e-4f1e-9a55-1f3b2c9d8e7a
     """
-    holder = _session().store.unlock(lock_id)
+    holder = _context().store.unlock(lock_id)
     out(f"Removed the lock held by {holder.describe()}.")

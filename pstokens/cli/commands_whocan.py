@@ -33,15 +33,15 @@ def who_can_command(operation: str, database: str | None, fmt: str) -> None:
 
     Example: pstokens who-can promote_branch --database app-prod
     """
+    from pstokens.cli.context import CommandContext
     from pstokens.cli.progress import reading
-    from pstokens.cli.session import Session
     from pstokens.engine.whocan import check_operation
 
     settings = resolve(click.get_current_context().find_root().obj or {})
     check_operation(operation)
     if database is not None and not database.strip():
         raise PstokensError("--database is empty", hint="name a database, or leave it out")
-    workspace = Session(settings).review_workspace()
+    workspace = CommandContext(settings).review_workspace()
     if not workspace.organization:
         raise PstokensError("no organization to ask about",
                             hint="set organization in the config, --org or PLANETSCALE_ORG")

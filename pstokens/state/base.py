@@ -1,6 +1,6 @@
 """What every state store offers, wherever the JSON lives (a file, an S3 object).
 
-Commands see only this protocol; `cli/session.py` picks the store from the
+Commands see only this protocol; `cli/context.py` picks the store from the
 `--state` value. `LockHolder` is what a lock says about whoever holds it, so
 a refused run can name the holder and `state unlock` can check the ID.
 """

@@ -1,6 +1,6 @@
 """`pscale`'s exact request bytes, replayed through `pstokens serve`'s REST adapter.
 
-`serve` runs as the CLI runs it (its Session, against an emulator over
+`serve` runs as the CLI runs it (its CommandContext, against an emulator over
 loopback), with pstokens' own credentials a token that emulator issued; the
 caller presents the serve token as PlanetScale's client presents an access
 token (`Authorization: Bearer ...`). Each command must do its work upstream.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pstokens.adapters import AdapterServers
-from pstokens.cli.session import Session
+from pstokens.cli.context import CommandContext
 from pstokens.cli.settings import resolve
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from tests.emulator import pscale
@@ -41,7 +41,7 @@ async def test_every_pscale_command_works_through_the_rest_adapter(
     remains: dict[str, int] = {}
 
     with running_emulator(settings, store) as api_url:
-        session = Session(dataclasses.replace(resolve({}, env={}), api_url=api_url))
+        session = CommandContext(dataclasses.replace(resolve({}, env={}), api_url=api_url))
 
         async def replay(servers: AdapterServers) -> None:
             base = servers.url("REST") + "/v1"

@@ -26,8 +26,8 @@ from pstokens.adapters import (
 )
 from pstokens.adapters.bearer import check_serve_token
 from pstokens.api import PlanetScaleClient
+from pstokens.cli.context import CommandContext
 from pstokens.cli.main import cli
-from pstokens.cli.session import Session
 from pstokens.cli.settings import Settings, resolve
 from pstokens.errors import PstokensError
 
@@ -41,7 +41,7 @@ def settings(**changes: Any) -> Settings:
 @pytest.mark.parametrize("token", ["", "   ", "has space", "tab\there", "naïve"])
 def test_serve_refuses_to_start_without_a_usable_serve_token(token: str) -> None:
     with pytest.raises(PstokensError, match="PSTOKENS_SERVE_TOKEN"):
-        run_adapters(Session(settings()), token, rest_port=0, mcp_port=0)
+        run_adapters(CommandContext(settings()), token, rest_port=0, mcp_port=0)
 
 
 async def test_the_apps_refuse_to_be_built_without_a_serve_token(
@@ -55,7 +55,7 @@ async def test_the_apps_refuse_to_be_built_without_a_serve_token(
 
 def test_a_serve_token_shorter_than_32_characters_is_refused() -> None:
     with pytest.raises(PstokensError, match="31 characters long: the adapters need at least 32"):
-        run_adapters(Session(settings()), "x" * 31, rest_port=0, mcp_port=0)
+        run_adapters(CommandContext(settings()), "x" * 31, rest_port=0, mcp_port=0)
     with pytest.raises(PstokensError) as caught:
         check_serve_token("s3cr3t-but-short")
     assert "s3cr3t" not in str(caught.value) and "openssl rand" in str(caught.value.hint)
@@ -95,7 +95,7 @@ def test_a_busy_port_is_one_clear_error_naming_the_adapter_and_its_flag(
         port = taken.getsockname()[1]
         ports = {"rest_port": 0, "mcp_port": 0, f"{busy}_port": port}
         with pytest.raises(PstokensError) as caught:
-            run_adapters(Session(settings()), SERVE_TOKEN, **ports)
+            run_adapters(CommandContext(settings()), SERVE_TOKEN, **ports)
 
     assert str(caught.value).startswith(
         f"cannot listen on 127.0.0.1:{port} for the {adapter} adapter"
@@ -106,7 +106,7 @@ def test_a_busy_port_is_one_clear_error_naming_the_adapter_and_its_flag(
 
 def test_one_port_for_both_adapters_is_refused() -> None:
     with pytest.raises(PstokensError, match="both 8123"):
-        run_adapters(Session(settings()), SERVE_TOKEN, rest_port=8123, mcp_port=8123)
+        run_adapters(CommandContext(settings()), SERVE_TOKEN, rest_port=8123, mcp_port=8123)
 
 
 def test_bound_listens_on_loopback_by_name() -> None:
@@ -116,7 +116,7 @@ def test_bound_listens_on_loopback_by_name() -> None:
 
 
 async def run_serve(
-    session: Session, until: Callable[[AdapterServers], object]
+    session: CommandContext, until: Callable[[AdapterServers], object]
 ) -> None:
     """Run serve_session as `serve` does, call `until` once it listens, then let it end."""
     started: asyncio.Future[AdapterServers] = asyncio.get_running_loop().create_future()
@@ -152,7 +152,7 @@ async def test_serve_with_the_embedded_emulator_needs_no_account_and_no_config(
                 "plan-service-tokens", {"config": "pstokens-demo.yaml"})).structured_content
         servers.stop()
 
-    await run_serve(Session(settings(emulator=True)), use)
+    await run_serve(CommandContext(settings(emulator=True)), use)
 
     listed = answers["list"]
     assert isinstance(listed, dict)
@@ -176,7 +176,7 @@ async def test_sigint_stops_both_adapters_cleanly(
         urls.extend(servers.url(name) for name in ("REST", "MCP"))
         os.kill(os.getpid(), signal.SIGINT)
 
-    await run_serve(Session(settings(emulator=True, org="acme")), interrupt)
+    await run_serve(CommandContext(settings(emulator=True, org="acme")), interrupt)
 
     for url in urls:
         with pytest.raises(httpx.ConnectError):

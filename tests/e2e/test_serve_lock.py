@@ -26,7 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from pstokens.adapters import AdapterServers, bound, serve_session
-from pstokens.cli.session import Session
+from pstokens.cli.context import CommandContext
 from pstokens.cli.settings import resolve
 from tests.e2e.conftest import API_KEY, Emulator, write_config
 
@@ -63,7 +63,7 @@ async def wait_for(path: Path, apply: subprocess.Popen[str]) -> None:
 
 
 @asynccontextmanager
-async def serving(session: Session) -> AsyncIterator[AdapterServers]:
+async def serving(session: CommandContext) -> AsyncIterator[AdapterServers]:
     """`pstokens serve` as the CLI runs it (lock timeout 0, its default), in this loop."""
     started: asyncio.Future[AdapterServers] = asyncio.get_running_loop().create_future()
     with bound("127.0.0.1", 0) as rest_socket, bound("127.0.0.1", 0) as mcp_socket:
@@ -162,7 +162,7 @@ async def test_serve_refuses_writes_while_apply_holds_the_lock_and_makes_them_af
     try:
         await wait_for(workdir / "delivering", apply)
         during = world()  # `ci` is created; apply holds the lock until delivery ends
-        session = Session(dataclasses.replace(resolve({}), api_url=emulator.url))
+        session = CommandContext(dataclasses.replace(resolve({}), api_url=emulator.url))
         async with serving(session) as servers, callers(servers) as (rest, mcp):
             refused = await every_write(rest, mcp, first["id"])
             refused["rest delete"] = delete_answer(await rest.delete(f"{TOKENS}/{second['id']}"))

@@ -332,14 +332,14 @@ def test_state_mv_renames_the_key_in_s3_and_leaves_the_token(
 
 def test_a_local_plan_loads_no_s3_code(cli: Cli, emulator: Emulator, workdir: Path) -> None:
     """Checked in a fresh interpreter by tests/perf/test_startup_imports.py; here, that
-    choosing S3 happens in Session.state_store alone."""
-    from pstokens.cli.session import Session
+    choosing S3 happens in CommandContext.state_store alone."""
+    from pstokens.cli.context import CommandContext
     from pstokens.cli.settings import resolve
 
     write_config(workdir / "pstokens.yaml", CONFIG)
-    local = Session(resolve({}, env={})).store
+    local = CommandContext(resolve({}, env={})).store
     assert type(local).__name__ == "FileStateStore" and local.location == "state/acme.json"
-    remote = Session(resolve({"state": "s3://b/k.json"}, env={})).store
+    remote = CommandContext(resolve({"state": "s3://b/k.json"}, env={})).store
     assert type(remote).__name__ == "S3StateStore" and remote.location == "s3://b/k.json"
 
 

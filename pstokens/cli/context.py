@@ -1,7 +1,9 @@
-"""What a command needs, built from its settings: config, state store, API client.
+"""A command's context: what it needs, built from its settings (config, state
+store, API client, and the engine service over them).
 
 Everything that reads a file or the network is behind a method here, so each
 command reads in a fixed, safe order: config first, then state, then the API.
+(`pstokens.api.session.HttpSession` is the other kind of session: it sends HTTP.)
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from pstokens.state import FileStateStore, State, StateStore
 EMULATOR_ORG_FALLBACK = "acme"
 
 
-def current_session() -> Session:
-    """The session of the command running now, from its global options."""
-    return Session(resolve(click.get_current_context().find_root().obj or {}))
+def current_context() -> CommandContext:
+    """The context of the command running now, from its global options."""
+    return CommandContext(resolve(click.get_current_context().find_root().obj or {}))
 
 
 @dataclass
-class Session:
+class CommandContext:
     settings: Settings
 
     @cached_property
