@@ -1,5 +1,5 @@
-"""`exec` and `lease list|sweep`: parse, call the engine (`engine/execute.py`,
-`engine/lease.py`), print.
+"""`exec` and `lease list|sweep`: parse, call the engine service (`engine/run.py`),
+print.
 
 `exec` takes everything after `--` as COMMAND, untouched; it checks the key,
 the ttl and that COMMAND exists before any call. Its own lines go to stderr,
@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-from typing import Any
 
 import click
 
 from pstokens import clock
-from pstokens.cli.context import CommandContext, current_context
+from pstokens.cli.context import current_context
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options
 from pstokens.config.duration import parse_duration
-from pstokens.engine.child import NOT_FOUND_STATUS, CommandNotStarted
-from pstokens.engine.execute import exec_with_lease
-from pstokens.engine.lease import Lease, LeaseMaker, lease_spec, sweep
-from pstokens.engine.leasebook import LeaseBook
-from pstokens.engine.leaseplan import find_leases
-from pstokens.engine.observe import live_token
+from pstokens.engine.lease import Lease
 from pstokens.errors import PstokensError
 from pstokens.render import words
 from pstokens.render.escape import terminal as safe
@@ -70,21 +63,9 @@ def exec_command(key: str, ttl: str | None) -> int:
             seconds = parse_duration(ttl)
         except ValueError as exc:
             raise PstokensError(f"--ttl: {exc}") from None
-    context = current_context()
-    config = context.workspace().checked_config()
-    spec, seconds = lease_spec(config, key, seconds)
-    if shutil.which(argv[0]) is None:
-        raise CommandNotStarted(f"command not found: {argv[0]}", NOT_FOUND_STATUS,
-                                hint="check the command's name and PATH; no lease was made")
-    book = _book(context)
-
-    async def run() -> int:
-        async with context.client() as client:
-            maker = LeaseMaker(client, book, config.organization)
-            return await exec_with_lease(maker, spec, seconds, argv, os.environ,
-                                         config.organization, _notify)
-
-    return asyncio.run(run())
+    workspace = current_context().workspace()
+    workspace.check_exec(key, seconds, argv)  # bad input: before any call
+    return asyncio.run(workspace.exec(key, seconds, argv, os.environ, _notify))
 
 
 def _notify(event: str, lease: Lease) -> None:
@@ -108,16 +89,7 @@ def lease_group() -> None:
 @global_options
 def lease_list() -> None:
     """List leases: live, expired, or recorded but gone.  Example: pstokens lease list"""
-    context = current_context()
-    book = _book(context)
-
-    async def read() -> dict[str, Any]:
-        async with context.client() as client:
-            tokens = await client.list_tokens(context.organization)
-        return {t.id: live_token(t, None) for t in tokens}
-
-    live = asyncio.run(read())
-    leases = find_leases(book.read(), live)
+    leases = asyncio.run(current_context().workspace().leases())
     if not leases:
         out("No leases.")
     now = clock.now()
@@ -133,14 +105,7 @@ def lease_list() -> None:
               help="Delete every lease, even one a running `exec` still uses.")
 def lease_sweep(every: bool) -> None:
     """Delete expired leases and forget those already gone.  Example: pstokens lease sweep"""
-    context = current_context()
-    book = _book(context)
-
-    async def run() -> Any:
-        async with context.client() as client:
-            return await sweep(client, book, context.organization, clock.now(), every=every)
-
-    result = asyncio.run(run())
+    result = asyncio.run(current_context().workspace().sweep_leases(every=every))
     for view in result.deleted:
         out(f"deleted {words.lease(view, safe)}")
     for view in result.forgotten:
@@ -148,6 +113,3 @@ def lease_sweep(every: bool) -> None:
     out(f"Swept: {len(result.deleted)} deleted, {len(result.forgotten)} forgotten, "
         f"{len(result.kept)} kept.")
 
-
-def _book(context: CommandContext) -> LeaseBook:
-    return LeaseBook(context.store, context.organization, context.settings.lock_timeout)

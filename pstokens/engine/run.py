@@ -30,11 +30,13 @@ convention. A library caller, in full (`docs/architecture.md` has more)::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import shutil
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pstokens import clock
 from pstokens.config.model import Config
 from pstokens.engine.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.fresh import fresh_plan, plan_for_apply
@@ -51,7 +53,12 @@ from pstokens.state.base import StateStore
 from pstokens.state.model import State
 
 if TYPE_CHECKING:
+    from pstokens.config.model import TokenSpec
     from pstokens.delivery import SecretSink
+    from pstokens.engine.execute import Notify
+    from pstokens.engine.lease import SweepResult
+    from pstokens.engine.leasebook import LeaseBook
+    from pstokens.engine.leaseview import LeaseView
     from pstokens.engine.report import Report
     from pstokens.engine.whocan import Able
 
@@ -167,6 +174,58 @@ class Workspace:
         async with self.connect() as client:
             return await read_who_can(client, self.organization, state, operation, database,
                                       known_databases=known)
+
+    def check_exec(self, key: str, ttl: int | None, argv: Sequence[str]) -> tuple[TokenSpec, int]:
+        """`exec`'s guards before any call: a known key, a ttl within bounds, a
+        COMMAND that exists (exit 127 otherwise: nothing is made)."""
+        from pstokens.engine.child import NOT_FOUND_STATUS, CommandNotStarted
+        from pstokens.engine.lease import lease_spec
+
+        spec, seconds = lease_spec(self.checked_config(), key, ttl)
+        if not argv or shutil.which(argv[0]) is None:
+            shown = argv[0] if argv else "(none)"
+            raise CommandNotStarted(f"command not found: {shown}", NOT_FOUND_STATUS,
+                                    hint="check the command's name and PATH; no lease was made")
+        return spec, seconds
+
+    async def exec(
+        self, key: str, ttl: int | None, argv: Sequence[str], env: Mapping[str, str],
+        notify: Notify,
+    ) -> int:
+        """Run `argv` with a lease holding `key`'s accesses (deleted however it ends);
+        COMMAND's exit status, 128+N for signal N. The lock is held only around the
+        state writes, so parallel execs of one key work."""
+        from pstokens.engine.execute import exec_with_lease
+        from pstokens.engine.lease import LeaseMaker
+
+        spec, seconds = self.check_exec(key, ttl, argv)
+        async with self.connect() as client:
+            maker = LeaseMaker(client, self._lease_book(), self.organization)
+            return await exec_with_lease(maker, spec, seconds, argv, env, self.organization,
+                                         notify)
+
+    async def leases(self) -> list[LeaseView]:
+        """Every lease: recorded in state or live under a lease's name."""
+        from pstokens.engine.leaseplan import find_leases
+        from pstokens.engine.observe import live_token
+
+        state = self.read_state()
+        async with self.connect() as client:
+            tokens = await client.list_tokens(self.organization)
+        return find_leases(state, {t.id: live_token(t, None) for t in tokens})
+
+    async def sweep_leases(self, *, every: bool = False) -> SweepResult:
+        """Delete expired leases (`every`: all of them) and forget those already gone."""
+        from pstokens.engine.lease import sweep
+
+        async with self.connect() as client:
+            return await sweep(client, self._lease_book(), self.organization, clock.now(),
+                               every=every)
+
+    def _lease_book(self) -> LeaseBook:
+        from pstokens.engine.leasebook import LeaseBook
+
+        return LeaseBook(self.store, self.organization, self.lock_timeout)
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
