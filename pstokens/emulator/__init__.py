@@ -13,9 +13,10 @@ can be proved against the failures it must survive without touching PlanetScale.
 from pstokens.emulator.app import create_app
 from pstokens.emulator.demo import DEMO_DATABASES, seed_demo
 from pstokens.emulator.faults import ResponseDropped
+from pstokens.emulator.grants import InvalidParams
 from pstokens.emulator.server import serve
 from pstokens.emulator.settings import EmulatorSettings
-from pstokens.emulator.store import EmulatorStore, InvalidParams, NotFound
+from pstokens.emulator.store import EmulatorStore, NotFound
 from pstokens.emulator.testing import running_emulator
 
 __all__ = [

@@ -20,11 +20,12 @@ from starlette.routing import Route
 
 from pstokens.emulator.auth import AuthMiddleware
 from pstokens.emulator.faults import FaultMiddleware, Faults
+from pstokens.emulator.grants import InvalidParams, check_accesses
 from pstokens.emulator.records import parse_time
 from pstokens.emulator.settings import EmulatorSettings
 from pstokens.emulator.shapes import dump, error_json, list_json
 from pstokens.emulator.stats import Stats, StatsMiddleware
-from pstokens.emulator.store import EmulatorStore, InvalidParams, NotFound, check_accesses
+from pstokens.emulator.store import EmulatorStore, NotFound
 
 ORG_PATH = "/v1/organizations/{organization}"
 TOKEN_PATH = ORG_PATH + "/service-tokens/{token_id}"

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES, suggest
 from pstokens.emulator import persist, shapes
+from pstokens.emulator.grants import InvalidParams, check_accesses
 from pstokens.emulator.persist import StoreData
 from pstokens.emulator.records import (
     DATABASE,
@@ -48,10 +48,6 @@ class NotFound(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "Not Found"
-
-
-class InvalidParams(ValueError):
-    """A request the API would refuse with 422 `invalid_params`."""
 
 
 class EmulatorStore:
@@ -340,41 +336,6 @@ class EmulatorStore:
 
     def _database_resource(self, database: str) -> Resource:
         return _resource(self._data.databases, database, DATABASE, self._clock())
-
-
-def check_accesses(accesses: object, database: object) -> tuple[list[str], str | None]:
-    """The access names (deduplicated) and database of a grant or revoke.
-
-    Raises InvalidParams naming every problem at once; takes raw JSON values,
-    so the routes and the Python-level API share one set of rules.
-    """
-    # Missing, null and "" all mean the organization: PlanetScale's own client sends "".
-    if database == "":
-        database = None
-    if database is not None and not isinstance(database, str):
-        raise InvalidParams("database must be a string (or left out for the organization)")
-    if (
-        isinstance(accesses, str | bytes)
-        or not isinstance(accesses, Sequence)
-        or not accesses
-        or not all(isinstance(name, str) for name in accesses)
-    ):
-        raise InvalidParams("access must be a non-empty list of access names")
-    names: list[str] = list(dict.fromkeys(accesses))
-    problems = []
-    for name in names:
-        if name not in ALL_ACCESSES:
-            hint = suggest(name)
-            problems.append(
-                f'unknown access "{name}"' + (f' (did you mean "{hint}"?)' if hint else "")
-            )
-        elif database is not None and name in ORGANIZATION_ACCESSES:
-            problems.append(f'"{name}" is an organization access: leave "database" out')
-        elif database is None and name in DATABASE_ACCESSES:
-            problems.append(f'"{name}" is a database access: name the "database"')
-    if problems:
-        raise InvalidParams("; ".join(problems))
-    return names, database
 
 
 def _resource(table: dict[str, Resource], name: str, kind: str, at: datetime) -> Resource:

@@ -20,8 +20,6 @@ from pstokens.engine.findings import (
     SkipKind,
     Skipped,
     UnmanagedToken,
-    Unsafe,
-    UnsafeKind,
     WarningKind,
 )
 from pstokens.engine.leaseplan import plan_leases
@@ -30,11 +28,11 @@ from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
 from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
 from pstokens.engine.rules import plan_findings
+from pstokens.engine.unsafe import unsafe_findings
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
 TTL_TOLERANCE = 60
-MIN_MANAGED_FOR_THRESHOLD = 10
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def make_plan(
         unmanaged=tuple(sorted(unmanaged, key=lambda u: (u.name or "", u.id))),
         drift=tuple(out.drift),
         skipped=tuple(out.skipped),
-        unsafe=_unsafe(out.changes, state, config),
+        unsafe=unsafe_findings(out.changes, state, config),
         warnings=tuple(
             PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key])
             for c in Plan.ordered(out.changes)
@@ -331,27 +329,6 @@ def _diff_accesses(
 
 def _excepted(token: LiveToken, config: Config) -> bool:
     return token.id in config.unmanaged_except or (token.name or "") in config.unmanaged_except
-
-
-def _unsafe(changes: list[Change], state: State, config: Config) -> tuple[Unsafe, ...]:
-    found: list[Unsafe] = []
-    managed = sum(1 for r in state.tokens.values() if r.id is not None)
-    deletes = sum(
-        1 for c in changes
-        if c.action is Action.DELETE and c.deletes_live_token
-        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
-    )
-    over = deletes * 100 > managed * config.max_delete_percent
-    if managed >= MIN_MANAGED_FOR_THRESHOLD and over:
-        found.append(Unsafe(UnsafeKind.TOO_MANY_DELETES, deletes=deletes, managed=managed,
-                            percent=config.max_delete_percent))
-    # Deleting an unmanaged token named like a key is how a teammate whose state
-    # predates another's apply would destroy that apply's token: never silently.
-    for change in changes:
-        if change.cause is Cause.UNMANAGED and change.name in config.tokens:
-            found.append(Unsafe(UnsafeKind.DELETES_NAMESAKE, key=change.name,
-                                token_id=change.token_id))
-    return tuple(sorted(found, key=lambda u: (str(u.kind), u.key or "", u.token_id or "")))
 
 
 def _same_ttl(desired: int | None, recorded: int | None) -> bool:
