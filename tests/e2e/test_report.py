@@ -188,3 +188,14 @@ def test_a_config_named_but_missing_is_an_error_as_for_plan(
 
 def test_report_help_reads_as_a_sentence(cli: Cli) -> None:
     assert "and the rules it breaks." in " ".join(cli("report", "--help").out.split())
+
+
+def test_a_config_whose_tokens_break_its_own_rules_is_reported_on_not_refused(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    # plan refuses such a config; report is the review that shows what breaks what.
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("ttl: 90d", "ttl: 365d"))
+    assert cli("plan").code == 1
+    result = cli("report", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["organization"] == "acme"
