@@ -54,16 +54,17 @@ def _unknown(argument: str, known: tuple[str, ...]) -> str:
     return f'unknown argument "{_printable(argument)}"{suggestion}; it takes ' + ", ".join(known)
 
 
-def argument_problems(error: ValidationError) -> str:
-    """`argument "x": what is wrong; ...`: where and what, never the value."""
+def argument_problems(error: ValidationError, noun: str = "argument") -> str:
+    """`argument "x": what is wrong; ...`: where and what, never the value. `noun` is
+    what the caller calls a field (an MCP tool's argument, a REST body's field)."""
     problems = []
     for item in error.errors(include_input=False, include_url=False)[:_MAX_PROBLEMS]:
         where = ".".join(str(part) for part in item["loc"])
         if item["type"] == "missing":
-            problems.append(f'argument "{where}" is required')
+            problems.append(f'{noun} "{where}" is required')
         else:
             message = item["msg"]
-            problems.append(f'argument "{where}": {message[:1].lower()}{message[1:]}')
+            problems.append(f'{noun} "{where}": {message[:1].lower()}{message[1:]}')
     more = error.error_count() - len(problems)
     return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pstokens.adapters.arguments import argument_problems
 from pstokens.api.errors import ApiError
 
 # The API's `code` for a status, for error answers that came without a JSON body.
@@ -27,7 +28,6 @@ _CODES = {
     422: "unprocessable",
     429: "rate_limited",
 }
-_MAX_PROBLEMS = 3
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -80,7 +80,7 @@ def read_body(raw: bytes, shape: type[B]) -> B:
     try:
         return shape.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = argument_problems(exc, "field")
     raise BadRequest(problems)
 
 
@@ -108,17 +108,3 @@ def error_answer(exc: ApiError) -> Answer:
     if isinstance(exc.body, dict):
         return Answer(status, exc.body)
     return Answer(status, {"code": exc.code or _CODES.get(status, "error"), "message": exc.message})
-
-
-def _problems(error: ValidationError) -> str:
-    """`field "x": what is wrong; ...`: where and what, never the value."""
-    problems = []
-    for item in error.errors(include_input=False, include_url=False)[:_MAX_PROBLEMS]:
-        where = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "missing":
-            problems.append(f'field "{where}" is required')
-        else:
-            message = item["msg"]
-            problems.append(f'field "{where}": {message[:1].lower()}{message[1:]}')
-    more = error.error_count() - len(problems)
-    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
