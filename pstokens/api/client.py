@@ -9,7 +9,6 @@ models, the API's JSON where they asked for it, and `pstokens.api.errors`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -61,9 +60,6 @@ class PlanetScaleClient:
     ) -> None:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        # What a client for other credentials needs (`verify_credentials`).
-        self._sibling = _SiblingSettings(base_url, transport, retry or RetryPolicy(),
-                                         clock or SystemClock(), timeout)
         self._session = HttpSession(
             base_url,
             credentials,
@@ -178,18 +174,12 @@ class PlanetScaleClient:
         """Call the API once as token `token_id` (`GET /organizations`, which needs
         no access). Returns if PlanetScale accepts its credentials; else raises the
         mapped `ApiError` (401 for credentials it refuses)."""
-        sibling = self._sibling
-        session = HttpSession(
-            sibling.base_url, Credentials.service_token(token_id, secret.reveal()),
-            transport=_Borrowed(sibling.transport) if sibling.transport else None,
-            rate_limit=0, parallelism=1, retry=sibling.retry, clock=sibling.clock,
-            timeout=sibling.timeout,
+        # One call as the new token, through this client's connections, slots and pacing.
+        await self._session.request(
+            "GET", "/organizations", idempotent=True,
+            operation=f'verify new service token "{token_id}"',
+            credentials=Credentials.service_token(token_id, secret.reveal()),
         )
-        try:
-            await session.request("GET", "/organizations", idempotent=True,
-                                  operation=f'verify new service token "{token_id}"')
-        finally:
-            await session.aclose()
 
     # Accesses
 
@@ -310,28 +300,6 @@ class PlanetScaleClient:
 
 def _list_tokens(org: str) -> str:
     return f'list service tokens in "{org}"'
-
-
-@dataclass(frozen=True)
-class _SiblingSettings:
-    base_url: str
-    transport: httpx.AsyncBaseTransport | None
-    retry: RetryPolicy
-    clock: Clock
-    timeout: float
-
-
-class _Borrowed(httpx.AsyncBaseTransport):
-    """A transport lent to a short-lived session: closing that session leaves it open."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self._transport = transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        return None
 
 
 def _list_accesses(org: str, token_id: str) -> str:

@@ -116,6 +116,7 @@ class HttpSession:
         json: Any = None,
         effect: str = "the request may or may not have taken effect",
         raw: bool = False,
+        credentials: Credentials | None = None,
     ) -> tuple[int, Any]:
         """Send until a 2xx, a permanent error, or the retries run out.
 
@@ -127,12 +128,16 @@ class HttpSession:
         method or the path): one that is not is resent only when it provably
         never reached the server; otherwise it raises `OutcomeUnknown`,
         whose message ends with `effect`.
+
+        `credentials` sends this one call as someone else (a new token verifying
+        itself), through the same connections, slots and pacing; an error body
+        that echoes them is masked as it is for the session's own.
         """
         previous_delay: float | None = None
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, params, json, attempt, raw)
+            outcome = await self._attempt(method, path, params, json, attempt, raw, credentials)
             if isinstance(outcome, _Answer):
                 if 200 <= outcome.status < 300:
                     return outcome.status, self._success_body(operation, outcome)
@@ -140,9 +145,9 @@ class HttpSession:
             else:
                 verdict = classify(fault=outcome.fault, idempotent=idempotent)
             if verdict is Verdict.UNKNOWN:
-                self._raise_unknown(operation, outcome, effect)
+                self._raise_unknown(operation, outcome, effect, credentials)
             if verdict is Verdict.FAIL or attempt >= self._retry.max_attempts:
-                self._raise_final(operation, outcome, attempt)
+                self._raise_final(operation, outcome, attempt, credentials)
             retry_after = outcome.retry_after if isinstance(outcome, _Answer) else None
             delay = self._retry.delay(attempt, previous=previous_delay, retry_after=retry_after)
             if isinstance(outcome, _Answer) and outcome.status == 429 and self._pacer:
@@ -161,6 +166,7 @@ class HttpSession:
         json: Any,
         attempt: int,
         raw: bool,
+        credentials: Credentials | None = None,
     ) -> _Answer | _Failure:
         async with self._slots:
             if self._pacer is not None:
@@ -169,7 +175,10 @@ class HttpSession:
             self.stats.requests += 1
             failure: _Failure | None = None
             try:
-                response = await self._http.request(method, path, params=params, json=json)
+                headers = ({"Authorization": credentials.authorization()}
+                           if credentials is not None else None)
+                response = await self._http.request(method, path, params=params, json=json,
+                                                    headers=headers)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure = self._failure_of(exc)
             elapsed = self._clock.monotonic() - started
@@ -226,9 +235,10 @@ class HttpSession:
             hint="check --api-url points at the PlanetScale API",
         )
 
-    def _raise_unknown(self, operation: str, outcome: _Answer | _Failure, effect: str) -> NoReturn:
+    def _raise_unknown(self, operation: str, outcome: _Answer | _Failure, effect: str,
+                       credentials: Credentials | None = None) -> NoReturn:
         if isinstance(outcome, _Answer):
-            body = self._redact_body(outcome.body)
+            body = self._redact_body(outcome.body, credentials)
             what = f"the API answered {outcome.status}"
             raise OutcomeUnknown(
                 f"{operation}: {what}, so {effect}",
@@ -243,9 +253,10 @@ class HttpSession:
             hint="the next run looks for it by name and reconciles",
         )
 
-    def _raise_final(self, operation: str, outcome: _Answer | _Failure, attempts: int) -> NoReturn:
+    def _raise_final(self, operation: str, outcome: _Answer | _Failure, attempts: int,
+                     credentials: Credentials | None = None) -> NoReturn:
         if isinstance(outcome, _Answer):
-            body = self._redact_body(outcome.body)
+            body = self._redact_body(outcome.body, credentials)
             check_response(operation, outcome.status, body, attempts=attempts)
             raise ApiError(f"{operation}: gave up on status {outcome.status}")  # not reached
         if outcome.fault is Fault.FATAL:
@@ -259,15 +270,19 @@ class HttpSession:
             hint="check the network and --api-url",
         )
 
-    def _redact(self, text: str) -> str:
-        return self._credentials.redact(text) if self._credentials else text
+    def _redact(self, text: str, also: Credentials | None = None) -> str:
+        for credentials in (self._credentials, also):
+            if credentials is not None:
+                text = credentials.redact(text)
+        return text
 
-    def _redact_body(self, body: Any) -> Any:
+    def _redact_body(self, body: Any, also: Credentials | None = None) -> Any:
         """An error body with any echo of the credentials masked (a proxy may echo headers)."""
         if isinstance(body, str):
-            return self._redact(body)
+            return self._redact(body, also)
         if isinstance(body, dict):
-            return {self._redact(str(k)): self._redact_body(v) for k, v in body.items()}
+            return {self._redact(str(k), also): self._redact_body(v, also)
+                    for k, v in body.items()}
         if isinstance(body, list):
-            return [self._redact_body(item) for item in body]
+            return [self._redact_body(item, also) for item in body]
         return body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -22,7 +23,7 @@ async def unignored(folder: Path, names: list[str]) -> tuple[Path, str] | None:
     work tree to ask about); otherwise the work tree's top folder and the
     `.gitignore` line that would ignore the folder's files."""
     git = shutil.which("git")
-    if git is None:
+    if git is None or not _maybe_in_work_tree(folder):
         return None
     code, shown = await _git(git, folder, "check-ignore", "--stdin", "-z",
                              given="".join(f"{n}\0" for n in names))
@@ -39,6 +40,16 @@ async def unignored(folder: Path, names: list[str]) -> tuple[Path, str] | None:
     except ValueError:
         return None
     return root, f"/{_pattern(inside.as_posix())}/"
+
+
+def _maybe_in_work_tree(folder: Path) -> bool:
+    """False when no folder up from `folder` has a `.git` (and git is not pointed
+    elsewhere by GIT_DIR): then there is nothing to ask, and no git process to
+    start for each secret file (a hundred new tokens would pay for a hundred)."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    here = folder.resolve()
+    return any((place / ".git").exists() for place in (here, *here.parents))
 
 
 def _pattern(path: str) -> str:
