@@ -153,6 +153,19 @@ def _split(report: str, path: tuple[str | int, ...], old: Any, new: Any) -> list
                for d in _split("values_changed", (*path, k), old[k], new[k])])
 
 
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(kind: type) -> tuple[str, ...]:
+    """A dataclass's compared fields, less those `_NOT_COMPARED` leaves out; looked up once."""
+    names = _COMPARED.get(kind)
+    if names is None:
+        skip = _NOT_COMPARED.get(kind, ())
+        names = _COMPARED[kind] = tuple(f.name for f in dataclasses.fields(kind)
+                                        if f.compare and f.name not in skip)
+    return names
+
+
 def _by_identity(changes: Iterable[Change]) -> dict[str, Change]:
     """Each change under what it acts on, so a diff pairs a change with its successor."""
     return {"|".join((str(c.action), c.key or "", c.token_id or "", c.database or "")): c
@@ -160,12 +173,17 @@ def _by_identity(changes: Iterable[Change]) -> dict[str, Change]:
 
 
 def _plain(value: Any) -> Any:
+    # Every plan pays for this (a thousand tokens are twenty thousand values): the
+    # common kinds first, and each dataclass's compared fields looked up once.
+    kind = type(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind is frozenset and all(type(v) is str for v in value):
+        return sorted(value)
     if isinstance(value, CommandDestination | DirDestination):
         return deliver_to_json((value,))[0]  # type: ignore[index]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        skip = _NOT_COMPARED.get(type(value), ())
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.compare and f.name not in skip}
+        return {name: _plain(getattr(value, name)) for name in _compared(kind)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
