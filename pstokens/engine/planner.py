@@ -107,9 +107,9 @@ def make_plan(
         skipped=tuple(out.skipped),
         unsafe=unsafe_findings(out.changes, state, config),
         warnings=tuple(
-            PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key])
-            for c in Plan.ordered(out.changes)
-            if c.action is Action.CREATE and c.key in namesakes
+            PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
+            for c in Plan.ordered(c for c in out.changes
+                                  if c.action is Action.CREATE and c.key in namesakes)
         ) + _expiring(out, config, state, live, now, in_scope),
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
