@@ -20,26 +20,23 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
-from pstokens.emulator import EmulatorSettings, running_emulator
 from tests.reliability.conftest import (
     ROOT,
     SUBPROCESS_TIMEOUT,
     GuardedCli,
     LeakGuard,
-    RecordingStore,
     check_organization,
     mirror_s3_state,
-    pstokens_command,
     state_is_valid,
     subprocess_env,
 )
+from tests.reliability.killpoints import Servers, command_for, emulators, killed_at_api_write
 from tests.reliability.scenarios import OVERLAP_KEYS, evolve, random_scenario
 from tests.s3server import S3
 
@@ -47,16 +44,8 @@ QUICK_KILLS = 5
 LONG_KILLS = 36
 QUICK_S3_KILLS = 2
 LONG_S3_KILLS = 12
-SLOW_LATENCY_MS = 60.0
 KINDS = ("api", "file", "time")
 S3_KINDS = ("api", "time")  # "file" counts local file writes: with S3 state, secrets only
-
-
-@dataclass
-class Servers:
-    store: RecordingStore
-    fast: str
-    slow: str
 
 
 @dataclass
@@ -72,11 +61,8 @@ class Tally:
 
 @pytest.fixture
 def servers() -> Iterator[Servers]:
-    store = RecordingStore(seed=9)
-    with running_emulator(EmulatorSettings(), store) as fast, running_emulator(
-        EmulatorSettings(latency_ms=SLOW_LATENCY_MS), store
-    ) as slow:
-        yield Servers(store, fast, slow)
+    with emulators(seed=9) as both:
+        yield both
 
 
 def planned_writes(cli: GuardedCli) -> int:
@@ -91,26 +77,10 @@ def killed_apply(
     **extra_env: str,
 ) -> int:
     """Run `pstokens apply` in a process and kill it at the point; its exit status."""
-    args = ["apply", "--auto-approve"]
-    url = servers.slow if kind == "time" else servers.fast
-    env = subprocess_env(url, **extra_env)
-    if kind == "file":
-        command = [sys.executable, "-m", "tests.reliability.killer", when, str(int(point)),
-                   "--", *args]
-    else:
-        command = pstokens_command(*args)
-    process: subprocess.Popen[str] | None = None
-
-    def kill_at_nth_write(operation: str, phase: str) -> None:
-        if phase == "after" and servers.store.writes >= point and process is not None:
-            servers.store.hook = None
-            os.kill(process.pid, signal.SIGKILL)
-
-    servers.store.writes = 0
-    if kind == "api":
-        servers.store.hook = kill_at_nth_write
-    try:
-        process = subprocess.Popen(
+    command = command_for(kind, when, point, ["apply", "--auto-approve"])
+    env = subprocess_env(servers.url(kind), **extra_env)
+    with killed_at_api_write(servers, kind, point) as victim:
+        process = victim.process = subprocess.Popen(
             command, cwd=cwd, env=env | {"PYTHONPATH": str(ROOT)}, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
@@ -120,8 +90,6 @@ def killed_apply(
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate(timeout=SUBPROCESS_TIMEOUT)
-    finally:
-        servers.store.hook = None
     guard.text(f"killed apply ({kind} {when} {point})", out + err)
     return process.returncode
 

@@ -30,21 +30,18 @@ from typing import Any
 
 import pytest
 
-from pstokens.emulator import EmulatorSettings, running_emulator
 from tests.reliability.conftest import (
     ROOT,
     SUBPROCESS_TIMEOUT,
     GuardedCli,
     LeakGuard,
-    RecordingStore,
-    pstokens_command,
     subprocess_env,
 )
+from tests.reliability.killpoints import Servers, command_for, emulators, killed_at_api_write
 
 PROBE = ROOT / "tests" / "e2e" / "exec_probe.py"
 QUICK_KILLS = 4  # one of each kind
 LONG_KILLS = 36
-SLOW_LATENCY_MS = 60.0
 KINDS = ("file", "api", "command", "time")
 EXEC_WRITES = 5  # 1 create, 3 grants (organization and two databases), 1 delete
 STATE_WRITES = 3  # the intent, the ID, the removal
@@ -61,13 +58,6 @@ tokens:
 
 
 @dataclass
-class Servers:
-    store: RecordingStore
-    fast: str
-    slow: str
-
-
-@dataclass
 class Tally:
     tried: int = 0
     points: list[str] = field(default_factory=list)  # where each landed kill hit
@@ -78,11 +68,8 @@ class Tally:
 
 @pytest.fixture
 def servers() -> Iterator[Servers]:
-    store = RecordingStore(seed=21)
-    with running_emulator(EmulatorSettings(), store) as fast, running_emulator(
-        EmulatorSettings(latency_ms=SLOW_LATENCY_MS), store
-    ) as slow:
-        yield Servers(store, fast, slow)
+    with emulators(seed=21) as both:
+        yield both
 
 
 def lease_tokens(servers: Servers, org: str) -> list[dict[str, Any]]:
@@ -98,26 +85,12 @@ def killed_exec(
     mode = "wait" if kind == "command" else ""
     args = ["exec", "ci-deploy", "--ttl", "5m", "--", sys.executable, str(PROBE),
             str(report), "0", *([mode] if mode else [])]
-    url = servers.slow if kind == "time" else servers.fast
-    env = subprocess_env(url, PROBE_STATE=str(work / "state" / f"{org}.json"))
-    if kind == "file":
-        command = [sys.executable, "-m", "tests.reliability.killer",
-                   f"{when}-{org}.json", str(int(point)), "--", *args]
-    else:
-        command = pstokens_command(*args)
-    process: subprocess.Popen[str] | None = None
-
-    def kill_at_nth_write(operation: str, phase: str) -> None:
-        if phase == "after" and servers.store.writes >= point and process is not None:
-            servers.store.hook = None
-            os.kill(process.pid, signal.SIGKILL)
-
-    servers.store.writes = 0
-    if kind == "api":
-        servers.store.hook = kill_at_nth_write
-    try:
-        process = subprocess.Popen(command, cwd=work, env=env, text=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = subprocess_env(servers.url(kind), PROBE_STATE=str(work / "state" / f"{org}.json"))
+    command = command_for(kind, f"{when}-{org}.json", point, args)
+    with killed_at_api_write(servers, kind, point) as victim:
+        process = victim.process = subprocess.Popen(
+            command, cwd=work, env=env, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if kind == "command":
             ready = Path(str(report) + ".ready")
             while not ready.exists() and process.poll() is None:
@@ -129,8 +102,6 @@ def killed_exec(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=SUBPROCESS_TIMEOUT)
-    finally:
-        servers.store.hook = None
     assert process.stderr is not None
     guard.text(f"killed exec ({kind} {when} {point})", process.stderr.read())
     process.stderr.close()
