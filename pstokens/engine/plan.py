@@ -20,11 +20,13 @@ from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plancheck import checked_change, checked_plan_fields
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
+from pstokens.engine.verifyplan import Verification
 from pstokens.errors import PlanError
 
 # 2: replace changes carry `retire`, create and replace carry `deliver` and
 # `prevent_destroy`, and the plan records `removed` keys and its `config`.
-FORMAT_VERSION = 2
+# 3: create and replace carry `verify`, the call that verifies the new token.
+FORMAT_VERSION = 3
 
 
 class Action(StrEnum):
@@ -50,6 +52,7 @@ class Cause(StrEnum):
     FORCED = "forced"  # --replace
     DELETED_OUTSIDE = "deleted_outside"
     UNVERIFIED = "unverified"  # apply could not call the API with its credentials
+    PARTLY_DELIVERED = "partly_delivered"  # some of its destinations hold it, not all
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
@@ -140,7 +143,8 @@ class Change:
     `previous_ttl` is the recorded ttl a TTL_CHANGED replacement moves away from.
     A create or replace carries everything apply needs to make the token: its
     `deliver:` destinations (None: apply's flags decide), whether state marks it
-    `prevent_destroy`, and for a replace what becomes of the old token (`retire`).
+    `prevent_destroy`, for a replace what becomes of the old token (`retire`), and
+    the call made as the new token to verify it before delivery (`verify`).
     """
 
     action: Action
@@ -159,6 +163,7 @@ class Change:
     # those it can no longer perform (`denies`). Set by engine.allows; None elsewhere.
     allows: tuple[str, ...] | None = None
     denies: tuple[str, ...] | None = None
+    verify: Verification | None = None
 
     @property
     def makes_token(self) -> bool:
@@ -195,6 +200,7 @@ class Change:
             "retire": None if self.retire is None else self.retire.to_json(),
             "deliver": deliver_to_json(self.deliver),
             "prevent_destroy": self.prevent_destroy,
+            "verify": None if self.verify is None else self.verify.to_json(),
         } if self.makes_token else {}) | ({
             "allows": None if self.allows is None else list(self.allows),
             "denies": None if self.denies is None else list(self.denies),
@@ -205,6 +211,7 @@ class Change:
         data = checked_change(data)
         cause = data.get("cause")
         retire = data.get("retire")
+        verify = data.get("verify")
         return cls(
             action=Action(data["action"]),
             key=data.get("key"),
@@ -220,6 +227,7 @@ class Change:
             prevent_destroy=bool(data.get("prevent_destroy", False)),
             allows=_names(data.get("allows")),
             denies=_names(data.get("denies")),
+            verify=None if verify is None else Verification.from_json(verify),
         )
 
 

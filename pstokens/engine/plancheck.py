@@ -35,7 +35,8 @@ def checked_plan_fields(data: Any, source: str, version: int) -> None:
     if found < version:
         raise PlanError(
             f"{source} was made by an older pstokens (plan format {found}), which did not "
-            "record where secrets go or when replaced tokens are deleted", hint=PLAN_AGAIN,
+            "record where secrets go, how new tokens are verified or when replaced tokens "
+            "are deleted", hint=PLAN_AGAIN,
         )
     if not isinstance(data["changes"], list):
         raise PlanError(f"{source} is damaged: `changes` is not a list", hint=PLAN_AGAIN)
@@ -65,6 +66,12 @@ def checked_change(data: Any) -> dict[str, Any]:
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise PlanError("a retire's overlap_seconds is not a whole number of seconds")
     _check_deliver(data.get("deliver"))
+    verify = data.get("verify")
+    if verify is not None:
+        if not isinstance(verify, dict) or set(verify) - {"operation", "database"}:
+            raise PlanError("a change's verify is not an object of operation and database")
+        _match(verify.get("operation"), _ACCESS, "operation id")
+        _match(verify.get("database"), _SEGMENT, "database name", optional=True)
     return data
 
 

@@ -29,6 +29,7 @@ from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
 from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
 from pstokens.engine.rules import plan_findings
 from pstokens.engine.unsafe import unsafe_findings
+from pstokens.engine.verifyplan import Chooser
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
@@ -53,6 +54,8 @@ class _Builder:
     # rescanning every change each time made plans quadratic.
     creates: set[str] = field(default_factory=set)
     creates_seen: int = 0
+    # How each new token will be verified, one choice per distinct access map.
+    verification: Chooser = field(default_factory=Chooser)
 
 
 def make_plan(
@@ -179,6 +182,8 @@ def _replace_cause(
 ) -> Cause | None:
     if not record.verified:
         return Cause.UNVERIFIED
+    if record.partly_delivered:
+        return Cause.PARTLY_DELIVERED
     if not record.delivered:
         return Cause.UNDELIVERED
     if token.expires_at is not None and token.expires_at <= now:
@@ -208,6 +213,7 @@ def _create(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
         retire=retire, deliver=spec.deliver, prevent_destroy=spec.prevent_destroy,
+        verify=out.verification(spec.accesses),
     ))
     for database, names in spec.accesses.items():
         if names:

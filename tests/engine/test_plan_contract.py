@@ -84,9 +84,9 @@ def test_a_plan_of_an_older_or_newer_format_is_refused_with_what_to_do() -> None
     _, _, plan = _replace_of(None)
     data = plan.to_json()
     with pytest.raises(PlanError, match="older pstokens"):
-        Plan.from_json(data | {"format_version": 1})
+        Plan.from_json(data | {"format_version": 2})
     with pytest.raises(PlanError, match="newer pstokens"):
-        Plan.from_json(data | {"format_version": 3})
+        Plan.from_json(data | {"format_version": 4})
 
 
 @pytest.mark.parametrize(("field", "value"), [
