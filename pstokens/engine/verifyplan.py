@@ -5,9 +5,10 @@ its secret goes anywhere (PRODUCT.md "Rotation", step 3). The call is a GET
 operation that one of the token's accesses allows by the operations table:
 on one of its databases when it has database accesses, else on the
 organization; only paths whose sole parameters are `{organization}` and
-`{database}` qualify, since nothing else is known. Among those, the one the
-fewest accesses allow wins (its success proves the most about this token's
-grants), then the shortest path, then the id. A token none of whose accesses
+`{database}` qualify, since nothing else is known. One the database's own
+grants allow comes first; among those, the one the fewest accesses allow
+wins (its success proves the most about this token's grants), then the
+shortest path, then the id. A token none of whose accesses
 allows such a GET is verified by `GET /v1/organizations`, which needs none.
 
 A pure choice over plain data: the planner puts it on each create and
@@ -58,7 +59,9 @@ def choose_verification(accesses: Mapping[str | None, Set[str]],
         return Verification()
     org_level = set(accesses.get(None, ()))
     for database in sorted(d for d, names in accesses.items() if d is not None and names):
-        found = _best(table, org_level | set(accesses[database]), database=True)
+        # What the database's own grants allow first: its success proves them.
+        found = (_best(table, set(accesses[database]), database=True)
+                 or _best(table, org_level | set(accesses[database]), database=True))
         if found is not None:
             return Verification(found.id, database)
     found = _best(table, org_level, database=False)
