@@ -22,13 +22,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from pstokens import clock
-from pstokens.api.errors import NotFound, OutcomeUnknown
-from pstokens.api.models import CreatedToken
+from pstokens.api.errors import NotFound
 from pstokens.delivery import PerTokenSink, SecretSink, forget_files
+from pstokens.engine.createstep import create_retrying
 from pstokens.engine.deliverstep import NewTokens, Readying
 from pstokens.engine.leaseplan import forget_lease
-from pstokens.engine.lost import lost_creates
-from pstokens.engine.observe import live_token
 from pstokens.engine.outcome import (
     ApplyInterrupted,
     ApplyResult,
@@ -41,12 +39,11 @@ from pstokens.engine.outcome import (
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.policy import check_safe
 from pstokens.engine.ports import TokenApi
+from pstokens.engine.records import after_delete, intent_record
 from pstokens.engine.statewriter import StateWriter
 from pstokens.engine.verify import Patience
 from pstokens.errors import PstokensError
 from pstokens.state.model import State, TokenRecord
-
-CREATE_ATTEMPTS = 3
 
 __all__ = ["Applier", "ApplyInterrupted", "ApplyResult", "Outcome", "Reporter", "Status"]
 
@@ -180,27 +177,11 @@ class Applier:
             assert key is not None
             doomed = sorted(self._doomed.get(key, ()))
 
-            def intent(
-                record: TokenRecord | None, change: Change = change, doomed: list[str] = doomed
-            ) -> TokenRecord:
-                # What this plan deletes or keeps retiring for the key; any other
-                # retiring ID was already gone when it was made, so it is dropped.
+            def intent(record: TokenRecord | None, change: Change = change,
+                       doomed: list[str] = doomed) -> TokenRecord:
                 kept = self._keep.get(change.key or "", set())
-                retiring = tuple(sorted({*doomed, *kept}))
-                times = record.retire_at if record else {}
-                pending = record.pending_since if record and record.id is None else None
-                known = record.preexisting if record and pending else ()
-                namesakes = plan.namesakes.get(change.key or "", ())
-                return TokenRecord(
-                    id=None, name=change.name or change.key or "", ttl=change.ttl,
-                    delivered=False, pending_since=pending or now, retiring=retiring,
-                    retire_at={i: t for i, t in times.items() if i in retiring},
-                    secret_dirs=record.secret_dirs if record else (),
-                    held_by={i: w for i, w in (record.held_by if record else {}).items()
-                             if i in retiring},
-                    prevent_destroy=change.prevent_destroy,
-                    preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
-                )
+                return intent_record(record, change, {*doomed, *kept},
+                                     plan.namesakes.get(change.key or "", ()), now)
 
             await self._writer.update(key, intent)
         if creates:
@@ -211,7 +192,8 @@ class Applier:
         for its grants and its verification (`deliverstep`)."""
         key = change.key
         assert key is not None
-        created = await self._create_once(change)
+        created = await create_retrying(self._client, self._org, change,
+                                        lambda: self._writer.state)
         token = created.token
         self._new.ids[key] = token.id
         self._new.secrets[key] = created.secret
@@ -224,27 +206,6 @@ class Applier:
             )
 
         await self._writer.update(key, made, durable=True)
-
-    async def _create_once(self, change: Change) -> CreatedToken:
-        """Create, and when the answer is lost, clear away what it made and try again."""
-        key = change.key
-        assert key is not None
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            try:
-                return await self._client.create_token(self._org, name=change.name, ttl=change.ttl)
-            except OutcomeUnknown:
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                await self._clear_lost(key)
-        raise AssertionError("unreachable")
-
-    async def _clear_lost(self, key: str) -> None:
-        record = self._writer.state.tokens.get(key)
-        if record is None:
-            return
-        live = [live_token(t, None) for t in await self._client.list_tokens(self._org)]
-        for token in lost_creates(key, record, live, self._writer.state.managed_ids()):
-            await self._delete_id(token.id)
 
     async def _grant(self, change: Change) -> None:
         token_id = self._target(change)
@@ -332,24 +293,10 @@ class Applier:
             await self._client.delete_token(self._org, token_id)
 
     def _forget(self, change: Change, record: TokenRecord | None) -> TokenRecord | None:
-        """State after a delete: the ID is gone, and so is a key left with nothing.
-
-        Retiring IDs this plan does not delete were already gone when it was
-        made, so they go too. A removed key stays while any of its deletes is
-        outstanding: what those would delete must still be found next time.
-        """
-        if record is None:
-            return None
-        doomed = self._doomed.get(change.key or "", set())
-        kept = self._keep.get(change.key or "", set())
-        retiring = tuple(i for i in record.retiring
-                         if (i in doomed or i in kept) and i not in self._deleted)
-        ident = None if record.id in self._deleted or record.id == change.token_id else record.id
-        if change.key in self._removed and ident is None and not doomed - self._deleted:
-            return None
-        times = {i: t for i, t in record.retire_at.items() if i in retiring}
-        held = {i: w for i, w in record.held_by.items() if i in retiring or i == ident}
-        return replace(record, id=ident, retiring=retiring, retire_at=times, held_by=held)
+        key = change.key or ""
+        return after_delete(record, change.token_id, self._doomed.get(key, set()),
+                            self._keep.get(key, set()), self._deleted,
+                            removed=key in self._removed)
 
 
 def _words(exc: PstokensError) -> str:
