@@ -5,12 +5,15 @@ in the same apply, the token it replaces stays exactly as it was, apply exits 1.
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import Cli, Emulator, secrets_in, write_config
+from tests.e2e.test_delivery import pstokens
 
 CONFIG = """\
 organization: acme
@@ -98,3 +101,34 @@ def test_a_first_token_that_fails_verification_exits_1_and_leaves_nothing(
     emulator.store.refuse(name="ci-deploy", refused=False)
     assert cli("apply", "--auto-approve").code == 0
     assert len(emulator.tokens()) == 1
+
+
+def test_ctrl_c_during_verification_says_the_new_token_exists_unverified_and_undelivered(
+    cli: Cli, emulator: Emulator, workdir: Path,
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    old_id = state(workdir)["ci-deploy"]["id"]  # type: ignore[index]
+    old_secret = secrets_in(workdir / ".pstokens")["ci-deploy"]
+    emulator.store.refuse(name="ci-deploy")  # refused: apply keeps asking for 30 s
+    emulator.reset_stats()
+    run = pstokens(workdir, "apply", "--auto-approve", "--replace", "ci-deploy")
+    try:
+        while emulator.calls(BRANCHES) == 0:  # its first verification call was answered
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    [new] = [t for t in emulator.by_name("ci-deploy") if t["id"] != old_id]
+    assert run.returncode == 130 and "Traceback" not in err
+    assert (f"  ci-deploy: {new['id']} exists, not verified, delivered nowhere; {old_id}, "
+            "the token it replaces, is kept\n") in err
+    assert secrets_in(workdir / ".pstokens")["ci-deploy"] == old_secret
+    # The next plan replaces the one left behind; the old one goes once a new one works.
+    emulator.store.refuse(name="ci-deploy", refused=False)
+    assert cli("apply", "--auto-approve").code == 0
+    assert [t["id"] for t in emulator.by_name("ci-deploy")] not in ([old_id], [new["id"]])
+    assert cli("plan", "--detailed-exitcode").code == 0
