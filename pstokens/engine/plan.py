@@ -113,7 +113,8 @@ def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, A
     for entry in entries:
         if isinstance(entry, CommandDestination):
             out.append({"command": entry.command}
-                       | ({} if entry.timeout is None else {"timeout": entry.timeout}))
+                       | ({} if entry.timeout is None else {"timeout": entry.timeout})
+                       | ({} if entry.stdin is None else {"stdin": entry.stdin}))
         else:
             out.append({"dir": entry.path})
     return out
@@ -127,7 +128,8 @@ def deliver_from_json(data: Any) -> tuple[Destination, ...] | None:
         if "command" in item:
             timeout = item.get("timeout")
             entries.append(CommandDestination(str(item["command"]),
-                                              None if timeout is None else int(timeout)))
+                                              None if timeout is None else int(timeout),
+                                              item.get("stdin")))
         else:
             entries.append(DirDestination(str(item["dir"])))
     return tuple(entries)

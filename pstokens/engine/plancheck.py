@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pstokens.config.model import STDIN_FORMS
 from pstokens.defaults import TOKEN_KEY
 from pstokens.errors import PlanError
 
@@ -75,11 +76,18 @@ def _check_deliver(entries: Any) -> None:
         raise PlanError("a change's deliver is not a list")
     for entry in entries:
         ok = isinstance(entry, dict) and (
-            (set(entry) <= {"command", "timeout"} and isinstance(entry.get("command"), str))
+            (set(entry) <= {"command", "timeout", "stdin"} and "command" in entry
+             and isinstance(entry["command"], str))
             or (set(entry) == {"dir"} and isinstance(entry["dir"], str))
         )
         if not ok:
             raise PlanError("a deliver entry is neither `command:` nor `dir:`")
+        timeout = entry.get("timeout")
+        if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)
+                                    or timeout <= 0):
+            raise PlanError("a deliver entry's timeout is not a whole number of seconds")
+        if entry.get("stdin") not in (None, *STDIN_FORMS):
+            raise PlanError(f"a deliver entry's stdin is not one of {', '.join(STDIN_FORMS)}")
 
 
 def _match(value: Any, pattern: re.Pattern[str], what: str, *, optional: bool = False) -> None:
