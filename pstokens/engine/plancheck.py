@@ -65,15 +65,16 @@ def checked_change(data: Any) -> dict[str, Any]:
         seconds = retire.get("overlap_seconds", 0)
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise PlanError("a retire's overlap_seconds is not a whole number of seconds")
-    _check_deliver(data.get("deliver"))
+    checked_deliver(data.get("deliver"))
     return data
 
 
-def _check_deliver(entries: Any) -> None:
+def checked_deliver(entries: Any) -> Any:
+    """`entries` if it is a list of well-formed destinations (or None)."""
     if entries is None:
-        return
-    if not isinstance(entries, list):
-        raise PlanError("a change's deliver is not a list")
+        return None
+    if not isinstance(entries, list) or not entries:
+        raise PlanError("a deliver is not a list of destinations")
     for entry in entries:
         ok = isinstance(entry, dict) and (
             (set(entry) <= {"command", "timeout", "stdin"} and "command" in entry
@@ -88,6 +89,7 @@ def _check_deliver(entries: Any) -> None:
             raise PlanError("a deliver entry's timeout is not a whole number of seconds")
         if entry.get("stdin") not in (None, *STDIN_FORMS):
             raise PlanError(f"a deliver entry's stdin is not one of {', '.join(STDIN_FORMS)}")
+    return entries
 
 
 def _match(value: Any, pattern: re.Pattern[str], what: str, *, optional: bool = False) -> None:
