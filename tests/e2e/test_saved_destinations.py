@@ -148,6 +148,7 @@ def test_a_saved_plan_whose_destinations_were_edited_is_refused(
 
     assert refused.code == 1
     assert emulator.tokens() == []
+    assert "saved plan is stale" in refused.err
     assert "Traceback" not in refused.both
 
 
