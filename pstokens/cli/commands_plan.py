@@ -100,9 +100,8 @@ def plan_command(
 ) -> int:
     """Read the organization and show what apply would change.
 
-    The plan says where each new secret goes; a plan saved with --out
-    delivers there (--secrets-dir/--secrets-command are given here, not to
-    `apply FILE`).
+    The plan says where each new secret goes, and a plan saved with --out
+    delivers there: the secrets options belong here, not to `apply FILE`.
 
     Example: pstokens plan --detailed-exitcode --format markdown
     """
@@ -153,8 +152,8 @@ def apply_command(
 
     Applies a fresh plan (asking first on a terminal), or a plan saved by
     `plan --out`, which must still match the state, the config and the
-    organization, and delivers where it recorded (so it takes no
-    --secrets-dir or --secrets-command).
+    organization, and delivers where it recorded (the secrets options are
+    for fresh plans).
 
     Example: pstokens apply --auto-approve --secrets-dir .pstokens/secrets
     """
