@@ -29,6 +29,9 @@ DEFAULT_TIMEOUT = 120.0
 # After SIGTERM, how long the group has before SIGKILL.
 TERM_GRACE = 2.0
 KEEP_BYTES = 16 * 1024
+# The most a pipe can hold (Linux's pipe-max-size): what an exited command can
+# have left unread; past it, a child it left behind is still writing.
+PIPE_MAX = 1024 * 1024
 # pstokens' own credentials stay out of the command's environment: a command
 # reading $PLANETSCALE_SERVICE_TOKEN must not deliver pstokens' token by mistake.
 OWN_CREDENTIALS = ("PLANETSCALE_SERVICE_TOKEN_ID", "PLANETSCALE_SERVICE_TOKEN",
@@ -173,13 +176,15 @@ def _read_what_is_there(transport: asyncio.SubprocessTransport, capture: _Captur
             continue
         pipe.pause_reading()
         source = pipe.get_extra_info("pipe")
-        while source is not None:
+        left = PIPE_MAX if source is not None else 0
+        while left > 0:
             try:
-                data = os.read(source.fileno(), 65536)
-            except (BlockingIOError, InterruptedError, OSError):
+                data = os.read(source.fileno(), min(left, 65536))
+            except OSError:  # nothing more to read now (EAGAIN), or gone
                 break
             if not data:
                 break
+            left -= len(data)
             capture.pipe_data_received(fd, data)
 
 

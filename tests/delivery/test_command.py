@@ -234,3 +234,12 @@ def _base64_decoded(text: str) -> list[str]:
             part = part[: len(part) - len(part) % 4]
             found.append(base64.b64decode(part).decode("latin-1"))
     return found
+
+
+async def test_a_child_that_keeps_writing_after_the_command_exits_is_not_read_forever(
+    leftovers: Path,
+) -> None:
+    command = f"cat >/dev/null; yes & echo $! >> {leftovers}; exit 0"
+    started = time.monotonic()
+    await CommandSink(command, timeout=30).deliver(ITEM)
+    assert time.monotonic() - started < 15
