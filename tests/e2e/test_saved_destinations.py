@@ -64,6 +64,8 @@ def test_plan_takes_secrets_dir_and_the_saved_plan_delivers_there(
     write_config(workdir / "pstokens.yaml", CONFIG)
     assert cli("plan", "--secrets-dir", "chosen", "--out", "p.json").code == 0
     assert delivers(saved_plan(workdir))["ci"] == [{"dir": "chosen"}]
+    shown = cli("show", "p.json")
+    assert shown.code == 0 and "secret to dir chosen" in shown.out  # what a reviewer reads
 
     applied = cli("apply", "p.json")
     assert applied.code == 0, applied.both
