@@ -1,9 +1,12 @@
 """The docs' delivery recipes, pasted as they are, run against fake programs.
 
 Each recipe's program (gh, vault, aws, op, kubectl) is replaced on PATH by a
-small fake of the same name that records its arguments, stdin and the
-PSTOKENS_* environment, so the test proves the shape of each command: the
-secret reaches the program where the recipe says, and nothing else sees it.
+small fake of the same name that records its arguments, stdin, the
+PSTOKENS_* environment and what the real program would store from that call,
+so the test proves the shape of each command: one call stores the ID and the
+secret together, and nothing else sees the secret. Kubernetes secret names
+are checked against the DNS-1123 rule for keys holding `_`, `.` or a
+trailing `-`.
 """
 
 from __future__ import annotations
