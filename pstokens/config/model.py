@@ -14,6 +14,10 @@ from typing import Literal
 from pstokens.errors import ConfigError, Problem
 
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
+# What a `command:` destination reads on stdin besides the secret alone (None):
+# `env` both lines of the .env file, `json` {"id": ..., "token": ...}.
+StdinForm = Literal["env", "json"]
+STDIN_FORMS: tuple[StdinForm, ...] = ("env", "json")
 
 DEFAULT_UNUSED_AFTER = 90 * 86400
 
@@ -24,10 +28,12 @@ AccessMap = Mapping[str | None, frozenset[str]]
 
 @dataclass(frozen=True)
 class CommandDestination:
-    """`- command: CMD`: run through the shell, the secret alone on stdin."""
+    """`- command: CMD`: run through the shell, the secret alone on stdin (or, with
+    `stdin:`, the token's ID and secret together)."""
 
     command: str
     timeout: int | None = None  # seconds; None: the default
+    stdin: StdinForm | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
 from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.plancheck import checked_change, checked_plan_fields
+from pstokens.engine.plancheck import checked_change, checked_deliver, checked_plan_fields
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
@@ -113,7 +113,8 @@ def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, A
     for entry in entries:
         if isinstance(entry, CommandDestination):
             out.append({"command": entry.command}
-                       | ({} if entry.timeout is None else {"timeout": entry.timeout}))
+                       | ({} if entry.timeout is None else {"timeout": entry.timeout})
+                       | ({} if entry.stdin is None else {"stdin": entry.stdin}))
         else:
             out.append({"dir": entry.path})
     return out
@@ -127,7 +128,8 @@ def deliver_from_json(data: Any) -> tuple[Destination, ...] | None:
         if "command" in item:
             timeout = item.get("timeout")
             entries.append(CommandDestination(str(item["command"]),
-                                              None if timeout is None else int(timeout)))
+                                              None if timeout is None else int(timeout),
+                                              item.get("stdin")))
         else:
             entries.append(DirDestination(str(item["dir"])))
     return tuple(entries)
@@ -139,7 +141,8 @@ class Change:
 
     `previous_ttl` is the recorded ttl a TTL_CHANGED replacement moves away from.
     A create or replace carries everything apply needs to make the token: its
-    `deliver:` destinations (None: apply's flags decide), whether state marks it
+    destinations (its `deliver:`, else the plan's `default_deliver`; None only when
+    apply's sink decides, for a library caller's own sink), whether state marks it
     `prevent_destroy`, and for a replace what becomes of the old token (`retire`).
     """
 
@@ -250,6 +253,9 @@ class Plan:
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     config_digest: str | None = None
+    # Where the secrets of new tokens without `deliver:` go, as resolved when the plan
+    # was made (the flags, or the default folder); each such change carries them too.
+    default_deliver: tuple[Destination, ...] | None = None
     # Keys in state that left the config: apply forgets them once their tokens go.
     removed: tuple[str, ...] = ()
     # What the config asked for, as plain data: a stale saved plan names what changed.
@@ -294,6 +300,7 @@ class Plan:
             "targets": list(self.targets),
             "replace": list(self.replace),
             "config_digest": self.config_digest,
+            "default_deliver": deliver_to_json(self.default_deliver),
             "config": self.config,
             "removed": list(self.removed),
             "changes": [c.to_json() for c in self.changes],
@@ -331,6 +338,7 @@ class Plan:
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),
+                default_deliver=deliver_from_json(checked_deliver(data.get("default_deliver"))),
                 removed=tuple(str(k) for k in data.get("removed", [])),
                 config=data.get("config"),
             )

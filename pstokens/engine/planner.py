@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.config.model import AccessMap, Config, Destination, TokenSpec
 from pstokens.engine.allows import with_allows
 from pstokens.engine.findings import (
     Drift,
@@ -39,6 +39,9 @@ TTL_TOLERANCE = 60
 class PlanOptions:
     targets: frozenset[str] = frozenset()
     replace: frozenset[str] = frozenset()
+    # Where the secrets of new tokens without `deliver:` go (--secrets-dir or
+    # --secrets-command, resolved); the plan records them. None: apply's sink decides.
+    default_deliver: tuple[Destination, ...] | None = None
 
 
 @dataclass
@@ -53,6 +56,7 @@ class _Builder:
     # rescanning every change each time made plans quadratic.
     creates: set[str] = field(default_factory=set)
     creates_seen: int = 0
+    default_deliver: tuple[Destination, ...] | None = None
 
 
 def make_plan(
@@ -67,7 +71,8 @@ def make_plan(
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan."""
     lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets)
-    out = _Builder(claimed=set(state.managed_ids()) | lease_ids)
+    out = _Builder(claimed=set(state.managed_ids()) | lease_ids,
+                   default_deliver=options.default_deliver)
     in_scope = _scope(config, state, options)
 
     for key in sorted(in_scope):
@@ -117,6 +122,7 @@ def make_plan(
         leases=leases,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
+        default_deliver=options.default_deliver,
         config_digest=config_digest,
         removed=tuple(sorted(k for k in in_scope if k not in config.tokens)),
         config=config_data,
@@ -207,7 +213,8 @@ def _create(
     out.changes.append(Change(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
-        retire=retire, deliver=spec.deliver, prevent_destroy=spec.prevent_destroy,
+        retire=retire, deliver=out.default_deliver if spec.deliver is None else spec.deliver,
+        prevent_destroy=spec.prevent_destroy,
     ))
     for database, names in spec.accesses.items():
         if names:

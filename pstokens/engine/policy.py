@@ -46,7 +46,8 @@ def config_digest(config: Config) -> str:
 
 
 def saved_options(saved: Plan) -> PlanOptions:
-    return PlanOptions(frozenset(saved.targets), frozenset(saved.replace))
+    return PlanOptions(frozenset(saved.targets), frozenset(saved.replace),
+                       default_deliver=saved.default_deliver)
 
 
 def check_saved(saved: Plan, config: Config, state: State) -> None:

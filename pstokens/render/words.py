@@ -72,11 +72,12 @@ def retire(change: Change, escape: Callable[[str | None], str]) -> str:
 
 
 def deliver(change: Change, escape: Callable[[str | None], str]) -> str:
-    """Where a new token's secret goes: the plan's `deliver:`, or apply's flags."""
-    if change.deliver is None:
-        return "secret to where apply's --secrets-dir or --secrets-command say"
-    places = [f'command "{escape(d.command)}"' if isinstance(d, CommandDestination)
-              else f"dir {escape(d.path)}" for d in change.deliver]
+    """Where a new token's secret goes, as the plan resolved it."""
+    if change.deliver is None:  # a plan made for a library caller's own sink
+        return "secret to where apply's sink says"
+    places = [(f'command "{escape(d.command)}"' + (f" (stdin: {d.stdin})" if d.stdin else ""))
+              if isinstance(d, CommandDestination) else f"dir {escape(d.path)}"
+              for d in change.deliver]
     return "secret to " + ", ".join(places)
 
 

@@ -213,7 +213,7 @@ def test_secrets_command_gets_the_secret_on_stdin_and_names_in_its_environment(
     result = cli("apply", "--auto-approve", "--secrets-command", command)
 
     assert result.code == 0, result.both
-    assert "delivered to --secrets-command" in result.out
+    assert 'secret delivered to command "' in result.out
     state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
     for key in ("ci", "reporter"):
         token_id = state[key]["id"]
@@ -234,7 +234,7 @@ def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_pla
     failed = cli("apply", "--auto-approve", "--secrets-command", command)
 
     assert failed.code == 1
-    assert "--secrets-command exited with status 7 for 'ci'" in failed.err
+    assert "exited with status 7 for 'ci'" in failed.err
     state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
     assert (state["ci"]["delivered"], state["reporter"]["delivered"]) == (False, True)
     undelivered = state["ci"]["id"]
