@@ -17,7 +17,7 @@ from pstokens.engine.findings import WarningKind
 from pstokens.engine.live import LiveToken
 from pstokens.engine.plan import Action, Cause, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.rotation import Retiring, RetireWait, retire_times
+from pstokens.engine.rotation import RetireWait, Retiring, retire_times
 from pstokens.render import render_markdown, render_text
 from pstokens.state.model import State, TokenRecord
 
