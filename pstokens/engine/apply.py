@@ -173,6 +173,7 @@ class Applier:
                 kept = self._keep.get(change.key or "", set())
                 retiring = tuple(sorted({*doomed, *kept}))
                 times = record.retire_at if record else {}
+                delivered = record.successor_delivered_at if record else {}
                 pending = record.pending_since if record and record.id is None else None
                 known = record.preexisting if record and pending else ()
                 namesakes = plan.namesakes.get(change.key or "", ())
@@ -180,7 +181,7 @@ class Applier:
                     id=None, name=change.name or change.key or "", ttl=change.ttl,
                     delivered=False, pending_since=pending or now, retiring=retiring,
                     retire_at={i: t for i, t in times.items() if i in retiring},
-                    successor_delivered_at=record.successor_delivered_at if record else {},
+                    successor_delivered_at={i: t for i, t in delivered.items() if i in retiring},
                     secret_dirs=record.secret_dirs if record else (),
                     prevent_destroy=change.prevent_destroy,
                     preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
@@ -366,7 +367,9 @@ class Applier:
         if change.key in self._removed and ident is None and not doomed - self._deleted:
             return None
         times = {i: t for i, t in record.retire_at.items() if i in retiring}
-        return replace(record, id=ident, retiring=retiring, retire_at=times)
+        delivered = {i: t for i, t in record.successor_delivered_at.items() if i in retiring}
+        return replace(record, id=ident, retiring=retiring, retire_at=times,
+                       successor_delivered_at=delivered)
 
 
 def _words(exc: PstokensError) -> str:

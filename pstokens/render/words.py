@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-from pstokens.config.duration import format_duration
+from pstokens.config.duration import format_duration, format_rough
 from pstokens.config.model import CommandDestination
 from pstokens.engine.findings import (
     Drift,
@@ -158,20 +158,13 @@ def retiring(item: Retiring) -> str:
         use = "never used"
         until = f"deleted once its successor has been delivered for {quiet}"
     else:
-        use = f"still in use (last used {ago(item.idle_seconds)} ago)"
+        use = f"still in use (last used {format_rough(item.idle_seconds)} ago)"
         until = f"deleted once unused for {quiet}"
     if item.wait is RetireWait.STUCK:
         return (f"retiring: {use}, 7 days after its successor was delivered: rotation stuck; "
                 "`pstokens apply --force` deletes it")
     return f"retiring: {use}; {until}"
 
-
-def ago(seconds: int) -> str:
-    """A rough length of time for people: 45s, 4m, 3h, 2d."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it ends):"

@@ -76,10 +76,10 @@ class TokenRecord:
             data["secret_dirs"] = list(self.secret_dirs)
         if self.retire_at:  # only with overlap: other state files stay as they were
             data["retire_at"] = {i: _iso(t) for i, t in sorted(self.retire_at.items())}
-        delivered = {i: _iso(self.successor_delivered_at[i]) for i in sorted(self.retiring)
-                     if i in self.successor_delivered_at}
-        if delivered:  # only while a replaced token is retiring
-            data["successor_delivered_at"] = delivered
+        if self.successor_delivered_at:  # only while a replaced token is retiring
+            data["successor_delivered_at"] = {
+                i: _iso(t) for i, t in sorted(self.successor_delivered_at.items())
+            }
         if not self.verified:
             data["verified"] = False
         return data
