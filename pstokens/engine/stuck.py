@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pstokens.engine.findings import WarningKind
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.rotation import RetireWait
 
 
 def forced(plan: Plan) -> Plan:
-    """`plan` with its stuck retiring tokens deleted (cause `rotation_stuck`)."""
+    """`plan` with its stuck retiring tokens deleted (cause `rotation_stuck`), and
+    no longer warned about."""
     stuck = [r for r in plan.retiring if r.wait is RetireWait.STUCK]
     if not stuck:
         return plan
     deletes = [Change(Action.DELETE, r.key, r.token_id, name=r.key, cause=Cause.ROTATION_STUCK)
                for r in stuck]
     return replace(plan, changes=Plan.ordered([*plan.changes, *deletes]),
-                   retiring=tuple(r for r in plan.retiring if r.wait is not RetireWait.STUCK))
+                   retiring=tuple(r for r in plan.retiring if r.wait is not RetireWait.STUCK),
+                   warnings=tuple(w for w in plan.warnings
+                                  if w.kind is not WarningKind.ROTATION_STUCK))
 
 
 def deletes_in_use(plan: Plan) -> list[Change]:

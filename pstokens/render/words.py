@@ -161,8 +161,8 @@ def retiring(item: Retiring) -> str:
         use = f"still in use (last used {format_rough(item.idle_seconds)} ago)"
         until = f"deleted once unused for {quiet}"
     if item.wait is RetireWait.STUCK:
-        return (f"retiring: {use}, 7 days after its successor was delivered: rotation stuck; "
-                "`pstokens apply --force` deletes it")
+        return (f"retiring: rotation stuck: {use} 7 days or more after its successor was "
+                "delivered; `pstokens apply --force` deletes it")
     return f"retiring: {use}; {until}"
 
 

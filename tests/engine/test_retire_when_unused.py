@@ -160,7 +160,7 @@ def test_force_turns_a_stuck_rotation_into_a_delete_and_nothing_else() -> None:
                   used=NOW - timedelta(minutes=4))
     forcing = forced(stuck)
     assert changes(forcing) == [(Action.DELETE, "old", Cause.ROTATION_STUCK)]
-    assert forcing.retiring == ()
+    assert forcing.retiring == () and forcing.warnings == ()
     assert "deleted because of --force" in click.unstyle(render_text(forcing))
     assert forced(recent) == recent  # --force never deletes a token merely in use
     with pytest.raises(UnsafePlan, match="still sees used"):
