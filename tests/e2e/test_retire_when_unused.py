@@ -9,6 +9,7 @@ keeps it alive; the old token goes only after the quiet period.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,16 @@ import pytest
 
 from pstokens import clock
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
+from pstokens.notify import send
 from tests.e2e.conftest import API_KEY, Cli, write_config
 from tests.e2e.test_rotation_drill import WAIT, Consumer, Drill, live_ids
+from tests.receiver import receiver
 
+NOTIFY = """\
+notify:
+  - url_env: PSTOKENS_WEBHOOK
+    on: [rotation_stuck]
+"""
 CONFIG = """\
 organization: acme
 tokens:
@@ -117,17 +125,27 @@ def test_a_consumer_using_the_old_token_keeps_it_alive_until_it_goes_quiet(drill
     assert not [s for s in fast.secrets | slow.secrets if s in printed]
 
 
-def test_a_rotation_stuck_for_7_days_warns_and_only_apply_force_ends_it(drill: Drill) -> None:
-    write_config(drill.workdir / "pstokens.yaml", CONFIG)
+def test_a_rotation_stuck_for_7_days_warns_and_only_apply_force_ends_it(
+    drill: Drill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(send, "DEFAULT_POLICY", send.Policy(
+        attempts=3, attempt_timeout=0.5, backoff=0.01, deadline=10.0))
+    write_config(drill.workdir / "pstokens.yaml", CONFIG + NOTIFY)
     assert drill.run("apply", "--auto-approve")[0] == 0
     [old_id] = live_ids(drill, "app")
     slow = drill.consumer(fresh=False)  # never switches to the new token
     assert drill.run("apply", "--auto-approve", "--replace", "app")[0] == 0
 
     move(drill, slow, timedelta(days=7))
-    code, shown = drill.run("plan", "--detailed-exitcode")
+    with receiver() as hook:
+        monkeypatch.setenv("PSTOKENS_WEBHOOK", hook.url)
+        code, shown = drill.run("plan", "--detailed-exitcode")
     assert code == 0, shown  # a warning, not a difference
     assert "rotation stuck" in shown and f"replaced token {old_id} is still in use" in shown
+    [body] = [json.loads(r.body) for r in hook.requests]
+    assert (body["event"], body["summary"]) == ("rotation_stuck", {"rotation_stuck": 1})
+    assert body["rotation_stuck"][0]["token_ids"] == [old_id]
+    monkeypatch.delenv("PSTOKENS_WEBHOOK")
     sarif = drill.run("plan", "--format", "sarif")[1]
     assert '"ruleId": "rotation_stuck"' in sarif
 
