@@ -101,7 +101,8 @@ def plan_command(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True,
               help="Apply an unsafe plan (past safety.max_delete_percent, or deleting an "
-                   "unmanaged token named like a key).")
+                   "unmanaged token named like a key); also delete the old tokens of stuck "
+                   "rotations (retire_when_unused).")
 @click.option("--secrets-dir", type=click.Path(file_okay=False),
               help=f"Where new secrets go [default {DEFAULT_SECRETS_DIR}].")
 @click.option("--secrets-command", metavar="CMD",
