@@ -138,7 +138,8 @@ def plan_command(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True,
               help="Apply an unsafe plan (past safety.max_delete_percent, or deleting an "
-                   "unmanaged token named like a key).")
+                   "unmanaged token named like a key); also delete the old tokens of stuck "
+                   "rotations (retire_when_unused).")
 @click.option("--format", "fmt", type=FormatChoice(["text", "json"]), default="text",
               show_default=True,
               help="json: the plan and step lines go to stderr, the result to stdout.")

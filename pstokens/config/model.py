@@ -57,6 +57,9 @@ class TokenSpec:
     prevent_destroy: bool = False
     # After a replacement the old token keeps working this long (seconds).
     overlap: int | None = None
+    # With it, a replaced token is deleted only once PlanetScale has not seen it used
+    # for this long (seconds): see `engine/rotation.py`.
+    retire_when_unused: int | None = None
     # Where a new secret goes; None: wherever --secrets-dir/--secrets-command say.
     deliver: tuple[Destination, ...] | None = None
 
@@ -79,6 +82,7 @@ class NotifyEvent(StrEnum):
     DRIFT = "drift"  # plan: the organization differs from the config
     VIOLATIONS = "violations"  # plan: live tokens break `rules:`
     EXPIRING = "expiring"  # plan: a managed token expires within 14 days
+    ROTATION_STUCK = "rotation_stuck"  # plan: a replaced token still in use after 7 days
     APPLIED = "applied"  # apply: every change went through
     APPLY_FAILED = "apply_failed"  # apply: some changes failed
 

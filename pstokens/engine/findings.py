@@ -112,6 +112,9 @@ class WarningKind(StrEnum):
     NAMESAKE = "namesake"
     # A managed token expires within 14 days and nothing in the plan replaces it.
     EXPIRES_SOON = "expires_soon"
+    # A replaced token (retire_when_unused) still in use 7 days after its successor
+    # was delivered: only `apply --force` deletes it.
+    ROTATION_STUCK = "rotation_stuck"
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ class Cause(StrEnum):
     REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
     RETIRED = "retired"  # the old half of an earlier replacement, still live
     OVERLAP_ENDED = "overlap_ended"  # a replaced token kept by `overlap`, now past it
+    NOT_USED = "not_used"  # a replaced token kept by `retire_when_unused`, no longer used
+    ROTATION_STUCK = "rotation_stuck"  # a replaced token still in use after 7 days: --force
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
@@ -92,17 +94,26 @@ _PHASE = {
 @dataclass(frozen=True)
 class Retire:
     """What a replacement does with the token it replaces: deleted once the new
-    token is delivered (and verified), or kept `overlap_seconds` after that."""
+    token is delivered (and verified), or kept `overlap_seconds` after that; with
+    `retire_when_unused` (seconds), never by the replacing apply: a later one
+    deletes it once PlanetScale has not seen it used for that long."""
 
     token_id: str
     overlap_seconds: int = 0
+    retire_when_unused: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"token_id": self.token_id, "overlap_seconds": self.overlap_seconds}
+        data: dict[str, Any] = {"token_id": self.token_id,
+                                "overlap_seconds": self.overlap_seconds}
+        if self.retire_when_unused is not None:  # only then: other plans stay as they were
+            data["retire_when_unused_seconds"] = self.retire_when_unused
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Retire:
-        return cls(str(data["token_id"]), int(data.get("overlap_seconds") or 0))
+        unused = data.get("retire_when_unused_seconds")
+        return cls(str(data["token_id"]), int(data.get("overlap_seconds") or 0),
+                   None if unused is None else int(unused))
 
 
 def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, Any]] | None:
@@ -241,7 +252,8 @@ class Plan:
     skipped: tuple[Skipped, ...] = ()
     unsafe: tuple[Unsafe, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
-    # Replaced tokens kept working by `overlap`: expected, so not a difference.
+    # Replaced tokens kept working by `overlap` or `retire_when_unused`: expected,
+    # so not a difference (a stuck one is a warning, `rotation_stuck`).
     retiring: tuple[Retiring, ...] = ()
     # `rules:` findings on live tokens, managed or not: violations make the plan
     # differ; unused tokens are warnings (saved among `warnings`, kind "unused").

@@ -62,9 +62,12 @@ def checked_change(data: Any) -> dict[str, Any]:
         if not isinstance(retire, dict):
             raise PlanError("a change's retire is not an object")
         _match(retire.get("token_id"), _SEGMENT, "token ID")
-        seconds = retire.get("overlap_seconds", 0)
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            raise PlanError("a retire's overlap_seconds is not a whole number of seconds")
+        for field, default in (("overlap_seconds", 0), ("retire_when_unused_seconds", None)):
+            seconds = retire.get(field, default)
+            if seconds is None and default is None:
+                continue
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                raise PlanError(f"a retire's {field} is not a whole number of seconds")
     checked_deliver(data.get("deliver"))
     return data
 

@@ -26,7 +26,7 @@ from pstokens.engine.leaseplan import plan_leases
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
-from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
+from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
 from pstokens.engine.rules import plan_findings
 from pstokens.engine.unsafe import unsafe_findings
 from pstokens.state.model import State, TokenRecord
@@ -115,7 +115,7 @@ def make_plan(
             PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
             for c in Plan.ordered(c for c in out.changes
                                   if c.action is Action.CREATE and c.key in namesakes)
-        ) + _expiring(out, config, state, live, now, in_scope),
+        ) + _expiring(out, config, state, live, now, in_scope) + stuck_warnings(out.retiring),
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
         unused=unused,
@@ -209,7 +209,7 @@ def _create(
     # one deleted outside pstokens has nothing left to retire.
     retire = None
     if old_id is not None and cause is not Cause.DELETED_OUTSIDE:
-        retire = Retire(old_id, spec.overlap or 0)
+        retire = Retire(old_id, spec.overlap or 0, spec.retire_when_unused)
     out.changes.append(Change(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
@@ -248,13 +248,16 @@ def _retire(
     out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken],
     now: datetime, spec: TokenSpec | None,
 ) -> None:
-    """Tokens this key replaced: kept while their overlap lasts, then deleted."""
+    """Tokens this key replaced: kept while their overlap lasts (and, with
+    retire_when_unused, while PlanetScale sees them used), then deleted."""
     replacing = _makes_new_token(out, key)
     decision = decide_retiring(key, record, live, now,
-                               overlap=spec.overlap if spec else None, replacing=replacing)
+                               overlap=spec.overlap if spec else None, replacing=replacing,
+                               retire_when_unused=spec.retire_when_unused if spec else None)
     out.retiring += decision.waiting
     for token_id, cause in [*((i, Cause.RETIRED) for i in decision.now),
-                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended)]:
+                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended),
+                            *((i, Cause.NOT_USED) for i in decision.unused)]:
         out.changes.append(Change(Action.DELETE, key, token_id, name=record.name, cause=cause))
 
 

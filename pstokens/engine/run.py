@@ -53,6 +53,7 @@ from pstokens.engine.policy import check_options, check_safe
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.rules import refuse_broken_rules
 from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.stuck import forced
 from pstokens.errors import PstokensError
 from pstokens.state.base import StateStore
 from pstokens.state.model import State
@@ -164,6 +165,8 @@ class Workspace:
             state = self.read_state()
             async with self.connect() as client:
                 plan = await plan_for_apply(client, config, state, options, saved=saved)
+                if force:  # stuck rotations: only a forced apply deletes them
+                    plan = forced(plan)
                 if show is not None:
                     show(plan)
                 if not plan.has_changes:

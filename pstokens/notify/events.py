@@ -10,7 +10,9 @@ from pstokens.engine.plan import Plan
 
 def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
     """drift when the plan differs (as --detailed-exitcode counts it), violations when
-    live tokens break rules, expiring when a managed token expires within 14 days."""
+    live tokens break rules, expiring when a managed token expires within 14 days,
+    rotation_stuck when a replaced token is still in use 7 days after its successor
+    was delivered."""
     events = []
     if plan.differs:
         events.append(NotifyEvent.DRIFT)
@@ -18,11 +20,17 @@ def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
         events.append(NotifyEvent.VIOLATIONS)
     if expiring(plan):
         events.append(NotifyEvent.EXPIRING)
+    if stuck(plan):
+        events.append(NotifyEvent.ROTATION_STUCK)
     return tuple(events)
 
 
 def expiring(plan: Plan) -> bool:
     return any(w.kind is WarningKind.EXPIRES_SOON for w in plan.warnings)
+
+
+def stuck(plan: Plan) -> bool:
+    return any(w.kind is WarningKind.ROTATION_STUCK for w in plan.warnings)
 
 
 def apply_event(result: ApplyResult) -> NotifyEvent:

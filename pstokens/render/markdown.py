@@ -47,7 +47,8 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         ))
     if plan.retiring:
         sections.append((
-            "Retiring (overlap)", ["| token | token ID | when |", "|---|---|---|"],
+            "Retiring (overlap, retire_when_unused)", ["| token | token ID | when |",
+                                                        "|---|---|---|"],
             [f"| {cell(r.key)} | {cell(r.token_id)} | {cell(words.retiring(r))} |"
              for r in plan.retiring],
         ))

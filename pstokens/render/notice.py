@@ -48,6 +48,15 @@ def plan_notices(plan: Plan) -> list[Notice]:
                 [violation_text(v) for v in plan.violations],
                 violations=[v.to_json() for v in plan.violations],
             ))
+        elif event is NotifyEvent.ROTATION_STUCK:
+            stuck = [w for w in plan.warnings if w.kind is WarningKind.ROTATION_STUCK]
+            notices.append(_notice(
+                event, org, {"rotation_stuck": len(stuck)},
+                f"{_count(len(stuck), 'replaced token')} still in use 7 days after "
+                "the successor was delivered:",
+                [warning(w, terminal) for w in stuck],
+                rotation_stuck=[w.to_json() for w in stuck],
+            ))
         else:
             soon = [w for w in plan.warnings if w.kind is WarningKind.EXPIRES_SOON]
             notices.append(_notice(

@@ -51,6 +51,8 @@ RULES: dict[str, tuple[Level, str]] = {
                                 "plan replaces it."),
     "namesake": ("warning", "A key about to be created has the name of a live token pstokens "
                             "does not manage."),
+    "rotation_stuck": ("warning", "A replaced token (retire_when_unused) is still in use 7 "
+                                  "days after its successor was delivered."),
 }
 _INDEX = {rule: index for index, rule in enumerate(RULES)}
 

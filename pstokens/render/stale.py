@@ -18,7 +18,8 @@ from pstokens.errors import StalePlan
 from pstokens.render.rules import safe, where
 
 # Config fields that hold seconds, shown as durations.
-DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "max_ttl", "unused_after", "timeout"})
+DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "retire_when_unused", "max_ttl",
+                       "unused_after", "timeout"})
 MAX_SHOWN = 20
 
 

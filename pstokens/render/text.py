@@ -55,7 +55,8 @@ def render_text(plan: Plan) -> str:
                      "or set unmanaged.policy.")
         lines.append("")
     if plan.retiring:
-        lines.append(click.style("Retiring (replaced, kept working by overlap):", bold=True))
+        lines.append(click.style(
+            "Retiring (replaced, kept working by overlap or retire_when_unused):", bold=True))
         lines.extend(f"  {shown_key(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
                      for r in plan.retiring)
         lines.append("")

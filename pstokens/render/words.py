@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-from pstokens.config.duration import format_duration
+from pstokens.config.duration import format_duration, format_rough
 from pstokens.config.model import CommandDestination
 from pstokens.engine.findings import (
     Drift,
@@ -24,7 +24,7 @@ from pstokens.engine.findings import (
 )
 from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plan import Cause, Change, Plan
-from pstokens.engine.rotation import Retiring
+from pstokens.engine.rotation import RetireWait, Retiring
 
 NO_CHANGES = "No changes. The organization matches the configuration."
 
@@ -44,6 +44,9 @@ _CAUSES: dict[Cause, str] = {
     Cause.REPLACED: "replaced by a new token",
     Cause.RETIRED: "replaced by a new token",
     Cause.OVERLAP_ENDED: "overlap ended",
+    Cause.NOT_USED: "replaced, and PlanetScale has not seen it used for retire_when_unused",
+    Cause.ROTATION_STUCK: ("rotation stuck: still in use 7 days after its successor was "
+                           "delivered; deleted because of --force"),
     Cause.LOST_CREATE_LEFTOVER: "left by a lost create",
     Cause.DUPLICATE: "duplicate left by a lost create",
     Cause.UNMANAGED: "unmanaged.policy is delete",
@@ -65,9 +68,15 @@ def retire(change: Change, escape: Callable[[str | None], str]) -> str:
     if change.retire is None:
         return ""
     old = f"old {escape(change.retire.token_id)}"
-    if not change.retire.overlap_seconds:
+    overlap, unused = change.retire.overlap_seconds, change.retire.retire_when_unused
+    if unused:
+        kept = (f"kept {format_duration(overlap)} after the new token is delivered and "
+                if overlap else "kept ")
+        return (f"{old} {kept}until unused for {format_duration(unused)} (PlanetScale's "
+                "last use), then deleted by the first apply after that")
+    if not overlap:
         return f"{old} deleted once the new token is delivered"
-    return (f"{old} kept {format_duration(change.retire.overlap_seconds)} after the new token "
+    return (f"{old} kept {format_duration(overlap)} after the new token "
             "is delivered, then deleted by the first apply after that")
 
 
@@ -121,6 +130,11 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
         return (f"{escape(item.key)}: live token {ids} already has this name and is not "
                 f"managed; apply would make a second one. To adopt it instead: "
                 f"`pstokens import {escape(item.key)} {first}`")
+    if item.kind is WarningKind.ROTATION_STUCK:
+        ids = ", ".join(escape(i) for i in item.token_ids)
+        return (f"{escape(item.key)}: rotation stuck: replaced token {ids} is still in use 7 "
+                "days after its successor was delivered; find the consumer still using it "
+                "(`pstokens apply --force` deletes it anyway)")
     if item.kind is WarningKind.EXPIRES_SOON:
         when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
                 if item.expires_at else "soon")
@@ -131,11 +145,27 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
 
 
 def retiring(item: Retiring) -> str:
-    if item.retire_at is None:
-        return "retiring: its overlap starts once its successor's secret is delivered"
-    when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return (f"retiring at {when} "
-            "(overlap); the first apply after that deletes it")
+    """Why a retiring token is still live: `still in use (last used 4m ago)`."""
+    quiet = "" if item.retire_when_unused is None else format_duration(item.retire_when_unused)
+    if item.wait is RetireWait.OVERLAP and item.retire_at is not None:
+        when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        then = (f"then deleted once unused for {quiet}" if quiet
+                else "the first apply after that deletes it")
+        return f"retiring at {when} (overlap); {then}"
+    if item.wait in (RetireWait.DELIVERY, RetireWait.OVERLAP):
+        waits = "its overlap starts" if item.overlap_seconds else "its wait starts"
+        return f"retiring: {waits} once its successor's secret is delivered"
+    if item.idle_seconds is None:
+        use = "never used"
+        until = f"deleted once its successor has been delivered for {quiet}"
+    else:
+        use = f"still in use (last used {format_rough(item.idle_seconds)} ago)"
+        until = f"deleted once unused for {quiet}"
+    if item.wait is RetireWait.STUCK:
+        return (f"retiring: rotation stuck: {use} 7 days or more after its successor was "
+                "delivered; `pstokens apply --force` deletes it")
+    return f"retiring: {use}; {until}"
+
 
 
 LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it ends):"
