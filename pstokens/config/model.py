@@ -73,6 +73,7 @@ class NotifyEvent(StrEnum):
     DRIFT = "drift"  # plan: the organization differs from the config
     VIOLATIONS = "violations"  # plan: live tokens break `rules:`
     EXPIRING = "expiring"  # plan: a managed token expires within 14 days
+    LEAKED = "leaked"  # plan: the audit log reports live tokens leaked
     APPLIED = "applied"  # apply: every change went through
     APPLY_FAILED = "apply_failed"  # apply: some changes failed
 
