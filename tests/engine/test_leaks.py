@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
@@ -291,3 +292,24 @@ def test_read_leaks_turns_a_refusal_or_failure_into_a_check_that_says_so(
 
     assert check.status is status and not check.leaked
     assert check.detail and "audit log" in check.detail
+
+
+def test_markdown_and_sarif_show_the_note_the_warning_and_the_leaked_violation() -> None:
+    from pstokens.render.markdown import render_markdown
+    from pstokens.render.sarif import render_plan_sarif
+
+    api = FakeApi()
+    api.tokens["hand1"] = ServiceToken(id="hand1", name="by|hand", created_at=NOW)
+    cfg = config()
+    skipped = make_plan(cfg, State("acme", "L"), live(api), now=NOW,
+                        leaks=LeakCheck(LeakCheckStatus.SKIPPED, detail="403 <b>"))
+    failed = make_plan(cfg, State("acme", "L"), live(api), now=NOW,
+                       leaks=LeakCheck(LeakCheckStatus.FAILED, detail="503"))
+    found = make_plan(cfg, State("acme", "L"), live(api), now=NOW, leaks=leaked("hand1"))
+
+    assert "**Note:** leak check skipped" in render_markdown(skipped)
+    assert "<b>" not in render_markdown(skipped)
+    assert "| leak check failed: 503;" in render_markdown(failed)
+    assert "reported leaked" in render_markdown(found)
+    results = json.loads(render_plan_sarif(found, cfg))["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [("leaked", "error")]
