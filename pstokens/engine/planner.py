@@ -316,7 +316,8 @@ def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
         ))
     exists = record.id is not None and record.id in live
     if exists and record.prevent_destroy:
-        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE))
+        leaked = Cause.LEAKED if record.id in out.leaked else None
+        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE, leaked))
     elif exists:
         out.changes.append(
             Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.REMOVED)

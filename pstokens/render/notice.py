@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pstokens.config.model import NotifyEvent
-from pstokens.engine.findings import WarningKind
+from pstokens.engine.findings import SkipKind, WarningKind
 from pstokens.engine.outcome import ApplyResult
 from pstokens.engine.plan import Action, Cause, Plan
 from pstokens.engine.rules import Rule
@@ -94,8 +94,9 @@ def leaked_lines(plan: Plan) -> list[tuple[str, dict[str, object]]]:
                        "action": what}))
     for skip in plan.skipped:
         if skip.cause == Cause.LEAKED:
+            kept = "deleted" if skip.kind is SkipKind.DELETE else "replaced"
             found.append((f"key {terminal(skip.key)} (id {terminal(skip.token_id)}): not "
-                          "replaced, prevent_destroy is set",
+                          f"{kept}, prevent_destroy is set",
                           {"token_id": skip.token_id, "key": skip.key, "name": None,
                            "action": "skipped"}))
     for violation in plan.violations:

@@ -104,7 +104,8 @@ def drift(item: Drift, escape: Callable[[str | None], str]) -> str:
 
 def skipped(item: Skipped) -> str:
     if item.kind is SkipKind.DELETE:
-        return "delete skipped: prevent_destroy was set when last applied"
+        leaked = " (it is leaked)" if item.cause == Cause.LEAKED else ""
+        return f"delete{leaked} skipped: prevent_destroy was set when last applied"
     why = cause_text(Cause(item.cause)) if item.cause else "requested"
     return f"replacement ({why}) skipped: prevent_destroy is set"
 

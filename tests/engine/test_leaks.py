@@ -313,3 +313,16 @@ def test_markdown_and_sarif_show_the_note_the_warning_and_the_leaked_violation()
     assert "reported leaked" in render_markdown(found)
     results = json.loads(render_plan_sarif(found, cfg))["runs"][0]["results"]
     assert [(r["ruleId"], r["level"]) for r in results] == [("leaked", "error")]
+
+
+def test_a_protected_leaked_token_of_a_removed_key_is_a_skip_that_says_leaked() -> None:
+    api = FakeApi()
+    record = existing(api, "old1", "ci")
+    state = State("acme", "L").with_token("ci", record.__class__(
+        **{**record.__dict__, "prevent_destroy": True}))
+
+    plan = plan_with([], state, api, leaked("old1"))
+
+    assert [(s.token_id, s.cause) for s in plan.skipped] == [("old1", Cause.LEAKED)]
+    assert "delete (it is leaked) skipped" in render_text(plan)
+    assert "leaked" in [str(e) for e in plan_events(plan)]
