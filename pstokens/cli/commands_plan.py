@@ -176,7 +176,7 @@ def apply_command(
 
     config = workspace.checked_config()
     try:
-        _plan, result = asyncio.run(workspace.apply(
+        applied, result = asyncio.run(workspace.apply(
             options, saved=saved, force=force, show=shown, approve=approved,
             progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
         ))
@@ -184,7 +184,8 @@ def apply_command(
         if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
             notify_apply_error(config, exc)
         raise
-    notify_apply(config, result)  # the lock is released: a slow receiver holds nothing up
+    # The lock is released: a slow receiver holds nothing up.
+    notify_apply(config, result, applied)
     if fmt == "json":
         out(render_result_json(result or ApplyResult()), nl=False)
     if result is None:

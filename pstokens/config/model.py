@@ -82,6 +82,7 @@ class NotifyEvent(StrEnum):
     DRIFT = "drift"  # plan: the organization differs from the config
     VIOLATIONS = "violations"  # plan: live tokens break `rules:`
     EXPIRING = "expiring"  # plan: a managed token expires within 14 days
+    LEAKED = "leaked"  # plan: the audit log reports live tokens leaked
     ROTATION_STUCK = "rotation_stuck"  # plan: a replaced token still in use after 7 days
     APPLIED = "applied"  # apply: every change went through
     APPLY_FAILED = "apply_failed"  # apply: some changes failed

@@ -307,15 +307,18 @@ class Applier:
         retiring (`retire_at` and `successor_delivered_at` were recorded with the
         delivery).
         """
+        # A leaked token keeps its cause: nothing (`overlap`, a wait for disuse) holds it.
         olds = [
-            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name, cause=Cause.REPLACED)
+            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name,
+                   cause=Cause.LEAKED if c.cause is Cause.LEAKED else Cause.REPLACED)
             for c in plan.changes
             if c.retire is not None
         ]
         kept = []
         for change in [*deletes, *olds]:
             replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED,
-                                        Cause.NOT_USED, Cause.ROTATION_STUCK)
+                                        Cause.NOT_USED, Cause.ROTATION_STUCK,
+                                        Cause.LEAKED)
             if replaced and change.key in self._unready:
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.NOT_READY))
@@ -342,7 +345,7 @@ class Applier:
                 forget_files(folders, self._org, change.key, change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
-        if change.cause is Cause.LEASE_EXPIRED:
+        if change.key is None and change.cause in (Cause.LEASE_EXPIRED, Cause.LEAKED):
             await self._writer.edit(lambda s: forget_lease(s, change.token_id, change.name))
         self._report(Outcome(change, Status.DONE, change.token_id))
 

@@ -15,7 +15,15 @@ from enum import StrEnum
 from typing import Any
 
 from pstokens.config.model import CommandDestination, Destination, DirDestination
-from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.findings import (
+    NOT_CHECKED,
+    Drift,
+    LeakCheck,
+    PlanWarning,
+    Skipped,
+    UnmanagedToken,
+    Unsafe,
+)
 from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plancheck import checked_change, checked_deliver, checked_plan_fields
 from pstokens.engine.rotation import Retiring
@@ -50,6 +58,10 @@ class Cause(StrEnum):
     FORCED = "forced"  # --replace
     DELETED_OUTSIDE = "deleted_outside"
     UNVERIFIED = "unverified"  # apply could not call the API with its credentials
+    # PlanetScale's audit log reports its secret found in public (`service_token.token_leaked`):
+    # replaced at once, the old token deleted once its successor is delivered, whatever
+    # `overlap` says; also why a leaked retiring token or lease is deleted.
+    LEAKED = "leaked"
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
@@ -276,6 +288,8 @@ class Plan:
     # create: apply records them so a lost create is never matched to one. Not saved:
     # apply always acts on a fresh plan.
     namesakes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # What the audit log said (engine/leaks.py): the leaked IDs, or why it was not read.
+    leak_check: LeakCheck = NOT_CHECKED
 
     @staticmethod
     def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
@@ -324,6 +338,7 @@ class Plan:
             "warnings": [w.to_json() for w in self.warnings] + [u.to_json() for u in self.unused],
             "retiring": [r.to_json() for r in self.retiring],
             "leases": [v.to_json() for v in self.leases],
+            "leak_check": self.leak_check.to_json(),
             "summary": self.summary(),
         }
 
@@ -353,6 +368,7 @@ class Plan:
                 default_deliver=deliver_from_json(checked_deliver(data.get("default_deliver"))),
                 removed=tuple(str(k) for k in data.get("removed", [])),
                 config=data.get("config"),
+                leak_check=LeakCheck.from_json(data.get("leak_check")),
             )
         except PlanError as exc:
             raise PlanError(f"{source} is damaged: {exc.message}",

@@ -46,6 +46,7 @@ RULES: dict[str, tuple[Level, str]] = {
     "forbid_accesses": ("error", "A token holds an access that rules.forbid_accesses forbids."),
     "require_ttl": ("error", "A token never expires, but rules.require_ttl is true."),
     "max_ttl": ("error", "A token lives longer than rules.max_ttl."),
+    "leaked": ("error", "PlanetScale reports a token pstokens does not manage leaked."),
     UNUSED_RULE: ("warning", "A live token has not been used for rules.unused_after."),
     "expires_soon": ("warning", "A managed token expires within 14 days and nothing in the "
                                 "plan replaces it."),

@@ -15,6 +15,8 @@ from pstokens.config.model import CommandDestination
 from pstokens.engine.findings import (
     Drift,
     DriftKind,
+    LeakCheck,
+    LeakCheckStatus,
     PlanWarning,
     SkipKind,
     Skipped,
@@ -38,6 +40,7 @@ _CAUSES: dict[Cause, str] = {
     Cause.FORCED: "--replace",
     Cause.DELETED_OUTSIDE: "deleted outside pstokens",
     Cause.UNVERIFIED: "its credentials failed verification",
+    Cause.LEAKED: "leaked: PlanetScale's audit log reports its secret found in public",
     Cause.REMOVED: "removed from the configuration",
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
     Cause.RETIRING_GONE: "replaced earlier and deleted outside pstokens; only state changes",
@@ -68,6 +71,8 @@ def retire(change: Change, escape: Callable[[str | None], str]) -> str:
     if change.retire is None:
         return ""
     old = f"old {escape(change.retire.token_id)}"
+    if change.cause is Cause.LEAKED:
+        return f"{old} deleted once the new token is delivered (leaked: no overlap)"
     overlap, unused = change.retire.overlap_seconds, change.retire.retire_when_unused
     if unused:
         kept = (f"kept {format_duration(overlap)} after the new token is delivered and "
@@ -109,7 +114,8 @@ def drift(item: Drift, escape: Callable[[str | None], str]) -> str:
 
 def skipped(item: Skipped) -> str:
     if item.kind is SkipKind.DELETE:
-        return "delete skipped: prevent_destroy was set when last applied"
+        leaked = " (it is leaked)" if item.cause == Cause.LEAKED else ""
+        return f"delete{leaked} skipped: prevent_destroy was set when last applied"
     why = cause_text(Cause(item.cause)) if item.cause else "requested"
     return f"replacement ({why}) skipped: prevent_destroy is set"
 
@@ -173,7 +179,25 @@ LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it
 
 def unmanaged_label(change: Change, name: str) -> str:
     """How a delete with no key names its token: an expired lease, or an unmanaged one."""
-    return f"{name} (lease)" if change.cause is Cause.LEASE_EXPIRED else f"{name} (unmanaged)"
+    lease = change.cause in (Cause.LEASE_EXPIRED, Cause.LEAKED)
+    return f"{name} (lease)" if lease else f"{name} (unmanaged)"
+
+
+def leak_note(check: LeakCheck, escape: Callable[[str | None], str]) -> str | None:
+    """The note of a plan whose credentials may not read the audit log."""
+    if check.status is not LeakCheckStatus.SKIPPED:
+        return None
+    return ("leak check skipped: these credentials may not read the audit log (it needs "
+            "read_audit_logs), so tokens PlanetScale reports leaked are not replaced; "
+            f"PlanetScale said: {escape(check.detail)}")
+
+
+def leak_warning(check: LeakCheck, escape: Callable[[str | None], str]) -> str | None:
+    """The warning of a plan whose audit-log read failed: no token was found leaked by it."""
+    if check.status is not LeakCheckStatus.FAILED:
+        return None
+    return (f"leak check failed: {escape(check.detail)}; this plan replaces no token for a "
+            "leak, and the next plan reads the audit log again")
 
 
 def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:
