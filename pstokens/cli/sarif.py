@@ -43,15 +43,24 @@ def _either(names: Sequence[str], word: str) -> str:
 
 def config_problems_as_sarif(func: F) -> F:
     """With --format sarif, a config the command refuses (its problems, or its tokens
-    breaking its own rules) is printed as SARIF first, or written to --out."""
+    breaking its own rules) is printed as SARIF first."""
+    return _as_sarif(func, None)
 
+
+def report_problems_as_sarif(func: F) -> F:
+    """As `config_problems_as_sarif`, written to the report's --out when it has one
+    (plan's --out is the JSON plan, so only report's counts)."""
+    return _as_sarif(func, "out_file")
+
+
+def _as_sarif(func: F, out_param: str | None) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (ConfigError, RulesBroken) as exc:
             if kwargs.get("fmt") == "sarif":
-                _refused(exc, kwargs.get("out_file"))
+                _refused(exc, kwargs.get(out_param) if out_param else None)
             raise
 
     return wrapper  # type: ignore[return-value]

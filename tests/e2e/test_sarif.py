@@ -220,3 +220,13 @@ def test_report_sarif_out_of_a_refused_config_is_written_to_the_file(
     [finding] = _results((workdir / "out" / "report.sarif").read_text())
     assert (finding["ruleId"], _where(finding)) == ("config", ("pstokens.yaml", 12, 20))
     assert emulator.stats()["total"] == 0
+
+
+def test_plan_sarif_out_of_a_refused_config_prints_the_log_and_writes_no_plan(
+    cli: Cli, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", BREAKS_ITS_RULES)
+    result = cli("plan", "--format", "sarif", "--out", "plan.json")
+    assert result.code == 1
+    assert [r["ruleId"] for r in _results(result.out)] == ["forbid_operations"]
+    assert not (workdir / "plan.json").exists()  # --out is the JSON plan, never the log
