@@ -27,7 +27,7 @@ from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
-from pstokens.render.apply import render_result_json, summary
+from pstokens.render.apply import render_refused_json, render_result_json, summary
 from pstokens.render.sarif import render_plan_sarif
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,7 +131,12 @@ def apply_command(
                             hint="give the command that receives each secret on stdin")
     context = _context()
     workspace = context.workspace()
-    saved = load_plan(Path(planfile)) if planfile else None
+    try:
+        saved = load_plan(Path(planfile)) if planfile else None
+    except PlanError as exc:
+        if fmt == "json":
+            out(render_refused_json(exc), nl=False)
+        raise
     options = PlanOptions(frozenset(targets), frozenset(replace))
     folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
     sink: SecretSink = (
@@ -158,6 +163,8 @@ def apply_command(
     except PstokensError as exc:
         if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
             notify_apply_error(config, exc)
+        elif fmt == "json":  # stdout still gets a result: refused, and why
+            out(render_refused_json(exc), nl=False)
         raise
     notify_apply(config, result)  # the lock is released: a slow receiver holds nothing up
     if fmt == "json":
