@@ -17,7 +17,13 @@ from typing import Any
 from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
 from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.plancheck import checked_change, checked_plan_fields
+from pstokens.engine.plancheck import (
+    checked_change,
+    checked_plan_fields,
+    checked_top,
+    entries,
+    one_of,
+)
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
@@ -203,6 +209,8 @@ class Change:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
         data = checked_change(data)
+        one_of(data, "action", Action)
+        one_of(data, "cause", Cause, optional=True)
         cause = data.get("cause")
         retire = data.get("retire")
         return cls(
@@ -221,6 +229,11 @@ class Change:
             allows=_names(data.get("allows")),
             denies=_names(data.get("denies")),
         )
+
+
+def _warning(data: dict[str, Any]) -> PlanWarning | Unused:
+    """A saved warning: the rules' unused-token finding, or a plan warning."""
+    return Unused.from_json(data) if data.get("kind") == "unused" else PlanWarning.from_json(data)
 
 
 def _names(value: Any) -> tuple[str, ...] | None:
@@ -312,33 +325,31 @@ class Plan:
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
         checked_plan_fields(data, source, FORMAT_VERSION)
         try:
+            checked_top(data)
+            warnings = entries(data, "warnings", _warning)
             plan = cls(
-                organization=str(data["organization"]),
-                lineage=str(data["state"]["lineage"]),
-                serial=int(data["state"]["serial"]),
-                changes=tuple(Change.from_json(c) for c in data["changes"]),
-                unmanaged=tuple(UnmanagedToken.from_json(u) for u in data.get("unmanaged", [])),
-                drift=tuple(Drift.from_json(d) for d in data.get("drift", [])),
-                skipped=tuple(Skipped.from_json(s) for s in data.get("skipped", [])),
-                unsafe=tuple(Unsafe.from_json(u) for u in data.get("unsafe") or []),
-                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", [])
-                               if w.get("kind") != "unused"),
-                violations=tuple(Violation.from_json(v) for v in data.get("violations", [])),
-                unused=tuple(Unused.from_json(w) for w in data.get("warnings", [])
-                             if w.get("kind") == "unused"),
-                retiring=tuple(Retiring.from_json(r) for r in data.get("retiring", [])),
-                leases=tuple(LeaseView.from_json(v) for v in data.get("leases", [])),
-                targets=tuple(str(t) for t in data.get("targets", [])),
-                replace=tuple(str(t) for t in data.get("replace", [])),
+                organization=data["organization"],
+                lineage=data["state"]["lineage"],
+                serial=data["state"]["serial"],
+                changes=entries(data, "changes", Change.from_json),
+                unmanaged=entries(data, "unmanaged", UnmanagedToken.from_json),
+                drift=entries(data, "drift", Drift.from_json),
+                skipped=entries(data, "skipped", Skipped.from_json),
+                unsafe=entries(data, "unsafe", Unsafe.from_json),
+                warnings=tuple(w for w in warnings if isinstance(w, PlanWarning)),
+                violations=entries(data, "violations", Violation.from_json),
+                unused=tuple(w for w in warnings if isinstance(w, Unused)),
+                retiring=entries(data, "retiring", Retiring.from_json),
+                leases=entries(data, "leases", LeaseView.from_json),
+                targets=tuple(str(t) for t in data.get("targets") or []),
+                replace=tuple(str(t) for t in data.get("replace") or []),
                 config_digest=data.get("config_digest"),
-                removed=tuple(str(k) for k in data.get("removed", [])),
+                removed=tuple(str(k) for k in data.get("removed") or []),
                 config=data.get("config"),
             )
         except PlanError as exc:
             raise PlanError(f"{source} is damaged: {exc.message}",
                             hint="save a new one with `pstokens plan --out FILE`") from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PlanError(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
         if plan.changes != cls.ordered(plan.changes):
             raise PlanError(f"{source} has its changes out of order; it was edited by hand")
         return plan

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pstokens.defaults import TOKEN_KEY
+from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
 from pstokens.errors import PlanError
 
-_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SEGMENT = PATH_SEGMENT
 _ACCESS = re.compile(r"[a-z][a-z0-9_]{0,99}")
 MAX_NAME = 255
 PLAN_AGAIN = "save a new one with `pstokens plan --out FILE`"
@@ -41,6 +41,69 @@ def checked_plan_fields(data: Any, source: str, version: int) -> None:
         raise PlanError(f"{source} is damaged: `changes` is not a list", hint=PLAN_AGAIN)
 
 
+def checked_top(data: dict[str, Any]) -> None:
+    """The plan's own fields, each of the type pstokens writes: PlanError naming the
+    first that is not (`state.serial is not a whole number`)."""
+    _typed(data, "organization", str)
+    state = data.get("state")
+    if not isinstance(state, dict):
+        raise PlanError("`state` is missing or not an object with its lineage and serial")
+    _typed(state, "lineage", str, where="state.")
+    _typed(state, "serial", int, where="state.")
+    for name in ("targets", "replace", "removed", "unmanaged", "drift", "skipped",
+                 "violations", "warnings", "retiring", "leases"):
+        _typed(data, name, list, optional=True)
+    _typed(data, "unsafe", list, optional=True)
+
+
+def entries(data: dict[str, Any], name: str, read: Any) -> tuple[Any, ...]:
+    """Each entry of list `name` read by `read`; PlanError naming the entry and, where
+    it can, the field (drift[2]: `kind` is missing), never Python's own words."""
+    found = []
+    for index, item in enumerate(data.get(name) or ()):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{where} is not an object")
+        try:
+            found.append(read(item))
+        except PlanError as exc:
+            raise PlanError(f"{where}: {exc.message}") from None
+        except KeyError as exc:
+            raise PlanError(f"{where}: `{exc.args[0]}` is missing") from None
+        except (TypeError, ValueError, AttributeError):
+            raise PlanError(f"{where} has a field of a type or value pstokens never "
+                            "writes there") from None
+    return tuple(found)
+
+
+def one_of(data: dict[str, Any], name: str, values: Any, *, optional: bool = False) -> None:
+    """`data[name]` is one of the enum `values` (or absent/null when optional)."""
+    value = data.get(name)
+    if value is None and optional:
+        return
+    if name not in data:
+        raise PlanError(f"`{name}` is missing")
+    allowed = [str(v) for v in values]
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value)[:40].encode("unicode_escape").decode()
+        raise PlanError(f"`{name}` {shown} is not one of {', '.join(allowed)}")
+
+
+_KINDS = {str: "a string", int: "a whole number", list: "a list", bool: "true or false",
+          dict: "an object"}
+
+
+def _typed(data: dict[str, Any], name: str, kind: type, *, optional: bool = False,
+           where: str = "") -> None:
+    value = data.get(name)
+    if value is None:
+        if optional:
+            return
+        raise PlanError(f"`{where}{name}` is missing")
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PlanError(f"`{where}{name}` is not {_KINDS[kind]}")
+
+
 def checked_change(data: Any) -> dict[str, Any]:
     """`data` if every name in it is well formed; PlanError naming the first that is not."""
     if not isinstance(data, dict):
@@ -64,6 +127,11 @@ def checked_change(data: Any) -> dict[str, Any]:
         seconds = retire.get("overlap_seconds", 0)
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise PlanError("a retire's overlap_seconds is not a whole number of seconds")
+    for number in ("ttl", "previous_ttl"):
+        _typed(data, number, int, optional=True)
+    _typed(data, "prevent_destroy", bool, optional=True)
+    for names in ("allows", "denies"):
+        _typed(data, names, list, optional=True)
     _check_deliver(data.get("deliver"))
     return data
 
@@ -74,8 +142,11 @@ def _check_deliver(entries: Any) -> None:
     if not isinstance(entries, list):
         raise PlanError("a change's deliver is not a list")
     for entry in entries:
+        timeout = entry.get("timeout") if isinstance(entry, dict) else None
         ok = isinstance(entry, dict) and (
-            (set(entry) <= {"command", "timeout"} and isinstance(entry.get("command"), str))
+            (set(entry) <= {"command", "timeout"} and isinstance(entry.get("command"), str)
+             and (timeout is None or (isinstance(timeout, int)
+                                      and not isinstance(timeout, bool))))
             or (set(entry) == {"dir"} and isinstance(entry["dir"], str))
         )
         if not ok:
