@@ -9,7 +9,7 @@ renderers add the words (`reason`, `description`, `message`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -30,7 +30,9 @@ from pstokens.errors import PlanError
 
 # 2: replace changes carry `retire`, create and replace carry `deliver` and
 # `prevent_destroy`, and the plan records `removed` keys and its `config`.
-FORMAT_VERSION = 2
+# 3: a saved plan may write a grant's `allows` (a revoke's `denies`) as an index
+# into its `operation_sets`, each distinct list once, and leave null fields out.
+FORMAT_VERSION = 3
 
 
 class Action(StrEnum):
@@ -231,6 +233,27 @@ class Change:
         )
 
 
+def _change_reader(plan: dict[str, Any]) -> Callable[[dict[str, Any]], Change]:
+    """Change.from_json, with each `allows`/`denies` index read from the plan's
+    `operation_sets` (how `plan --out` writes them); lists are read as they are."""
+    sets = plan.get("operation_sets")
+    if sets is not None and not (isinstance(sets, list) and all(
+            isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
+        raise PlanError("`operation_sets` is not a list of lists of operation ids")
+    table = sets or []
+
+    def read(data: dict[str, Any]) -> Change:
+        for name in ("allows", "denies"):
+            index = data.get(name)
+            if isinstance(index, int) and not isinstance(index, bool):
+                if not 0 <= index < len(table):
+                    raise PlanError(f"`{name}` {index} is not an entry of operation_sets")
+                data = {**data, name: table[index]}
+        return Change.from_json(data)
+
+    return read
+
+
 def _warning(data: dict[str, Any]) -> PlanWarning | Unused:
     """A saved warning: the rules' unused-token finding, or a plan warning."""
     return Unused.from_json(data) if data.get("kind") == "unused" else PlanWarning.from_json(data)
@@ -331,7 +354,7 @@ class Plan:
                 organization=data["organization"],
                 lineage=data["state"]["lineage"],
                 serial=data["state"]["serial"],
-                changes=entries(data, "changes", Change.from_json),
+                changes=entries(data, "changes", _change_reader(data)),
                 unmanaged=entries(data, "unmanaged", UnmanagedToken.from_json),
                 drift=entries(data, "drift", Drift.from_json),
                 skipped=entries(data, "skipped", Skipped.from_json),

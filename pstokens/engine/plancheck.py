@@ -34,8 +34,8 @@ def checked_plan_fields(data: Any, source: str, version: int) -> None:
         )
     if found < version:
         raise PlanError(
-            f"{source} was made by an older pstokens (plan format {found}), which did not "
-            "record where secrets go or when replaced tokens are deleted", hint=PLAN_AGAIN,
+            f"{source} was made by an older pstokens (plan format {found}; this one reads "
+            f"{version})", hint=PLAN_AGAIN,
         )
     if not isinstance(data["changes"], list):
         raise PlanError(f"{source} is damaged: `changes` is not a list", hint=PLAN_AGAIN)
