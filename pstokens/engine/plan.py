@@ -240,7 +240,7 @@ def _change_reader(plan: dict[str, Any]) -> Callable[[dict[str, Any]], Change]:
     if sets is not None and not (isinstance(sets, list) and all(
             isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
         raise PlanError("`operation_sets` is not a list of lists of operation ids")
-    table = sets or []
+    table = [tuple(s) for s in sets or []]  # each list made a tuple once, not per change
 
     def read(data: dict[str, Any]) -> Change:
         for name in ("allows", "denies"):
@@ -260,7 +260,9 @@ def _warning(data: dict[str, Any]) -> PlanWarning | Unused:
 
 
 def _names(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(str(v) for v in value)
+    if value is None or isinstance(value, tuple):  # a tuple comes from operation_sets
+        return value
+    return tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)

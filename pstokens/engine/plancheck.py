@@ -83,12 +83,15 @@ def one_of(data: dict[str, Any], name: str, values: Any, *, optional: bool = Fal
         return
     if name not in data:
         raise PlanError(f"`{name}` is missing")
-    allowed = [str(v) for v in values]
+    allowed = _ALLOWED.get(values)
+    if allowed is None:
+        allowed = _ALLOWED[values] = tuple(str(v) for v in values)
     if not isinstance(value, str) or value not in allowed:
         shown = repr(value)[:40].encode("unicode_escape").decode()
         raise PlanError(f"`{name}` {shown} is not one of {', '.join(allowed)}")
 
 
+_ALLOWED: dict[Any, tuple[str, ...]] = {}  # enum -> its values, worked out once
 _KINDS = {str: "a string", int: "a whole number", list: "a list", bool: "true or false",
           dict: "an object"}
 
@@ -130,8 +133,9 @@ def checked_change(data: Any) -> dict[str, Any]:
     for number in ("ttl", "previous_ttl"):
         _typed(data, number, int, optional=True)
     _typed(data, "prevent_destroy", bool, optional=True)
-    for names in ("allows", "denies"):
-        _typed(data, names, list, optional=True)
+    for names in ("allows", "denies"):  # a tuple: read from operation_sets, checked there
+        if not isinstance(data.get(names), list | tuple | None):
+            raise PlanError(f"`{names}` is not a list")
     _check_deliver(data.get("deliver"))
     return data
 

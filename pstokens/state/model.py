@@ -252,9 +252,10 @@ def _token_id(name: str, value: str | None) -> str | None:
 
 
 def _token_ids(name: str, values: Any) -> list[str]:
-    for value in _check_strings(name, values):
+    checked = _check_strings(name, values)
+    for value in checked:
         _token_id(name, value)
-    return values
+    return checked
 
 
 def _iso(value: datetime | None) -> str | None:
