@@ -116,6 +116,16 @@ class FileStateStore:
                 "or pass --state FILE in a folder you can write",
             ) from None
         try:
+            # A lock file left by an earlier run opens even in a folder made read-only
+            # since; the state could then not be saved after apply changed the
+            # organization. Refused here, before any call, as a missing lock file is.
+            if not os.access(self.path.parent, os.W_OK | os.X_OK):
+                raise StateError(
+                    f"cannot write state file {self.path}: its folder "
+                    f"{self.path.parent} is not writable",
+                    hint="the state file's folder must be writable: fix its permissions, "
+                    "or pass --state FILE in a folder you can write",
+                )
             yield
         finally:
             lock.release()

@@ -219,17 +219,23 @@ def test_an_unreadable_config_file_is_refused(command: tuple[str, ...], emulator
     assert_refused(result, emulator, before, tmp_path)
 
 
+@pytest.mark.parametrize("leftover_lock", [False, True], ids=["no-lock-file", "old-lock-file"])
 @pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve")],
                          ids=["plan", "apply"])
 def test_a_state_file_in_a_folder_that_cannot_be_written_is_a_sentence_naming_it(
-    command: tuple[str, ...], emulator: Emulator, tmp_path: Path
+    command: tuple[str, ...], leftover_lock: bool, emulator: Emulator, tmp_path: Path
 ) -> None:
     """The trial's scenario: state/ read-only (mode 0555), as a real process (root drops
     the capabilities that would let it write anyway). Before: `internal error
-    (PermissionError)`; now the path, the reason and a hint, and nothing is made."""
+    (PermissionError)`; now the path, the reason and a hint, and nothing is made. With
+    a lock file an earlier run left (it still opens), apply would have made tokens and
+    then failed to save state: it is refused before any call too."""
     (tmp_path / "pstokens.yaml").write_text(GOOD_CONFIG)
     folder = tmp_path / "state"
     folder.mkdir()
+    if leftover_lock:
+        (folder / "acme.json.lock").write_text("")
+        (folder / "acme.json.lock").chmod(0o666)
     before = snapshot(tmp_path)
     folder.chmod(0o555)
     try:
@@ -242,8 +248,10 @@ def test_a_state_file_in_a_folder_that_cannot_be_written_is_a_sentence_naming_it
     finally:
         folder.chmod(0o755)
     result = Result(done.returncode, done.stdout, done.stderr)
-    assert ("Error: cannot lock state file state/acme.json: cannot create "
-            "state/acme.json.lock (Permission denied)") in result.err, result.both
+    assert (("Error: cannot write state file state/acme.json: its folder state is not "
+             "writable") if leftover_lock else
+            ("Error: cannot lock state file state/acme.json: cannot create "
+             "state/acme.json.lock (Permission denied)")) in result.err, result.both
     assert "Hint: the state file's folder must be writable" in result.err
     assert_refused(result, emulator, before, tmp_path)
 
