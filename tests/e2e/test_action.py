@@ -64,7 +64,7 @@ def test_a_plan_behind_global_options_saves_its_plan_and_summary(
     assert outputs["exitcode"] == "2"  # one token to create
     plan_json = Path(outputs["plan-json"])
     assert plan_json == tmp_path / "repo" / "pstokens-plan.json"
-    assert [c["action"] for c in json.loads(plan_json.read_text())["changes"]][0] == "create"
+    assert json.loads(plan_json.read_text())["changes"][0]["action"] == "create"
     assert "**Plan: 1 to create" in Path(outputs["plan-markdown"]).read_text()
     assert "**Plan: 1 to create" in (tmp_path / "repo" / "summary.md").read_text()
 
