@@ -15,7 +15,17 @@ from enum import StrEnum
 from typing import Any
 
 from pstokens.config.model import CommandDestination, Destination, DirDestination
-from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.findings import (
+    Drift,
+    DriftKind,
+    PlanWarning,
+    SkipKind,
+    Skipped,
+    UnmanagedToken,
+    Unsafe,
+    UnsafeKind,
+    WarningKind,
+)
 from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plancheck import (
     checked_change,
@@ -23,6 +33,7 @@ from pstokens.engine.plancheck import (
     checked_top,
     entries,
     one_of,
+    operation_sets,
 )
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
@@ -233,25 +244,12 @@ class Change:
         )
 
 
-def _change_reader(plan: dict[str, Any]) -> Callable[[dict[str, Any]], Change]:
-    """Change.from_json, with each `allows`/`denies` index read from the plan's
-    `operation_sets` (how `plan --out` writes them); lists are read as they are."""
-    sets = plan.get("operation_sets")
-    if sets is not None and not (isinstance(sets, list) and all(
-            isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
-        raise PlanError("`operation_sets` is not a list of lists of operation ids")
-    table = [tuple(s) for s in sets or []]  # each list made a tuple once, not per change
+def _reader(resolve: Callable[[dict[str, Any]], dict[str, Any]]
+            ) -> Callable[[dict[str, Any]], Change]:
+    return lambda data: Change.from_json(resolve(data))
 
-    def read(data: dict[str, Any]) -> Change:
-        for name in ("allows", "denies"):
-            index = data.get(name)
-            if isinstance(index, int) and not isinstance(index, bool):
-                if not 0 <= index < len(table):
-                    raise PlanError(f"`{name}` {index} is not an entry of operation_sets")
-                data = {**data, name: table[index]}
-        return Change.from_json(data)
 
-    return read
+_WARNING_KINDS = (*(str(k) for k in WarningKind), "unused")
 
 
 def _warning(data: dict[str, Any]) -> PlanWarning | Unused:
@@ -351,16 +349,16 @@ class Plan:
         checked_plan_fields(data, source, FORMAT_VERSION)
         try:
             checked_top(data)
-            warnings = entries(data, "warnings", _warning)
+            warnings = entries(data, "warnings", _warning, _WARNING_KINDS)
             plan = cls(
                 organization=data["organization"],
                 lineage=data["state"]["lineage"],
                 serial=data["state"]["serial"],
-                changes=entries(data, "changes", _change_reader(data)),
+                changes=entries(data, "changes", _reader(operation_sets(data))),
                 unmanaged=entries(data, "unmanaged", UnmanagedToken.from_json),
-                drift=entries(data, "drift", Drift.from_json),
-                skipped=entries(data, "skipped", Skipped.from_json),
-                unsafe=entries(data, "unsafe", Unsafe.from_json),
+                drift=entries(data, "drift", Drift.from_json, DriftKind),
+                skipped=entries(data, "skipped", Skipped.from_json, SkipKind),
+                unsafe=entries(data, "unsafe", Unsafe.from_json, UnsafeKind),
                 warnings=tuple(w for w in warnings if isinstance(w, PlanWarning)),
                 violations=entries(data, "violations", Violation.from_json),
                 unused=tuple(w for w in warnings if isinstance(w, Unused)),

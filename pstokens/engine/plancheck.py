@@ -9,6 +9,7 @@ what to do, never taken for something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
@@ -56,7 +57,8 @@ def checked_top(data: dict[str, Any]) -> None:
     _typed(data, "unsafe", list, optional=True)
 
 
-def entries(data: dict[str, Any], name: str, read: Any) -> tuple[Any, ...]:
+def entries(data: dict[str, Any], name: str, read: Any, kinds: Any = None
+            ) -> tuple[Any, ...]:
     """Each entry of list `name` read by `read`; PlanError naming the entry and, where
     it can, the field (drift[2]: `kind` is missing), never Python's own words."""
     found = []
@@ -65,6 +67,8 @@ def entries(data: dict[str, Any], name: str, read: Any) -> tuple[Any, ...]:
         if not isinstance(item, dict):
             raise PlanError(f"{where} is not an object")
         try:
+            if kinds is not None:  # the entry's `kind`, one of the enum `kinds`
+                one_of(item, "kind", kinds)
             found.append(read(item))
         except PlanError as exc:
             raise PlanError(f"{where}: {exc.message}") from None
@@ -89,6 +93,27 @@ def one_of(data: dict[str, Any], name: str, values: Any, *, optional: bool = Fal
     if not isinstance(value, str) or value not in allowed:
         shown = repr(value)[:40].encode("unicode_escape").decode()
         raise PlanError(f"`{name}` {shown} is not one of {', '.join(allowed)}")
+
+
+def operation_sets(plan: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A change's data with each `allows`/`denies` index read from the plan's
+    `operation_sets` (how `plan --out` writes them); lists are left as they are."""
+    sets = plan.get("operation_sets")
+    if sets is not None and not (isinstance(sets, list) and all(
+            isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
+        raise PlanError("`operation_sets` is not a list of lists of operation ids")
+    table = [tuple(s) for s in sets or []]  # each list made a tuple once, not per change
+
+    def resolve(data: dict[str, Any]) -> dict[str, Any]:
+        for name in ("allows", "denies"):
+            index = data.get(name)
+            if isinstance(index, int) and not isinstance(index, bool):
+                if not 0 <= index < len(table):
+                    raise PlanError(f"`{name}` {index} is not an entry of operation_sets")
+                data = {**data, name: table[index]}
+        return data
+
+    return resolve
 
 
 _ALLOWED: dict[Any, tuple[str, ...]] = {}  # enum -> its values, worked out once

@@ -516,6 +516,9 @@ PLAN_CASES: dict[str, tuple[Callable[[dict], bytes], str, bool]] = {
     "unmanaged-without-id": (edit("unmanaged", value=[{"name": "x"}]),
                              "damaged: unmanaged[0]: `id` is missing", False),
     "drift-a-number": (edit("drift", value=[1]), "damaged: drift[0] is not an object", False),
+    "drift-of-no-kind": (edit("drift", value=[{"key": "ci", "kind": "vanished"}]),
+                         "damaged: drift[0]: `kind` 'vanished' is not one of deleted, granted, "
+                         "revoked", False),
     "warnings-a-number": (edit("warnings", value=[1]), "damaged: warnings[0] is not an object",
                           False),
     "targets-a-number": (edit("targets", value=5), "damaged: `targets` is not a list", False),
