@@ -88,7 +88,8 @@ def plan_command(
             write_private(Path(out_file), payload)
         except OSError as exc:
             raise PlanError(f"cannot write the plan to {out_file}: "
-                            f"{exc.strerror or type(exc).__name__}") from None
+                            f"{exc.strerror or type(exc).__name__}",
+                            hint="pick another --out path, in a folder you can write") from None
     if fmt == "json":
         out(render_json(plan), nl=False)
     elif fmt == "markdown":

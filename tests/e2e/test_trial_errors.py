@@ -199,8 +199,10 @@ tokens:
     (("show", "missing-plan.json"), "cannot read plan file missing-plan.json"),
     (("state", "push", "missing-state.json", "--state", "other.json"),
      "state file missing-state.json does not exist"),
+    (("plan", "--out", "pstokens.yaml/plan.json"),
+     "cannot write the plan to pstokens.yaml/plan.json"),
 ], ids=["ttl-too-short", "no-command", "apply-unreadable-plan", "show-unreadable-plan",
-        "push-missing-state"])
+        "push-missing-state", "plan-out-unwritable"])
 def test_each_error_of_the_trial_has_a_hint(
     args: tuple[str, ...], error: str, cli: Cli, emulator: Emulator, project: Path
 ) -> None:
