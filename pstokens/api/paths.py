@@ -33,6 +33,10 @@ def grants_path(org: str, token_id: str) -> str:
     return token_path(org, token_id) + "/grants"
 
 
+def audit_log_path(org: str) -> str:
+    return f"/organizations/{_segment(org)}/audit-log"
+
+
 def operation_path(template: str, organization: str, database: str | None) -> str:
     """An operations-table path (`/v1/organizations/{organization}/...`) relative to
     the API's base URL, each parameter one escaped segment; InvalidRequest for a

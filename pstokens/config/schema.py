@@ -38,7 +38,8 @@ TOP_KEYS = (
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
 RULE_KEYS = ("forbid_accesses", "forbid_operations", "require_ttl", "max_ttl", "unused_after")
-TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "deliver")
+TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap",
+              "retire_when_unused", "deliver")
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
 
@@ -207,15 +208,15 @@ def _tokens(
         return {}
     specs: dict[str, TokenSpec] = {}
     for key, (key_node, value) in fields.items():
-        before = len(check.problems)
+        before, misnamed = len(check.problems), check.misnamed_accesses
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
         spots[("tokens", key)] = _spot(key_node)
         spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
-        if len(check.problems) > before:
-            troubled.add(key)
+        if len(check.problems) - before > check.misnamed_accesses - misnamed:
+            troubled.add(key)  # a misnamed access alone leaves the rest of it to check
     return specs
 
 
@@ -248,6 +249,8 @@ def _token(
     return TokenSpec(
         key, accesses, ttl, rotate_after, prevent_destroy,
         overlap=_duration(check, fields.get("overlap"), "overlap"),
+        retire_when_unused=_duration(check, fields.get("retire_when_unused"),
+                                     "retire_when_unused"),
         deliver=read_deliver(check, fields.get("deliver")),
     )
 
@@ -312,7 +315,9 @@ def _access_list(
         ):
             good.add(name)
             spot(database, name, item)
-        elif name in ORGANIZATION_ACCESSES:
+            continue
+        check.misnamed_accesses += 1
+        if name in ORGANIZATION_ACCESSES:
             check.add(
                 item,
                 f"{quote(name)} is an organization access; list it under accesses.organization",

@@ -66,7 +66,7 @@ def _name_reached(exc: SecretDeliveryError, reached: Sequence[str]) -> None:
 
 def sink_for(destination: Destination) -> StagedSink:
     if isinstance(destination, CommandDestination):
-        return CommandSink(destination.command, destination.timeout)
+        return CommandSink(destination.command, destination.timeout, stdin=destination.stdin)
     return DirectorySink(Path(destination.path))
 
 

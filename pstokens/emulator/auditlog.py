@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pstokens.emulator.records import ORGANIZATION, format_time, new_id, parse_time, stable_id
+from pstokens.emulator.records import (
+    ORGANIZATION,
+    Token,
+    format_time,
+    new_id,
+    parse_time,
+    stable_id,
+    truncate,
+)
 
 CREATED = "service_token.created"
 DELETED = "service_token.deleted"
@@ -75,6 +83,21 @@ def new_record(audit_action: str, created_at: datetime, **fields: Any) -> AuditR
         fields.update(actor_id=actor, actor_type=SERVICE_TOKEN, actor_display_name=actor)
     # 36^12 IDs drawn by the system's generator: a repeat is not worth a lookup.
     return AuditRecord(new_id(_IDS, ()), audit_action, created_at, **fields)
+
+
+def record(
+    log: list[AuditRecord], audit_action: str, now: datetime, created_at: datetime | None,
+    target: Token | None, **fields: Any,
+) -> AuditRecord:
+    """Add an event made `now` (or dated `created_at`) to `log`; a `target` token
+    gives its ID, type and name unless `fields` say otherwise."""
+    if target is not None:
+        fields.setdefault("target_id", target.id)
+        fields.setdefault("target_type", SERVICE_TOKEN)
+        fields.setdefault("target_display_name", target.name)
+    made = new_record(audit_action, truncate(created_at) if created_at else now, **fields)
+    add(log, made, now)
+    return made
 
 
 def page(

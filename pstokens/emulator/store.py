@@ -317,17 +317,11 @@ class EmulatorStore:
         **fields: Any,
     ) -> dict[str, Any]:
         """Add an event to `org`'s audit log as PlanetScale would (a leak it found:
-        `service_token.token_leaked` with `target_id`); returns it as the API shows it.
-        A target that is one of `org`'s tokens gets its type and name unless given."""
+        `service_token.token_leaked` with `target_id`); returns it as the API shows it."""
         with self._lock:
             target = self._org_tokens(org).get(fields.get("target_id") or "")
-            if target is not None:
-                fields.setdefault("target_type", auditlog.SERVICE_TOKEN)
-                fields.setdefault("target_display_name", target.name)
-            now = self._clock()
-            record = auditlog.new_record(audit_action, truncate(created_at) if created_at
-                                         else now, **fields)
-            auditlog.add(self._data.audit.setdefault(org, []), record, now)
+            record = auditlog.record(self._data.audit.setdefault(org, []), audit_action,
+                                     self._clock(), created_at, target, **fields)
             self._commit()
             return auditlog.event_json(record, org)
 
@@ -357,12 +351,8 @@ class EmulatorStore:
     def _audit(self, org: str, action: str, token: Token,
                metadata: dict[str, Any] | None = None) -> None:
         """The event PlanetScale writes for a write to `token` (committed with it)."""
-        now = self._clock()
-        record = auditlog.new_record(
-            action, now, target_id=token.id, target_type=auditlog.SERVICE_TOKEN,
-            target_display_name=token.name, metadata=metadata,
-        )
-        auditlog.add(self._data.audit.setdefault(org, []), record, now)
+        log = self._data.audit.setdefault(org, [])
+        auditlog.record(log, action, self._clock(), None, token, metadata=metadata)
 
     def _commit(self) -> None:
         if self.data_path is not None:

@@ -77,6 +77,7 @@ class Applier:
         self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
         self._deleted: set[str] = set()  # token IDs deleted so far
         self._keep: dict[str, set[str]] = {}  # key -> retiring IDs kept by `overlap`
+        self._until_unused: set[str] = set()  # keys whose replaced token waits to go unused
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
@@ -89,6 +90,7 @@ class Applier:
         readying.sink, readying.overlaps, readying.unready = self._sink, self._overlaps, \
             self._unready
         readying.before = dict(self._writer.state.tokens)
+        readying.until_unused = self._until_unused
         phases: dict[int, list[Change]] = {}
         for change in plan.changes:
             phases.setdefault(change.phase, []).append(change)
@@ -100,6 +102,8 @@ class Applier:
         for change in plan.changes:
             if change.key is not None and change.retire is not None:
                 self._overlaps[change.key] = change.retire.overlap_seconds
+                if change.retire.retire_when_unused:
+                    self._until_unused.add(change.key)
         first = phases.get(0, [])
         creates = [c for c in first if c.action in (Action.CREATE, Action.REPLACE)]
         try:
@@ -251,20 +255,29 @@ class Applier:
 
         A token being replaced stays while its key's new token is not ready (its
         create, delivery or a grant failed): it may be the one that still works.
-        One the plan keeps for an overlap is left retiring (`retire_at` was
-        recorded with the delivery).
+        One the plan keeps for an overlap, or until it goes unused, is left
+        retiring (`retire_at` and `successor_delivered_at` were recorded with the
+        delivery).
         """
+        # A leaked token keeps its cause: nothing (`overlap`, a wait for disuse) holds it.
         olds = [
-            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name, cause=Cause.REPLACED)
+            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name,
+                   cause=Cause.LEAKED if c.cause is Cause.LEAKED else Cause.REPLACED)
             for c in plan.changes
             if c.retire is not None
         ]
         kept = []
         for change in [*deletes, *olds]:
-            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
+            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED,
+                                        Cause.NOT_USED, Cause.ROTATION_STUCK,
+                                        Cause.LEAKED)
             if replaced and change.key in self._unready:
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.NOT_READY))
+            elif change.cause is Cause.REPLACED and change.key in self._until_unused:
+                # Retiring: a later apply deletes it once PlanetScale sees it unused.
+                self._report(Outcome(change, Status.SKIPPED, change.token_id,
+                                     blocked=Blocked.UNTIL_UNUSED))
             elif change.cause is Cause.REPLACED and self._overlaps.get(change.key or ""):
                 # Retiring, not deleted: `retire_at` was recorded with the delivery.
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
@@ -284,7 +297,7 @@ class Applier:
                 forget_files(folders, self._org, change.key, change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
-        if change.cause is Cause.LEASE_EXPIRED:
+        if change.key is None and change.cause in (Cause.LEASE_EXPIRED, Cause.LEAKED):
             await self._writer.edit(lambda s: forget_lease(s, change.token_id, change.name))
         self._report(Outcome(change, Status.DONE, change.token_id))
 

@@ -24,7 +24,7 @@ from pstokens.delivery import NewSecret, SecretSink
 from pstokens.engine.outcome import Blocked, Made, Outcome, Status
 from pstokens.engine.plan import Change
 from pstokens.engine.ports import TokenApi
-from pstokens.engine.rotation import retire_times
+from pstokens.engine.rotation import retire_times, successor_times
 from pstokens.engine.statewriter import StateWriter
 from pstokens.engine.verify import Patience, UnverifiedToken, verify_token
 from pstokens.errors import PstokensError, SecretDeliveryError
@@ -73,6 +73,7 @@ class Readying:
         self.sink: SecretSink | None = None  # set by the applier from the plan
         self.before: Mapping[str, TokenRecord] = {}  # key -> its record before this apply
         self.overlaps: Mapping[str, int] = {}
+        self.until_unused: set[str] = set()  # keys whose replaced token waits to go unused
         self.unready: set[str] = set()  # keys whose new token is not delivered everywhere
         self.deleted: set[str] = set()  # new token IDs deleted again
 
@@ -106,13 +107,15 @@ class Readying:
             return
         held = tuple(reached)
         await self._writer.update(key, lambda r: self._delivered(key, r, held),
-                                  durable=bool(self.overlaps.get(key)))
+                                  durable=bool(self.overlaps.get(key))
+                                  or key in self.until_unused)
         self._new.finished.add(key)
         self._report(Outcome(change, Status.DONE, token_id, delivered_to=held))
 
     def _delivered(self, key: str, record: TokenRecord | None,
                    held: tuple[str, ...]) -> TokenRecord | None:
-        """Delivered: with `overlap`, what the key replaced retires from now on.
+        """Delivered: with `overlap`, what the key replaced retires from now on, and
+        with `retire_when_unused` its use is judged from now on.
 
         Written with `delivered` in one step, so no crash can leave an old token
         whose successor is in use without the time it may be deleted from.
@@ -120,10 +123,12 @@ class Readying:
         if record is None or record.id is None:
             return record
         waiting = [i for i in record.retiring if i not in record.retire_at]
-        times = retire_times(record, waiting, self._now(), self.overlaps.get(key))
+        now = self._now()
+        times = retire_times(record, waiting, now, self.overlaps.get(key))
         assert self.sink is not None
         folders = tuple(dict.fromkeys([*record.secret_dirs, *self.sink.folders(key)]))
         return replace(record, delivered=True, retire_at=times, secret_dirs=folders,
+                       successor_delivered_at=successor_times(record, now),
                        held_by=_holders(record, record.id, held, ()))
 
     async def _partly(self, change: Change, item: NewSecret, held: tuple[str, ...],

@@ -22,12 +22,14 @@ def intent_record(record: TokenRecord | None, change: Change, retiring_ids: Iter
     that are not pstokens' (a lost create is never matched to one of those)."""
     retiring = tuple(sorted(set(retiring_ids)))
     times = record.retire_at if record else {}
+    delivered = record.successor_delivered_at if record else {}
     pending = record.pending_since if record and record.id is None else None
     known = record.preexisting if record and pending else ()
     return TokenRecord(
         id=None, name=change.name or change.key or "", ttl=change.ttl,
         delivered=False, pending_since=pending or now, retiring=retiring,
         retire_at={i: t for i, t in times.items() if i in retiring},
+        successor_delivered_at={i: t for i, t in delivered.items() if i in retiring},
         secret_dirs=record.secret_dirs if record else (),
         held_by={i: w for i, w in (record.held_by if record else {}).items() if i in retiring},
         prevent_destroy=change.prevent_destroy,
@@ -52,5 +54,7 @@ def after_delete(record: TokenRecord | None, token_id: str | None, doomed: Set[s
     if removed and ident is None and not doomed - deleted:
         return None
     times = {i: t for i, t in record.retire_at.items() if i in retiring}
+    delivered = {i: t for i, t in record.successor_delivered_at.items() if i in retiring}
     held = {i: w for i, w in record.held_by.items() if i in retiring or i == ident}
-    return replace(record, id=ident, retiring=retiring, retire_at=times, held_by=held)
+    return replace(record, id=ident, retiring=retiring, retire_at=times, held_by=held,
+                   successor_delivered_at=delivered)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pstokens.engine.outcome import ApplyResult, Blocked, Interruption, Outcome, Status
 from pstokens.engine.plan import Action, Change
+from pstokens.errors import PlanError, StalePlan, UnsafePlan
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
@@ -22,6 +23,8 @@ _BLOCKED = {
     Blocked.NOT_READY: "kept: its replacement is not ready yet",
     Blocked.OVERLAP: ("kept working for its overlap (retiring); the first apply after "
                       "the overlap deletes it"),
+    Blocked.UNTIL_UNUSED: ("kept working (retiring, retire_when_unused); a later apply "
+                           "deletes it once PlanetScale has not seen it used for that long"),
     Blocked.INTERRUPTED: "skipped: apply was interrupted",
     Blocked.GRANT_FAILED: "not verified or delivered: a grant to it failed",
 }
@@ -146,3 +149,17 @@ def interruption_lines(report: Interruption) -> list[str]:
         lines.append(line)
     lines.append("State records them; `pstokens plan` shows what the next apply does.")
     return lines
+
+
+def render_refused_json(exc: PlanError) -> str:
+    """`apply --format json`'s result when it refused the plan: nothing was done,
+    and why, as the error on stderr says it (the exit code stays 1)."""
+    from pstokens.render.errors import describe
+
+    kind = ("stale_plan" if isinstance(exc, StalePlan)
+            else "unsafe_plan" if isinstance(exc, UnsafePlan) else "plan_refused")
+    document = result_document(ApplyResult()) | {
+        "success": False,
+        "refused": {"kind": kind, "message": describe(exc), "hint": exc.hint},
+    }
+    return json.dumps(document, indent=2) + "\n"
