@@ -75,3 +75,21 @@ def test_a_saved_plan_with_a_damaged_verify_is_refused(verify: object) -> None:
     data["changes"][0]["verify"] = verify
     with pytest.raises(PlanError, match="damaged"):
         Plan.from_json(data)
+
+
+def test_a_saved_plan_writes_each_verification_once_and_reads_it_back() -> None:
+    from pstokens.render.json import render_saved
+
+    api = FakeApi()
+    cfg = config(*(spec(f"k{i}", accesses={"app-prod": frozenset({"read_branch"})})
+                   for i in range(3)), spec("bare"))
+    plan = plan_of(cfg, State("acme", "L"), api)
+    saved = json.loads(render_saved(plan))
+    assert saved["verifications"] == [["list_organizations", None],
+                                      ["list_branches", "app-prod"]]
+    assert [c.get("verify") for c in saved["changes"] if c["action"] == "create"] == [
+        0, 1, 1, 1]
+    assert Plan.from_json(saved).changes == plan.changes
+    saved["changes"][0]["verify"] = 7
+    with pytest.raises(PlanError, match="not an entry of verifications"):
+        Plan.from_json(saved)
