@@ -25,7 +25,13 @@ from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.duration import format_duration
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.leaseplan import find_leases, forget_lease
+from pstokens.engine.leaseplan import (
+    RECORDED_ONLY,
+    LeaseRule,
+    find_leases,
+    forget_lease,
+    longest_lease_ttl,
+)
 from pstokens.engine.leaseview import LEASE_MARK, LeaseView
 from pstokens.engine.lost import CLOCK_SKEW
 from pstokens.engine.observe import live_token
@@ -65,7 +71,7 @@ def lease_spec(config: Config, key: str, ttl: int | None) -> tuple[TokenSpec, in
         raise PstokensError(f"{key!r} is not a key of {config.path}",
                             hint=f"keys in the config: {known}")
     seconds = DEFAULT_TTL if ttl is None else ttl
-    most = config.rules.max_ttl if config.rules else None
+    most = longest_lease_ttl(config)
     if seconds < MIN_TTL:
         raise PstokensError(f"--ttl {format_duration(seconds)} is too short: at least 1m")
     if most is not None and seconds > most:
@@ -162,16 +168,17 @@ class SweepResult:
 
 
 async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
-                *, every: bool = False) -> SweepResult:
+                *, every: bool = False, rule: LeaseRule = RECORDED_ONLY) -> SweepResult:
     """Delete expired leases (`every`: all of them) and forget the ones that are gone.
 
-    An intent whose token is not live is forgotten only once its expiry passed:
-    until then its `exec` may still be creating it.
+    A token this state does not record is a lease only as `rule` says (the
+    default, RECORDED_ONLY: none is). An intent whose token is not live is forgotten only once
+    its expiry passed: until then its `exec` may still be creating it.
     """
     tokens = await client.list_tokens(organization)
     live = {t.id: live_token(t, None) for t in tokens}
     result = SweepResult([], [], [])
-    for view in find_leases(book.read(), live):
+    for view in find_leases(book.read(), live, rule):
         if view.live and (every or view.expired(now)):
             assert view.token_id is not None
             with contextlib.suppress(NotFound):

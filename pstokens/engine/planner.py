@@ -22,7 +22,7 @@ from pstokens.engine.findings import (
     UnmanagedToken,
     WarningKind,
 )
-from pstokens.engine.leaseplan import plan_leases
+from pstokens.engine.leaseplan import LeaseRule, plan_leases
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
@@ -66,7 +66,8 @@ def make_plan(
     config_data: object = None,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan."""
-    lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets)
+    lease_changes, leases, lease_ids = plan_leases(state, live, now, LeaseRule.of(config),
+                                                    options.targets)
     out = _Builder(claimed=set(state.managed_ids()) | lease_ids)
     in_scope = _scope(config, state, options)
 
