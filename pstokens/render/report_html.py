@@ -2,7 +2,9 @@
 
 A matrix with a row per token and a column per database (and one for the
 organization), accesses in the cells, filters for token, database, access and
-operation ("who can ..."), each token's operations listed on demand, rule
+operation ("who can ...": the chosen database's accesses and the organization's,
+and "possibly" by an access the API does not describe, as `who-can` says), each
+token's operations listed on demand, rule
 violations, escalation paths and stale tokens marked. No network: the style and the small
 script are inline, and a Content-Security-Policy allows those two (by hash)
 and nothing else, so the page works from file:// and a name that slipped
@@ -18,6 +20,7 @@ import json
 
 from pstokens.engine.report import Report, TokenRow
 from pstokens.operations import operations_table
+from pstokens.operations.undescribed import possibly_allowed
 from pstokens.render.operations import escalation_finding, operations_count, short_escalation
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
@@ -39,6 +42,8 @@ th, td { border: 1px solid #d5d9de; padding: .3rem .5rem; vertical-align: top;
   text-align: left; }
 thead th { background: #f1f3f5; position: sticky; top: 0; }
 tbody th { font-weight: 600; white-space: nowrap; }
+tbody th .name { white-space: normal; overflow-wrap: anywhere; display: inline-block;
+  max-width: 24rem; }
 td.when { white-space: nowrap; }
 details.findings { margin-bottom: 1rem; }
 code { font-size: .85em; color: #555; }
@@ -47,6 +52,7 @@ code { font-size: .85em; color: #555; }
 .a.forbidden { background: #fde2e1; color: #8a1c13; font-weight: 600; }
 .a.hit { outline: 2px solid #1a73e8; }
 .a.can { outline: 2px solid #188038; }
+.a.maybe { outline: 2px dashed #b06000; }
 details.ops { font-weight: normal; white-space: normal; max-width: 22rem; }
 details.ops summary { color: #555; cursor: pointer; font-size: .85em; }
 .ops-list { font-size: .8em; color: #333; margin: .2rem 0 0; }
@@ -70,16 +76,26 @@ SCRIPT = """
   const columns = [...document.querySelectorAll("#matrix [data-col]")];
   const filters = ["f-token", "f-database", "f-access", "f-operation", "f-findings"].map($);
   const opsOf = JSON.parse($("ops-by-access").textContent);
+  // What an access the API does not describe may allow, held on the organization or
+  // on a database (pstokens fails closed on them, as who-can does).
+  const maybeOf = JSON.parse($("maybe-by-access").textContent);
   const ORG = "(organization)";
   const allows = (a, op) => (opsOf[a.textContent] || []).includes(op);
+  const level = (a) => a.closest("td").dataset.col === ORG ? "organization" : "database";
+  const may = (a, op) => (maybeOf[level(a)][a.textContent] || []).includes(op);
   function apply() {
     const token = $("f-token").value.trim().toLowerCase();
     const database = $("f-database").value;
     const access = $("f-access").value.trim().toLowerCase();
     const findings = $("f-findings").checked;
     const operation = $("f-operation").value.trim().toLowerCase();
-    for (const c of columns) c.hidden = database !== "" && c.dataset.col !== database;
+    // Who can, on a database: its accesses and the organization's (the scope rule).
+    for (const c of columns) {
+      c.hidden = database !== "" && c.dataset.col !== database &&
+        !(operation && c.dataset.col === ORG);
+    }
     let shown = 0;
+    let possibly = 0;
     for (const row of rows) {
       let ok = (!token || row.dataset.token.includes(token)) &&
         (!findings || row.dataset.findings === "1");
@@ -93,12 +109,20 @@ SCRIPT = """
         .filter((c) => !c.hidden || c.dataset.col === ORG)
         .flatMap((c) => [...c.querySelectorAll(".a")]);
       const able = operation ? scoped.filter((a) => allows(a, operation)) : [];
-      for (const a of row.querySelectorAll(".a")) a.classList.toggle("can", able.includes(a));
-      if (operation && able.length === 0) ok = false;
+      const maybe = operation && able.length === 0
+        ? scoped.filter((a) => may(a, operation)) : [];
+      for (const a of row.querySelectorAll(".a")) {
+        a.classList.toggle("can", able.includes(a));
+        a.classList.toggle("maybe", maybe.includes(a));
+      }
+      if (operation && able.length === 0 && maybe.length === 0) ok = false;
       row.hidden = !ok;
+      row.classList.toggle("possibly", ok && maybe.length > 0);
       if (ok) shown += 1;
+      if (ok && maybe.length > 0) possibly += 1;
     }
-    $("shown").textContent = shown + " of " + rows.length + " tokens shown";
+    $("shown").textContent = shown + " of " + rows.length + " tokens shown" + (possibly
+      ? " (" + possibly + " possibly, by an access the API does not describe)" : "");
   }
   const given = new URLSearchParams(location.hash.slice(1));
   if (given.has("token")) $("f-token").value = given.get("token");
@@ -140,9 +164,8 @@ def render_report_html(report: Report) -> str:
     forbidden = report.rules.forbid_accesses if report.rules else frozenset()
     table = operations_table()
     ops_by_access = {a: sorted(table.by_access[a]) for a in accesses if a in table.by_access}
-    # Data, not code: JSON with <, > and & escaped cannot close its element.
-    ops_json = (json.dumps(ops_by_access, separators=(",", ":")).replace("<", "\\u003c")
-                .replace(">", "\\u003e").replace("&", "\\u0026"))
+    ops_json = _data(ops_by_access)
+    maybe_json = _data(_maybe_by_access(report))
     options = "".join(
         f'<option value="{e(c)}">{"organization" if c == ORGANIZATION_COLUMN else e(c)}</option>'
         for c in columns
@@ -186,8 +209,11 @@ def render_report_html(report: Report) -> str:
         f"<tbody>\n{body}\n</tbody></table>",
         '<p class="legend"><span class="a forbidden">forbidden access</span>'
         '<span>red edge: breaks a rule</span><span>yellow: unused</span>'
-        '<span class="muted">grey: expired</span></p>',
+        '<span class="muted">grey: expired</span>'
+        '<span class="a maybe">possibly allows it: an access the API does not describe</span>'
+        "</p>",
         f'<script type="application/json" id="ops-by-access">{ops_json}</script>',
+        f'<script type="application/json" id="maybe-by-access">{maybe_json}</script>',
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ]
@@ -204,7 +230,7 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
     for column in columns:
         names = row.accesses.get(None if column == ORGANIZATION_COLUMN else column, ())
         spans = " ".join(
-            f'<span class="a{" forbidden" if n in forbidden else ""}">{e(n)}</span>'
+            f'<span class="a{" forbidden" if n in forbidden else ""}">{_breakable(n)}</span>'
             for n in names
         )
         cells.append(f'<td data-col="{e(column)}">{spans}</td>')
@@ -246,6 +272,33 @@ def _operations(row: TokenRow) -> str:
     count = _escape(operations_count(row.operations, row.not_described))
     return (f'<details class="ops"><summary>{count}</summary>'
             '<p class="ops-list"></p></details>')
+
+
+def _maybe_by_access(report: Report) -> dict[str, dict[str, list[str]]]:
+    """For each held access the API does not describe: what it may allow, held on the
+    organization and held on a database (`operations.undescribed`)."""
+    table = operations_table()
+    found: dict[str, dict[str, list[str]]] = {"organization": {}, "database": {}}
+    for row in report.tokens:
+        for database, names in row.accesses.items():
+            level = "organization" if database is None else "database"
+            for access in names:
+                if access not in found[level] and not table.described(access):
+                    found[level][access] = sorted(
+                        possibly_allowed(access, database is not None, table))
+    return found
+
+
+def _breakable(access: str) -> str:
+    """An access name that may wrap after each `_` (`<wbr>` adds no text, so the
+    script still reads the name), keeping a wide matrix within the window."""
+    return "_<wbr>".join(_escape(part) for part in access.split("_"))
+
+
+def _data(value: object) -> str:
+    """Data, not code: JSON with <, > and & escaped cannot close its element."""
+    return (json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+            .replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _escape(text: str) -> str:
