@@ -31,6 +31,7 @@ from pstokens.engine.leaseplan import (
     find_leases,
     forget_lease,
     longest_lease_ttl,
+    settled,
 )
 from pstokens.engine.leaseview import LEASE_MARK, LeaseView
 from pstokens.engine.lost import CLOCK_SKEW
@@ -172,13 +173,16 @@ async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
     """Delete expired leases (`every`: all of them) and forget the ones that are gone.
 
     A token this state does not record is a lease only as `rule` says (the
-    default, RECORDED_ONLY: none is). An intent whose token is not live is forgotten only once
-    its expiry passed: until then its `exec` may still be creating it.
+    default, RECORDED_ONLY: none is). A lease recorded while the tokens were
+    being listed is kept (`settled`), and an intent whose token is not live is
+    forgotten only once its expiry passed: until then its `exec` may still be
+    creating it.
     """
+    before = book.read()
     tokens = await client.list_tokens(organization)
     live = {t.id: live_token(t, None) for t in tokens}
     result = SweepResult([], [], [])
-    for view in find_leases(book.read(), live, rule):
+    for view in settled(find_leases(book.read(), live, rule), before):
         if view.live and (every or view.expired(now)):
             assert view.token_id is not None
             with contextlib.suppress(NotFound):

@@ -16,7 +16,7 @@ expired one is planned for deletion (cause `lease_expired`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pstokens.config.model import Config
@@ -88,6 +88,17 @@ def find_leases(state: State, live: Mapping[str, LiveToken], rule: LeaseRule) ->
             if token.id not in seen and rule.admits(token):
                 found.append(_view(name, lease_key(name) or "", token, None))
     return found
+
+
+def settled(views: Iterable[LeaseView], before: State) -> list[LeaseView]:
+    """`views` (found from a state read after the token list) with a recorded lease
+    that is not live taken as gone only when `before`, read ahead of the token
+    list, recorded the same ID: one recorded since is a running `exec`'s lease,
+    whose token may have been created after the list was read."""
+    known = {(name, r.id) for name, r in before.leases.items() if r.id is not None}
+    return [replace(v, live=True) if (not v.live and v.token_id is not None
+                                      and (v.name, v.token_id) not in known) else v
+            for v in views]
 
 
 def _tokens_of(

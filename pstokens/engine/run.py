@@ -207,14 +207,15 @@ class Workspace:
 
     async def leases(self) -> list[LeaseView]:
         """Every lease: recorded in state, or live and admitted by the config's `LeaseRule`."""
-        from pstokens.engine.leaseplan import LeaseRule, find_leases
+        from pstokens.engine.leaseplan import LeaseRule, find_leases, settled
         from pstokens.engine.observe import live_token
 
-        state = self.read_state()
+        before = self.read_state()
         async with self.connect() as client:
             tokens = await client.list_tokens(self.organization)
-        return find_leases(state, {t.id: live_token(t, None) for t in tokens},
-                           LeaseRule.of(self.config))
+        found = find_leases(self.read_state(), {t.id: live_token(t, None) for t in tokens},
+                            LeaseRule.of(self.config))
+        return settled(found, before)
 
     async def sweep_leases(self, *, every: bool = False) -> SweepResult:
         """Delete expired leases (`every`: all of them) and forget those already gone."""

@@ -71,3 +71,25 @@ def test_a_lease_whose_state_was_lost_is_still_a_lease(
     assert "ci-deploy+lease-k3j2h1g0" in result.out and "not in this state" in result.out
     listed = cli("lease", "list").out
     assert f"id {made['id']}" in listed and "[live]" in listed
+
+
+def test_a_pending_intent_is_listed_without_an_empty_id(cli: Cli, project: Path) -> None:
+    path = project / "state" / "acme.json"
+    state = json.loads(path.read_text())
+    state["leases"] = {"ci-deploy+lease-pend1ng0": {
+        "key": "ci-deploy", "id": None, "expires_at": "2999-01-01T00:00:00+00:00",
+        "pending_since": "2998-12-31T23:45:00+00:00"}}
+    path.write_text(json.dumps(state))
+    listed = cli("lease", "list")
+    assert listed.code == 0, listed.both
+    assert listed.out.strip() == ("ci-deploy+lease-pend1ng0  no ID yet  for ci-deploy, "
+                                  "expires 2999-01-01 00:00:00 UTC  [pending]")
+
+
+@pytest.mark.parametrize("command", ["list", "sweep"])
+def test_lease_help_keeps_its_paragraphs_apart(cli: Cli, command: str) -> None:
+    shown = cli("lease", command, "--help").out
+    usage = shown.partition("Options:")[0]
+    paragraphs = [p.strip() for p in usage.split("\n\n") if p.strip()]
+    assert len(paragraphs) == 4, usage  # usage line, summary, explanation, example
+    assert paragraphs[-1] == f"Example: pstokens lease {command}"
