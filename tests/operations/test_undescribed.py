@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES
+from pstokens.config import parse_config
 from pstokens.engine.reach import Held, via
+from pstokens.engine.rules import check_config
 from pstokens.operations import operations_table
 from pstokens.operations.undescribed import possibly_allowed, reason, undescribed_accesses
+from pstokens.render.rules import config_problem
 
 TABLE = operations_table()
 UNDESCRIBED = sorted(a for a in ALL_ACCESSES if not TABLE.described(a))
@@ -70,3 +73,17 @@ def test_via_says_where_each_access_is_held_and_which_only_possibly_allow() -> N
     sure, maybe = via(accesses, "delete_database", None, TABLE)
     assert sure == (Held("delete_database", "app-prod"), Held("delete_database", "app-staging"))
     assert maybe == (Held("delete_databases", None),)
+
+
+def test_validate_fails_closed_on_an_access_this_release_does_not_know() -> None:
+    """With allow_unknown_accesses, a future access name passes validation; held on a
+    database, it possibly allows every operation there, a forbidden one included."""
+    config = parse_config(
+        "organization: acme\nallow_unknown_accesses: true\n"
+        "rules:\n  forbid_operations: [delete_database, create_database]\n"
+        "tokens:\n  ci:\n    accesses:\n      databases:\n"
+        "        app-prod: [read_branch, manage_future_things]\n")
+    found = [(v.line, v.column, v.access, v.operation, v.possibly)
+             for v in check_config(config)]
+    assert found == [(9, 33, "manage_future_things", "delete_database", True)]
+    assert "which possibly allows delete_database" in str(config_problem(check_config(config)[0]))
