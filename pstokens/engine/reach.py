@@ -63,15 +63,22 @@ def via(accesses: AccessMap | None, operation: str, database: str | None,
     accesses and the organization's) or anywhere when `database` is None: the
     accesses the table says allow it, and those that possibly do (undescribed
     ones), each sorted, the organization's first."""
-    needed = set(table.operations[operation].accesses)
+    needed = frozenset(table.operations[operation].accesses)
+    described = table.described_accesses
     sure: list[Held] = []
     maybe: list[Held] = []
     for scope, names in (accesses or {}).items():
         if not (database is None or scope is None or scope == database):
             continue
-        for access in names:
-            if access in needed:
-                sure.append(Held(access, scope))
-            elif operation in possibly_allowed(access, scope is not None, table):
-                maybe.append(Held(access, scope))
-    return tuple(sorted(sure, key=_place)), tuple(sorted(maybe, key=_place))
+        hit = names & needed
+        if hit:
+            sure.extend(Held(access, scope) for access in hit)
+        odd = names - described  # rare: undescribed accesses only
+        if odd:
+            maybe.extend(Held(access, scope) for access in odd
+                         if operation in possibly_allowed(access, scope is not None, table))
+    return _sorted(sure), _sorted(maybe)
+
+
+def _sorted(held: list[Held]) -> tuple[Held, ...]:
+    return tuple(sorted(held, key=_place)) if len(held) > 1 else tuple(held)

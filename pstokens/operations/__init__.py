@@ -92,6 +92,16 @@ class OperationsTable:
         return frozenset(o.id for o in self.operations.values() if o.accesses)
 
     @cached_property
+    def described_accesses(self) -> frozenset[str]:
+        """Every access the table lists for some operation."""
+        return frozenset(self.by_access)
+
+    @cached_property
+    def possibly_memo(self) -> dict[tuple[str, bool], frozenset[str]]:
+        """`operations.undescribed.possibly_allowed`'s answers for this table, kept."""
+        return {}
+
+    @cached_property
     def database_operations(self) -> frozenset[str]:
         """The operations some access allows on one database (`{database}` in the path)."""
         return frozenset(o.id for o in self.operations.values()

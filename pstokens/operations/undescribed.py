@@ -65,12 +65,18 @@ def possibly_allowed(access: str, on_database: bool, table: OperationsTable) -> 
     describes it; its row's operations; or, with no row, every operation in its
     scope that some access allows (an organization-level access's scope takes in
     every database)."""
-    if table.described(access):
-        return frozenset()
-    row = undescribed_accesses().get(access)
-    if row is not None:
-        return row.operations_in(table)
-    return table.database_operations if on_database else table.token_operations
+    memo = table.possibly_memo
+    found = memo.get((access, on_database))
+    if found is None:
+        row = undescribed_accesses().get(access)
+        if table.described(access):
+            found = frozenset()
+        elif row is not None:
+            found = row.operations_in(table)
+        else:
+            found = table.database_operations if on_database else table.token_operations
+        memo[(access, on_database)] = found
+    return found
 
 
 def reason(access: str) -> str | None:
