@@ -16,7 +16,7 @@ import contextlib
 import secrets
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -196,6 +196,24 @@ async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
         if view.recorded:
             await book.edit(_forgetting(view))
     return result
+
+
+async def confirm_gone(client: TokenApi, organization: str,
+                       views: list[LeaseView]) -> list[LeaseView]:
+    """`views` with each recorded lease the token list lacked asked for by its ID:
+    a list read while other tokens come and go can miss one, so a lease is gone
+    only when the API says so (404); otherwise it is live, as the API shows it."""
+    confirmed = []
+    for view in views:
+        if not view.live and view.token_id is not None:
+            try:
+                token = await client.get_token(organization, view.token_id)
+            except NotFound:
+                confirmed.append(view)
+                continue
+            view = replace(view, live=True, expires_at=token.expires_at or view.expires_at)
+        confirmed.append(view)
+    return confirmed
 
 
 def _forgetting(view: LeaseView) -> Callable[[State], State]:

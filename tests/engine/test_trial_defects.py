@@ -5,18 +5,24 @@ the unsafe-plan message never counts an unmanaged delete as a managed one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from pstokens.api.errors import NotFound
 from pstokens.api.models import ServiceToken
 from pstokens.engine.lease import sweep
 from pstokens.engine.leaseplan import LeaseRule, find_leases, settled
 from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.policy import check_safe
+from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.render import words
 from pstokens.render.escape import terminal
+from pstokens.state import FileStateStore
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi
 from tests.engine.test_leases import Book
@@ -80,3 +86,40 @@ def test_the_unsafe_message_counts_managed_and_unmanaged_deletes_apart() -> None
     with pytest.raises(PstokensError) as refused:
         check_safe(p, force=False)
     assert "deletes 3 of 10 managed tokens and 1 unmanaged (4 in all)" in refused.value.message
+
+
+class SkippingApi(FakeApi):
+    """A token list read while other tokens come and go: it misses one live token."""
+
+    def __init__(self, skipped: str) -> None:
+        super().__init__()
+        self.skipped = skipped
+
+    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ServiceToken]:
+        return [t for t in self.tokens.values() if t.id != self.skipped]
+
+    async def get_token(self, org: str, token_id: str) -> ServiceToken:
+        if token_id not in self.tokens:
+            raise NotFound("no such token", status=404)
+        return self.tokens[token_id]
+
+
+def test_lease_list_calls_a_recorded_lease_gone_only_when_the_api_has_no_such_token(
+    tmp_path: Path,
+) -> None:
+    api = SkippingApi(skipped="t9")
+    api.tokens["t9"] = ServiceToken(id="t9", name=NAME, created_at=NOW,
+                                    expires_at=NOW + timedelta(minutes=15))
+    store = FileStateStore(tmp_path / "acme.json")
+    store.save(State.new("acme").with_lease(NAME, RECORDED).with_lease(
+        "ci+lease-deadbeef", LeaseRecord("ci", NOW, id="t8")))
+
+    @contextlib.asynccontextmanager
+    async def connect() -> AsyncIterator[FakeApi]:
+        yield api
+
+    views = asyncio.run(Workspace("acme", store, connect, config=config(spec("ci"))).leases())
+    assert [(v.name, v.token_id, v.live) for v in views] == [
+        ("ci+lease-abcd1234", "t9", True),  # running: the list missed it, the API has it
+        ("ci+lease-deadbeef", "t8", False),  # deleted: gone
+    ]
