@@ -76,25 +76,28 @@ class AccessMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and is_api_path(scope):
-            found = self.index.find(scope["path"])
-            if found is not None and not self._allowed(scope, *found):
-                op = found[0]
-                body = error_json("forbidden", f"This service token may not {op.id} "
+            holder = self._holder(scope)
+            found = self.index.find(scope["path"]) if holder is not None else None
+            if found is not None and holder is not None and not self._allowed(holder, *found):
+                body = error_json("forbidden", f"This service token may not {found[0].id} "
                                   "(it holds none of the accesses the operation needs)")
                 await JSONResponse(body, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _allowed(self, scope: Scope, op: Operation, params: dict[str, str]) -> bool:
-        if op.id in OPEN_TO_ANY:
-            return True
+    def _holder(self, scope: Scope) -> tuple[str, dict[str | None, frozenset[str]]] | None:
+        """The calling token's organization and accesses; None for an API key or
+        credentials the emulator did not make (the owner's)."""
         raw = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
         header = raw.decode("latin-1")
         token_id, colon, _ = header.partition(":")
         if header.startswith("Bearer ") or not colon:
-            return True
-        holder = self.store.holder(token_id)
-        if holder is None:  # credentials the emulator did not make: the owner's
+            return None
+        return self.store.holder(token_id)
+
+    def _allowed(self, holder: tuple[str, dict[str | None, frozenset[str]]], op: Operation,
+                 params: dict[str, str]) -> bool:
+        if op.id in OPEN_TO_ANY:
             return True
         org, accesses = holder
         if params.get("organization") != org or not op.accesses:
