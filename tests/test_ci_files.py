@@ -124,3 +124,37 @@ def test_the_drift_check_runs_once_at_a_time_per_organization() -> None:
     job = drift["jobs"]["drift"]
     assert job["concurrency"]["group"] == "pstokens-drift-${{ matrix.org }}"
     assert job["concurrency"]["cancel-in-progress"] is False  # a cancelled run leaves its lock
+
+
+def _pins(paths: list[Path]) -> dict[str, set[str]]:
+    """Action -> the `SHA # version` each of `paths` pins it at."""
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        for line in uses_lines(path):
+            action, _, pin = line.partition("@")
+            found.setdefault(action, set()).add(pin.strip())
+    return found
+
+
+def test_every_workflow_pins_an_action_at_the_same_commit() -> None:
+    mixed = {action: pins for action, pins in _pins(WORKFLOWS).items() if len(pins) > 1
+             and action != "OWNER/pstokens"}
+    assert mixed == {}
+
+
+def test_the_docs_pin_upload_sarif_as_the_drift_check_does() -> None:
+    docs = ROOT / "docs" / "ci-output.md"
+    shown = [m.group(1) for m in re.finditer(r"uses:\s*(github/codeql-action/upload-sarif@.+)$",
+                                             docs.read_text(), re.M)]
+    assert shown, "docs/ci-output.md shows the upload step"
+    for line in shown:
+        assert PINNED.match(line), line
+    assert {line.partition("@")[2] for line in shown} == \
+        _pins(WORKFLOWS)["github/codeql-action/upload-sarif"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_running_pstokens_names_its_config(path: Path) -> None:
+    for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+        if any(s.get("uses", "").startswith("OWNER/pstokens@") for s in job["steps"]):
+            assert job.get("env", {}).get("PSTOKENS_CONFIG"), (path.name, name)

@@ -133,3 +133,21 @@ def test_every_option_help_lists_is_in_the_docs(
                            for line in lines):
                     missing.append(f"{longest} {choice}")
     assert missing == []
+
+
+def test_each_commands_section_lists_every_format_of_its_command() -> None:
+    """docs/commands.md's `--format a|b|c` under `## pstokens CMD` names all of CMD's."""
+    sections = re.split(r"^## `pstokens ([\w -]+)`", (DOCS / "commands.md").read_text(), flags=re.M)
+    body = dict(zip(sections[1::2], sections[2::2], strict=True))
+    wrong = {}
+    for path, ctx in every_command():
+        fmt = next((p for p in ctx.command.get_params(ctx)
+                    if isinstance(p, click.Option) and "--format" in p.opts), None)
+        name = " ".join(path)
+        if fmt is None or name not in body or not isinstance(fmt.type, click.Choice):
+            continue
+        listed = re.search(r"--format ([\w\\|]+)", body[name])
+        shown = set(listed.group(1).replace("\\", "").split("|")) if listed else set()
+        if shown != set(map(str, fmt.type.choices)):
+            wrong[name] = sorted(shown)
+    assert wrong == {}

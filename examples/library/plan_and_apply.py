@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config import load_config
-from pstokens.delivery import DirectorySink
-from pstokens.engine.run import Workspace
+from pstokens.config.model import DirDestination
+from pstokens.engine.run import PlanOptions, Workspace
 from pstokens.render import render_text
 from pstokens.state import FileStateStore
 
@@ -32,11 +32,13 @@ async def main(api_url: str, config_file: Path, state_file: Path, secrets: Path)
         config=config,
         lock_timeout=30,
     )
-    plan = await workspace.plan()
+    # Where new secrets of tokens without `deliver:` go, as --secrets-dir says.
+    options = PlanOptions(default_deliver=(DirDestination(str(secrets)),))
+    plan = await workspace.plan(options)
     print(render_text(plan))
     if not plan.has_changes:
         return 0
-    _, result = await workspace.apply(sink=DirectorySink(secrets))
+    _, result = await workspace.apply(options)
     if result is None or result.errors:
         print("apply failed; state records what succeeded")
         return 1

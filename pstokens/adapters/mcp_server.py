@@ -193,7 +193,8 @@ def create_mcp_server(
     """The MCP server and its tools, over an open client; `backend` answers the plan
     and report tools, `guard` runs writes under the state lock and refuses deleting
     what state protects."""
-    tools = _Tools(Operations(client, guard), backend or ToolBackend(client))
+    backend = backend or ToolBackend(client)
+    tools = _Tools(Operations(client, guard), backend)
     # MCPServer calls logging.basicConfig (a no-op once logging is set up); keep it quiet.
     server = CheckedServer(
         "pstokens",
@@ -238,8 +239,9 @@ def create_mcp_server(
          "(managed or not) with its accesses by database and organization, expiry, last "
          "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
-    catalogue.append((TOOL_NAME, TOOL_TITLE, WhoCan(client, backend.state_store if backend
-                                                    else None).tool, _READ, TOOL_DETAIL))
+    # who-can finds the organization as plan and report do when a call names none.
+    who_can = WhoCan(client, backend.state_store, backend.organization)
+    catalogue.append((TOOL_NAME, TOOL_TITLE, who_can.tool, _READ, TOOL_DETAIL))
     for name, title, fn, hints, detail in catalogue:
         server.add_checked_tool(
             fn,

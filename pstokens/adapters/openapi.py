@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from pstokens import __version__
+from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES
 from pstokens.adapters.operations import SEGMENT
+from pstokens.adapters.rest_bodies import MAX_TTL
 from pstokens.adapters.whocan import who_can_openapi
 
 _TOKENS = "/v1/organizations/{organization}/service-tokens"
@@ -124,10 +126,12 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["access"],
     },
     "CreateServiceToken": {
-        "type": "object",
+        "type": ["object", "null"],  # null, like no body, asks for neither
         "properties": {
-            "name": {"type": "string"},
-            "ttl": {"type": "integer", "minimum": 1, "description": "Lifetime in seconds."},
+            "name": {"type": ["string", "null"], "minLength": 1,
+                     "description": "Missing or null: the token has no name."},
+            "ttl": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TTL,
+                    "description": "Lifetime in seconds; missing or null: never expires."},
         },
     },
     "AccessChange": {
@@ -138,9 +142,19 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "The database; missing, null or empty for organization "
                 "accesses (all three mean the same).",
             },
-            "access": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "access": {"type": "array", "minItems": 1,
+                       "items": {"type": "string", "enum": sorted(ALL_ACCESSES)},
+                       "description": "Access names of the level `database` gives."},
         },
         "required": ["access"],
+        # The names of one level or the other, as the API accepts them (it refuses the rest).
+        "anyOf": [
+            {"properties": {"database": {"enum": [None, ""]},
+                            "access": {"items": {"enum": sorted(ORGANIZATION_ACCESSES)}}}},
+            {"properties": {"database": {"type": "string", "minLength": 1},
+                            "access": {"items": {"enum": sorted(DATABASE_ACCESSES)}}},
+             "required": ["database"]},
+        ],
     },
 }
 

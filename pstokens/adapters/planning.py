@@ -80,6 +80,20 @@ class ToolBackend:
         report = await self._workspace(org, config).report()
         return report.to_json()
 
+    async def organization(self, organization: str | None = None) -> str:
+        """`organization`, else --org, else the one `default_config` names: what
+        plan and report would act on when a call names none."""
+        org = organization or self._organization
+        if org is not None:
+            return org
+        if not self.default_config.exists():
+            raise PstokensError(
+                "name the organization: serve was started without --org, and "
+                f"{self.default_config.name} (its -c config) does not exist",
+                hint="pass `organization`, or start serve with --org or a -c config")
+        config = await asyncio.to_thread(load_config, self.default_config)
+        return config.organization
+
     @property
     def state_store(self) -> Callable[[str], StateStore]:
         return self._state_store

@@ -11,7 +11,7 @@ adapter unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -109,23 +109,13 @@ def create_rest_app(
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
 
+    # One route per path, its methods together, so a 405's `Allow` names them all.
+    access_methods = {"GET": list_accesses, "POST": grant_accesses, "DELETE": revoke_accesses}
     routes = [
-        Route(TOKENS, forward(list_tokens), methods=["GET"], name="listservicetokens"),
-        Route(TOKENS, forward(create_token), methods=["POST"], name="createservicetoken"),
-        Route(TOKEN, forward(get_token), methods=["GET"], name="getservicetoken"),
-        Route(TOKEN, forward(delete_token), methods=["DELETE"], name="deleteservicetoken"),
-        *(
-            route
-            for path, tag in ((ACCESSES, ""), (ACCESS, "_api"))
-            for route in (
-                Route(path, forward(list_accesses), methods=["GET"],
-                      name="listservicetokenaccesses" + tag),
-                Route(path, forward(grant_accesses), methods=["POST"],
-                      name="createservicetokenaccess" + tag),
-                Route(path, forward(revoke_accesses), methods=["DELETE"],
-                      name="deleteservicetokenaccess" + tag),
-            )
-        ),
+        _by_method(TOKENS, {"GET": list_tokens, "POST": create_token}, forward),
+        _by_method(TOKEN, {"GET": get_token, "DELETE": delete_token}, forward),
+        _by_method(ACCESSES, access_methods, forward),
+        _by_method(ACCESS, access_methods, forward),
         Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
         WhoCan(client, state_store).route(),
     ]
@@ -141,6 +131,19 @@ def create_rest_app(
         exception_handlers={HTTPException: _http_error},
         max_body_size=MAX_BODY_BYTES,
     )
+
+
+def _by_method(
+    path: str, calls: Mapping[str, Callable[[Request], Awaitable[Answer]]],
+    forward: Callable[[Callable[[Request], Awaitable[Answer]]], Handler],
+) -> Route:
+    handlers = {method: forward(call) for method, call in calls.items()}
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return Route(path, endpoint, methods=list(calls))
 
 
 def _response(answer: Answer) -> Response:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pstokens.adapters.arguments import argument_problems
 from pstokens.api.errors import ApiError
@@ -30,6 +30,9 @@ _CODES = {
 }
 
 B = TypeVar("B", bound=BaseModel)
+# The longest ttl a create may ask for: the API publishes no bound, and past this an
+# expiry is not a date pstokens (or the emulator, which refuses it alike) can hold.
+MAX_TTL = 1000 * 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,25 @@ class BadRequest(Exception):
 
 
 class CreateBody(BaseModel):
-    """A create's body: both fields optional, as in the API; other fields are ignored."""
+    """A create's body: both fields optional, as in the API; other fields are ignored.
+    `ttl` is a whole number as JSON Schema counts one (`3600.0` too), never a string."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
-    name: str | None = None
-    ttl: int | None = None
+    name: str | None = Field(default=None, min_length=1)
+    ttl: int | None = Field(default=None, ge=1, le=MAX_TTL)
+
+    @field_validator("ttl", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
 
 class AccessChange(BaseModel):
-    """A grant's or revoke's body; `database` missing, null or "" is the organization."""
+    """A grant's or revoke's body; `database` missing, null or "" is the organization.
+    Access names go to the API as sent: it words an unknown one, with a suggestion."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 

@@ -8,7 +8,7 @@ lock), with keys from the organization's state.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -46,7 +46,12 @@ WhoCanDatabase = Annotated[
           "the whole organization.", pattern=r"^[A-Za-z0-9_-]{1,255}$"),
 ]
 WhoCanOrganization = Annotated[
-    str, Field(description="The PlanetScale organization's name.", pattern=SEGMENT)]
+    str | None,
+    Field(description="The PlanetScale organization's name. Leave it out for the one "
+          "`pstokens serve` plans and reports on (--org, or its -c config's).",
+          pattern=SEGMENT),
+]
+DefaultOrganization = Callable[[], Awaitable[str]]
 
 
 def _default_store(organization: str) -> StateStore:
@@ -56,9 +61,13 @@ def _default_store(organization: str) -> StateStore:
 class WhoCan:
     """Answers who-can through the shared client, keys from `state_store`."""
 
-    def __init__(self, client: Any, state_store: StateStores | None = None) -> None:
+    def __init__(self, client: Any, state_store: StateStores | None = None,
+                 default_organization: DefaultOrganization | None = None) -> None:
+        """`default_organization` names the organization when a tool call names none,
+        as the plan and report tools find it."""
         self._client = client
         self._state_store = state_store or _default_store
+        self._default_organization = default_organization
 
     async def answer(self, organization: str, operation: str,
                      database: str | None = None) -> list[dict[str, Any]]:
@@ -71,10 +80,15 @@ class WhoCan:
         """The client serve shares between its adapters: lent, not closed."""
         yield self._client
 
-    async def tool(self, organization: WhoCanOrganization, operation: OperationId,
+    async def tool(self, operation: OperationId, organization: WhoCanOrganization = None,
                    database: WhoCanDatabase = None) -> dict[str, Any]:
         """The MCP tool: `{"tokens": [...]}` (a tool's structured result is an object)."""
         try:
+            if organization is None:
+                if self._default_organization is None:
+                    raise PstokensError("name the organization",
+                                        hint="pass `organization`")
+                organization = await self._default_organization()
             return {"tokens": await self.answer(organization, operation, database)}
         except PstokensError as exc:
             raise ToolError(describe(exc) + (f" (hint: {exc.hint})" if exc.hint else "")) from None

@@ -8,19 +8,22 @@ models, the API's JSON where they asked for it, and `pstokens.api.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from pstokens.api.answers import read_model, read_object, unique_by_id
+from pstokens.api.auditlog import read_back
 from pstokens.api.auth import Credentials
 from pstokens.api.errors import ApiError
 from pstokens.api.listing import ListedToken, read_token_page
 from pstokens.api.models import (
     PLAINTEXT,
     PLAINTEXT_REFRESH,
+    AuditEvent,
     CreatedToken,
     Page,
     ServiceToken,
@@ -180,6 +183,15 @@ class PlanetScaleClient:
             operation=f'verify new service token "{token_id}"',
             credentials=Credentials.service_token(token_id, secret.reveal()),
         )
+
+    # The audit log
+
+    async def list_audit_log(
+        self, org: str, *, since: datetime, actions: Collection[str] = ()
+    ) -> list[AuditEvent]:
+        """The organization's audit events from `since` on, newest first (`actions`:
+        only those). Needs `read_audit_logs`: without it, `Forbidden`."""
+        return await read_back(self._session, org, since, actions)
 
     # Accesses
 

@@ -1,4 +1,4 @@
-"""Typed views of the API's tokens and accesses.
+"""Typed views of the API's tokens, accesses and audit-log events.
 
 Parsing is lenient about fields the API adds and strict about the ones
 pstokens relies on: only a token's `id` and an access's name are required,
@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from pstokens.secret import Secret
 
 DATABASE = "Database"  # `resource_type` of a database access
 PLAINTEXT = "token"  # in a create's answer only: the new token's secret
 PLAINTEXT_REFRESH = "plain_text_refresh_token"  # likewise, where the API issues one
+# The audit action of a token whose secret was found in public (not a secret itself).
+TOKEN_LEAKED = "service_token.token_leaked"  # noqa: S105
 
 M = TypeVar("M")
 
@@ -103,3 +105,46 @@ class CreatedToken:
         if self.refresh_token is not None:
             revealed[PLAINTEXT_REFRESH] = self.refresh_token.reveal()
         return revealed
+
+
+class AuditEvent(BaseModel):
+    """One audit-log event. Every field is sent; those the API may send as null
+    are optional here, and `id`, `audit_action` and `created_at` are required."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    audit_action: str
+    created_at: datetime
+    action: str | None = None
+    actor_id: str | None = None
+    actor_type: str | None = None
+    actor_display_name: str | None = None
+    auditable_id: str | None = None
+    auditable_type: str | None = None
+    auditable_display_name: str | None = None
+    target_id: str | None = None
+    target_type: str | None = None
+    target_display_name: str | None = None
+    location: str | None = None
+    remote_ip: str | None = None
+    metadata: Any = None  # free-form; not read
+    updated_at: datetime | None = None
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, moment: datetime | None) -> datetime | None:
+        # A time without a zone is the API's UTC; compared with aware times, it must carry one.
+        if moment is not None and moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment
+
+
+class AuditPage(BaseModel):
+    """One page of the cursor-paged envelope."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    data: list[AuditEvent]
+    has_next: bool = False
+    cursor_end: str | None = None

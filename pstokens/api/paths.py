@@ -32,6 +32,10 @@ def grants_path(org: str, token_id: str) -> str:
     return token_path(org, token_id) + "/grants"
 
 
+def audit_log_path(org: str) -> str:
+    return f"/organizations/{_segment(org)}/audit-log"
+
+
 def access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any]:
     """A grant's or revoke's body; `database` None or "" is the organization.
 

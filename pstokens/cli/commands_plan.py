@@ -20,7 +20,8 @@ from pstokens.cli.planfile import load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
-from pstokens.delivery import DEFAULT_SECRETS_DIR, CommandSink, DirectorySink, SecretSink
+from pstokens.config.model import CommandDestination, Destination, DirDestination
+from pstokens.delivery import DEFAULT_SECRETS_DIR
 from pstokens.engine.outcome import ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.run import PlanOptions
@@ -49,6 +50,37 @@ def scope_options(func: F) -> F:
     return func
 
 
+def secrets_options(func: F) -> F:
+    """--secrets-dir and --secrets-command, shared by plan and apply."""
+    for option in reversed((
+        click.option("--secrets-dir", type=click.Path(file_okay=False),
+                     help="Where new secrets of tokens without `deliver:` go "
+                          f"[default {DEFAULT_SECRETS_DIR}]."),
+        click.option("--secrets-command", metavar="CMD",
+                     help="Run CMD per new token without `deliver:`, the secret on stdin."),
+    )):
+        func = option(func)
+    return func
+
+
+def _destinations(
+    secrets_dir: str | None, secrets_command: str | None,
+) -> tuple[Destination, ...] | None:
+    """What the flags say (None: neither was given)."""
+    if secrets_dir and secrets_command:
+        raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
+                            hint="pick one; a token that needs both lists a `dir:` and a "
+                            "`command:` entry under `deliver:` in the config")
+    if secrets_command is not None and not secrets_command.strip():
+        raise PstokensError("--secrets-command is empty",
+                            hint="give the command that receives each secret on stdin")
+    if secrets_command:
+        return (CommandDestination(secrets_command.strip()),)
+    if secrets_dir:
+        return (DirDestination(secrets_dir),)
+    return None
+
+
 @click.command("plan")
 @global_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan as JSON.")
@@ -60,18 +92,23 @@ def scope_options(func: F) -> F:
               help="Exit 2 when anything differs (changes, skips, unmanaged tokens, rule "
                    "violations), 0 when not.")
 @scope_options
+@secrets_options
 @config_problems_as_sarif
 def plan_command(
     out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
-    replace: tuple[str, ...],
+    replace: tuple[str, ...], secrets_dir: str | None, secrets_command: str | None,
 ) -> int:
     """Read the organization and show what apply would change.
+
+    The plan says where each new secret goes, and a plan saved with --out
+    delivers there: the secrets options belong here, not to `apply FILE`.
 
     Example: pstokens plan --detailed-exitcode --format markdown
     """
     context = _context()
     workspace = context.workspace()
-    options = PlanOptions(frozenset(targets), frozenset(replace))
+    options = PlanOptions(frozenset(targets), frozenset(replace),
+                          _destinations(secrets_dir, secrets_command))
     config = workspace.check(options)  # bad input: before any lock or call
     with reading(workspace.organization):
         plan = asyncio.run(workspace.plan(options))
@@ -101,15 +138,13 @@ def plan_command(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True,
               help="Apply an unsafe plan (past safety.max_delete_percent, or deleting an "
-                   "unmanaged token named like a key).")
-@click.option("--secrets-dir", type=click.Path(file_okay=False),
-              help=f"Where new secrets go [default {DEFAULT_SECRETS_DIR}].")
-@click.option("--secrets-command", metavar="CMD",
-              help="Run CMD per new token, the secret on stdin.")
+                   "unmanaged token named like a key); also delete the old tokens of stuck "
+                   "rotations (retire_when_unused).")
 @click.option("--format", "fmt", type=FormatChoice(["text", "json"]), default="text",
               show_default=True,
               help="json: the plan and step lines go to stderr, the result to stdout.")
 @scope_options
+@secrets_options
 def apply_command(
     planfile: str | None, auto_approve: bool, force: bool, secrets_dir: str | None,
     secrets_command: str | None, fmt: str, targets: tuple[str, ...], replace: tuple[str, ...],
@@ -118,26 +153,16 @@ def apply_command(
 
     Applies a fresh plan (asking first on a terminal), or a plan saved by
     `plan --out`, which must still match the state, the config and the
-    organization.
+    organization, and delivers where it recorded (the secrets options are
+    for fresh plans).
 
     Example: pstokens apply --auto-approve --secrets-dir .pstokens/secrets
     """
-    if secrets_dir and secrets_command:
-        raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
-                            hint="pick one; a token that needs both lists a `dir:` and a "
-                            "`command:` entry under `deliver:` in the config")
-    if secrets_command is not None and not secrets_command.strip():
-        raise PstokensError("--secrets-command is empty",
-                            hint="give the command that receives each secret on stdin")
+    destinations = _destinations(secrets_dir, secrets_command)
     context = _context()
     workspace = context.workspace()
     saved = load_plan(Path(planfile)) if planfile else None
-    options = PlanOptions(frozenset(targets), frozenset(replace))
-    folder = Path(secrets_dir) if secrets_dir else DEFAULT_SECRETS_DIR
-    sink: SecretSink = (
-        CommandSink(secrets_command, label="--secrets-command") if secrets_command
-        else DirectorySink(folder)
-    )
+    options = PlanOptions(frozenset(targets), frozenset(replace), destinations)
     show = err if fmt == "json" else out
 
     def shown(plan: Plan) -> None:
@@ -151,15 +176,16 @@ def apply_command(
 
     config = workspace.checked_config()
     try:
-        _plan, result = asyncio.run(workspace.apply(
-            options, sink=sink, saved=saved, force=force, show=shown, approve=approved,
+        applied, result = asyncio.run(workspace.apply(
+            options, saved=saved, force=force, show=shown, approve=approved,
             progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
         ))
     except PstokensError as exc:
         if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
             notify_apply_error(config, exc)
         raise
-    notify_apply(config, result)  # the lock is released: a slow receiver holds nothing up
+    # The lock is released: a slow receiver holds nothing up.
+    notify_apply(config, result, applied)
     if fmt == "json":
         out(render_result_json(result or ApplyResult()), nl=False)
     if result is None:

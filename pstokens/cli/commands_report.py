@@ -11,7 +11,7 @@ import click
 from pstokens.cli.context import CommandContext
 from pstokens.cli.output import out
 from pstokens.cli.progress import reading
-from pstokens.cli.sarif import config_problems_as_sarif
+from pstokens.cli.sarif import report_problems_as_sarif
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import Config
 from pstokens.engine.report import Report
@@ -28,7 +28,7 @@ FORMATS = ("text", "markdown", "html", "json", "sarif")
                    "sarif (rule findings for code scanning).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False),
               help="Write the report to FILE (mode 0600) instead of printing it.")
-@config_problems_as_sarif
+@report_problems_as_sarif
 def report_command(fmt: str, out_file: str | None) -> None:
     """Who can do what: every live token, managed or not, by database and organization.
 

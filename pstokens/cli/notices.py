@@ -32,12 +32,14 @@ def notify_plan(config: Config, plan: Plan) -> None:
         _send(config, plan_notices(plan))
 
 
-def notify_apply(config: Config, result: ApplyResult | None) -> None:
-    """applied or apply_failed; nothing when there was nothing to apply (None)."""
+def notify_apply(config: Config, result: ApplyResult | None, plan: Plan | None = None) -> None:
+    """applied or apply_failed; nothing when there was nothing to apply (None); and
+    leaked when the applied `plan` acted on leaked tokens."""
     if config.notify and result is not None:
-        from pstokens.render.notice import apply_notice
+        from pstokens.render.notice import apply_notice, leaked_notices
 
-        _send(config, [apply_notice(config.organization, result)])
+        leaks = leaked_notices(plan) if plan is not None else []
+        _send(config, [*leaks, apply_notice(config.organization, result)])
 
 
 def notify_apply_error(config: Config, exc: PstokensError) -> None:

@@ -12,13 +12,19 @@ import os
 import yaml
 
 from pstokens.config.duration import parse_duration
-from pstokens.config.model import CommandDestination, Destination, DirDestination
+from pstokens.config.model import (
+    STDIN_FORMS,
+    CommandDestination,
+    Destination,
+    DirDestination,
+    StdinForm,
+)
 from pstokens.config.nodes import Checker, Entry, is_null
-from pstokens.config.wording import quote
+from pstokens.config.wording import did_you_mean, quote
 from pstokens.errors import Problem
 
 DESTINATION_KINDS = ("command", "dir")
-COMMAND_KEYS = ("command", "timeout")
+COMMAND_KEYS = ("command", "timeout", "stdin")
 DIR_KEYS = ("dir",)
 ENTRY_FORM = "a mapping such as `command: gh secret set NAME` or `dir: .pstokens/secrets`"
 
@@ -74,7 +80,25 @@ def _command(check: Checker, fields: dict[str, Entry]) -> CommandDestination | N
         check.add(node, "command is empty: give the command that reads the secret on stdin")
         text = None
     timeout = read_duration(check, fields.get("timeout"), "timeout")
-    return None if text is None else CommandDestination(text.strip(), timeout)
+    stdin = _stdin(check, fields.get("stdin"))
+    return None if text is None else CommandDestination(text.strip(), timeout, stdin)
+
+
+def _stdin(check: Checker, entry: Entry | None) -> StdinForm | None:
+    """`stdin: env` or `stdin: json`; absent, the command reads the secret alone."""
+    if entry is None:
+        return None
+    choices = " or ".join(STDIN_FORMS)
+    text = check.string(entry.value, "stdin", choices)
+    for form in STDIN_FORMS:
+        if text == form:
+            return form
+    if text is not None:
+        guess = did_you_mean(text, STDIN_FORMS)
+        also = f"did you mean {quote(guess)}? " if guess else ""
+        check.add(entry.value, f"unknown stdin {quote(text)} ({also}use {choices}, or leave "
+                  "stdin out for the secret alone)")
+    return None
 
 
 def _dir(check: Checker, fields: dict[str, Entry]) -> DirDestination | None:

@@ -30,9 +30,20 @@ def parse_duration(text: str) -> int:
     return int(number) * _UNITS[unit]
 
 
+_LARGEST_FIRST = (("d", 86400), ("h", 3600), ("m", 60))
+
+
 def format_duration(seconds: int) -> str:
     """The shortest exact way to write `seconds` (7776000 -> "90d")."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in _LARGEST_FIRST:
         if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def format_rough(seconds: int) -> str:
+    """`seconds` in its largest whole unit, for people (245 -> "4m", 90000 -> "1d")."""
+    for unit, size in _LARGEST_FIRST:
+        if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"

@@ -14,6 +14,10 @@ from typing import Literal
 from pstokens.errors import ConfigError, Problem
 
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
+# What a `command:` destination reads on stdin besides the secret alone (None):
+# `env` both lines of the .env file, `json` {"id": ..., "token": ...}.
+StdinForm = Literal["env", "json"]
+STDIN_FORMS: tuple[StdinForm, ...] = ("env", "json")
 
 DEFAULT_UNUSED_AFTER = 90 * 86400
 
@@ -24,10 +28,12 @@ AccessMap = Mapping[str | None, frozenset[str]]
 
 @dataclass(frozen=True)
 class CommandDestination:
-    """`- command: CMD`: run through the shell, the secret alone on stdin."""
+    """`- command: CMD`: run through the shell, the secret alone on stdin (or, with
+    `stdin:`, the token's ID and secret together)."""
 
     command: str
     timeout: int | None = None  # seconds; None: the default
+    stdin: StdinForm | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class TokenSpec:
     prevent_destroy: bool = False
     # After a replacement the old token keeps working this long (seconds).
     overlap: int | None = None
+    # With it, a replaced token is deleted only once PlanetScale has not seen it used
+    # for this long (seconds): see `engine/rotation.py`.
+    retire_when_unused: int | None = None
     # Where a new secret goes; None: wherever --secrets-dir/--secrets-command say.
     deliver: tuple[Destination, ...] | None = None
 
@@ -73,6 +82,8 @@ class NotifyEvent(StrEnum):
     DRIFT = "drift"  # plan: the organization differs from the config
     VIOLATIONS = "violations"  # plan: live tokens break `rules:`
     EXPIRING = "expiring"  # plan: a managed token expires within 14 days
+    LEAKED = "leaked"  # plan: the audit log reports live tokens leaked
+    ROTATION_STUCK = "rotation_stuck"  # plan: a replaced token still in use after 7 days
     APPLIED = "applied"  # apply: every change went through
     APPLY_FAILED = "apply_failed"  # apply: some changes failed
 

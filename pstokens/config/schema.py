@@ -38,7 +38,8 @@ TOP_KEYS = (
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
 RULE_KEYS = ("forbid_accesses", "forbid_operations", "require_ttl", "max_ttl", "unused_after")
-TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap", "deliver")
+TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap",
+              "retire_when_unused", "deliver")
 ACCESS_KEYS = ("organization", "databases")
 POLICIES: tuple[UnmanagedPolicy, ...] = ("ignore", "report", "delete")
 
@@ -248,6 +249,8 @@ def _token(
     return TokenSpec(
         key, accesses, ttl, rotate_after, prevent_destroy,
         overlap=_duration(check, fields.get("overlap"), "overlap"),
+        retire_when_unused=_duration(check, fields.get("retire_when_unused"),
+                                     "retire_when_unused"),
         deliver=read_deliver(check, fields.get("deliver")),
     )
 

@@ -1,31 +1,37 @@
 """The command destination: a shell command that reads the secret on stdin.
 
-`gh secret set NAME`, `vault kv put ... token=-` and the like work as they
-are. The command's output is captured, never passed through: on failure the
-user sees its exit status and the last lines of its stderr (or stdout), with
-the secret scrubbed. A command that hangs is stopped, its whole process group.
-A command is judged by its exit status: a background child it leaves holding
-the output gets a short grace for its last words, then is left alone.
+`gh secret set NAME` and the like work as they are; with `stdin: env` the
+command reads both lines of the `.env` file, with `stdin: json` the object
+`{"id": ..., "token": ...}`, so one command can store the ID and the secret
+together. The command's output is captured, never passed through: on
+failure the user sees its exit status and the last lines of its stderr (or
+stdout), with the secret scrubbed. A command that hangs is stopped, its whole
+process group. A command is judged by its exit status: once it exits, what it
+wrote is read from its pipes as they hold it, and a background child it left
+holding them open is left alone, never waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 
+from pstokens.config.model import StdinForm
 from pstokens.config.wording import quote
 from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.scrub import last_lines
 from pstokens.errors import SecretDeliveryError
 
 DEFAULT_TIMEOUT = 120.0
-# After the command exits, how long a child it left behind may keep its output open.
-DRAIN_SECONDS = 2.0
 # After SIGTERM, how long the group has before SIGKILL.
 TERM_GRACE = 2.0
 KEEP_BYTES = 16 * 1024
+# The most a pipe can hold (Linux's pipe-max-size): what an exited command can
+# have left unread; past it, a child it left behind is still writing.
+PIPE_MAX = 1024 * 1024
 # pstokens' own credentials stay out of the command's environment: a command
 # reading $PLANETSCALE_SERVICE_TOKEN must not deliver pstokens' token by mistake.
 OWN_CREDENTIALS = ("PLANETSCALE_SERVICE_TOKEN_ID", "PLANETSCALE_SERVICE_TOKEN",
@@ -36,10 +42,11 @@ class CommandSink(StagedSink):
     """Runs `command` through the shell once per new token, the secret on stdin."""
 
     def __init__(self, command: str, timeout: float | None = None, *,
-                 label: str | None = None) -> None:
+                 label: str | None = None, stdin: StdinForm | None = None) -> None:
         self.command = command
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.label = label or f"command {quote(command)}"
+        self.stdin = stdin
 
     def __repr__(self) -> str:
         return f"CommandSink({self.label})"
@@ -77,16 +84,16 @@ class CommandSink(StagedSink):
         try:
             stdin = transport.get_pipe_transport(0)
             assert isinstance(stdin, asyncio.WriteTransport)
-            stdin.write(secret.encode())  # a closed pipe (it did not read) is no error
+            # A closed pipe (it did not read) is no error.
+            stdin.write(stdin_body(self.stdin, item.token_id, secret).encode())
             stdin.close()
             try:
                 await asyncio.wait_for(asyncio.shield(capture.exited), self.timeout)
             except TimeoutError:
                 timed_out = True
                 await _stop(transport.get_pid(), capture)
-            # Its output's last words; a child left behind may hold the pipes open.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(capture.closed), DRAIN_SECONDS)
+            # Its last words are in the pipes now; a child left behind may hold them open.
+            _read_what_is_there(transport, capture)
         finally:
             if transport.get_returncode() is None:  # cancelled: leave nothing running
                 await _stop(transport.get_pid(), capture)
@@ -128,15 +135,23 @@ class _Run:
         return None
 
 
+def stdin_body(form: StdinForm | None, token_id: str, secret: str) -> str:
+    """What the command reads: the secret alone (no newline), the `.env` file's two
+    lines, or one JSON object."""
+    if form == "env":
+        return f"PLANETSCALE_SERVICE_TOKEN_ID={token_id}\nPLANETSCALE_SERVICE_TOKEN={secret}\n"
+    if form == "json":
+        return json.dumps({"id": token_id, "token": secret})
+    return secret
+
+
 class _Capture(asyncio.SubprocessProtocol):
-    """The last KEEP_BYTES of each output, the moment the command exits, and the
-    moment its pipes have all closed."""
+    """The last KEEP_BYTES of each output, and the moment the command exits."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.stdout = bytearray()
         self.stderr = bytearray()
         self.exited: asyncio.Future[None] = loop.create_future()
-        self.closed: asyncio.Future[None] = loop.create_future()
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         kept = self.stdout if fd == 1 else self.stderr
@@ -147,9 +162,30 @@ class _Capture(asyncio.SubprocessProtocol):
         if not self.exited.done():
             self.exited.set_result(None)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed.done():
-            self.closed.set_result(None)
+
+def _read_what_is_there(transport: asyncio.SubprocessTransport, capture: _Capture) -> None:
+    """Everything the exited command wrote, read from its pipes without waiting.
+
+    Its writes were all done when it exited, so they are in the pipes already; a
+    background child it left may keep them open for as long as it likes, and
+    waiting for the pipes to close would wait for that child.
+    """
+    for fd in (1, 2):
+        pipe = transport.get_pipe_transport(fd)
+        if not isinstance(pipe, asyncio.ReadTransport) or pipe.is_closing():
+            continue
+        pipe.pause_reading()
+        source = pipe.get_extra_info("pipe")
+        left = PIPE_MAX if source is not None else 0
+        while left > 0:
+            try:
+                data = os.read(source.fileno(), min(left, 65536))
+            except OSError:  # nothing more to read now (EAGAIN), or gone
+                break
+            if not data:
+                break
+            left -= len(data)
+            capture.pipe_data_received(fd, data)
 
 
 async def _stop(pid: int, capture: _Capture) -> None:

@@ -81,7 +81,7 @@ def _name_reached(exc: SecretDeliveryError, staged: Sequence[Staged]) -> None:
 
 def sink_for(destination: Destination) -> StagedSink:
     if isinstance(destination, CommandDestination):
-        return CommandSink(destination.command, destination.timeout)
+        return CommandSink(destination.command, destination.timeout, stdin=destination.stdin)
     return DirectorySink(Path(destination.path))
 
 

@@ -1,17 +1,19 @@
 """Hiding a secret in what a delivery command printed, before anyone sees it.
 
 A command may echo what it read: verbatim, folded over several lines, cut
-short, reversed, as hex (`od`, `xxd`) or base64-encoded (as `kubectl ... -o
-yaml` does). Every run of at least `MIN_RUN` characters of the secret, or of
-one of those forms (base64 at any alignment, hex in either case), is masked,
-whitespace between its characters included. Control characters
+short, reversed, as hex (`od`, `xxd`), base64-encoded (as `kubectl ... -o
+yaml` does), base32-encoded or URL-encoded. Every run of at least `MIN_RUN`
+characters of the secret, or of one of those forms (base64 and base32 at any
+alignment, hex and base32 in either case), is masked, whitespace between its
+characters included. Control characters
 are escaped so a command's output cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from urllib.parse import quote, quote_plus
 
 MIN_RUN = 8
 MASK = "**********"
@@ -19,21 +21,33 @@ TAIL_LINES = 10
 MAX_LINE = 200
 
 
+# (bytes a group encodes, its encoders): the secret may start at any byte of a group
+# in a larger encoded blob, so each alignment is a form of its own.
+_GROUPED: tuple[tuple[int, tuple[Callable[[bytes], bytes], ...]], ...] = (
+    (3, (base64.b64encode, base64.urlsafe_b64encode)),
+    (5, (base64.b32encode, base64.b32hexencode)),
+)
+
+
 def _forms(secret: str) -> list[str]:
     raw = secret.encode()
-    forms = [secret, secret[::-1], raw.hex(), raw.hex().upper()]
-    for skip in range(3):  # the secret may start anywhere in a larger encoded blob
-        part = raw[skip:]
-        # The last character of an incomplete group also encodes what follows.
-        cut = 1 if len(part) % 3 else 0
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            text = encode(part).decode().rstrip("=")
-            forms.append(text[: len(text) - cut])
-    return [f for f in forms if f]
+    forms = [secret, secret[::-1], raw.hex(), raw.hex().upper(),
+             quote(secret, safe=""), quote_plus(secret, safe="")]
+    for size, encoders in _GROUPED:
+        for skip in range(size):
+            part = raw[skip:]
+            # The last character of an incomplete group also encodes what follows.
+            cut = 1 if len(part) % size else 0
+            for encode in encoders:
+                text = encode(part).decode().rstrip("=")
+                forms.append(text[: len(text) - cut])
+                if size == 5:  # base32 is read either way up
+                    forms.append(text[: len(text) - cut].lower())
+    return [f for f in dict.fromkeys(forms) if f]
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every run of a secret (or of its base64) replaced by a mask."""
+    """`text` with every run of a secret (or of one of its encodings) replaced by a mask."""
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
     flat = "".join(c for _, c in kept)
     hidden = [False] * len(flat)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pstokens.emulator.auditroutes import audit_routes
 from pstokens.emulator.auth import AuthMiddleware
 from pstokens.emulator.faults import FaultMiddleware, Faults
 from pstokens.emulator.grants import InvalidParams, check_accesses
@@ -205,7 +206,7 @@ def create_app(
     stats = Stats()
     faults = Faults(settings, clock)
     api = _Api(settings, store, stats)
-    routes = api.routes()
+    routes = [*audit_routes(settings, store), *api.routes()]
     index = operation_index()
     routes += table_routes(index, routes, settings)
     app = Starlette(

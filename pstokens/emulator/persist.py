@@ -2,7 +2,8 @@
 
 A crash mid-write must leave the previous file whole, so each save goes to a
 temporary file in the same folder, is synced, then renamed over the old one.
-Secrets are stored only as SHA-256 hashes.
+Secrets are stored only as SHA-256 hashes. The audit log is kept under
+`audit`; a file written before it had one reads as an empty log.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pstokens.emulator import auditlog
+from pstokens.emulator.auditlog import AuditRecord
 from pstokens.emulator.records import (
     DATABASE,
     ORGANIZATION,
@@ -35,6 +38,8 @@ class StoreData:
     organizations: dict[str, Resource] = field(default_factory=dict)
     databases: dict[str, Resource] = field(default_factory=dict)
     tokens: dict[str, dict[str, Token]] = field(default_factory=dict)
+    # Organization -> its audit log, oldest first.
+    audit: dict[str, list[AuditRecord]] = field(default_factory=dict)
 
 
 def save(path: Path, data: StoreData) -> None:
@@ -67,6 +72,7 @@ def encode(data: StoreData) -> bytes:
         "tokens": {
             org: [_token(t) for t in tokens.values()] for org, tokens in data.tokens.items()
         },
+        "audit": {org: auditlog.encode(log) for org, log in data.audit.items()},
     }
     return json.dumps(image, separators=(",", ":")).encode()
 
@@ -88,6 +94,7 @@ def decode(image: Any) -> StoreData:
             org: {t["id"]: _read_token(t) for t in tokens}
             for org, tokens in image["tokens"].items()
         },
+        audit={org: auditlog.decode(rows) for org, rows in image.get("audit", {}).items()},
     )
 
 

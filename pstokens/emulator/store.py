@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pstokens.emulator import persist, shapes
+from pstokens.emulator import auditlog, persist, shapes
 from pstokens.emulator.grants import InvalidParams, check_accesses
 from pstokens.emulator.persist import StoreData
 from pstokens.emulator.records import (
@@ -230,6 +230,7 @@ class EmulatorStore:
             )
             self._org_resource(org, now)  # no older than the organization's first token
             self._data.tokens.setdefault(org, {})[token.id] = token
+            self._audit(org, auditlog.CREATED, token)
             if name in self._refused_names:
                 self._refused.add(token.id)
             self._commit()
@@ -240,7 +241,7 @@ class EmulatorStore:
 
     def delete_token(self, org: str, token_id: str) -> None:
         with self._lock:
-            self._find(org, token_id)
+            self._audit(org, auditlog.DELETED, self._find(org, token_id))
             del self._data.tokens[org][token_id]
             self._changed(token_id)
 
@@ -259,6 +260,8 @@ class EmulatorStore:
             now = self._clock()
             token.accesses.extend(Access(self._new_id(), n, database, now) for n in fresh)
             token.updated_at = now
+            self._audit(org, auditlog.ACCESS_CHANGED, token,
+                        {"database": database, "granted": fresh})
             self._changed(token_id)
 
     def revoke(
@@ -271,8 +274,11 @@ class EmulatorStore:
             kept = [a for a in token.accesses if not (a.database == database and a.access in names)]
             if len(kept) == len(token.accesses):
                 return
+            revoked = sorted({a.access for a in token.accesses} - {a.access for a in kept})
             token.accesses = kept
             token.updated_at = self._clock()
+            self._audit(org, auditlog.ACCESS_CHANGED, token,
+                        {"database": database, "revoked": revoked})
             self._changed(token_id)
 
     def set_times(
@@ -306,6 +312,31 @@ class EmulatorStore:
                 if wanted is not None:
                     (table.add if refused else table.discard)(wanted)
 
+    def add_audit_event(
+        self, org: str, audit_action: str, *, created_at: datetime | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add an event to `org`'s audit log as PlanetScale would (a leak it found:
+        `service_token.token_leaked` with `target_id`); returns it as the API shows it."""
+        with self._lock:
+            target = self._org_tokens(org).get(fields.get("target_id") or "")
+            record = auditlog.record(self._data.audit.setdefault(org, []), audit_action,
+                                     self._clock(), created_at, target, **fields)
+            self._commit()
+            return auditlog.event_json(record, org)
+
+    def audit_page(
+        self, org: str, *, limit: int, starting_after: str | None = None,
+        ending_before: str | None = None, actions: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """One page of `org`'s audit log in the API's cursor envelope, newest first."""
+        with self._lock:
+            items, has_next, has_prev = auditlog.page(
+                self._data.audit.get(org, []), limit=limit, starting_after=starting_after,
+                ending_before=ending_before, actions=actions,
+            )
+            return auditlog.list_json(items, org, has_next, has_prev)
+
     def organizations_of(self, token_id: str | None) -> list[dict[str, Any]]:
         """What `GET /organizations` lists: a token's own organization, or (for
         any other caller: an API key, credentials the emulator did not make)
@@ -316,6 +347,12 @@ class EmulatorStore:
             return [shapes.organization_json(self._org_resource(org)) for org in sorted(names)]
 
     # -- internals -------------------------------------------------------------
+
+    def _audit(self, org: str, action: str, token: Token,
+               metadata: dict[str, Any] | None = None) -> None:
+        """The event PlanetScale writes for a write to `token` (committed with it)."""
+        log = self._data.audit.setdefault(org, [])
+        auditlog.record(log, action, self._clock(), None, token, metadata=metadata)
 
     def _commit(self) -> None:
         if self.data_path is not None:

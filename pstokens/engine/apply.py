@@ -29,7 +29,7 @@ from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Sta
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.policy import check_safe
 from pstokens.engine.ports import TokenApi
-from pstokens.engine.rotation import retire_times
+from pstokens.engine.rotation import retire_times, successor_times
 from pstokens.engine.statewriter import StateWriter
 from pstokens.engine.verify import verify_new_token
 from pstokens.errors import PstokensError, SecretDeliveryError
@@ -72,6 +72,7 @@ class Applier:
         self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
         self._deleted: set[str] = set()  # token IDs deleted so far
         self._keep: dict[str, set[str]] = {}  # key -> retiring IDs kept by `overlap`
+        self._until_unused: set[str] = set()  # keys whose replaced token waits to go unused
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
@@ -90,6 +91,8 @@ class Applier:
         for change in plan.changes:
             if change.key is not None and change.retire is not None:
                 self._overlaps[change.key] = change.retire.overlap_seconds
+                if change.retire.retire_when_unused:
+                    self._until_unused.add(change.key)
         first = phases.get(0, [])
         creates = [c for c in first if c.action in (Action.CREATE, Action.REPLACE)]
         try:
@@ -170,6 +173,7 @@ class Applier:
                 kept = self._keep.get(change.key or "", set())
                 retiring = tuple(sorted({*doomed, *kept}))
                 times = record.retire_at if record else {}
+                delivered = record.successor_delivered_at if record else {}
                 pending = record.pending_since if record and record.id is None else None
                 known = record.preexisting if record and pending else ()
                 namesakes = plan.namesakes.get(change.key or "", ())
@@ -177,6 +181,7 @@ class Applier:
                     id=None, name=change.name or change.key or "", ttl=change.ttl,
                     delivered=False, pending_since=pending or now, retiring=retiring,
                     retire_at={i: t for i, t in times.items() if i in retiring},
+                    successor_delivered_at={i: t for i, t in delivered.items() if i in retiring},
                     secret_dirs=record.secret_dirs if record else (),
                     prevent_destroy=change.prevent_destroy,
                     preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
@@ -213,11 +218,13 @@ class Applier:
             raise
         await verify_new_token(self._client, self._writer, key, token.id, created.secret)
         await self._writer.update(key, lambda r: self._delivered(key, r),
-                                  durable=bool(self._overlaps.get(key)))
+                                  durable=bool(self._overlaps.get(key))
+                                  or key in self._until_unused)
         self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
 
     def _delivered(self, key: str, record: TokenRecord | None) -> TokenRecord | None:
-        """Delivered: with `overlap`, what the key replaced retires from now on.
+        """Delivered: with `overlap`, what the key replaced retires from now on, and
+        with `retire_when_unused` its use is judged from now on.
 
         Written with `delivered` in one step, so no crash can leave an old token
         whose successor is in use without the time it may be deleted from.
@@ -225,9 +232,11 @@ class Applier:
         if record is None:
             return None
         waiting = [i for i in record.retiring if i not in record.retire_at]
-        times = retire_times(record, waiting, self._now(), self._overlaps.get(key))
+        now = self._now()
+        times = retire_times(record, waiting, now, self._overlaps.get(key))
         folders = tuple(dict.fromkeys([*record.secret_dirs, *self._sink.folders(key)]))
-        return replace(record, delivered=True, retire_at=times, secret_dirs=folders)
+        return replace(record, delivered=True, retire_at=times, secret_dirs=folders,
+                       successor_delivered_at=successor_times(record, now))
 
     async def _create_once(self, change: Change) -> CreatedToken:
         """Create, and when the answer is lost, clear away what it made and try again."""
@@ -294,20 +303,29 @@ class Applier:
 
         A token being replaced stays while its key's new token is not ready (its
         create, delivery or a grant failed): it may be the one that still works.
-        One the plan keeps for an overlap is left retiring (`retire_at` was
-        recorded with the delivery).
+        One the plan keeps for an overlap, or until it goes unused, is left
+        retiring (`retire_at` and `successor_delivered_at` were recorded with the
+        delivery).
         """
+        # A leaked token keeps its cause: nothing (`overlap`, a wait for disuse) holds it.
         olds = [
-            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name, cause=Cause.REPLACED)
+            Change(Action.DELETE, c.key, c.retire.token_id, name=c.name,
+                   cause=Cause.LEAKED if c.cause is Cause.LEAKED else Cause.REPLACED)
             for c in plan.changes
             if c.retire is not None
         ]
         kept = []
         for change in [*deletes, *olds]:
-            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
+            replaced = change.cause in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED,
+                                        Cause.NOT_USED, Cause.ROTATION_STUCK,
+                                        Cause.LEAKED)
             if replaced and change.key in self._unready:
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
                                      blocked=Blocked.NOT_READY))
+            elif change.cause is Cause.REPLACED and change.key in self._until_unused:
+                # Retiring: a later apply deletes it once PlanetScale sees it unused.
+                self._report(Outcome(change, Status.SKIPPED, change.token_id,
+                                     blocked=Blocked.UNTIL_UNUSED))
             elif change.cause is Cause.REPLACED and self._overlaps.get(change.key or ""):
                 # Retiring, not deleted: `retire_at` was recorded with the delivery.
                 self._report(Outcome(change, Status.SKIPPED, change.token_id,
@@ -327,7 +345,7 @@ class Applier:
                 forget_files(folders, self._org, change.key, change.token_id)
         if change.key is not None:
             await self._writer.update(change.key, lambda r: self._forget(change, r))
-        if change.cause is Cause.LEASE_EXPIRED:
+        if change.key is None and change.cause in (Cause.LEASE_EXPIRED, Cause.LEAKED):
             await self._writer.edit(lambda s: forget_lease(s, change.token_id, change.name))
         self._report(Outcome(change, Status.DONE, change.token_id))
 
@@ -352,7 +370,9 @@ class Applier:
         if change.key in self._removed and ident is None and not doomed - self._deleted:
             return None
         times = {i: t for i, t in record.retire_at.items() if i in retiring}
-        return replace(record, id=ident, retiring=retiring, retire_at=times)
+        delivered = {i: t for i, t in record.successor_delivered_at.items() if i in retiring}
+        return replace(record, id=ident, retiring=retiring, retire_at=times,
+                       successor_delivered_at=delivered)
 
 
 def _words(exc: PstokensError) -> str:

@@ -1,7 +1,7 @@
 """What a plan reports besides its changes, as typed values.
 
 Drift seen outside pstokens, changes skipped by `prevent_destroy`, reasons a
-plan is unsafe to apply, warnings and unmanaged tokens. Each is plain data
+plan is unsafe to apply, warnings, unmanaged tokens and how the leak check went. Each is plain data
 with a kind; `pstokens.render.words` says them in English, so nothing
 branches on wording and every view says the same thing.
 """
@@ -112,6 +112,9 @@ class WarningKind(StrEnum):
     NAMESAKE = "namesake"
     # A managed token expires within 14 days and nothing in the plan replaces it.
     EXPIRES_SOON = "expires_soon"
+    # A replaced token (retire_when_unused) still in use 7 days after its successor
+    # was delivered: only `apply --force` deletes it.
+    ROTATION_STUCK = "rotation_stuck"
 
 
 @dataclass(frozen=True)
@@ -134,3 +137,35 @@ class PlanWarning:
         return cls(kind=WarningKind(data["kind"]), key=data.get("key"),
                    token_ids=tuple(str(i) for i in data.get("token_ids", [])),
                    expires_at=None if expires is None else datetime.fromisoformat(str(expires)))
+
+
+class LeakCheckStatus(StrEnum):
+    CHECKED = "checked"  # the log was read
+    SKIPPED = "skipped"  # the credentials may not read it (403: no read_audit_logs)
+    FAILED = "failed"  # the API failed, or answered something malformed
+
+
+@dataclass(frozen=True)
+class LeakCheck:
+    """What a plan learned from the audit log: the token IDs reported leaked
+    (only when `CHECKED`), or why it learned nothing (`detail`: the error's words)."""
+
+    status: LeakCheckStatus
+    leaked: frozenset[str] = frozenset()
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": str(self.status), "leaked": sorted(self.leaked), "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: Any) -> LeakCheck:
+        if data is None:  # a plan saved before leak checks
+            return NOT_CHECKED
+        detail = data.get("detail")
+        return cls(LeakCheckStatus(data["status"]),
+                   frozenset(str(i) for i in data.get("leaked") or ()),
+                   None if detail is None else str(detail))
+
+
+# What a plan made without reading the log holds (plain-data planner tests).
+NOT_CHECKED = LeakCheck(LeakCheckStatus.CHECKED)

@@ -1,4 +1,5 @@
-"""A fresh plan: read the organization, then plan; shared by plan, apply and the adapters.
+"""A fresh plan: read the organization and its audit log, then plan; shared by plan,
+apply and the adapters.
 
 `plan_for_apply` is the one way to get a plan that apply may carry out: a
 fresh one, or a saved one checked against the state, the config and a fresh
@@ -7,11 +8,13 @@ read of the organization (with the saved plan's own targets and replacements).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from pstokens import clock
 from pstokens.api.listing import ListedToken
 from pstokens.config.model import Config
+from pstokens.engine.leaks import read_leaks
 from pstokens.engine.observe import diffed_ids, read_organization
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions, make_plan
@@ -40,10 +43,18 @@ async def fresh_plan(
         return everyone or token.id in wanted
 
     known = state.managed_ids()
-    live = await read_organization(api, config.organization, needs, expected=len(known))
+    now = now or clock.now()
+    # The audit log is read beside the tokens: a plan waits for the slower, not both.
+    leaks_read = asyncio.ensure_future(read_leaks(api, config.organization, now))
+    try:
+        live = await read_organization(api, config.organization, needs, expected=len(known))
+    except BaseException:
+        leaks_read.cancel()
+        raise
+    leaks = await leaks_read
     data = config_data(config)
-    return make_plan(config, state, live, now=now or clock.now(), options=options,
-                     config_digest=digest(data), config_data=data)
+    return make_plan(config, state, live, now=now, options=options,
+                     config_digest=digest(data), config_data=data, leaks=leaks)
 
 
 async def plan_for_apply(

@@ -8,12 +8,14 @@ tokens bearing a lease's name that state does not record (another state's,
 or one whose state was lost) are leases too: listed, and deleted once expired.
 
 A live lease is shown, never taken for an unmanaged token or for drift; an
-expired one is planned for deletion (cause `lease_expired`).
+expired one is planned for deletion (cause `lease_expired`), and so is one
+the audit log reports leaked (cause `leaked`): a lease cannot be replaced
+under the command holding it, so it goes at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime
 
 from pstokens.engine.leaseview import LeaseView, lease_key
@@ -65,17 +67,19 @@ def _view(name: str, key: str, token: LiveToken, record: LeaseRecord | None) -> 
 def plan_leases(
     state: State, live: Mapping[str, LiveToken], now: datetime,
     targets: Iterable[str] = (),
+    leaked: Container[str] = frozenset(),
 ) -> tuple[list[Change], tuple[LeaseView, ...], frozenset[str]]:
-    """A plan's part about leases: deletes of the expired ones, the live ones to
-    list, and the IDs of every live lease (never unmanaged)."""
+    """A plan's part about leases: deletes of the expired and the `leaked` ones,
+    the live ones to list, and the IDs of every live lease (never unmanaged)."""
     wanted = set(targets)
     leases = [v for v in find_leases(state, live)
               if v.live and (not wanted or v.key in wanted)]
     changes = [
-        Change(Action.DELETE, None, v.token_id, name=v.name, cause=Cause.LEASE_EXPIRED)
-        for v in leases if v.expired(now)
+        Change(Action.DELETE, None, v.token_id, name=v.name,
+               cause=Cause.LEAKED if v.token_id in leaked else Cause.LEASE_EXPIRED)
+        for v in leases if v.token_id in leaked or v.expired(now)
     ]
-    shown = tuple(v for v in leases if not v.expired(now))
+    shown = tuple(v for v in leases if not v.expired(now) and v.token_id not in leaked)
     ids = frozenset(v.token_id for v in find_leases(state, live) if v.live and v.token_id)
     return changes, shown, ids
 

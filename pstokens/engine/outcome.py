@@ -27,6 +27,7 @@ class Blocked(StrEnum):
     UNDELIVERED = "undelivered"  # a grant whose token's secret was not delivered
     NOT_READY = "not_ready"  # an old token kept: its replacement is not ready
     OVERLAP = "overlap"  # an old token kept working: `overlap` retires it later
+    UNTIL_UNUSED = "until_unused"  # an old token kept until PlanetScale sees it unused
     INTERRUPTED = "interrupted"  # a token created, its delivery stopped by Ctrl-C
 
 

@@ -15,9 +15,17 @@ from enum import StrEnum
 from typing import Any
 
 from pstokens.config.model import CommandDestination, Destination, DirDestination
-from pstokens.engine.findings import Drift, PlanWarning, Skipped, UnmanagedToken, Unsafe
+from pstokens.engine.findings import (
+    NOT_CHECKED,
+    Drift,
+    LeakCheck,
+    PlanWarning,
+    Skipped,
+    UnmanagedToken,
+    Unsafe,
+)
 from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.plancheck import checked_change, checked_plan_fields
+from pstokens.engine.plancheck import checked_change, checked_deliver, checked_plan_fields
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
@@ -50,6 +58,10 @@ class Cause(StrEnum):
     FORCED = "forced"  # --replace
     DELETED_OUTSIDE = "deleted_outside"
     UNVERIFIED = "unverified"  # apply could not call the API with its credentials
+    # PlanetScale's audit log reports its secret found in public (`service_token.token_leaked`):
+    # replaced at once, the old token deleted once its successor is delivered, whatever
+    # `overlap` says; also why a leaked retiring token or lease is deleted.
+    LEAKED = "leaked"
     # Why a token is deleted.
     REMOVED = "removed"  # its key left the configuration
     ALREADY_GONE = "already_gone"  # removed, and already gone: only state changes
@@ -57,6 +69,8 @@ class Cause(StrEnum):
     REPLACED = "replaced"  # the old half of a replacement, deleted by the same apply
     RETIRED = "retired"  # the old half of an earlier replacement, still live
     OVERLAP_ENDED = "overlap_ended"  # a replaced token kept by `overlap`, now past it
+    NOT_USED = "not_used"  # a replaced token kept by `retire_when_unused`, no longer used
+    ROTATION_STUCK = "rotation_stuck"  # a replaced token still in use after 7 days: --force
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
@@ -92,17 +106,26 @@ _PHASE = {
 @dataclass(frozen=True)
 class Retire:
     """What a replacement does with the token it replaces: deleted once the new
-    token is delivered (and verified), or kept `overlap_seconds` after that."""
+    token is delivered (and verified), or kept `overlap_seconds` after that; with
+    `retire_when_unused` (seconds), never by the replacing apply: a later one
+    deletes it once PlanetScale has not seen it used for that long."""
 
     token_id: str
     overlap_seconds: int = 0
+    retire_when_unused: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"token_id": self.token_id, "overlap_seconds": self.overlap_seconds}
+        data: dict[str, Any] = {"token_id": self.token_id,
+                                "overlap_seconds": self.overlap_seconds}
+        if self.retire_when_unused is not None:  # only then: other plans stay as they were
+            data["retire_when_unused_seconds"] = self.retire_when_unused
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Retire:
-        return cls(str(data["token_id"]), int(data.get("overlap_seconds") or 0))
+        unused = data.get("retire_when_unused_seconds")
+        return cls(str(data["token_id"]), int(data.get("overlap_seconds") or 0),
+                   None if unused is None else int(unused))
 
 
 def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, Any]] | None:
@@ -113,7 +136,8 @@ def deliver_to_json(entries: tuple[Destination, ...] | None) -> list[dict[str, A
     for entry in entries:
         if isinstance(entry, CommandDestination):
             out.append({"command": entry.command}
-                       | ({} if entry.timeout is None else {"timeout": entry.timeout}))
+                       | ({} if entry.timeout is None else {"timeout": entry.timeout})
+                       | ({} if entry.stdin is None else {"stdin": entry.stdin}))
         else:
             out.append({"dir": entry.path})
     return out
@@ -127,7 +151,8 @@ def deliver_from_json(data: Any) -> tuple[Destination, ...] | None:
         if "command" in item:
             timeout = item.get("timeout")
             entries.append(CommandDestination(str(item["command"]),
-                                              None if timeout is None else int(timeout)))
+                                              None if timeout is None else int(timeout),
+                                              item.get("stdin")))
         else:
             entries.append(DirDestination(str(item["dir"])))
     return tuple(entries)
@@ -139,7 +164,8 @@ class Change:
 
     `previous_ttl` is the recorded ttl a TTL_CHANGED replacement moves away from.
     A create or replace carries everything apply needs to make the token: its
-    `deliver:` destinations (None: apply's flags decide), whether state marks it
+    destinations (its `deliver:`, else the plan's `default_deliver`; None only when
+    apply's sink decides, for a library caller's own sink), whether state marks it
     `prevent_destroy`, and for a replace what becomes of the old token (`retire`).
     """
 
@@ -238,7 +264,8 @@ class Plan:
     skipped: tuple[Skipped, ...] = ()
     unsafe: tuple[Unsafe, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
-    # Replaced tokens kept working by `overlap`: expected, so not a difference.
+    # Replaced tokens kept working by `overlap` or `retire_when_unused`: expected,
+    # so not a difference (a stuck one is a warning, `rotation_stuck`).
     retiring: tuple[Retiring, ...] = ()
     # `rules:` findings on live tokens, managed or not: violations make the plan
     # differ; unused tokens are warnings (saved among `warnings`, kind "unused").
@@ -250,6 +277,9 @@ class Plan:
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     config_digest: str | None = None
+    # Where the secrets of new tokens without `deliver:` go, as resolved when the plan
+    # was made (the flags, or the default folder); each such change carries them too.
+    default_deliver: tuple[Destination, ...] | None = None
     # Keys in state that left the config: apply forgets them once their tokens go.
     removed: tuple[str, ...] = ()
     # What the config asked for, as plain data: a stale saved plan names what changed.
@@ -258,6 +288,8 @@ class Plan:
     # create: apply records them so a lost create is never matched to one. Not saved:
     # apply always acts on a fresh plan.
     namesakes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # What the audit log said (engine/leaks.py): the leaked IDs, or why it was not read.
+    leak_check: LeakCheck = NOT_CHECKED
 
     @staticmethod
     def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
@@ -294,6 +326,7 @@ class Plan:
             "targets": list(self.targets),
             "replace": list(self.replace),
             "config_digest": self.config_digest,
+            "default_deliver": deliver_to_json(self.default_deliver),
             "config": self.config,
             "removed": list(self.removed),
             "changes": [c.to_json() for c in self.changes],
@@ -305,6 +338,7 @@ class Plan:
             "warnings": [w.to_json() for w in self.warnings] + [u.to_json() for u in self.unused],
             "retiring": [r.to_json() for r in self.retiring],
             "leases": [v.to_json() for v in self.leases],
+            "leak_check": self.leak_check.to_json(),
             "summary": self.summary(),
         }
 
@@ -331,8 +365,10 @@ class Plan:
                 targets=tuple(str(t) for t in data.get("targets", [])),
                 replace=tuple(str(t) for t in data.get("replace", [])),
                 config_digest=data.get("config_digest"),
+                default_deliver=deliver_from_json(checked_deliver(data.get("default_deliver"))),
                 removed=tuple(str(k) for k in data.get("removed", [])),
                 config=data.get("config"),
+                leak_check=LeakCheck.from_json(data.get("leak_check")),
             )
         except PlanError as exc:
             raise PlanError(f"{source} is damaged: {exc.message}",

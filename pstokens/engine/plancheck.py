@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pstokens.config.model import STDIN_FORMS
 from pstokens.defaults import TOKEN_KEY
 from pstokens.errors import PlanError
 
@@ -61,25 +62,37 @@ def checked_change(data: Any) -> dict[str, Any]:
         if not isinstance(retire, dict):
             raise PlanError("a change's retire is not an object")
         _match(retire.get("token_id"), _SEGMENT, "token ID")
-        seconds = retire.get("overlap_seconds", 0)
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            raise PlanError("a retire's overlap_seconds is not a whole number of seconds")
-    _check_deliver(data.get("deliver"))
+        for field, default in (("overlap_seconds", 0), ("retire_when_unused_seconds", None)):
+            seconds = retire.get(field, default)
+            if seconds is None and default is None:
+                continue
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                raise PlanError(f"a retire's {field} is not a whole number of seconds")
+    checked_deliver(data.get("deliver"))
     return data
 
 
-def _check_deliver(entries: Any) -> None:
+def checked_deliver(entries: Any) -> Any:
+    """`entries` if it is a list of well-formed destinations (or None)."""
     if entries is None:
-        return
-    if not isinstance(entries, list):
-        raise PlanError("a change's deliver is not a list")
+        return None
+    if not isinstance(entries, list) or not entries:
+        raise PlanError("a deliver is not a list of destinations")
     for entry in entries:
         ok = isinstance(entry, dict) and (
-            (set(entry) <= {"command", "timeout"} and isinstance(entry.get("command"), str))
+            (set(entry) <= {"command", "timeout", "stdin"} and "command" in entry
+             and isinstance(entry["command"], str))
             or (set(entry) == {"dir"} and isinstance(entry["dir"], str))
         )
         if not ok:
             raise PlanError("a deliver entry is neither `command:` nor `dir:`")
+        timeout = entry.get("timeout")
+        if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)
+                                    or timeout <= 0):
+            raise PlanError("a deliver entry's timeout is not a whole number of seconds")
+        if entry.get("stdin") not in (None, *STDIN_FORMS):
+            raise PlanError(f"a deliver entry's stdin is not one of {', '.join(STDIN_FORMS)}")
+    return entries
 
 
 def _match(value: Any, pattern: re.Pattern[str], what: str, *, optional: bool = False) -> None:

@@ -8,14 +8,16 @@ change carries a typed cause; `pstokens.render` words it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.config.model import AccessMap, Config, Destination, TokenSpec
 from pstokens.engine.allows import with_allows
 from pstokens.engine.findings import (
+    NOT_CHECKED,
     Drift,
     DriftKind,
+    LeakCheck,
     PlanWarning,
     SkipKind,
     Skipped,
@@ -26,8 +28,8 @@ from pstokens.engine.leaseplan import plan_leases
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
-from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon
-from pstokens.engine.rules import plan_findings
+from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
+from pstokens.engine.rules import Rule, Violation, plan_findings, violation_order
 from pstokens.engine.unsafe import unsafe_findings
 from pstokens.state.model import State, TokenRecord
 
@@ -39,6 +41,9 @@ TTL_TOLERANCE = 60
 class PlanOptions:
     targets: frozenset[str] = frozenset()
     replace: frozenset[str] = frozenset()
+    # Where the secrets of new tokens without `deliver:` go (--secrets-dir or
+    # --secrets-command, resolved); the plan records them. None: apply's sink decides.
+    default_deliver: tuple[Destination, ...] | None = None
 
 
 @dataclass
@@ -53,6 +58,9 @@ class _Builder:
     # rescanning every change each time made plans quadratic.
     creates: set[str] = field(default_factory=set)
     creates_seen: int = 0
+    default_deliver: tuple[Destination, ...] | None = None
+    # Token IDs PlanetScale's audit log reports leaked (engine/leaks.py).
+    leaked: frozenset[str] = frozenset()
 
 
 def make_plan(
@@ -64,10 +72,16 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
     config_digest: str | None = None,
     config_data: object = None,
+    leaks: LeakCheck = NOT_CHECKED,
 ) -> Plan:
-    """Compare desired, recorded and live tokens; return the ordered plan."""
-    lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets)
-    out = _Builder(claimed=set(state.managed_ids()) | lease_ids)
+    """Compare desired, recorded and live tokens; return the ordered plan.
+
+    `leaks` is what the audit log said: a managed token or lease it names is
+    replaced or deleted at once, an unmanaged one is a violation."""
+    lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets,
+                                                   leaks.leaked)
+    out = _Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
+                   default_deliver=options.default_deliver)
     in_scope = _scope(config, state, options)
 
     for key in sorted(in_scope):
@@ -97,6 +111,9 @@ def make_plan(
 
     namesakes = _namesakes(out, live)
     violations, unused = plan_findings(config, state, live, now, options.targets)
+    if out.leaked and not options.targets:
+        violations = tuple(sorted([*violations, *_leaked_unmanaged(out, live)],
+                                  key=violation_order))
     return with_allows(Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -110,17 +127,19 @@ def make_plan(
             PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
             for c in Plan.ordered(c for c in out.changes
                                   if c.action is Action.CREATE and c.key in namesakes)
-        ) + _expiring(out, config, state, live, now, in_scope),
+        ) + _expiring(out, config, state, live, now, in_scope) + stuck_warnings(out.retiring),
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
         unused=unused,
         leases=leases,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
+        default_deliver=options.default_deliver,
         config_digest=config_digest,
         removed=tuple(sorted(k for k in in_scope if k not in config.tokens)),
         config=config_data,
         namesakes=namesakes,
+        leak_check=leaks,
     ), live)
 
 
@@ -160,7 +179,8 @@ def _converge(
         out.drift.append(Drift(key, record.id, DriftKind.DELETED))
         _create(out, spec, record.id, Cause.DELETED_OUTSIDE)
         return
-    cause = _replace_cause(spec, record, token, now, forced=forced)
+    cause = (Cause.LEAKED if token.id in out.leaked
+             else _replace_cause(spec, record, token, now, forced=forced))
     if cause is not None:
         if not spec.prevent_destroy:
             _create(out, spec, record.id, cause, previous_ttl=record.ttl)
@@ -199,15 +219,18 @@ def _create(
     *, previous_ttl: int | None = None,
 ) -> None:
     action = Action.CREATE if old_id is None else Action.REPLACE
-    # The old token goes once the new one is delivered, or `overlap` after that;
-    # one deleted outside pstokens has nothing left to retire.
+    # The old token goes once the new one is delivered, or `overlap` after that (a
+    # leaked one at once); one deleted outside pstokens has nothing left to retire.
     retire = None
     if old_id is not None and cause is not Cause.DELETED_OUTSIDE:
-        retire = Retire(old_id, spec.overlap or 0)
+        # A leaked token goes at once: no overlap, no wait for disuse.
+        retire = (Retire(old_id, 0) if cause is Cause.LEAKED
+                  else Retire(old_id, spec.overlap or 0, spec.retire_when_unused))
     out.changes.append(Change(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
-        retire=retire, deliver=spec.deliver, prevent_destroy=spec.prevent_destroy,
+        retire=retire, deliver=out.default_deliver if spec.deliver is None else spec.deliver,
+        prevent_destroy=spec.prevent_destroy,
     ))
     for database, names in spec.accesses.items():
         if names:
@@ -241,13 +264,22 @@ def _retire(
     out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken],
     now: datetime, spec: TokenSpec | None,
 ) -> None:
-    """Tokens this key replaced: kept while their overlap lasts, then deleted."""
+    """Tokens this key replaced: kept while their overlap lasts (and, with
+    retire_when_unused, while PlanetScale sees them used), then deleted; a leaked
+    one goes now (apply still waits for the key's new token, if it makes one)."""
     replacing = _makes_new_token(out, key)
+    leaked = [i for i in record.retiring if i in out.leaked and i in live]
+    if leaked:
+        record = replace(record, retiring=tuple(i for i in record.retiring if i not in leaked))
+        out.changes += [Change(Action.DELETE, key, i, name=record.name, cause=Cause.LEAKED)
+                        for i in leaked]
     decision = decide_retiring(key, record, live, now,
-                               overlap=spec.overlap if spec else None, replacing=replacing)
+                               overlap=spec.overlap if spec else None, replacing=replacing,
+                               retire_when_unused=spec.retire_when_unused if spec else None)
     out.retiring += decision.waiting
     for token_id, cause in [*((i, Cause.RETIRED) for i in decision.now),
-                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended)]:
+                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended),
+                            *((i, Cause.NOT_USED) for i in decision.unused)]:
         out.changes.append(Change(Action.DELETE, key, token_id, name=record.name, cause=cause))
 
 
@@ -296,7 +328,8 @@ def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
         ))
     exists = record.id is not None and record.id in live
     if exists and record.prevent_destroy:
-        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE))
+        leaked = Cause.LEAKED if record.id in out.leaked else None
+        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE, leaked))
     elif exists:
         out.changes.append(
             Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.REMOVED)
@@ -325,6 +358,13 @@ def _diff_accesses(
             out.changes.append(Change(Action.GRANT, key, token.id, database, grant))
         if revoke := tuple(sorted(have - want)):
             out.changes.append(Change(Action.REVOKE, key, token.id, database, revoke))
+
+
+def _leaked_unmanaged(out: _Builder, live: Mapping[str, LiveToken]) -> list[Violation]:
+    """Live tokens the audit log reports leaked that pstokens does not manage."""
+    return [Violation(Rule.LEAKED, token_id, live[token_id].name, None)
+            for token_id in sorted(out.leaked)
+            if token_id in live and token_id not in out.claimed]
 
 
 def _excepted(token: LiveToken, config: Config) -> bool:

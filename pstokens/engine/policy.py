@@ -15,6 +15,7 @@ from pstokens.engine.findings import UnsafeKind
 from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.stale import Moved, MovedKind, config_data, config_moves, digest, plan_moves
+from pstokens.engine.stuck import deletes_in_use
 from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
 from pstokens.state.model import State
 
@@ -46,7 +47,8 @@ def config_digest(config: Config) -> str:
 
 
 def saved_options(saved: Plan) -> PlanOptions:
-    return PlanOptions(frozenset(saved.targets), frozenset(saved.replace))
+    return PlanOptions(frozenset(saved.targets), frozenset(saved.replace),
+                       default_deliver=saved.default_deliver)
 
 
 def check_saved(saved: Plan, config: Config, state: State) -> None:
@@ -83,8 +85,15 @@ def check_same(saved: Plan, fresh: Plan) -> None:
 
 
 def check_safe(plan: Plan, *, force: bool) -> None:
-    """Refuse an unsafe plan unless forced."""
-    if not plan.unsafe or force:
+    """Refuse an unsafe plan unless forced (and a delete of a token still in use,
+    which only a forced apply plans: `engine/stuck.py`)."""
+    if force:
+        return
+    if in_use := deletes_in_use(plan):
+        raise UnsafePlan(f"refusing to delete {len(in_use)} retiring token(s) PlanetScale "
+                         f"still sees used ({', '.join(c.token_id or '' for c in in_use)})",
+                         hint="pass --force to delete them anyway")
+    if not plan.unsafe:
         return
     reasons = []
     for item in plan.unsafe:

@@ -7,11 +7,12 @@ the engine imports no httpx, and its rules are tested without a server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from pstokens.api.listing import ListedToken
-from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
+from pstokens.api.models import AuditEvent, CreatedToken, ServiceToken, TokenAccess
 from pstokens.secret import Secret
 
 
@@ -39,3 +40,7 @@ class TokenApi(Protocol):
     async def revoke_accesses(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
     ) -> None: ...
+
+    async def list_audit_log(
+        self, org: str, *, since: datetime, actions: Collection[str] = ()
+    ) -> list[AuditEvent]: ...

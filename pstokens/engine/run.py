@@ -3,8 +3,9 @@
 The CLI commands, the MCP tools and library code all run pstokens through a
 `Workspace`, so each gets the same guarantees in the same order: a config
 that breaks its own `rules:` is refused, `--target`/`--replace` must name
-known keys (before any lock or call), the state lock is held for the whole
-run, a saved plan must still hold, and an unsafe plan needs `force`.
+known keys (before any lock or call), a saved plan keeps its own scope and
+destinations, the state lock is held for the whole run, a saved plan must
+still hold, and an unsafe plan needs `force`.
 
 The engine knows no HTTP: a Workspace is given `connect`, which opens a
 client satisfying `TokenApi` (the CLI's and the adapters' open
@@ -13,8 +14,8 @@ convention. A library caller, in full (`docs/architecture.md` has more)::
 
     from pstokens.api import Credentials, PlanetScaleClient
     from pstokens.config import load_config
-    from pstokens.delivery import DirectorySink
-    from pstokens.engine.run import Workspace
+    from pstokens.config.model import DirDestination
+    from pstokens.engine.run import PlanOptions, Workspace
     from pstokens.state import FileStateStore
 
     config = load_config(Path("pstokens.yaml"))
@@ -23,13 +24,15 @@ convention. A library caller, in full (`docs/architecture.md` has more)::
         connect=lambda: PlanetScaleClient(API_URL, Credentials.from_env(os.environ)),
         config=config,
     )
-    plan = await workspace.plan()
-    result = await workspace.apply(sink=DirectorySink(Path("secrets")))
+    options = PlanOptions(default_deliver=(DirDestination("secrets"),))
+    plan = await workspace.plan(options)
+    result = await workspace.apply(options)
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -37,7 +40,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pstokens import clock
-from pstokens.config.model import Config
+from pstokens.config.model import Config, Destination, DirDestination
+from pstokens.defaults import DEFAULT_SECRETS_DIR
+from pstokens.delivery import DirectorySink
 from pstokens.engine.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.fresh import fresh_plan, plan_for_apply
 from pstokens.engine.locks import hold_lock
@@ -48,6 +53,7 @@ from pstokens.engine.policy import check_options, check_safe
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.rules import refuse_broken_rules
 from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.stuck import forced
 from pstokens.errors import PstokensError
 from pstokens.state.base import StateStore
 from pstokens.state.model import State
@@ -66,6 +72,8 @@ __all__ = ["EVERYTHING", "PlanOptions", "Workspace", "hold_lock"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()
+# Where new secrets go when neither `deliver:` nor the options say.
+DEFAULT_DELIVER: tuple[Destination, ...] = (DirDestination(str(DEFAULT_SECRETS_DIR)),)
 
 
 @dataclass
@@ -104,7 +112,11 @@ class Workspace:
 
     async def plan(self, options: PlanOptions = EVERYTHING, *, lock: bool = True) -> Plan:
         """A fresh plan. With `lock` (plan, as the CLI runs it) the state lock is
-        held while it is made; the read-only tools plan without it."""
+        held while it is made; the read-only tools plan without it. Every new
+        token's destinations are resolved in it (`DEFAULT_DELIVER` when neither
+        its `deliver:` nor `options.default_deliver` says), so a saved plan
+        delivers where it says."""
+        options = _with_destinations(options)
         config = self.check(options)
         async with self._maybe_locked(lock):
             state = self.read_state()
@@ -115,7 +127,7 @@ class Workspace:
         self,
         options: PlanOptions = EVERYTHING,
         *,
-        sink: SecretSink,
+        sink: SecretSink | None = None,
         saved: Plan | None = None,
         force: bool = False,
         show: Callable[[Plan], None] | None = None,
@@ -124,7 +136,10 @@ class Workspace:
     ) -> tuple[Plan, ApplyResult | None]:
         """Plan (or check `saved`) and carry it out, under the lock throughout.
 
-        `show` sees the plan first; `approve` is asked only once the plan has
+        New secrets go where the plan says: `options.default_deliver` (else
+        `DEFAULT_DELIVER`) for tokens without `deliver:`, or, for a saved plan,
+        the destinations it recorded; a library caller may pass its own `sink`
+        for them instead. `show` sees the plan first; `approve` is asked only once the plan has
         changes and passed the safety guard (False: nothing is done); `progress`
         gives the reporter each step is told to. Returns the plan and the
         result, None when there was nothing to do or it was not approved.
@@ -135,11 +150,23 @@ class Workspace:
                 hint="apply the saved plan without them, or save a new plan: "
                 "`pstokens plan --target KEY --out FILE`",
             )
+        if saved is not None and options.default_deliver is not None:
+            raise PstokensError(
+                "--secrets-dir and --secrets-command are for fresh plans; a saved plan "
+                "delivers where it recorded",
+                hint="apply the saved plan without them (`pstokens show FILE` lists where "
+                "each secret goes), or save a new plan with them: "
+                "`pstokens plan --secrets-dir DIR --out FILE`",
+            )
+        if saved is None and sink is None:
+            options = _with_destinations(options)
         config = self.check(options)
         async with self._maybe_locked(True):
             state = self.read_state()
             async with self.connect() as client:
                 plan = await plan_for_apply(client, config, state, options, saved=saved)
+                if force:  # stuck rotations: only a forced apply deletes them
+                    plan = forced(plan)
                 if show is not None:
                     show(plan)
                 if not plan.has_changes:
@@ -150,7 +177,10 @@ class Workspace:
                 writer = StateWriter(self.store, state)
                 steps = progress(plan) if progress else contextlib.nullcontext(SilentReporter())
                 with steps as rep:
-                    applier = Applier(client, writer, sink, rep)
+                    # Only a change without destinations (a plan made for a
+                    # library caller's own sink) uses the fallback.
+                    fallback = sink or DirectorySink(DEFAULT_SECRETS_DIR)
+                    applier = Applier(client, writer, fallback, rep)
                     return plan, await applier.apply(plan, force=force)
 
     async def report(self) -> Report:
@@ -237,3 +267,10 @@ class Workspace:
 
     def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
         return self.locked() if lock else contextlib.nullcontext()
+
+
+def _with_destinations(options: PlanOptions) -> PlanOptions:
+    """`options` with `default_deliver` resolved: `DEFAULT_DELIVER` when unset."""
+    if options.default_deliver is not None:
+        return options
+    return dataclasses.replace(options, default_deliver=DEFAULT_DELIVER)

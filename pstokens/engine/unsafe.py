@@ -30,7 +30,7 @@ def unsafe_findings(
     deletes = sum(
         1 for c in changes
         if c.action is Action.DELETE and c.deletes_live_token
-        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED)
+        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED, Cause.LEAKED)
     )
     over = deletes * 100 > managed * config.max_delete_percent
     if managed >= MIN_MANAGED_FOR_THRESHOLD and over:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pstokens.config.model import NotifyEvent
 from pstokens.engine.findings import WarningKind
 from pstokens.engine.outcome import ApplyResult
-from pstokens.engine.plan import Plan
+from pstokens.engine.plan import Cause, Plan
+from pstokens.engine.rules import Rule
 
 
 def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
     """drift when the plan differs (as --detailed-exitcode counts it), violations when
-    live tokens break rules, expiring when a managed token expires within 14 days."""
+    live tokens break rules, expiring when a managed token expires within 14 days,
+    leaked when the audit log reports live tokens leaked, rotation_stuck when a
+    replaced token is still in use 7 days after its successor was delivered."""
     events = []
     if plan.differs:
         events.append(NotifyEvent.DRIFT)
@@ -18,11 +21,27 @@ def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
         events.append(NotifyEvent.VIOLATIONS)
     if expiring(plan):
         events.append(NotifyEvent.EXPIRING)
+    if leaked(plan):
+        events.append(NotifyEvent.LEAKED)
+    if stuck(plan):
+        events.append(NotifyEvent.ROTATION_STUCK)
     return tuple(events)
+
+
+def leaked(plan: Plan) -> bool:
+    """Whether the plan found a live token leaked: managed (replaced, or skipped by
+    prevent_destroy), a lease, or one pstokens does not manage."""
+    return (any(c.cause is Cause.LEAKED for c in plan.changes)
+            or any(s.cause == Cause.LEAKED for s in plan.skipped)
+            or any(v.rule is Rule.LEAKED for v in plan.violations))
 
 
 def expiring(plan: Plan) -> bool:
     return any(w.kind is WarningKind.EXPIRES_SOON for w in plan.warnings)
+
+
+def stuck(plan: Plan) -> bool:
+    return any(w.kind is WarningKind.ROTATION_STUCK for w in plan.warnings)
 
 
 def apply_event(result: ApplyResult) -> NotifyEvent:

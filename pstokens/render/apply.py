@@ -22,6 +22,8 @@ _BLOCKED = {
     Blocked.NOT_READY: "kept: its replacement is not ready yet",
     Blocked.OVERLAP: ("kept working for its overlap (retiring); the first apply after "
                       "the overlap deletes it"),
+    Blocked.UNTIL_UNUSED: ("kept working (retiring, retire_when_unused); a later apply "
+                           "deletes it once PlanetScale has not seen it used for that long"),
     Blocked.INTERRUPTED: "skipped: apply was interrupted",
 }
 

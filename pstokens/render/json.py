@@ -29,6 +29,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         item["message"] = words.unsafe(unsafe, _plain)
     for item, violation in zip(data["violations"], plan.violations, strict=True):
         item["message"] = rules.violation_text(violation)
+    check = plan.leak_check
+    data["leak_check"]["message"] = (words.leak_note(check, _plain)
+                                     or words.leak_warning(check, _plain))
     unused = data["warnings"][len(plan.warnings):]
     for item, idle in zip(unused, plan.unused, strict=True):
         item["message"] = rules.unused_warning(idle)

@@ -47,7 +47,8 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         ))
     if plan.retiring:
         sections.append((
-            "Retiring (overlap)", ["| token | token ID | when |", "|---|---|---|"],
+            "Retiring (overlap, retire_when_unused)", ["| token | token ID | when |",
+                                                        "|---|---|---|"],
             [f"| {cell(r.key)} | {cell(r.token_id)} | {cell(words.retiring(r))} |"
              for r in plan.retiring],
         ))
@@ -62,12 +63,16 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
              f"{cell(v.key) if v.key else '(unmanaged)'} | {cell(rules.finding(v))} |"
              for v in plan.violations],
         ))
-    if plan.warnings or plan.unused:
+    leak_warning = words.leak_warning(plan.leak_check, cell)
+    if plan.warnings or plan.unused or leak_warning:
         sections.append((
             "Warnings", ["| warning |", "|---|"],
             [f"| {words.warning(w, cell)} |" for w in plan.warnings]
-            + [f"| {cell(rules.unused_warning(u))} |" for u in plan.unused],
+            + [f"| {cell(rules.unused_warning(u))} |" for u in plan.unused]
+            + ([f"| {leak_warning} |"] if leak_warning else []),
         ))
+    if note := words.leak_note(plan.leak_check, cell):
+        head += [f"> **Note:** {note}", ""]
     for item in plan.unsafe:
         head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]
 

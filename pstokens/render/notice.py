@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pstokens.config.model import NotifyEvent
-from pstokens.engine.findings import WarningKind
+from pstokens.engine.findings import SkipKind, WarningKind
 from pstokens.engine.outcome import ApplyResult
-from pstokens.engine.plan import Plan
+from pstokens.engine.plan import Action, Cause, Plan
+from pstokens.engine.rules import Rule
 from pstokens.notify.events import apply_event, plan_events
 from pstokens.notify.message import Notice
 from pstokens.render.apply import outcome_line, summary
@@ -48,6 +49,23 @@ def plan_notices(plan: Plan) -> list[Notice]:
                 [violation_text(v) for v in plan.violations],
                 violations=[v.to_json() for v in plan.violations],
             ))
+        elif event is NotifyEvent.ROTATION_STUCK:
+            stuck = [w for w in plan.warnings if w.kind is WarningKind.ROTATION_STUCK]
+            notices.append(_notice(
+                event, org, {"rotation_stuck": len(stuck)},
+                f"{_count(len(stuck), 'replaced token')} still in use 7 days after "
+                "the successor was delivered:",
+                [warning(w, terminal) for w in stuck],
+                rotation_stuck=[w.to_json() for w in stuck],
+            ))
+        elif event is NotifyEvent.LEAKED:
+            found = leaked_lines(plan)
+            notices.append(_notice(
+                event, org, {"leaked": len(found)},
+                f"{_count(len(found), 'live token')} reported leaked in the audit log "
+                "(its secret was found in public):",
+                [line for line, _ in found], leaked=[item for _, item in found],
+            ))
         else:
             soon = [w for w in plan.warnings if w.kind is WarningKind.EXPIRES_SOON]
             notices.append(_notice(
@@ -58,6 +76,44 @@ def plan_notices(plan: Plan) -> list[Notice]:
                 expiring=[w.to_json() for w in soon],
             ))
     return notices
+
+
+def leaked_notices(plan: Plan) -> list[Notice]:
+    """The `leaked` notice alone: what apply tells of the leaks its plan acted on."""
+    return [n for n in plan_notices(plan) if n.event is NotifyEvent.LEAKED]
+
+
+def leaked_lines(plan: Plan) -> list[tuple[str, dict[str, object]]]:
+    """Each leaked live token in words, with the plain data a JSON receiver gets."""
+    found: list[tuple[str, dict[str, object]]] = []
+    for change in plan.changes:
+        if change.cause is not Cause.LEAKED:
+            continue
+        if change.action is Action.REPLACE:
+            what, words = "replace", "replaced; the leaked token is deleted once its " \
+                                     "successor is delivered"
+            token_id = change.token_id
+        else:
+            what, words = "delete", "deleted"
+            token_id = change.token_id
+        label = (f"key {terminal(change.key)}" if change.key is not None
+                 else f"lease {terminal(change.name)}")
+        found.append((f"{label} (id {terminal(token_id)}): {words}",
+                      {"token_id": token_id, "key": change.key, "name": change.name,
+                       "action": what}))
+    for skip in plan.skipped:
+        if skip.cause == Cause.LEAKED:
+            kept = "deleted" if skip.kind is SkipKind.DELETE else "replaced"
+            found.append((f"key {terminal(skip.key)} (id {terminal(skip.token_id)}): not "
+                          f"{kept}, prevent_destroy is set",
+                          {"token_id": skip.token_id, "key": skip.key, "name": None,
+                           "action": "skipped"}))
+    for violation in plan.violations:
+        if violation.rule is Rule.LEAKED:
+            found.append((violation_text(violation),
+                          {"token_id": violation.token_id, "key": None, "name": violation.name,
+                           "action": "unmanaged"}))
+    return found
 
 
 def apply_notice(organization: str, result: ApplyResult) -> Notice:

@@ -51,6 +51,9 @@ def finding(violation: Violation) -> str:
                 f"{where(violation.database)} (rules.forbid_operations)")
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires (rules.require_ttl)"
+    if violation.rule is Rule.LEAKED:
+        return ("is reported leaked: PlanetScale found its secret in public (audit log); "
+                "pstokens does not manage it, so replace it where it is used, then delete it")
     assert violation.lifetime is not None and violation.limit is not None
     return (f"lives {duration(violation.lifetime)}, longer than rules.max_ttl "
             f"{duration(violation.limit)}")
@@ -110,6 +113,8 @@ def short_finding(violation: Violation) -> str:
         return f"forbidden {safe(violation.operation)} via {safe(violation.access)} ({place})"
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires"
+    if violation.rule is Rule.LEAKED:
+        return "leaked"
     assert violation.lifetime is not None and violation.limit is not None
     return f"lives {duration(violation.lifetime)} > max_ttl {duration(violation.limit)}"
 

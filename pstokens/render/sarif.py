@@ -3,9 +3,9 @@
 Code scanning shows each result at a place in a file, so every result points
 into the config: a problem where it was written, a live token's finding at the
 key that manages it, or at the rule it breaks when no key does. A result's
-`partialFingerprints` come from what it is about (rule, key or token ID,
-database, access), never from where or when, so it keeps its identity across
-runs and edits of the file.
+`partialFingerprints` come from what it is about (rule, key or an unmanaged
+token's ID, database, access), never from where or when or a managed token's ID,
+so it keeps its identity across runs, edits of the file and replacements.
 """
 
 from __future__ import annotations
@@ -15,44 +15,34 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pstokens import __version__
 from pstokens.config.model import Config, Spot
 from pstokens.errors import Problem
 from pstokens.render.rules import unused_warning, violation_text
+from pstokens.render.sarif_rules import (
+    CONFIG_RULE,
+    CONFIG_WARNING_RULE,
+    ESCALATION_RULE,
+    HELP_URI,
+    INFORMATION_URI,
+    RULES,
+    UNUSED_RULE,
+    Level,
+    generic,
+)
 
 if TYPE_CHECKING:  # `validate` renders problems without loading the plan and report views
     from pstokens.engine.plan import Plan
-    from pstokens.engine.report import Report
+    from pstokens.engine.report import Report, TokenRow
+    from pstokens.engine.rotation import Retiring
     from pstokens.engine.rules import Unused, Violation
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
 FINGERPRINT = "pstokens/v1"
-CONFIG_RULE = "config"
-CONFIG_WARNING_RULE = "config-warning"
-UNUSED_RULE = "unused_after"
-
-Level = Literal["error", "warning"]
-
-# Rule ID -> (default level, what it means). IDs of `rules:` findings are the rule's
-# name, of plan warnings their kind, so a reader can match them to the docs.
-RULES: dict[str, tuple[Level, str]] = {
-    CONFIG_RULE: ("error", "The config file has a problem: pstokens refuses to run with it."),
-    CONFIG_WARNING_RULE: ("warning", "The config is valid but says something probably not "
-                                     "meant."),
-    "forbid_accesses": ("error", "A token holds an access that rules.forbid_accesses forbids."),
-    "require_ttl": ("error", "A token never expires, but rules.require_ttl is true."),
-    "max_ttl": ("error", "A token lives longer than rules.max_ttl."),
-    UNUSED_RULE: ("warning", "A live token has not been used for rules.unused_after."),
-    "expires_soon": ("warning", "A managed token expires within 14 days and nothing in the "
-                                "plan replaces it."),
-    "namesake": ("warning", "A key about to be created has the name of a live token pstokens "
-                            "does not manage."),
-}
-_INDEX = {rule: index for index, rule in enumerate(RULES)}
 
 
 @dataclass(frozen=True)
@@ -83,13 +73,14 @@ def render_plan_sarif(plan: Plan, config: Config) -> str:
     from pstokens.render.escape import terminal
     from pstokens.render.words import warning
 
-    results = [_violation(config, v) for v in plan.violations]
-    results += [_unused(config, u) for u in plan.unused]
+    roles = _plan_roles(plan)
+    results = [_violation(config, v, roles) for v in plan.violations]
+    results += [_unused(config, u, roles) for u in plan.unused]
     for item in plan.warnings:
         line, column = _key_spot(config, item.key, str(item.kind))
         results.append(Result(
             str(item.kind), "warning", warning(item, terminal), config.path, line, column,
-            (str(item.kind), item.key or "", *item.token_ids),
+            (str(item.kind), item.key or ""),
             _bag(key=item.key, token_ids=list(item.token_ids) or None),
         ))
     results += [_problem(w, "warning") for w in config.warnings]
@@ -97,26 +88,51 @@ def render_plan_sarif(plan: Plan, config: Config) -> str:
 
 
 def render_report_sarif(report: Report, config: Config | None) -> str:
-    """A report's rule violations and unused tokens; `config` locates them (None: the
-    report was made with --org and no config, so there are no rules to break)."""
-    results = [_violation(config, v) for v in report.violations]
-    results += [_unused(config, u) for u in report.unused]
+    """A report's rule violations, unused tokens and escalation paths; `config` locates
+    them (None: the report was made with --org and no config, so no rules to break)."""
+    from pstokens.render.operations import escalation_text
+
+    roles = _report_roles(report)
+    results = [_violation(config, v, roles) for v in report.violations]
+    results += [_unused(config, u, roles) for u in report.unused]
+    for item in report.escalations:
+        line, column = _key_spot(config, item.key, ESCALATION_RULE,
+                                 "accesses", item.database, str(item.path))
+        results.append(Result(
+            ESCALATION_RULE, "warning", escalation_text(item), config.path if config else None,
+            line, column, (*_who(item.key, item.token_id, roles), item.database or "",
+                           str(item.path)),
+            _bag(token_id=item.token_id, key=item.key, database=item.database,
+                 access=str(item.path)),
+        ))
     return document("report", results)
 
 
 def document(command: str, results: Iterable[Result]) -> str:
-    """The SARIF log of one run of `command`."""
+    """The SARIF log of one run of `command`: every rule described, each result
+    pointing at its rule (a finding type without words yet is described generically)."""
+    results = list(results)
+    texts = dict(RULES)
+    for result in results:
+        texts.setdefault(result.rule, generic(result.rule))
+    index = {rule: position for position, rule in enumerate(texts)}
     rules = [
-        {"id": rule, "shortDescription": {"text": text},
-         "defaultConfiguration": {"level": level}}
-        for rule, (level, text) in RULES.items()
+        {"id": str(rule), "name": text.name,
+         "shortDescription": {"text": text.short},
+         "fullDescription": {"text": text.full},
+         "help": {"text": text.help},
+         "helpUri": HELP_URI,
+         "defaultConfiguration": {"level": text.level}}
+        for rule, text in texts.items()
     ]
+    driver = {"name": "pstokens", "version": __version__, "semanticVersion": __version__,
+              "informationUri": INFORMATION_URI, "rules": rules}
     run = {
-        "tool": {"driver": {"name": "pstokens", "version": __version__, "rules": rules}},
+        "tool": {"driver": driver},
         # One category per command: uploading validate's results keeps plan's.
         "automationDetails": {"id": f"pstokens/{command}/"},
         "columnKind": "unicodeCodePoints",  # PyYAML's columns count characters
-        "results": [_result(r) for r in results],
+        "results": [_result(r, index[r.rule]) for r in results],
     }
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
@@ -126,10 +142,10 @@ def fingerprint(identity: Sequence[str]) -> str:
     return hashlib.sha256("\0".join(identity).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _result(result: Result) -> dict[str, Any]:
+def _result(result: Result, index: int) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ruleId": result.rule,
-        "ruleIndex": _INDEX[result.rule],
+        "ruleIndex": index,
         "level": result.level,
         "message": {"text": result.message},
     }
@@ -153,26 +169,67 @@ def _problem(problem: Problem, level: Level) -> Result:
                   (problem.file, problem.message))
 
 
-def _violation(config: Config | None, violation: Violation) -> Result:
+def _violation(config: Config | None, violation: Violation, roles: Roles) -> Result:
     rule = str(violation.rule)
-    who = violation.key or violation.token_id
     path = ("accesses", violation.database, violation.access) if violation.access else ()
     line, column = _key_spot(config, violation.key, rule, *path)
+    operation = (violation.operation,) if violation.operation else ()
     return Result(
         rule, "error", violation_text(violation), config.path if config else None, line, column,
-        (who, violation.database or "", violation.access or ""),
+        (*_who(violation.key, violation.token_id, roles), violation.database or "",
+         violation.access or "", *operation),
         _bag(token_id=violation.token_id, key=violation.key, database=violation.database,
-             access=violation.access),
+             access=violation.access, operation=violation.operation),
     )
 
 
-def _unused(config: Config | None, unused: Unused) -> Result:
+def _unused(config: Config | None, unused: Unused, roles: Roles) -> Result:
     line, column = _key_spot(config, unused.key, UNUSED_RULE)
     return Result(
         UNUSED_RULE, "warning", unused_warning(unused), config.path if config else None,
-        line, column, (unused.key or unused.token_id,),
+        line, column, _who(unused.key, unused.token_id, roles),
         _bag(token_id=unused.token_id, key=unused.key),
     )
+
+
+# Token ID -> which of its key's tokens it is: absent for the key's current token,
+# `retiring N` for the Nth replaced one still alive (its overlap).
+Roles = dict[str, str]
+
+
+def _who(key: str | None, token_id: str, roles: Roles) -> tuple[str, ...]:
+    """Who a finding is about, without the token ID of a managed token: a key's current
+    token keeps its identity across replacements, and a retiring one differs from it.
+    A token no key manages has only its ID."""
+    if key is None:
+        return (token_id,)
+    role = roles.get(token_id)
+    return (key,) if role is None else (key, role)
+
+
+def _plan_roles(plan: Plan) -> Roles:
+    """The plan names each key's retiring tokens; the newest to be retired comes first."""
+    by_key: dict[str, list[Retiring]] = {}
+    for item in plan.retiring:
+        by_key.setdefault(item.key, []).append(item)
+    roles: Roles = {}
+    for items in by_key.values():
+        items.sort(key=lambda r: (r.retire_at is None, r.retire_at), reverse=True)
+        roles.update((r.token_id, f"retiring {n}") for n, r in enumerate(items, 1))
+    return roles
+
+
+def _report_roles(report: Report) -> Roles:
+    """A report has no state: of a key's live tokens the newest is its current one."""
+    by_key: dict[str, list[TokenRow]] = {}
+    for row in report.tokens:
+        if row.key is not None:
+            by_key.setdefault(row.key, []).append(row)
+    roles: Roles = {}
+    for rows in by_key.values():
+        rows.sort(key=lambda r: (r.created_at is not None, r.created_at), reverse=True)
+        roles.update((r.id, f"retiring {n}") for n, r in enumerate(rows[1:], 1))
+    return roles
 
 
 def _key_spot(config: Config | None, key: str | None, rule: str, *path: str | None) -> Spot:

@@ -16,9 +16,11 @@ from pstokens.engine.plan import Change
 from pstokens.engine.stale import Moved, MovedKind
 from pstokens.errors import StalePlan
 from pstokens.render.rules import safe, where
+from pstokens.render.words import reason
 
 # Config fields that hold seconds, shown as durations.
-DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "max_ttl", "unused_after", "timeout"})
+DURATIONS = frozenset({"ttl", "rotate_after", "overlap", "retire_when_unused", "max_ttl",
+                       "unused_after", "timeout"})
 MAX_SHOWN = 20
 
 
@@ -115,6 +117,8 @@ def _change(change: Change | None) -> str:
         text += f" (id {safe(change.token_id)})"
     if change.accesses:
         text += f" {', '.join(safe(a) for a in change.accesses)} on {where(change.database)}"
+    if why := reason(change):  # a replacement's cause, `leaked` say
+        text += f" ({why})"
     return text
 
 

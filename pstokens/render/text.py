@@ -55,7 +55,8 @@ def render_text(plan: Plan) -> str:
                      "or set unmanaged.policy.")
         lines.append("")
     if plan.retiring:
-        lines.append(click.style("Retiring (replaced, kept working by overlap):", bold=True))
+        lines.append(click.style(
+            "Retiring (replaced, kept working by overlap or retire_when_unused):", bold=True))
         lines.extend(f"  {shown_key(r.key)}  id {safe(r.token_id)}  {words.retiring(r)}"
                      for r in plan.retiring)
         lines.append("")
@@ -68,11 +69,16 @@ def render_text(plan: Plan) -> str:
         lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")
                      for v in plan.violations)
         lines.append("")
-    if plan.warnings or plan.unused:
+    leak_warning = words.leak_warning(plan.leak_check, safe)
+    if plan.warnings or plan.unused or leak_warning:
         lines.append(click.style("Warnings:", bold=True))
         lines.extend(f"  {words.warning(w, shown_key)}" for w in plan.warnings)
         lines.extend(f"  {rules.unused_warning(u)}" for u in plan.unused)
+        if leak_warning:
+            lines.append(click.style(f"  {leak_warning}", fg="yellow"))
         lines.append("")
+    if note := words.leak_note(plan.leak_check, safe):
+        lines += [f"Note: {note}", ""]
     for item in plan.unsafe:
         lines.append(click.style(f"Unsafe: {words.unsafe(item, shown_key)}; apply needs --force.",
                                  fg="red"))

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-from pstokens.config.duration import format_duration
+from pstokens.config.duration import format_duration, format_rough
 from pstokens.config.model import CommandDestination
 from pstokens.engine.findings import (
     Drift,
     DriftKind,
+    LeakCheck,
+    LeakCheckStatus,
     PlanWarning,
     SkipKind,
     Skipped,
@@ -24,7 +26,7 @@ from pstokens.engine.findings import (
 )
 from pstokens.engine.leaseview import LeaseView
 from pstokens.engine.plan import Cause, Change, Plan
-from pstokens.engine.rotation import Retiring
+from pstokens.engine.rotation import RetireWait, Retiring
 
 NO_CHANGES = "No changes. The organization matches the configuration."
 
@@ -38,12 +40,16 @@ _CAUSES: dict[Cause, str] = {
     Cause.FORCED: "--replace",
     Cause.DELETED_OUTSIDE: "deleted outside pstokens",
     Cause.UNVERIFIED: "its credentials failed verification",
+    Cause.LEAKED: "leaked: PlanetScale's audit log reports its secret found in public",
     Cause.REMOVED: "removed from the configuration",
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
     Cause.RETIRING_GONE: "replaced earlier and deleted outside pstokens; only state changes",
     Cause.REPLACED: "replaced by a new token",
     Cause.RETIRED: "replaced by a new token",
     Cause.OVERLAP_ENDED: "overlap ended",
+    Cause.NOT_USED: "replaced, and PlanetScale has not seen it used for retire_when_unused",
+    Cause.ROTATION_STUCK: ("rotation stuck: still in use 7 days after its successor was "
+                           "delivered; deleted because of --force"),
     Cause.LOST_CREATE_LEFTOVER: "left by a lost create",
     Cause.DUPLICATE: "duplicate left by a lost create",
     Cause.UNMANAGED: "unmanaged.policy is delete",
@@ -65,18 +71,27 @@ def retire(change: Change, escape: Callable[[str | None], str]) -> str:
     if change.retire is None:
         return ""
     old = f"old {escape(change.retire.token_id)}"
-    if not change.retire.overlap_seconds:
+    if change.cause is Cause.LEAKED:
+        return f"{old} deleted once the new token is delivered (leaked: no overlap)"
+    overlap, unused = change.retire.overlap_seconds, change.retire.retire_when_unused
+    if unused:
+        kept = (f"kept {format_duration(overlap)} after the new token is delivered and "
+                if overlap else "kept ")
+        return (f"{old} {kept}until unused for {format_duration(unused)} (PlanetScale's "
+                "last use), then deleted by the first apply after that")
+    if not overlap:
         return f"{old} deleted once the new token is delivered"
-    return (f"{old} kept {format_duration(change.retire.overlap_seconds)} after the new token "
+    return (f"{old} kept {format_duration(overlap)} after the new token "
             "is delivered, then deleted by the first apply after that")
 
 
 def deliver(change: Change, escape: Callable[[str | None], str]) -> str:
-    """Where a new token's secret goes: the plan's `deliver:`, or apply's flags."""
-    if change.deliver is None:
-        return "secret to where apply's --secrets-dir or --secrets-command say"
-    places = [f'command "{escape(d.command)}"' if isinstance(d, CommandDestination)
-              else f"dir {escape(d.path)}" for d in change.deliver]
+    """Where a new token's secret goes, as the plan resolved it."""
+    if change.deliver is None:  # a plan made for a library caller's own sink
+        return "secret to where apply's sink says"
+    places = [(f'command "{escape(d.command)}"' + (f" (stdin: {d.stdin})" if d.stdin else ""))
+              if isinstance(d, CommandDestination) else f"dir {escape(d.path)}"
+              for d in change.deliver]
     return "secret to " + ", ".join(places)
 
 
@@ -99,7 +114,8 @@ def drift(item: Drift, escape: Callable[[str | None], str]) -> str:
 
 def skipped(item: Skipped) -> str:
     if item.kind is SkipKind.DELETE:
-        return "delete skipped: prevent_destroy was set when last applied"
+        leaked = " (it is leaked)" if item.cause == Cause.LEAKED else ""
+        return f"delete{leaked} skipped: prevent_destroy was set when last applied"
     why = cause_text(Cause(item.cause)) if item.cause else "requested"
     return f"replacement ({why}) skipped: prevent_destroy is set"
 
@@ -120,6 +136,11 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
         return (f"{escape(item.key)}: live token {ids} already has this name and is not "
                 f"managed; apply would make a second one. To adopt it instead: "
                 f"`pstokens import {escape(item.key)} {first}`")
+    if item.kind is WarningKind.ROTATION_STUCK:
+        ids = ", ".join(escape(i) for i in item.token_ids)
+        return (f"{escape(item.key)}: rotation stuck: replaced token {ids} is still in use 7 "
+                "days after its successor was delivered; find the consumer still using it "
+                "(`pstokens apply --force` deletes it anyway)")
     if item.kind is WarningKind.EXPIRES_SOON:
         when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
                 if item.expires_at else "soon")
@@ -130,11 +151,27 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
 
 
 def retiring(item: Retiring) -> str:
-    if item.retire_at is None:
-        return "retiring: its overlap starts once its successor's secret is delivered"
-    when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return (f"retiring at {when} "
-            "(overlap); the first apply after that deletes it")
+    """Why a retiring token is still live: `still in use (last used 4m ago)`."""
+    quiet = "" if item.retire_when_unused is None else format_duration(item.retire_when_unused)
+    if item.wait is RetireWait.OVERLAP and item.retire_at is not None:
+        when = item.retire_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        then = (f"then deleted once unused for {quiet}" if quiet
+                else "the first apply after that deletes it")
+        return f"retiring at {when} (overlap); {then}"
+    if item.wait in (RetireWait.DELIVERY, RetireWait.OVERLAP):
+        waits = "its overlap starts" if item.overlap_seconds else "its wait starts"
+        return f"retiring: {waits} once its successor's secret is delivered"
+    if item.idle_seconds is None:
+        use = "never used"
+        until = f"deleted once its successor has been delivered for {quiet}"
+    else:
+        use = f"still in use (last used {format_rough(item.idle_seconds)} ago)"
+        until = f"deleted once unused for {quiet}"
+    if item.wait is RetireWait.STUCK:
+        return (f"retiring: rotation stuck: {use} 7 days or more after its successor was "
+                "delivered; `pstokens apply --force` deletes it")
+    return f"retiring: {use}; {until}"
+
 
 
 LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it ends):"
@@ -142,7 +179,25 @@ LEASES_HEADING = "Leases (short-lived tokens of `pstokens exec`, deleted when it
 
 def unmanaged_label(change: Change, name: str) -> str:
     """How a delete with no key names its token: an expired lease, or an unmanaged one."""
-    return f"{name} (lease)" if change.cause is Cause.LEASE_EXPIRED else f"{name} (unmanaged)"
+    lease = change.cause in (Cause.LEASE_EXPIRED, Cause.LEAKED)
+    return f"{name} (lease)" if lease else f"{name} (unmanaged)"
+
+
+def leak_note(check: LeakCheck, escape: Callable[[str | None], str]) -> str | None:
+    """The note of a plan whose credentials may not read the audit log."""
+    if check.status is not LeakCheckStatus.SKIPPED:
+        return None
+    return ("leak check skipped: these credentials may not read the audit log (it needs "
+            "read_audit_logs), so tokens PlanetScale reports leaked are not replaced; "
+            f"PlanetScale said: {escape(check.detail)}")
+
+
+def leak_warning(check: LeakCheck, escape: Callable[[str | None], str]) -> str | None:
+    """The warning of a plan whose audit-log read failed: no token was found leaked by it."""
+    if check.status is not LeakCheckStatus.FAILED:
+        return None
+    return (f"leak check failed: {escape(check.detail)}; this plan replaces no token for a "
+            "leak, and the next plan reads the audit log again")
 
 
 def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:

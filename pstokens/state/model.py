@@ -29,6 +29,9 @@ class TokenRecord:
     intent: they are someone else's, never taken for what a lost create made.
     `retire_at` gives, for retiring tokens kept working by `overlap`, the time
     from which a plan deletes them; a retiring ID without one goes at once.
+    `successor_delivered_at` gives, for retiring tokens, when the token that
+    replaced them was delivered: with `retire_when_unused`, the time from which
+    PlanetScale's `last_used_at` decides when they go (`engine/rotation.py`).
     """
 
     id: str | None
@@ -43,6 +46,7 @@ class TokenRecord:
     retiring: tuple[str, ...] = ()
     preexisting: tuple[str, ...] = ()
     retire_at: Mapping[str, datetime] = field(default_factory=dict)
+    successor_delivered_at: Mapping[str, datetime] = field(default_factory=dict)
     # Folders its secret's `.env` file was written to, cleaned when it is deleted.
     secret_dirs: tuple[str, ...] = ()
     # False when apply could not call the API with the new token's credentials:
@@ -72,6 +76,10 @@ class TokenRecord:
             data["secret_dirs"] = list(self.secret_dirs)
         if self.retire_at:  # only with overlap: other state files stay as they were
             data["retire_at"] = {i: _iso(t) for i, t in sorted(self.retire_at.items())}
+        if self.successor_delivered_at:  # only while a replaced token is retiring
+            data["successor_delivered_at"] = {
+                i: _iso(t) for i, t in sorted(self.successor_delivered_at.items())
+            }
         if not self.verified:
             data["verified"] = False
         return data
@@ -103,6 +111,9 @@ class TokenRecord:
                 _check_strings("preexisting", _typed(data, "preexisting", list, []))
             ),
             retire_at=_times("retire_at", _typed(data, "retire_at", dict, {})),
+            successor_delivered_at=_times(
+                "successor_delivered_at", _typed(data, "successor_delivered_at", dict, {})
+            ),
             secret_dirs=tuple(
                 _check_strings("secret_dirs", _typed(data, "secret_dirs", list, []))
             ),

@@ -408,3 +408,30 @@ async def test_the_openapi_document_is_valid_and_every_answer_matches_it(
     fits("get", listing, await rest.get(tokens_path(org)))
     fits("get", one, await rest.get(f"{tokens_path(org)}/nosuchtoken1"))
     fits("post", one + "/accesses", await rest.post(token_path + "/accesses", json={}))
+
+
+async def test_a_405_names_every_method_its_path_serves(rest: httpx.AsyncClient, org: str) -> None:
+    for path, methods in ((tokens_path(org), {"GET", "POST"}),
+                          (f"{tokens_path(org)}/tok1", {"GET", "DELETE"}),
+                          (f"{tokens_path(org)}/tok1/access", {"GET", "POST", "DELETE"}),
+                          (f"{tokens_path(org)}/tok1/accesses", {"GET", "POST", "DELETE"})):
+        response = await rest.request("PATCH", path)
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) - {"HEAD"} == methods, path
+
+
+async def test_a_create_is_held_to_its_described_body(
+    rest: httpx.AsyncClient, emulator: Emulator, org: str
+) -> None:
+    from pstokens.adapters.rest_bodies import MAX_TTL
+    from pstokens.emulator.store import MAX_TTL as EMULATOR_MAX_TTL
+
+    assert MAX_TTL == EMULATOR_MAX_TTL
+    whole = await rest.post(tokens_path(org), json={"name": "ci", "ttl": 3600.0})
+    assert whole.status_code == 200 and whole.json()["expires_at"] is not None
+    for body, field in (({"ttl": MAX_TTL + 1}, "ttl"), ({"ttl": 0}, "ttl"),
+                        ({"ttl": 1.5}, "ttl"), ({"name": ""}, "name")):
+        refused = await rest.post(tokens_path(org), json=body)
+        assert refused.status_code == 422, body
+        assert refused.json()["message"].startswith(f'field "{field}"'), refused.json()
+    assert emulator.store.token_count(org) == 1

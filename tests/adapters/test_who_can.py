@@ -120,3 +120,21 @@ def test_cli_text_escapes_a_hostile_name(
     assert "\x1b" not in out
     assert out.splitlines()[1] == "3 tokens can perform it:"
     assert "via promote_branches" in out
+
+
+async def test_the_mcp_tool_defaults_the_organization_to_serves_config(
+    servers: AdapterServers, seen: Seen, emulator: Emulator, org: str, state_dir: Path,
+    serve_config: Path,
+) -> None:
+    ids = seed(emulator, org, state_dir)
+    async with mcp_session(servers, seen) as session:
+        missing = await session.call_tool("who-can", {"operation": "promote_branch"})
+        serve_config.parent.mkdir(parents=True)
+        serve_config.write_text(f"organization: {org}\ntokens:\n  deployer: {{}}\n")
+        answer = await call(session, "who-can", operation="promote_branch")
+        named = await call(session, "who-can", operation="promote_branch", organization=org)
+    assert missing.is_error
+    assert "name the organization" in json.dumps(missing.model_dump(mode="json"))
+    assert answer == named
+    assert {a["id"] for a in answer["tokens"]} == {ids[HOSTILE], ids["deployer"],
+                                                  ids["staging-only"]}

@@ -25,6 +25,10 @@ from tests.e2e.conftest import Cli
 from .helpers import BASE_URL, NEW_SECRET, ORG
 
 TOKENS = f"/organizations/{ORG}/service-tokens"
+# Every plan reads the audit log for leaks: an empty one here.
+AUDIT_LOG = f"/organizations/{ORG}/audit-log"
+NO_EVENTS = {"type": "list", "has_next": False, "has_prev": False, "cursor_start": None,
+             "cursor_end": None, "data": []}
 CONFIG = (
     f"organization: {ORG}\ntokens:\n  ci:\n    accesses:\n"
     "      organization: [read_databases]\n"
@@ -63,6 +67,7 @@ def go_api() -> respx.MockRouter:
         router.get(TOKENS).respond(200, text=GO_LIST)
         router.get(f"{TOKENS}/txhc257pxjuc").respond(200, text=GO_TOKEN)
         router.get(f"{TOKENS}/txhc257pxjuc/access").respond(200, text=GO_ACCESS)
+        router.get(AUDIT_LOG).respond(200, json=NO_EVENTS)
         yield router
 
 
@@ -111,6 +116,7 @@ class FakeApi:
     def routes(self, router: respx.MockRouter) -> None:
         router.get(TOKENS).mock(side_effect=self.list)
         router.post(TOKENS).mock(side_effect=self.create)
+        router.get(AUDIT_LOG).respond(200, json=NO_EVENTS)
         router.route(method="GET", path__regex=rf"{TOKENS}/(?P<token>\w+)/access$").mock(
             side_effect=self.list_access)
         router.route(method="POST", path__regex=rf"{TOKENS}/(?P<token>\w+)/access$").mock(

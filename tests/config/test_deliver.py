@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.config.model import CommandDestination, DirDestination
+from pstokens.config.model import CommandDestination, DirDestination, StdinForm
 from pstokens.errors import ConfigError
 
 HEAD = "organization: acme\ntokens:\n  ci:\n"  # the token body starts on line 4
@@ -36,6 +36,18 @@ def test_deliver_and_overlap_are_read_in_order() -> None:
         CommandDestination("gh secret set PLANETSCALE_SERVICE_TOKEN --repo acme/app"),
         DirDestination(".pstokens/secrets"),
         CommandDestination("vault kv put secret/ci token=-", timeout=30),
+    )
+
+
+@pytest.mark.parametrize("form", ["env", "json"])
+def test_a_command_entry_may_read_the_id_and_the_secret_together(form: StdinForm) -> None:
+    config = parse_config(
+        HEAD + f"    deliver:\n      - command: gh secret set --env-file /dev/stdin\n"
+        f"        stdin: {form}\n",
+        filename="p.yaml",
+    )
+    assert config.tokens["ci"].deliver == (
+        CommandDestination("gh secret set --env-file /dev/stdin", stdin=form),
     )
 
 
@@ -80,6 +92,16 @@ def test_a_token_without_deliver_uses_the_flags() -> None:
         ("    deliver:\n      - command: cat\n        timeout: soon\n",
          'p.yaml:6:18: bad duration "soon": use a positive whole number followed by s, m, h '
          "or d, e.g. 90d"),
+        ("    deliver:\n      - command: cat\n        stdin: jsn\n",
+         'p.yaml:6:16: unknown stdin "jsn" (did you mean "json"? use env or json, or leave '
+         "stdin out for the secret alone)"),
+        ("    deliver:\n      - command: cat\n        stdin: yaml\n",
+         'p.yaml:6:16: unknown stdin "yaml" (use env or json, or leave stdin out for the '
+         "secret alone)"),
+        ("    deliver:\n      - command: cat\n        stdin: [env]\n",
+         "p.yaml:6:16: stdin must be env or json, not a list"),
+        ("    deliver:\n      - dir: a\n        stdin: env\n",
+         'p.yaml:6:9: unknown key "stdin" in each entry of deliver (expected one of: dir)'),
     ],
 )
 def test_bad_deliver_and_overlap_entries_are_located(body: str, expected: str) -> None:
@@ -130,3 +152,5 @@ def test_the_config_digest_follows_deliver_and_overlap_but_not_warning_positions
     assert digest(base) == digest("# a comment moves the warning down a line\n" + base)
     assert digest(base) != digest(base.replace("dir: a", "dir: b"))
     assert digest(base) != digest(base.replace("overlap: 1h", "overlap: 2h"))
+    with_stdin = base.replace("deliver: [dir: a]", "deliver: [{command: cat, stdin: env}]")
+    assert digest(with_stdin) != digest(with_stdin.replace("env", "json"))

@@ -52,8 +52,8 @@ def test_every_problem_in_the_entries_is_located_at_once() -> None:
         "format, secret_env, on)",
         'p.yaml:9:14: bad url_env "9HOOK": an environment variable name has letters, digits '
         "and '_', and does not start with a digit",
-        "p.yaml:10:9: on lists no event: name some of drift, violations, expiring, applied, "
-        "apply_failed, or remove `on` to be told of all",
+        "p.yaml:10:9: on lists no event: name some of drift, violations, expiring, leaked, "
+        "rotation_stuck, applied, apply_failed, or remove `on` to be told of all",
     ]
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -11,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pstokens.config.model import StdinForm
 from pstokens.delivery import CommandSink, NewSecret
+from pstokens.delivery.command import stdin_body
 from pstokens.delivery.scrub import MASK
 from pstokens.errors import SecretDeliveryError
 from pstokens.secret import Secret
@@ -124,12 +129,34 @@ def leftovers(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_a_command_that_exits_0_leaving_a_child_on_its_output_is_delivered(
-    leftovers: Path, monkeypatch: pytest.MonkeyPatch
+    leftovers: Path,
 ) -> None:
-    monkeypatch.setattr("pstokens.delivery.command.DRAIN_SECONDS", 0.1)
     command = f"cat >/dev/null; echo pushed; sleep 60 & echo $! >> {leftovers}; exit 0"
     assert await CommandSink(command, timeout=30).deliver(ITEM) == CommandSink(command).label
     assert not gone(int(leftovers.read_text()), within=0)  # judged by its exit: left alone
+
+
+async def test_a_child_holding_the_output_is_not_waited_for(leftovers: Path) -> None:
+    """The trial's `sh -c 'sleep 60 & exit 0'` made apply wait: the command's exit
+    ends its delivery, whatever its child holds. The bound is far above what it
+    takes (milliseconds) and far below what waiting would take (60 s)."""
+    command = f"sh -c 'sleep 60 & echo $! >> {leftovers}; exit 0'"
+    started = time.monotonic()
+    await CommandSink(command, timeout=30).deliver(ITEM)
+    assert time.monotonic() - started < 15
+    assert not gone(int(leftovers.read_text()), within=0)
+
+
+async def test_last_words_before_exit_are_read_though_a_child_holds_the_pipes(
+    leftovers: Path,
+) -> None:
+    lines = " ".join(f"echo line-{n} >&2;" for n in range(2000))  # more than a pipe read
+    command = f"cat >/dev/null; sleep 60 & echo $! >> {leftovers}; {lines} echo last >&2; exit 3"
+    started = time.monotonic()
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command, timeout=30).deliver(ITEM)
+    assert time.monotonic() - started < 15
+    assert caught.value.message.endswith("line-1999 | last")
 
 
 async def test_a_failing_command_leaving_children_is_told_by_its_status_and_output(
@@ -155,3 +182,64 @@ async def test_a_failing_command_echoing_the_secret_as_hex_or_reversed_shows_nei
         for start in range(0, len(form) - 8):
             assert form[start : start + 8] not in shown, (form, caught.value.message)
     assert MASK in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("env", f"PLANETSCALE_SERVICE_TOKEN_ID=tok123\nPLANETSCALE_SERVICE_TOKEN={SECRET}\n"),
+        ("json", json.dumps({"id": "tok123", "token": SECRET})),
+    ],
+)
+async def test_stdin_env_and_json_hold_the_id_and_the_secret_together(
+    tmp_path: Path, form: StdinForm, expected: str,
+) -> None:
+    out = tmp_path / "got"
+    command = f'cat > {out}; printf "%s|%s" "$PSTOKENS_TOKEN_KEY" "$PSTOKENS_TOKEN_ID" > {out}.env'
+    await CommandSink(command, stdin=form).deliver(ITEM)
+    assert out.read_text() == expected
+    assert Path(f"{out}.env").read_text() == "ci|tok123"
+    if form == "json":
+        assert json.loads(out.read_text()) == {"id": "tok123", "token": SECRET}
+
+
+@pytest.mark.parametrize("form", ["env", "json"])
+@pytest.mark.parametrize(
+    "echo",
+    ["cat", "tr -d '\\n'", "base64", "base64 -w0 | cut -c3-", "od -An -tx1", "rev", "fold -w7"],
+)
+async def test_a_command_echoing_its_env_or_json_stdin_shows_no_secret(
+    form: StdinForm, echo: str,
+) -> None:
+    """What it read holds the secret amid other text: every encoding is masked all the same."""
+    command = f"{echo} >&2; exit 1"
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(command, stdin=form).deliver(ITEM)
+    shown = caught.value.message
+    flat = shown.replace(" ", "").replace("|", "")
+    seen = [flat, *_base64_decoded(flat)]
+    for form_text in (SECRET, SECRET[::-1], SECRET.encode().hex()):
+        for start in range(0, len(form_text) - 8):
+            assert all(form_text[start : start + 8] not in text for text in seen), (echo, shown)
+    assert MASK in shown
+    assert stdin_body(form, "tok123", SECRET).count(SECRET) == 1
+
+
+def _base64_decoded(text: str) -> list[str]:
+    """Every run of base64 characters in `text`, decoded at each of its alignments."""
+    found = []
+    for run in re.findall(r"[A-Za-z0-9+/]{8,}", text):
+        for skip in range(4):
+            part = run[skip:]
+            part = part[: len(part) - len(part) % 4]
+            found.append(base64.b64decode(part).decode("latin-1"))
+    return found
+
+
+async def test_a_child_that_keeps_writing_after_the_command_exits_is_not_read_forever(
+    leftovers: Path,
+) -> None:
+    command = f"cat >/dev/null; yes & echo $! >> {leftovers}; exit 0"
+    started = time.monotonic()
+    await CommandSink(command, timeout=30).deliver(ITEM)
+    assert time.monotonic() - started < 15

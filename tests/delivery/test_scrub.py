@@ -61,3 +61,24 @@ def test_the_hex_of_a_secret_is_masked_in_either_case_and_spaced() -> None:
 
 def test_a_reversed_secret_is_masked() -> None:
     assert scrub(f"got {SECRET[::-1]}!", [SECRET]) == f"got {MASK}!"
+
+
+@given(st.text(alphabet="ab", max_size=7), st.integers(0, 4), st.booleans())
+def test_the_base32_of_a_secret_is_masked_at_any_alignment_either_way_up(
+    prefix: str, pad: int, lower: bool
+) -> None:
+    blob = base64.b32encode(("x" * pad + f"token: {SECRET}\n").encode()).decode()
+    blob = blob.lower() if lower else blob
+    shown = scrub(f"data: {prefix}{blob}\n", [SECRET])
+    inner = base64.b32encode(SECRET[5:].encode()).decode()[8:24]
+    assert inner.lower() not in shown.lower()
+    assert MASK in shown
+
+
+def test_a_url_encoded_secret_is_masked() -> None:
+    from urllib.parse import quote, quote_plus
+
+    odd = "a+b/c=d e&f?g%h+i/j=k l&m?n%o"  # no 8 characters in a row survive encoding
+    for encoded in (quote(odd, safe=""), quote_plus(odd)):
+        shown = scrub(f"GET /hook?token={encoded}&x=1", [odd])
+        assert shown == f"GET /hook?token={MASK}&x=1", shown

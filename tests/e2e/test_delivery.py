@@ -75,8 +75,8 @@ def test_a_failing_secrets_command_is_reported_truthfully(
     assert emulator.store.secret_matches("acme", token["id"], secret)
     assert secret not in failed.both and secret[11:20] not in failed.both
     assert base64.b64encode(secret.encode()).decode()[:20] not in failed.both
-    assert (f"ci: created {token['id']}, but its secret was not delivered: --secrets-command "
-            "exited with status 1 for 'ci'; it printed: sending **********") in failed.err
+    assert f"ci: created {token['id']}, but its secret was not delivered: command " in failed.err
+    assert "exited with status 1 for 'ci'; it printed: sending **********" in failed.err
     assert ("| gh: HTTP 403: Resource not accessible by integration; "
             "the next plan replaces it\n") in failed.err
     assert "its token was not created" not in failed.both

@@ -93,8 +93,9 @@ def test_json_plan_has_the_documented_fields(cli: Cli, emulator: Emulator, workd
     assert [c["action"] for c in plan["changes"]] == [
         "create", "create", "grant", "grant"
     ]
-    for create in plan["changes"][:2]:  # nothing to retire; apply's flags say where
-        assert (create["retire"], create["deliver"]) == (None, None)
+    for create in plan["changes"][:2]:  # nothing to retire; the default folder, resolved
+        assert (create["retire"], create["deliver"]) == (None, [{"dir": ".pstokens/secrets"}])
+    assert plan["default_deliver"] == [{"dir": ".pstokens/secrets"}]
 
 
 def test_markdown_for_a_400_token_plan_stays_under_60000_characters(

@@ -173,3 +173,28 @@ def test_validate_warns_of_an_unset_variable_and_refuses_a_url_that_is_not_http(
     assert ("pstokens.yaml:15:5: notify entry 2 (PSTOKENS_SLACK_WEBHOOK): "
             "PSTOKENS_SLACK_WEBHOOK does not hold an http(s) URL") in refused.err
     assert "s3cr3t" not in refused.both
+
+
+def test_plan_and_the_apply_that_replaces_a_leaked_token_tell_of_the_leak(
+    cli: Cli, emulator: Emulator, workdir: Path, hooks: tuple[Receiver, Receiver]
+) -> None:
+    hook, _ = hooks
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve", "--secrets-dir", "secrets").code == 0
+    leaked = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]["ci-deploy"]["id"]
+    emulator.store.add_audit_event("acme", "service_token.token_leaked", target_id=leaked)
+    hook.requests.clear()
+
+    assert cli("plan").code == 0
+    planned = [b for b in _bodies(hook) if b["event"] == "leaked"]
+    hook.requests.clear()
+    assert cli("apply", "--auto-approve", "--secrets-dir", "secrets").code == 0
+    applied = [b["event"] for b in _bodies(hook)]
+
+    assert [(b["summary"], b["leaked"]) for b in planned] == [(
+        {"leaked": 1},
+        [{"token_id": leaked, "key": "ci-deploy", "name": "ci-deploy", "action": "replace"}],
+    )]
+    assert "key ci-deploy (id " in planned[0]["text"]
+    assert sorted(applied) == ["applied", "leaked"]  # sent together
+    _no_url_in(cli, hook)

@@ -33,7 +33,7 @@ def test_a_replace_plan_says_when_the_old_token_dies(
     plan = json.loads(cli("plan", "--replace", "ci", "--format", "json").out)
     [replace] = [c for c in plan["changes"] if c["action"] == "replace"]
     assert replace["retire"] == {"token_id": old, "overlap_seconds": seconds}
-    assert replace["deliver"] is None
+    assert replace["deliver"] == [{"dir": ".pstokens/secrets"}]  # the default, resolved
     text = cli("plan", "--replace", "ci").out
     assert f"old {old} {words}" in text
 

@@ -1,17 +1,20 @@
 """The docs' delivery recipes, pasted as they are, run against fake programs.
 
 Each recipe's program (gh, vault, aws, op, kubectl) is replaced on PATH by a
-small fake of the same name that records its arguments, stdin and the
-PSTOKENS_* environment, so the test proves the shape of each command: the
-secret reaches the program where the recipe says, and nothing else sees it.
+small fake of the same name that records its arguments, stdin, the
+PSTOKENS_* environment and what the real program would store from that call,
+so the test proves the shape of each command: one call stores the ID and the
+secret together, and nothing else sees the secret. Kubernetes secret names
+are checked against the DNS-1123 rule for keys holding `_`, `.` or a
+trailing `-`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,26 +29,72 @@ FAKE = """\
 import base64, json, os, sys
 name = os.path.basename(sys.argv[0])
 stdin = sys.stdin.read()
-record = {{"program": name, "argv": sys.argv[1:], "stdin": stdin,
+args = sys.argv[1:]
+
+
+def dotenv(text):
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def value(path):
+    return stdin if path in ("/dev/stdin", "-") else open(path).read()
+
+
+# What the real program would store from this one call: name -> value.
+stored = {{}}
+if name == "gh" and args[:2] == ["secret", "set"]:
+    if "--env-file" in args:
+        stored = dotenv(value(args[args.index("--env-file") + 1]))
+    else:
+        stored = {{args[2]: stdin}}
+elif name == "vault" and args[:2] == ["kv", "put"]:
+    for arg in args[3:]:
+        if arg == "-":
+            stored.update(json.loads(stdin))
+        elif "=" in arg:
+            key, given = arg.split("=", 1)
+            stored[key] = stdin if given == "-" else given
+elif name == "aws":
+    given = args[args.index("--secret-string") + 1]
+    text = value(given.removeprefix("file://")) if given.startswith("file://") else given
+    stored = {{"SecretString": text}}
+    try:
+        stored.update(json.loads(text))
+    except ValueError:
+        pass
+elif name == "op":
+    stored = dict(arg.split("=", 1) for arg in args if "=" in arg and not arg.startswith("-"))
+elif name == "kubectl" and args[:1] == ["apply"]:
+    body = stdin.split("\\ndata:\\n", 1)[1]
+    for line in body.splitlines():
+        key, encoded = line.strip().split(": ", 1)
+        stored[key] = base64.b64decode(encoded).decode()
+record = {{"program": name, "argv": args, "stdin": stdin, "stored": stored,
           "env": {{k: v for k, v in os.environ.items() if k.startswith("PSTOKENS_")}}}}
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(json.dumps(record) + "\\n")
-args = sys.argv[1:]
 if name == "kubectl" and args[:1] == ["create"]:
     data = {{}}
     for arg in args:
-        if arg.startswith("--from-file="):
+        if arg.startswith("--from-env-file="):
+            data.update(dotenv(value(arg.split("=", 1)[1])))
+        elif arg.startswith("--from-file="):
             key, path = arg.split("=", 2)[1:]
-            data[key] = stdin if path == "/dev/stdin" else open(path).read()
+            data[key] = value(path)
         elif arg.startswith("--from-literal="):
-            key, value = arg.split("=", 2)[1:]
-            data[key] = value
+            key, given = arg.split("=", 2)[1:]
+            data[key] = given
     print("apiVersion: v1\\nkind: Secret\\nmetadata:\\n  name: " + args[3] + "\\ndata:")
-    for key, value in data.items():
-        print("  " + key + ": " + base64.b64encode(value.encode()).decode())
+    for key, given in data.items():
+        print("  " + key + ": " + base64.b64encode(given.encode()).decode())
 else:
     print(name + ": done")
 """
+
+# A Kubernetes secret's name: a DNS-1123 subdomain.
+DNS_1123_SUBDOMAIN = re.compile(
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+)
 
 
 def recipes() -> dict[str, str]:
@@ -79,71 +128,103 @@ def fakes(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
-def run_recipe(program: str, cli: Cli, emulator: Emulator, workdir: Path,
-               log: Path) -> tuple[list[dict[str, Any]], str, str]:
+def run_recipe(program: str, cli: Cli, emulator: Emulator, workdir: Path, log: Path,
+               keys: tuple[str, ...] = ("ci",)) -> list[Delivered]:
+    """Apply a config whose tokens use the recipe; for each key, its token's ID,
+    its secret and the calls made for it."""
     block = recipes()[program]
     body = "".join(f"    {line}\n" for line in block.splitlines())
-    write_config(workdir / "pstokens.yaml", f"organization: acme\ntokens:\n  ci:\n{body}")
+    tokens = "".join(f"  {key}:\n{body}" for key in keys)
+    write_config(workdir / "pstokens.yaml", f"organization: acme\ntokens:\n{tokens}")
     assert cli("validate").code == 0
     result = cli("apply", "--auto-approve")
     assert result.code == 0, result.both
-    [token] = emulator.by_name("ci")
     calls = [json.loads(line) for line in log.read_text().splitlines()]
-    secrets = [c["stdin"] for c in calls] + [
-        a.split("=", 1)[-1] for c in calls for a in c["argv"]
-    ]
-    [secret] = {s for s in secrets if emulator.store.secret_matches("acme", token["id"], s)}
-    assert secret not in result.both
+    found = []
+    for key in keys:
+        [token] = emulator.by_name(key)
+        own = [c for c in calls if c["env"]["PSTOKENS_TOKEN_KEY"] == key]
+        for call in own:
+            assert call["env"]["PSTOKENS_TOKEN_ID"] == token["id"]
+            assert call["env"]["PSTOKENS_TOKEN_NAME"] == key
+            assert call["env"]["PSTOKENS_ORG"] == "acme"
+        # One call stored the ID and the secret together.
+        [together] = [c for c in own if token["id"] in c["stored"].values()
+                      and any(emulator.store.secret_matches("acme", token["id"], v)
+                              for v in c["stored"].values())]
+        [secret] = [v for v in together["stored"].values()
+                    if emulator.store.secret_matches("acme", token["id"], v)]
+        assert secret not in result.both
+        found.append(Delivered(token["id"], secret, own, together["stored"]))
     assert not (workdir / ".pstokens" / "secrets").exists()  # deliver replaces the flags
-    for call in calls:
-        assert call["env"]["PSTOKENS_TOKEN_KEY"] == "ci"
-        assert call["env"]["PSTOKENS_TOKEN_ID"] == token["id"]
-        assert call["env"]["PSTOKENS_TOKEN_NAME"] == "ci"
-        assert call["env"]["PSTOKENS_ORG"] == "acme"
-    return calls, token["id"], secret
+    return found
 
 
-def test_github_actions_secret_and_variable(
+@dataclass
+class Delivered:
+    token_id: str
+    secret: str
+    calls: list[dict[str, Any]]
+    stored: dict[str, str]
+
+
+def test_github_actions_secrets_from_one_env_file(
     cli: Cli, emulator: Emulator, workdir: Path, fakes: Path
 ) -> None:
-    calls, token_id, secret = run_recipe("gh", cli, emulator, workdir, fakes)
-    assert [c["argv"] for c in calls] == [
-        ["secret", "set", "PLANETSCALE_SERVICE_TOKEN", "--repo", "ACME/APP"],
-        ["variable", "set", "PLANETSCALE_SERVICE_TOKEN_ID", "--repo", "ACME/APP",
-         "--body", token_id],
-    ]
-    assert calls[0]["stdin"] == secret
+    [got] = run_recipe("gh", cli, emulator, workdir, fakes)
+    [call] = got.calls
+    assert call["argv"] == ["secret", "set", "--env-file", "/dev/stdin", "--repo", "ACME/APP"]
+    assert got.stored == {"PLANETSCALE_SERVICE_TOKEN_ID": got.token_id,
+                          "PLANETSCALE_SERVICE_TOKEN": got.secret}
 
 
-def test_vault_kv_put(cli: Cli, emulator: Emulator, workdir: Path, fakes: Path) -> None:
-    calls, token_id, secret = run_recipe("vault", cli, emulator, workdir, fakes)
-    [call] = calls
-    assert call["argv"] == ["kv", "put", "secret/planetscale/ci", f"id={token_id}", "token=-"]
-    assert call["stdin"] == secret
+def test_vault_kv_put_from_json(cli: Cli, emulator: Emulator, workdir: Path, fakes: Path) -> None:
+    [got] = run_recipe("vault", cli, emulator, workdir, fakes)
+    [call] = got.calls
+    assert call["argv"] == ["kv", "put", "secret/planetscale/ci", "-"]
+    assert got.stored == {"id": got.token_id, "token": got.secret}
 
 
-def test_aws_secrets_manager(cli: Cli, emulator: Emulator, workdir: Path, fakes: Path) -> None:
-    calls, _, secret = run_recipe("aws", cli, emulator, workdir, fakes)
-    [call] = calls
+def test_aws_secrets_manager_json_secret(
+    cli: Cli, emulator: Emulator, workdir: Path, fakes: Path
+) -> None:
+    [got] = run_recipe("aws", cli, emulator, workdir, fakes)
+    [call] = got.calls
     assert call["argv"] == ["secretsmanager", "put-secret-value", "--secret-id",
                             "planetscale/ci", "--secret-string", "file:///dev/stdin"]
-    assert call["stdin"] == secret
+    assert json.loads(got.stored["SecretString"]) == {"id": got.token_id, "token": got.secret}
 
 
 def test_1password(cli: Cli, emulator: Emulator, workdir: Path, fakes: Path) -> None:
-    calls, token_id, secret = run_recipe("op", cli, emulator, workdir, fakes)
-    [call] = calls
+    [got] = run_recipe("op", cli, emulator, workdir, fakes)
+    [call] = got.calls
     assert call["argv"] == ["item", "edit", "PlanetScale ci", "--vault", "INFRA",
-                            f"username={token_id}", f"credential={secret}"]
+                            f"username={got.token_id}", f"credential={got.secret}"]
+    assert got.stored == {"username": got.token_id, "credential": got.secret}
 
 
-def test_kubernetes_secret(cli: Cli, emulator: Emulator, workdir: Path, fakes: Path) -> None:
-    calls, token_id, secret = run_recipe("kubectl", cli, emulator, workdir, fakes)
-    create, apply = calls
-    assert create["argv"][:4] == ["create", "secret", "generic", "planetscale-ci"]
-    assert create["argv"][-3:] == ["--dry-run=client", "-o", "yaml"]
-    assert create["stdin"] == secret
+def test_kubernetes_secret_holds_both_keys(
+    cli: Cli, emulator: Emulator, workdir: Path, fakes: Path
+) -> None:
+    [got] = run_recipe("kubectl", cli, emulator, workdir, fakes)
+    create, apply = got.calls
+    assert create["argv"][:4] == ["create", "secret", "generic", "ci-planetscale"]
+    assert create["argv"][4:] == ["--from-env-file=/dev/stdin", "--dry-run=client", "-o",
+                                  "yaml"]
     assert apply["argv"] == ["apply", "-f", "-"]
-    encoded = base64.b64encode(secret.encode()).decode()
-    assert f"  PLANETSCALE_SERVICE_TOKEN: {encoded}\n" in apply["stdin"]
-    assert base64.b64encode(token_id.encode()).decode() in apply["stdin"]
+    assert got.stored == {"PLANETSCALE_SERVICE_TOKEN_ID": got.token_id,
+                          "PLANETSCALE_SERVICE_TOKEN": got.secret}
+
+
+def test_kubernetes_secret_names_are_valid_for_every_key_form(
+    cli: Cli, emulator: Emulator, workdir: Path, fakes: Path
+) -> None:
+    """The trial's defect: a key holding `_` made a name Kubernetes rejects."""
+    keys = ("ci_deploy", "etl.v2", "trailing-", "dots..and__", "x")
+    names = []
+    for got in run_recipe("kubectl", cli, emulator, workdir, fakes, keys):
+        name = got.calls[0]["argv"][3]
+        assert DNS_1123_SUBDOMAIN.fullmatch(name) and len(name) <= 253, name
+        names.append(name)
+    assert names[0] == "ci-deploy-planetscale"
+    assert len(set(names)) == len(keys)

@@ -160,3 +160,73 @@ def test_sarif_where_it_does_not_apply_is_one_clear_line(
                      f"report; {shown}")
     assert emulator.stats()["total"] == 0
     assert not (workdir / "state").exists()
+
+
+OPERATIONS = """\
+organization: acme
+unmanaged:
+  policy: ignore
+rules:
+  forbid_operations: [delete_database]
+tokens:
+  ci-deploy:
+    ttl: 10d
+    accesses:
+      databases:
+        app-prod: [read_branch]
+"""
+
+
+@pytest.mark.parametrize("command", ["plan", "report"])
+def test_sarif_of_a_live_token_breaking_forbid_operations_is_a_result(
+    command: str, cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", OPERATIONS)
+    assert cli("apply", "--auto-approve").code == 0
+    admin, _ = emulator.store.create_token("acme", "legacy-admin")
+    emulator.store.grant("acme", admin["id"], ["delete_database"], "app-prod")
+    result = cli(command, "--format", "sarif")
+    assert result.code == 0, result.err
+    found = [r for r in _results(result.out) if r["ruleId"] == "forbid_operations"]
+    assert [r["level"] for r in found] == ["error"]
+    assert "delete_database" in found[0]["message"]["text"]
+    assert _where(found[0]) == ("pstokens.yaml", 5, 22)  # the rule, as no key manages it
+
+
+BREAKS_ITS_RULES = OPERATIONS.replace("[read_branch]", "[delete_database]")
+
+
+def test_plan_sarif_of_a_config_breaking_its_own_rules_is_the_findings_then_exit_1(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", BREAKS_ITS_RULES)
+    validate = cli("validate", "--format", "sarif")
+    result = cli("plan", "--format", "sarif")
+    assert result.code == validate.code == 1
+    [finding] = _results(result.out)
+    assert (finding["ruleId"], _where(finding)) == ("forbid_operations", ("pstokens.yaml", 11, 20))
+    assert [r["ruleId"] for r in _results(validate.out)] == ["forbid_operations"]
+    assert "forbidden by rules.forbid_operations" in result.err
+    assert emulator.stats()["total"] == 0
+
+
+def test_report_sarif_out_of_a_refused_config_is_written_to_the_file(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", GUARDED.replace("read_branch", "read_brnch"))
+    result = cli("report", "--format", "sarif", "--out", "out/report.sarif")
+    assert result.code == 1 and result.out == ""
+    assert "read_brnch" in result.err
+    [finding] = _results((workdir / "out" / "report.sarif").read_text())
+    assert (finding["ruleId"], _where(finding)) == ("config", ("pstokens.yaml", 12, 20))
+    assert emulator.stats()["total"] == 0
+
+
+def test_plan_sarif_out_of_a_refused_config_prints_the_log_and_writes_no_plan(
+    cli: Cli, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", BREAKS_ITS_RULES)
+    result = cli("plan", "--format", "sarif", "--out", "plan.json")
+    assert result.code == 1
+    assert [r["ruleId"] for r in _results(result.out)] == ["forbid_operations"]
+    assert not (workdir / "plan.json").exists()  # --out is the JSON plan, never the log

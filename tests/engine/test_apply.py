@@ -56,6 +56,10 @@ class FakeApi:
     async def get_token(self, org: str, token_id: str) -> ServiceToken:
         return self.tokens[token_id]
 
+    async def list_audit_log(self, org: str, *, since: datetime,
+                             actions: Sequence[str] = ()) -> list[Any]:
+        return []  # no event: nothing leaked
+
     async def list_accesses(self, org: str, token_id: str) -> list[TokenAccess]:
         return []
 

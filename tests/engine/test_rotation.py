@@ -17,7 +17,7 @@ from pstokens.engine.findings import WarningKind
 from pstokens.engine.live import LiveToken
 from pstokens.engine.plan import Action, Cause, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.rotation import Retiring, retire_times
+from pstokens.engine.rotation import RetireWait, Retiring, retire_times
 from pstokens.render import render_markdown, render_text
 from pstokens.state.model import State, TokenRecord
 
@@ -105,7 +105,7 @@ def test_an_old_token_whose_successor_was_never_delivered_waits_for_the_next_del
     assert [(c.action, c.token_id, c.cause) for c in p.changes] == [
         (Action.REPLACE, "new", Cause.UNDELIVERED)
     ]
-    assert p.retiring == (Retiring("ci", "old", None, HOUR),)
+    assert p.retiring == (Retiring("ci", "old", None, HOUR, RetireWait.DELIVERY),)
 
 
 def test_without_overlap_a_retiring_token_is_deleted_at_once() -> None:
@@ -157,7 +157,8 @@ def test_a_plan_with_retiring_tokens_round_trips_as_json() -> None:
     assert again.retiring == p.retiring
     assert p.to_json()["retiring"] == [
         {"key": "ci", "token_id": "old", "retire_at": "2026-06-01T12:05:00+00:00",
-         "overlap_seconds": 3600}
+         "overlap_seconds": 3600, "wait": "overlap", "retire_when_unused_seconds": None,
+         "last_used_at": None, "idle_seconds": None, "successor_delivered_at": None}
     ]
 
 
@@ -165,9 +166,10 @@ def test_retiring_tokens_are_shown_in_text_and_markdown_and_the_last_line_is_no_
     record = current(retiring=("old",), retire_at={"old": NOW + timedelta(minutes=5)})
     p = plan(cfg(ci=OVERLAP), st(ci=record), live(token("new"), token("old")))
     text = click.unstyle(render_text(p))
-    assert ("Retiring (replaced, kept working by overlap):\n  ci  id old  retiring at "
+    assert ("Retiring (replaced, kept working by overlap or retire_when_unused):\n"
+            "  ci  id old  retiring at "
             "2026-06-01 12:05:00 UTC (overlap); the first apply after that deletes it") in text
     assert text.endswith("No changes. The organization matches the configuration.")
     markdown = render_markdown(p)
-    assert "### Retiring (overlap) (1)" in markdown
+    assert "### Retiring (overlap, retire_when_unused) (1)" in markdown
     assert "| ci | old | retiring at 2026-06-01 12:05:00 UTC (overlap)" in markdown

@@ -2,7 +2,8 @@
 
 The CLI runs in-process against a real emulator over loopback, which counts
 every request it serves. The emulator embeds accesses in list items, so a
-plan needs the list pages and nothing else.
+plan needs the list pages and one read of the audit log (for leaks) and
+nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from tests.e2e.conftest import Cli, Emulator
 from .conftest import DATABASES, ORG, config_text, key, seed, write_workspace
 
 PER_PAGE = 100
+TOKENS_LIST = "GET /v1/organizations/{organization}/service-tokens"
+AUDIT_LOG = "GET /v1/organizations/{organization}/audit-log"
+LEAKED = "service_token.token_leaked"
 
 
 @pytest.fixture
@@ -61,9 +65,7 @@ def test_a_plan_reads_only_the_list_pages_when_accesses_are_embedded(
     assert result.code == (2 if unmanaged else 0), result.both
     assert "No changes" in result.out or unmanaged
     pages = max(1, math.ceil((managed + unmanaged) / PER_PAGE))
-    assert calls(emulator) == {
-        "GET /v1/organizations/{organization}/service-tokens": pages
-    }
+    assert calls(emulator) == {TOKENS_LIST: pages, AUDIT_LOG: 1}
 
 
 def test_apply_of_100_new_tokens_on_two_databases_writes_100_creates_and_200_grants(
@@ -77,6 +79,7 @@ def test_apply_of_100_new_tokens_on_two_databases_writes_100_creates_and_200_gra
     assert result.code == 0, result.both
     assert calls(emulator) == {
         "GET /v1/organizations/{organization}/service-tokens": 1,  # the plan's read
+        AUDIT_LOG: 1,  # the plan's leak check
         "POST /v1/organizations/{organization}/service-tokens": 100,
         "GET /v1/organizations": 100,  # each new token verified with its own credentials
         "POST /v1/organizations/{organization}/service-tokens/{token_id}/access":
@@ -86,7 +89,7 @@ def test_apply_of_100_new_tokens_on_two_databases_writes_100_creates_and_200_gra
     emulator.reset_stats()
     again = cli("plan", "--detailed-exitcode")
     assert again.code == 0, again.both
-    assert calls(emulator) == {"GET /v1/organizations/{organization}/service-tokens": 1}
+    assert calls(emulator) == {TOKENS_LIST: 1, AUDIT_LOG: 1}
 
 
 def test_a_plan_with_changes_still_reads_only_the_pages(
@@ -100,4 +103,20 @@ def test_a_plan_with_changes_still_reads_only_the_pages(
     result = cli("plan", "--detailed-exitcode")
 
     assert result.code == 2, result.both
-    assert calls(emulator) == {"GET /v1/organizations/{organization}/service-tokens": 2}
+    assert calls(emulator) == {TOKENS_LIST: 2, AUDIT_LOG: 1}
+
+
+@pytest.mark.parametrize(("events", "reads"), [(0, 1), (100, 1), (101, 2), (250, 3)])
+def test_a_plan_reads_the_audit_log_once_when_15_days_hold_100_events_or_fewer(
+    cli: Cli, emulator: Emulator, tmp_path: Path, events: int, reads: int
+) -> None:
+    # 100 managed tokens: their creates and grants are in the log too, 300 more events.
+    write_workspace(tmp_path, seed(emulator.store, 100), 100)
+    for i in range(events):  # reported leaks of tokens that are no longer live
+        emulator.store.add_audit_event(ORG, LEAKED, target_id=f"gone{i:08d}")
+    emulator.reset_stats()
+
+    result = cli("plan", "--detailed-exitcode")
+
+    assert result.code == 0, result.both
+    assert calls(emulator) == {TOKENS_LIST: 1, AUDIT_LOG: reads}

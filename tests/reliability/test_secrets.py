@@ -213,7 +213,7 @@ def test_secrets_command_gets_the_secret_on_stdin_and_names_in_its_environment(
     result = cli("apply", "--auto-approve", "--secrets-command", command)
 
     assert result.code == 0, result.both
-    assert "delivered to --secrets-command" in result.out
+    assert 'secret delivered to command "' in result.out
     state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
     for key in ("ci", "reporter"):
         token_id = state[key]["id"]
@@ -234,7 +234,7 @@ def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_pla
     failed = cli("apply", "--auto-approve", "--secrets-command", command)
 
     assert failed.code == 1
-    assert "--secrets-command exited with status 7 for 'ci'" in failed.err
+    assert "exited with status 7 for 'ci'" in failed.err
     state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
     assert (state["ci"]["delivered"], state["reporter"]["delivered"]) == (False, True)
     undelivered = state["ci"]["id"]
@@ -309,3 +309,72 @@ def test_a_lease_secret_reaches_command_environment_and_nothing_else(
     for needle in (TOKEN_SECRET, API_KEY, "Authorization", "authorization"):
         assert needle not in logged, needle
     assert len(SECRETS) >= 4  # (each create's secret and refresh token)
+
+
+# Each encoding PRODUCT.md "Secrets" (and docs/security.md) lists, as a delivery
+# command that echoes the secret (on stdin) in it, then fails: what it printed
+# reaches stderr, the JSON result and the apply_failed notification, masked.
+ECHO = {
+    "verbatim": "print('got', s)",
+    "folded": "print('\\n'.join(s[i:i + 10] for i in range(0, len(s), 10)))",
+    "cut": "print('value=' + s[5:30] + '...')",
+    "reversed": "print(s[::-1])",
+    "base64": "print(base64.b64encode(('token: ' + s).encode()).decode())",
+    "base32": "print(base64.b32encode(('id: ' + s).encode()).decode())",
+    "hex": "print(' '.join(f'{b:02x}' for b in s.encode()))",
+    "URL-encoded": "print('token=' + urllib.parse.quote('?' + s + ' +/', safe=''))",
+}
+
+
+def _forms(secret: str) -> dict[str, str]:
+    """What of each encoding must not be seen (whitespace removed)."""
+    import base64
+    import urllib.parse
+
+    return {
+        "verbatim": secret, "folded": secret, "cut": secret[5:30], "reversed": secret[::-1],
+        "base64": base64.b64encode(("token: " + secret).encode()).decode()[12:-4],
+        "base32": base64.b32encode(("id: " + secret).encode()).decode()[8:-8],
+        "hex": secret.encode().hex(),
+        "URL-encoded": urllib.parse.quote("?" + secret, safe="")[3:],
+    }
+
+
+def test_every_encoding_product_md_lists_is_masked_in_stderr_json_and_notifications(
+    cli: GuardedCli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pstokens.notify import send
+    from tests.receiver import receiver
+
+    promised = " ".join((ROOT / "docs" / "security.md").read_text().split())
+    listed = promised.split("masked in any encoding it appears in (")[1].split(")")[0]
+    assert [e.strip() for e in listed.split(",")] == list(ECHO)  # the list the docs promise
+    monkeypatch.setattr(send, "DEFAULT_POLICY", send.Policy(attempts=1, attempt_timeout=2.0,
+                                                            backoff=0.01, deadline=10.0))
+    leaked: dict[str, list[str]] = {}
+    with receiver() as hook:
+        monkeypatch.setenv("PSTOKENS_WEBHOOK", hook.url)
+        write_config(workdir / "pstokens.yaml", "organization: acme\ntokens:\n  ci:\n"
+                     "    ttl: 30d\nnotify:\n  - url_env: PSTOKENS_WEBHOOK\n")
+        for encoding, echo in ECHO.items():
+            script = (f"import base64, sys, urllib.parse; s = sys.stdin.read().strip(); "
+                      f"{echo}; sys.exit(3)")
+            command = f"{sys.executable} -c \"{script}\""
+            before, known = len(hook.requests), set(SECRETS)
+            result = cli("apply", "--auto-approve", "--format", "json",
+                         "--secrets-command", command)
+            assert result.code == 1, result.both
+            [body] = [r.body.decode() for r in hook.requests[before:]]
+            shown = {"stderr": result.err, "apply --format json": result.out,
+                     "notification": json.loads(body)["text"]}
+            if "**********" not in result.err:  # the command's lines are shown, masked
+                leaked.setdefault(encoding, []).append("(stderr shows no mask)")
+            made = SECRETS - known
+            assert made
+            for secret in made:
+                form = _forms(secret)[encoding]
+                for where, text in shown.items():
+                    flat = "".join(text.split())
+                    if any(form[i:i + 12] in flat for i in range(len(form) - 11)):
+                        leaked.setdefault(encoding, []).append(where)
+    assert leaked == {}
