@@ -18,6 +18,9 @@ DEFAULT_SECRETS_DIR = Path(".pstokens/secrets")
 
 # A key names a token in pstokens and becomes a file name (`<key>.env`).
 TOKEN_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+# A token ID (or database name) goes into API paths as one segment: the API's rule,
+# held for IDs read from a saved plan or a state file alike.
+PATH_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 KEY_RULE = "use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 

@@ -56,7 +56,9 @@ def exec_command(key: str, ttl: str | None) -> int:
     """
     argv: list[str] = click.get_current_context().meta.get(_COMMAND, [])
     if not argv:
-        raise PstokensError(f"no COMMAND after `--`: {_USAGE}")
+        raise PstokensError(f"no COMMAND after `--`: {_USAGE}",
+                             hint="name the program to run after `--`, e.g. "
+                             "`pstokens exec ci-deploy -- ./deploy.sh`")
     seconds = None
     if ttl is not None:
         try:

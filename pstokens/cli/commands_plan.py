@@ -16,7 +16,7 @@ import click
 from pstokens.cli.context import CommandContext, current_context
 from pstokens.cli.notices import notify_apply, notify_apply_error, notify_plan
 from pstokens.cli.output import err, is_terminal, out
-from pstokens.cli.planfile import load_plan
+from pstokens.cli.planfile import MAX_PLAN_BYTES, load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
@@ -28,7 +28,8 @@ from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
-from pstokens.render.apply import render_result_json, summary
+from pstokens.render.apply import render_refused_json, render_result_json, summary
+from pstokens.render.json import render_saved
 from pstokens.render.sarif import render_plan_sarif
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,11 +114,19 @@ def plan_command(
     with reading(workspace.organization):
         plan = asyncio.run(workspace.plan(options))
     if out_file:
+        payload = render_saved(plan)
+        if len(payload) > MAX_PLAN_BYTES:  # apply and show would refuse it: never write it
+            raise PlanError(
+                f"the plan would take {len(payload) / 2**20:.0f} MiB, more than the "
+                f"{MAX_PLAN_BYTES // 2**20} MiB `apply` and `show` read; {out_file} was not "
+                "written", hint="save smaller plans with --target KEY (repeatable), or apply "
+                "without a saved plan")
         try:
-            write_private(Path(out_file), render_json(plan).encode())
+            write_private(Path(out_file), payload)
         except OSError as exc:
             raise PlanError(f"cannot write the plan to {out_file}: "
-                            f"{exc.strerror or type(exc).__name__}") from None
+                            f"{exc.strerror or type(exc).__name__}",
+                            hint="pick another --out path, in a folder you can write") from None
     if fmt == "json":
         out(render_json(plan), nl=False)
     elif fmt == "markdown":
@@ -161,7 +170,12 @@ def apply_command(
     destinations = _destinations(secrets_dir, secrets_command)
     context = _context()
     workspace = context.workspace()
-    saved = load_plan(Path(planfile)) if planfile else None
+    try:
+        saved = load_plan(Path(planfile)) if planfile else None
+    except PlanError as exc:
+        if fmt == "json":
+            out(render_refused_json(exc), nl=False)
+        raise
     options = PlanOptions(frozenset(targets), frozenset(replace), destinations)
     show = err if fmt == "json" else out
 
@@ -183,6 +197,8 @@ def apply_command(
     except PstokensError as exc:
         if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
             notify_apply_error(config, exc)
+        elif fmt == "json":  # stdout still gets a result: refused, and why
+            out(render_refused_json(exc), nl=False)
         raise
     # The lock is released: a slow receiver holds nothing up.
     notify_apply(config, result, applied)

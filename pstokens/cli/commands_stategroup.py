@@ -162,7 +162,9 @@ def state_push(file: str, force: bool) -> None:
             hint="name the destination with --state (or PSTOKENS_STATE)",
         )
     if not source.exists():
-        raise PstokensError(f"state file {file} does not exist")
+        raise PstokensError(f"state file {file} does not exist",
+                            hint="name the local state file to upload, e.g. "
+                            "`pstokens state push state/acme.json`")
     local = source.load(context.organization)
     with store.locked(context.settings.lock_timeout):
         there = _readable(store, context.organization, force)

@@ -85,12 +85,23 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err("Interrupted.")
         sys.exit(130)
+    except OSError as exc:
+        # A file or process the system refused that no command mapped at its source:
+        # still a sentence naming the path, never "internal error".
+        _fail(_system_refused(exc), "check the path and its permissions; run again with "
+              "--debug for details", debug, 1)
     except Exception as exc:
         if debug:
             raise
         _fail(f"internal error ({type(exc).__name__})", "run again with --debug for details",
               debug, 1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _system_refused(exc: OSError) -> str:
+    reason = exc.strerror or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{reason}: {' -> '.join(paths)}" if paths else f"the system refused: {reason}"
 
 
 def _fail(message: str, hint: str | None, debug: bool, code: int) -> None:

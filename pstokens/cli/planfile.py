@@ -16,9 +16,13 @@ def load_plan(path: Path) -> Plan:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
+        raise PlanError(f"cannot read plan file {path}: {exc.strerror or type(exc).__name__}",
+                        hint="check the path and its permissions, or save the plan again "
+                        "with `pstokens plan --out FILE`") from None
     if len(raw) > MAX_PLAN_BYTES:
-        raise PlanError(f"plan file {path} is too large to be a pstokens plan")
+        raise PlanError(f"plan file {path} is too large to be a pstokens plan "
+                        f"(more than {MAX_PLAN_BYTES // 2**20} MiB)",
+                        hint="save smaller plans with `pstokens plan --target KEY --out FILE`")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -106,12 +106,23 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         value = obj.get(name)
         return value if value is not None else env.get(var) or None
 
+    emulator = bool(obj.get("emulator")) or _flag(env.get("PSTOKENS_EMULATOR"))
+    if emulator and obj.get("api_url") is not None:
+        # Either would be silently ignored: an explicit --api-url is refused instead.
+        # PLANETSCALE_API_URL in the environment is only a default, which the emulator
+        # overrides.
+        raise PstokensError(
+            "--api-url and the embedded emulator (--emulator or PSTOKENS_EMULATOR=1) "
+            "cannot be used together",
+            hint="drop --api-url to use the emulator, or drop --emulator and unset "
+            "PSTOKENS_EMULATOR to call that API",
+        )
     return Settings(
         config_path=Path(pick("config", "PSTOKENS_CONFIG") or "pstokens.yaml"),
         state=pick("state", "PSTOKENS_STATE"),
         org=pick("org", "PLANETSCALE_ORG"),
         api_url=str(pick("api_url", "PLANETSCALE_API_URL") or DEFAULT_API_URL).rstrip("/"),
-        emulator=bool(obj.get("emulator")) or _flag(env.get("PSTOKENS_EMULATOR")),
+        emulator=emulator,
         parallelism=_int(pick("parallelism", "PSTOKENS_PARALLELISM"), "parallelism", 10, 1),
         rate_limit=_int_or_none(pick("rate_limit", "PSTOKENS_RATE_LIMIT"), "rate-limit"),
         debug=bool(obj.get("debug")),

@@ -60,6 +60,9 @@ class Checker:
         self.filename = filename
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []  # valid, but probably not what was meant
+        # Problems that are only a misnamed access (left out of the token, which is
+        # otherwise read whole): `validate` still checks that token against the rules.
+        self.misnamed_accesses = 0
 
     def add(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark

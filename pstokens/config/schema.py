@@ -208,15 +208,15 @@ def _tokens(
         return {}
     specs: dict[str, TokenSpec] = {}
     for key, (key_node, value) in fields.items():
-        before = len(check.problems)
+        before, misnamed = len(check.problems), check.misnamed_accesses
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
         spots[("tokens", key)] = _spot(key_node)
         spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
-        if len(check.problems) > before:
-            troubled.add(key)
+        if len(check.problems) - before > check.misnamed_accesses - misnamed:
+            troubled.add(key)  # a misnamed access alone leaves the rest of it to check
     return specs
 
 
@@ -315,7 +315,9 @@ def _access_list(
         ):
             good.add(name)
             spot(database, name, item)
-        elif name in ORGANIZATION_ACCESSES:
+            continue
+        check.misnamed_accesses += 1
+        if name in ORGANIZATION_ACCESSES:
             check.add(
                 item,
                 f"{quote(name)} is an organization access; list it under accesses.organization",

@@ -98,7 +98,8 @@ class _StagedFile:
         # A run killed before its commit left its staged copy behind. That
         # secret's token is replaced (this delivery) and deleted: clear it now.
         for stray in _strays(self._target):
-            stray.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # left for the next run to clear
+                stray.unlink(missing_ok=True)
 
     def discard(self) -> None:
         if not self.sent:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import signal
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -71,6 +73,32 @@ class Signals:
                 self.child.send_signal(sig)
         elif self.setup is not None and not self.setup.done():
             self.setup.cancel()
+
+
+def unstartable(argv: Sequence[str]) -> CommandNotStarted | None:
+    """Why COMMAND cannot start, as a shell exits for it: 127 when nothing by
+    that name is found, 126 when it is found but is no executable file (a
+    folder, or a file without the execute bit). None: it can start."""
+    if not argv:
+        return CommandNotStarted("command not found: (none)", NOT_FOUND_STATUS,
+                                 hint="check the command's name and PATH; no lease was made")
+    name = argv[0]
+    if shutil.which(name) is not None:
+        return None
+    if os.sep in name:
+        found: str | None = name if os.path.exists(name) else None
+    else:
+        found = next((os.path.join(folder, name)
+                      for folder in os.get_exec_path() if os.path.exists(
+                          os.path.join(folder, name))), None)
+    if found is None:
+        return CommandNotStarted(f"command not found: {name}", NOT_FOUND_STATUS,
+                                 hint="check the command's name and PATH; no lease was made")
+    what = "a folder" if os.path.isdir(found) else "not executable"
+    return CommandNotStarted(f"command cannot be run: {found} is {what}",
+                             NOT_RUNNABLE_STATUS,
+                             hint=f"make it executable (chmod +x {found}), or name the "
+                             "program to run it with; no lease was made")
 
 
 async def run_command(argv: Sequence[str], env: Mapping[str, str], signals: Signals) -> int:

@@ -67,7 +67,8 @@ def lease_spec(config: Config, key: str, ttl: int | None) -> tuple[TokenSpec, in
     seconds = DEFAULT_TTL if ttl is None else ttl
     most = config.rules.max_ttl if config.rules else None
     if seconds < MIN_TTL:
-        raise PstokensError(f"--ttl {format_duration(seconds)} is too short: at least 1m")
+        raise PstokensError(f"--ttl {format_duration(seconds)} is too short: at least 1m",
+                            hint="pass --ttl 1m or longer, e.g. --ttl 15m")
     if most is not None and seconds > most:
         raise PstokensError(
             f"--ttl {format_duration(seconds)} is longer than rules.max_ttl "

@@ -9,7 +9,7 @@ renderers add the words (`reason`, `description`, `message`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,21 +18,35 @@ from pstokens.config.model import CommandDestination, Destination, DirDestinatio
 from pstokens.engine.findings import (
     NOT_CHECKED,
     Drift,
+    DriftKind,
     LeakCheck,
     PlanWarning,
+    SkipKind,
     Skipped,
     UnmanagedToken,
     Unsafe,
+    UnsafeKind,
+    WarningKind,
 )
 from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.plancheck import checked_change, checked_deliver, checked_plan_fields
+from pstokens.engine.plancheck import (
+    checked_change,
+    checked_deliver,
+    checked_plan_fields,
+    checked_top,
+    entries,
+    one_of,
+    operation_sets,
+)
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
 from pstokens.errors import PlanError
 
 # 2: replace changes carry `retire`, create and replace carry `deliver` and
 # `prevent_destroy`, and the plan records `removed` keys and its `config`.
-FORMAT_VERSION = 2
+# 3: a saved plan may write a grant's `allows` (a revoke's `denies`) as an index
+# into its `operation_sets`, each distinct list once, and leave null fields out.
+FORMAT_VERSION = 3
 
 
 class Action(StrEnum):
@@ -229,6 +243,8 @@ class Change:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
         data = checked_change(data)
+        one_of(data, "action", Action)
+        one_of(data, "cause", Cause, optional=True)
         cause = data.get("cause")
         retire = data.get("retire")
         return cls(
@@ -249,8 +265,23 @@ class Change:
         )
 
 
+def _reader(resolve: Callable[[dict[str, Any]], dict[str, Any]]
+            ) -> Callable[[dict[str, Any]], Change]:
+    return lambda data: Change.from_json(resolve(data))
+
+
+_WARNING_KINDS = (*(str(k) for k in WarningKind), "unused")
+
+
+def _warning(data: dict[str, Any]) -> PlanWarning | Unused:
+    """A saved warning: the rules' unused-token finding, or a plan warning."""
+    return Unused.from_json(data) if data.get("kind") == "unused" else PlanWarning.from_json(data)
+
+
 def _names(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(str(v) for v in value)
+    if value is None or isinstance(value, tuple):  # a tuple comes from operation_sets
+        return value
+    return tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True)
@@ -346,35 +377,33 @@ class Plan:
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
         checked_plan_fields(data, source, FORMAT_VERSION)
         try:
+            checked_top(data)
+            warnings = entries(data, "warnings", _warning, _WARNING_KINDS)
             plan = cls(
-                organization=str(data["organization"]),
-                lineage=str(data["state"]["lineage"]),
-                serial=int(data["state"]["serial"]),
-                changes=tuple(Change.from_json(c) for c in data["changes"]),
-                unmanaged=tuple(UnmanagedToken.from_json(u) for u in data.get("unmanaged", [])),
-                drift=tuple(Drift.from_json(d) for d in data.get("drift", [])),
-                skipped=tuple(Skipped.from_json(s) for s in data.get("skipped", [])),
-                unsafe=tuple(Unsafe.from_json(u) for u in data.get("unsafe") or []),
-                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", [])
-                               if w.get("kind") != "unused"),
-                violations=tuple(Violation.from_json(v) for v in data.get("violations", [])),
-                unused=tuple(Unused.from_json(w) for w in data.get("warnings", [])
-                             if w.get("kind") == "unused"),
-                retiring=tuple(Retiring.from_json(r) for r in data.get("retiring", [])),
-                leases=tuple(LeaseView.from_json(v) for v in data.get("leases", [])),
-                targets=tuple(str(t) for t in data.get("targets", [])),
-                replace=tuple(str(t) for t in data.get("replace", [])),
+                organization=data["organization"],
+                lineage=data["state"]["lineage"],
+                serial=data["state"]["serial"],
+                changes=entries(data, "changes", _reader(operation_sets(data))),
+                unmanaged=entries(data, "unmanaged", UnmanagedToken.from_json),
+                drift=entries(data, "drift", Drift.from_json, DriftKind),
+                skipped=entries(data, "skipped", Skipped.from_json, SkipKind),
+                unsafe=entries(data, "unsafe", Unsafe.from_json, UnsafeKind),
+                warnings=tuple(w for w in warnings if isinstance(w, PlanWarning)),
+                violations=entries(data, "violations", Violation.from_json),
+                unused=tuple(w for w in warnings if isinstance(w, Unused)),
+                retiring=entries(data, "retiring", Retiring.from_json),
+                leases=entries(data, "leases", LeaseView.from_json),
+                targets=tuple(str(t) for t in data.get("targets") or []),
+                replace=tuple(str(t) for t in data.get("replace") or []),
                 config_digest=data.get("config_digest"),
                 default_deliver=deliver_from_json(checked_deliver(data.get("default_deliver"))),
-                removed=tuple(str(k) for k in data.get("removed", [])),
+                removed=tuple(str(k) for k in data.get("removed") or []),
                 config=data.get("config"),
                 leak_check=LeakCheck.from_json(data.get("leak_check")),
             )
         except PlanError as exc:
             raise PlanError(f"{source} is damaged: {exc.message}",
                             hint="save a new one with `pstokens plan --out FILE`") from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PlanError(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
         if plan.changes != cls.ordered(plan.changes):
             raise PlanError(f"{source} has its changes out of order; it was edited by hand")
         return plan

@@ -9,13 +9,14 @@ what to do, never taken for something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pstokens.config.model import STDIN_FORMS
-from pstokens.defaults import TOKEN_KEY
+from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
 from pstokens.errors import PlanError
 
-_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SEGMENT = PATH_SEGMENT
 _ACCESS = re.compile(r"[a-z][a-z0-9_]{0,99}")
 MAX_NAME = 255
 PLAN_AGAIN = "save a new one with `pstokens plan --out FILE`"
@@ -35,11 +36,101 @@ def checked_plan_fields(data: Any, source: str, version: int) -> None:
         )
     if found < version:
         raise PlanError(
-            f"{source} was made by an older pstokens (plan format {found}), which did not "
-            "record where secrets go or when replaced tokens are deleted", hint=PLAN_AGAIN,
+            f"{source} was made by an older pstokens (plan format {found}; this one reads "
+            f"{version})", hint=PLAN_AGAIN,
         )
     if not isinstance(data["changes"], list):
         raise PlanError(f"{source} is damaged: `changes` is not a list", hint=PLAN_AGAIN)
+
+
+def checked_top(data: dict[str, Any]) -> None:
+    """The plan's own fields, each of the type pstokens writes: PlanError naming the
+    first that is not (`state.serial is not a whole number`)."""
+    _typed(data, "organization", str)
+    state = data.get("state")
+    if not isinstance(state, dict):
+        raise PlanError("`state` is missing or not an object with its lineage and serial")
+    _typed(state, "lineage", str, where="state.")
+    _typed(state, "serial", int, where="state.")
+    for name in ("targets", "replace", "removed", "unmanaged", "drift", "skipped",
+                 "violations", "warnings", "retiring", "leases"):
+        _typed(data, name, list, optional=True)
+    _typed(data, "unsafe", list, optional=True)
+
+
+def entries(data: dict[str, Any], name: str, read: Any, kinds: Any = None
+            ) -> tuple[Any, ...]:
+    """Each entry of list `name` read by `read`; PlanError naming the entry and, where
+    it can, the field (drift[2]: `kind` is missing), never Python's own words."""
+    found = []
+    for index, item in enumerate(data.get(name) or ()):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{where} is not an object")
+        try:
+            if kinds is not None:  # the entry's `kind`, one of the enum `kinds`
+                one_of(item, "kind", kinds)
+            found.append(read(item))
+        except PlanError as exc:
+            raise PlanError(f"{where}: {exc.message}") from None
+        except KeyError as exc:
+            raise PlanError(f"{where}: `{exc.args[0]}` is missing") from None
+        except (TypeError, ValueError, AttributeError):
+            raise PlanError(f"{where} has a field of a type or value pstokens never "
+                            "writes there") from None
+    return tuple(found)
+
+
+def one_of(data: dict[str, Any], name: str, values: Any, *, optional: bool = False) -> None:
+    """`data[name]` is one of the enum `values` (or absent/null when optional)."""
+    value = data.get(name)
+    if value is None and optional:
+        return
+    if name not in data:
+        raise PlanError(f"`{name}` is missing")
+    allowed = _ALLOWED.get(values)
+    if allowed is None:
+        allowed = _ALLOWED[values] = tuple(str(v) for v in values)
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value)[:40].encode("unicode_escape").decode()
+        raise PlanError(f"`{name}` {shown} is not one of {', '.join(allowed)}")
+
+
+def operation_sets(plan: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A change's data with each `allows`/`denies` index read from the plan's
+    `operation_sets` (how `plan --out` writes them); lists are left as they are."""
+    sets = plan.get("operation_sets")
+    if sets is not None and not (isinstance(sets, list) and all(
+            isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
+        raise PlanError("`operation_sets` is not a list of lists of operation ids")
+    table = [tuple(s) for s in sets or []]  # each list made a tuple once, not per change
+
+    def resolve(data: dict[str, Any]) -> dict[str, Any]:
+        for name in ("allows", "denies"):
+            index = data.get(name)
+            if isinstance(index, int) and not isinstance(index, bool):
+                if not 0 <= index < len(table):
+                    raise PlanError(f"`{name}` {index} is not an entry of operation_sets")
+                data = {**data, name: table[index]}
+        return data
+
+    return resolve
+
+
+_ALLOWED: dict[Any, tuple[str, ...]] = {}  # enum -> its values, worked out once
+_KINDS = {str: "a string", int: "a whole number", list: "a list", bool: "true or false",
+          dict: "an object"}
+
+
+def _typed(data: dict[str, Any], name: str, kind: type, *, optional: bool = False,
+           where: str = "") -> None:
+    value = data.get(name)
+    if value is None:
+        if optional:
+            return
+        raise PlanError(f"`{where}{name}` is missing")
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PlanError(f"`{where}{name}` is not {_KINDS[kind]}")
 
 
 def checked_change(data: Any) -> dict[str, Any]:
@@ -68,6 +159,12 @@ def checked_change(data: Any) -> dict[str, Any]:
                 continue
             if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
                 raise PlanError(f"a retire's {field} is not a whole number of seconds")
+    for number in ("ttl", "previous_ttl"):
+        _typed(data, number, int, optional=True)
+    _typed(data, "prevent_destroy", bool, optional=True)
+    for names in ("allows", "denies"):  # a tuple: read from operation_sets, checked there
+        if not isinstance(data.get(names), list | tuple | None):
+            raise PlanError(f"`{names}` is not a list")
     checked_deliver(data.get("deliver"))
     return data
 
@@ -79,9 +176,10 @@ def checked_deliver(entries: Any) -> Any:
     if not isinstance(entries, list) or not entries:
         raise PlanError("a deliver is not a list of destinations")
     for entry in entries:
+        timeout = entry.get("timeout") if isinstance(entry, dict) else None
         ok = isinstance(entry, dict) and (
-            (set(entry) <= {"command", "timeout", "stdin"} and "command" in entry
-             and isinstance(entry["command"], str))
+            (set(entry) <= {"command", "timeout", "stdin"}
+             and isinstance(entry.get("command"), str))
             or (set(entry) == {"dir"} and isinstance(entry["dir"], str))
         )
         if not ok:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
@@ -208,15 +207,15 @@ class Workspace:
 
     def check_exec(self, key: str, ttl: int | None, argv: Sequence[str]) -> tuple[TokenSpec, int]:
         """`exec`'s guards before any call: a known key, a ttl within bounds, a
-        COMMAND that exists (exit 127 otherwise: nothing is made)."""
-        from pstokens.engine.child import NOT_FOUND_STATUS, CommandNotStarted
+        COMMAND that can start (else 127 not found, 126 not executable, as a shell;
+        nothing is made)."""
+        from pstokens.engine.child import unstartable
         from pstokens.engine.lease import lease_spec
 
         spec, seconds = lease_spec(self.checked_config(), key, ttl)
-        if not argv or shutil.which(argv[0]) is None:
-            shown = argv[0] if argv else "(none)"
-            raise CommandNotStarted(f"command not found: {shown}", NOT_FOUND_STATUS,
-                                    hint="check the command's name and PATH; no lease was made")
+        problem = unstartable(argv)
+        if problem is not None:
+            raise problem
         return spec, seconds
 
     async def exec(

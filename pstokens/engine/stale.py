@@ -39,7 +39,9 @@ class MovedKind(StrEnum):
     DRIFT_GONE = "drift_gone"  # what the plan saw outside pstokens is no longer so
     CHANGE_ADDED = "change_added"  # a fresh plan also does `change`
     CHANGE_GONE = "change_gone"  # a fresh plan no longer does `change`
-    CHANGE_DIFFERS = "change_differs"  # `change` (saved) is now `fresh`
+    # `change` (saved, at `path` ("changes", index)) is now `fresh`; `before` and
+    # `after` map each differing field to its saved and fresh values.
+    CHANGE_DIFFERS = "change_differs"
     KEY_ADDED = "key_added"  # state push: `path[0]` gains token `after`
     KEY_REMOVED = "key_removed"  # state push: `path[0]` (token `before`) goes
     ID_CHANGED = "id_changed"  # state push: `path[0]` maps to `after`, not `before`
@@ -105,7 +107,7 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
     before, after = _by_identity(saved.changes), _by_identity(fresh.changes)
     tree = DeepDiff({k: c.to_json() for k, c in before.items()},
                     {k: c.to_json() for k, c in after.items()}, view="tree")
-    differing: set[str] = set()
+    differing: dict[str, set[str]] = {}
     for report, path, _, _ in _differences(tree):
         ident = str(path[0])
         if report == "dictionary_item_added" and len(path) == 1:
@@ -113,9 +115,15 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
         elif report == "dictionary_item_removed" and len(path) == 1:
             found.append(Moved(MovedKind.CHANGE_GONE, change=before[ident]))
         else:
-            differing.add(ident)
-    found += [Moved(MovedKind.CHANGE_DIFFERS, change=before[i], fresh=after[i])
-              for i in sorted(differing)]
+            differing.setdefault(ident, set()).add(str(path[1]) if len(path) > 1 else "")
+    position = {change: index for index, change in enumerate(saved.changes)}
+    for ident in sorted(differing):
+        old, new = before[ident].to_json(), after[ident].to_json()
+        fields = sorted(f for f in differing[ident] if f)
+        found.append(Moved(MovedKind.CHANGE_DIFFERS, ("changes", position[before[ident]]),
+                           before={f: old.get(f) for f in fields},
+                           after={f: new.get(f) for f in fields},
+                           change=before[ident], fresh=after[ident]))
     return found
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Status
 from pstokens.engine.plan import Action, Change
+from pstokens.errors import PlanError, StalePlan, UnsafePlan
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
@@ -95,3 +96,17 @@ def result_document(result: ApplyResult) -> dict[str, Any]:
 
 def render_result_json(result: ApplyResult) -> str:
     return json.dumps(result_document(result), indent=2) + "\n"
+
+
+def render_refused_json(exc: PlanError) -> str:
+    """`apply --format json`'s result when it refused the plan: nothing was done,
+    and why, as the error on stderr says it (the exit code stays 1)."""
+    from pstokens.render.errors import describe
+
+    kind = ("stale_plan" if isinstance(exc, StalePlan)
+            else "unsafe_plan" if isinstance(exc, UnsafePlan) else "plan_refused")
+    document = result_document(ApplyResult()) | {
+        "success": False,
+        "refused": {"kind": kind, "message": describe(exc), "hint": exc.hint},
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -25,8 +25,8 @@ MAX_SHOWN = 20
 
 
 _STATE = (MovedKind.STATE_SERIAL, MovedKind.STATE_LINEAGE)
-_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE, MovedKind.CHANGE_ADDED,
-                 MovedKind.CHANGE_GONE, MovedKind.CHANGE_DIFFERS)
+_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE)
+_CHANGES = (MovedKind.CHANGE_ADDED, MovedKind.CHANGE_GONE, MovedKind.CHANGE_DIFFERS)
 
 
 def stale_text(exc: StalePlan) -> str:
@@ -37,13 +37,17 @@ def stale_text(exc: StalePlan) -> str:
                                       ("the configuration", None),
                                       ("the organization", _ORGANIZATION))
              if any((m.kind in kinds) if kinds else
-                    (m.kind not in _STATE and m.kind not in _ORGANIZATION) for m in moved)]
+                    (m.kind not in (*_STATE, *_ORGANIZATION, *_CHANGES)) for m in moved)]
     lines = [moved_text(m) for m in moved]
     shown = lines[:MAX_SHOWN]
     if len(lines) > MAX_SHOWN:
         shown.append(f"and {len(lines) - MAX_SHOWN} more")
-    return (f"saved plan is stale: {' and '.join(which)} changed since it was made:\n"
-            + "\n".join(f"  - {s}" for s in shown))
+    if which:
+        head = f"{' and '.join(which)} changed since it was made"
+    else:  # same state, config and organization: the plan itself was altered
+        head = ("its changes differ from a fresh plan's, with the state, the configuration "
+                "and the organization's tokens as it recorded them (was the plan file edited?)")
+    return f"saved plan is stale: {head}:\n" + "\n".join(f"  - {s}" for s in shown)
 
 
 def moved_text(moved: Moved) -> str:
@@ -62,7 +66,7 @@ def moved_text(moved: Moved) -> str:
     if kind is MovedKind.CHANGE_GONE:
         return f"a fresh plan no longer does: {_change(moved.change)}"
     if kind is MovedKind.CHANGE_DIFFERS:
-        return f"a fresh plan does {_change(moved.fresh)}, not {_change(moved.change)}"
+        return _differs(moved)
     if kind in _STATE_KEYS:
         return _state_key(moved)
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{safe(p)}"
@@ -107,6 +111,19 @@ def _drift(moved: Moved) -> str:
 
 def _place(database: str | None) -> str:
     return "the organization" if database is None else safe(database)
+
+
+def _differs(moved: Moved) -> str:
+    """`changes[6] (grant ci on database app-prod): accesses is [...] in the saved
+    plan, [...] in a fresh plan`: which change, and each field that differs."""
+    if not isinstance(moved.before, dict) or not moved.before:
+        return f"a fresh plan does {_change(moved.fresh)}, not {_change(moved.change)}"
+    after = moved.after if isinstance(moved.after, dict) else {}
+    at = "".join(f"[{p}]" if isinstance(p, int) else safe(p) for p in moved.path)
+    fields = "; ".join(f"{safe(f)} is {_value(f, v)} in the saved plan, "
+                       f"{_value(f, after.get(f))} in a fresh plan"
+                       for f, v in moved.before.items())
+    return f"{at} ({_change(moved.change)}): {fields}"
 
 
 def _change(change: Change | None) -> str:

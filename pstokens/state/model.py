@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pstokens.config.model import AccessMap
+from pstokens.defaults import PATH_SEGMENT
 from pstokens.errors import DamagedState, StateError
 
 STATE_VERSION = 1
@@ -97,7 +98,7 @@ class TokenRecord:
         if isinstance(ttl, bool):
             raise TypeError("ttl is not a number of seconds")
         return cls(
-            id=_typed(data, "id", str, None),
+            id=_token_id("id", _typed(data, "id", str, None)),
             name=_typed(data, "name", str, ...),
             created_at=_parse(data.get("created_at")),
             expires_at=_parse(data.get("expires_at")),
@@ -106,10 +107,8 @@ class TokenRecord:
             delivered=_typed(data, "delivered", bool, True),
             prevent_destroy=_typed(data, "prevent_destroy", bool, False),
             pending_since=_parse(data.get("pending_since")),
-            retiring=tuple(_check_strings("retiring", _typed(data, "retiring", list, []))),
-            preexisting=tuple(
-                _check_strings("preexisting", _typed(data, "preexisting", list, []))
-            ),
+            retiring=tuple(_token_ids("retiring", _typed(data, "retiring", list, []))),
+            preexisting=tuple(_token_ids("preexisting", _typed(data, "preexisting", list, []))),
             retire_at=_times("retire_at", _typed(data, "retire_at", dict, {})),
             successor_delivered_at=_times(
                 "successor_delivered_at", _typed(data, "successor_delivered_at", dict, {})
@@ -148,7 +147,7 @@ class LeaseRecord:
         if expires_at is None:  # never: a lease without an expiry would never be swept
             raise TypeError("a lease has no expiry")
         return cls(key=_typed(data, "key", str, ...), expires_at=expires_at,
-                   id=_typed(data, "id", str, None),
+                   id=_token_id("id", _typed(data, "id", str, None)),
                    pending_since=_parse(data.get("pending_since")))
 
 
@@ -219,16 +218,55 @@ class State:
             leases = data.get("leases") or {}
             if not isinstance(leases, dict):
                 raise TypeError("leases is not an object")
-            return cls(
-                organization=str(data["organization"]),
-                lineage=str(data["lineage"]),
-                serial=int(data["serial"]),
-                tokens={str(k): TokenRecord.from_json(v) for k, v in tokens.items()},
-                version=version,
-                leases={str(k): LeaseRecord.from_json(v) for k, v in leases.items()},
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise DamagedState(f"{source} is damaged ({exc.__class__.__name__}: {exc})") from None
+            organization = _typed(data, "organization", str, ...)
+            lineage = _typed(data, "lineage", str, ...)
+            serial = _typed(data, "serial", int, ...)
+        except (KeyError, TypeError) as exc:
+            raise DamagedState(f"{source} is damaged: {_reason(exc)}") from None
+        return cls(
+            organization=organization,
+            lineage=lineage,
+            serial=serial,
+            tokens={str(k): _record(TokenRecord.from_json, v, source, f"tokens.{k}")
+                    for k, v in tokens.items()},
+            version=version,
+            leases={str(k): _record(LeaseRecord.from_json, v, source, f"leases.{k}")
+                    for k, v in leases.items()},
+        )
+
+
+def _record(read: Any, data: Any, source: str, where: str) -> Any:
+    """One record read by `read`, or DamagedState naming the file, the record and
+    the field, in words (never a Python exception's own)."""
+    try:
+        return read(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        shown = where.encode("unicode_escape").decode()[:120]
+        raise DamagedState(f"{source} is damaged: {shown}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"`{exc.args[0]}` is missing"
+    if isinstance(exc, TypeError):
+        return str(exc)
+    return "a time is not an ISO-8601 date and time"  # fromisoformat's ValueError
+
+
+def _token_id(name: str, value: str | None) -> str | None:
+    """`value` if it is a token ID as the API spells them (it becomes a path segment
+    of API calls); TypeError naming the field otherwise."""
+    if value is not None and PATH_SEGMENT.fullmatch(value) is None:
+        shown = repr(value)[:40].encode("ascii", "backslashreplace").decode()
+        raise TypeError(f"{name} {shown} is not a valid token ID")
+    return value
+
+
+def _token_ids(name: str, values: Any) -> list[str]:
+    checked = _check_strings(name, values)
+    for value in checked:
+        _token_id(name, value)
+    return checked
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -245,8 +283,12 @@ def _typed(data: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
     if value is None and default is None:
         return None
     if not isinstance(value, kind):
-        raise TypeError(f"{name} is not a {kind.__name__}")
+        raise TypeError(f"{name} is not {_KINDS.get(kind, kind.__name__)}")
     return value
+
+
+_KINDS = {int: "a whole number", str: "a string", dict: "an object", list: "a list",
+          bool: "true or false"}
 
 
 def _check_strings(name: str, values: Any) -> list[str]:
@@ -256,7 +298,7 @@ def _check_strings(name: str, values: Any) -> list[str]:
 
 
 def _times(name: str, values: dict[Any, Any]) -> dict[str, datetime]:
-    times = {str(k): _parse(v) for k, v in values.items()}
+    times = {str(_token_id(name, str(k))): _parse(v) for k, v in values.items()}
     if any(t is None for t in times.values()):
         raise TypeError(f"{name} holds a time that is null")
     return {k: t for k, t in times.items() if t is not None}

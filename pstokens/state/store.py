@@ -57,7 +57,9 @@ class FileStateStore:
                 hint="remove the folder, or pass --state FILE naming the state file itself",
             ) from None
         except OSError as exc:
-            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+            raise StateError(f"cannot read state file {self.path}: "
+                             f"{exc.strerror or type(exc).__name__}",
+                             hint="check its permissions, or pass --state FILE") from None
         return decode_state(raw, organization, source=f"state file {self.path}",
                             backup=str(self.backup_path))
 
@@ -86,7 +88,8 @@ class FileStateStore:
         except OSError as exc:
             raise StateError(
                 f"cannot create the folder of state file {self.path}: "
-                f"{exc.strerror or type(exc).__name__}"
+                f"{exc.strerror or type(exc).__name__}",
+                hint="check the folder's parent is writable, or pass --state FILE",
             ) from None
         lock = FileLock(self.lock_path, timeout=timeout, mode=0o600, on_acquired=_record_holder)
         try:
@@ -105,7 +108,24 @@ class FileStateStore:
                 f"state file {self.path} is locked by {holder}",
                 hint="wait for that run to finish, or pass --lock-timeout SECONDS to wait",
             ) from None
+        except OSError as exc:
+            raise StateError(
+                f"cannot lock state file {self.path}: cannot create {self.lock_path} "
+                f"({exc.strerror or type(exc).__name__})",
+                hint="the state file's folder must be writable: fix its permissions, "
+                "or pass --state FILE in a folder you can write",
+            ) from None
         try:
+            # A lock file left by an earlier run opens even in a folder made read-only
+            # since; the state could then not be saved after apply changed the
+            # organization. Refused here, before any call, as a missing lock file is.
+            if not os.access(self.path.parent, os.W_OK | os.X_OK):
+                raise StateError(
+                    f"cannot write state file {self.path}: its folder "
+                    f"{self.path.parent} is not writable",
+                    hint="the state file's folder must be writable: fix its permissions, "
+                    "or pass --state FILE in a folder you can write",
+                )
             yield
         finally:
             lock.release()

@@ -8,6 +8,7 @@ pstokens is installed once a job, with nothing written to GITHUB_ENV.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_a_plan_behind_global_options_saves_its_plan_and_summary(
     assert outputs["exitcode"] == "2"  # one token to create
     plan_json = Path(outputs["plan-json"])
     assert plan_json == tmp_path / "repo" / "pstokens-plan.json"
-    assert '"action": "create"' in plan_json.read_text()
+    assert json.loads(plan_json.read_text())["changes"][0]["action"] == "create"
     assert "**Plan: 1 to create" in Path(outputs["plan-markdown"]).read_text()
     assert "**Plan: 1 to create" in (tmp_path / "repo" / "summary.md").read_text()
 

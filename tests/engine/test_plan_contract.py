@@ -11,7 +11,7 @@ import pytest
 
 from pstokens.config.model import CommandDestination, DirDestination
 from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Plan, Retire
+from pstokens.engine.plan import FORMAT_VERSION, Action, Plan, Retire
 from pstokens.engine.planner import make_plan
 from pstokens.engine.policy import check_same, check_saved
 from pstokens.engine.stale import MovedKind, config_data
@@ -83,10 +83,11 @@ def test_the_applier_delivers_where_the_plan_says_and_keeps_what_the_plan_keeps(
 def test_a_plan_of_an_older_or_newer_format_is_refused_with_what_to_do() -> None:
     _, _, plan = _replace_of(None)
     data = plan.to_json()
-    with pytest.raises(PlanError, match="older pstokens"):
-        Plan.from_json(data | {"format_version": 1})
+    for older in (1, FORMAT_VERSION - 1):
+        with pytest.raises(PlanError, match="older pstokens"):
+            Plan.from_json(data | {"format_version": older})
     with pytest.raises(PlanError, match="newer pstokens"):
-        Plan.from_json(data | {"format_version": 3})
+        Plan.from_json(data | {"format_version": FORMAT_VERSION + 1})
 
 
 @pytest.mark.parametrize(("field", "value"), [

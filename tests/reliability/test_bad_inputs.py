@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -218,6 +219,62 @@ def test_an_unreadable_config_file_is_refused(command: tuple[str, ...], emulator
     assert_refused(result, emulator, before, tmp_path)
 
 
+@pytest.mark.parametrize("leftover_lock", [False, True], ids=["no-lock-file", "old-lock-file"])
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--auto-approve")],
+                         ids=["plan", "apply"])
+def test_a_state_file_in_a_folder_that_cannot_be_written_is_a_sentence_naming_it(
+    command: tuple[str, ...], leftover_lock: bool, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The trial's scenario: state/ read-only (mode 0555), as a real process (root drops
+    the capabilities that would let it write anyway). Before: `internal error
+    (PermissionError)`; now the path, the reason and a hint, and nothing is made. With
+    a lock file an earlier run left (it still opens), apply would have made tokens and
+    then failed to save state: it is refused before any call too."""
+    (tmp_path / "pstokens.yaml").write_text(GOOD_CONFIG)
+    folder = tmp_path / "state"
+    folder.mkdir()
+    if leftover_lock:
+        (folder / "acme.json.lock").write_text("")
+        (folder / "acme.json.lock").chmod(0o666)
+    before = snapshot(tmp_path)
+    folder.chmod(0o555)
+    try:
+        done = subprocess.run(
+            pstokens_command(*command), cwd=tmp_path, text=True,
+            env=subprocess_env(emulator.url), capture_output=True,
+            timeout=SUBPROCESS_TIMEOUT, check=False,
+            preexec_fn=without_file_override if os.geteuid() == 0 else None,
+        )
+    finally:
+        folder.chmod(0o755)
+    result = Result(done.returncode, done.stdout, done.stderr)
+    assert (("Error: cannot write state file state/acme.json: its folder state is not "
+             "writable") if leftover_lock else
+            ("Error: cannot lock state file state/acme.json: cannot create "
+             "state/acme.json.lock (Permission denied)")) in result.err, result.both
+    assert "Hint: the state file's folder must be writable" in result.err
+    assert_refused(result, emulator, before, tmp_path)
+
+
+def test_an_oserror_no_command_mapped_is_still_a_sentence_naming_the_path(
+    cli: GuardedCli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last net: an OSError from anywhere is the system's reason and the path,
+    never `internal error (OSError)`."""
+    from pstokens.state.store import FileStateStore
+
+    def refused(self: FileStateStore, organization: str) -> None:
+        raise PermissionError(13, "Permission denied", "somewhere/odd.json")
+
+    monkeypatch.setattr(FileStateStore, "load", refused)
+    (workdir / "pstokens.yaml").write_text(GOOD_CONFIG)
+    before = snapshot(workdir)
+    result = cli("plan")
+    assert result.err.startswith("Error: Permission denied: somewhere/odd.json\nHint: "), \
+        result.err
+    assert_refused(result, emulator, before, workdir)
+
+
 # -- state files ---------------------------------------------------------------
 
 
@@ -286,7 +343,24 @@ STATE_CASES: dict[str, tuple[bytes, str]] = {
     "retire-at-not-a-time": (record_edited(retire_at={"abcdefabcdef": 5}), "damaged"),
     "retire-at-null": (record_edited(retire_at={"abcdefabcdef": None}), "damaged"),
     "deeply-nested": (b"[" * 100_000 + b"]" * 100_000, "state file"),
+    # Token IDs from state go into API paths: checked as a saved plan's are.
+    "id-a-path": (record_edited(id="../../organizations/other"),
+                  "tokens.ci: id '../../organizations/other' is not a valid token ID"),
+    "retiring-a-path": (record_edited(retiring=["a/b"]),
+                        "tokens.ci: retiring 'a/b' is not a valid token ID"),
+    "preexisting-a-query": (record_edited(preexisting=["x?y=1"]),
+                            "tokens.ci: preexisting 'x?y=1' is not a valid token ID"),
+    "retire-at-a-path": (record_edited(retire_at={"../x": "2026-01-01T00:00:00+00:00"}),
+                         "tokens.ci: retire_at '../x' is not a valid token ID"),
+    "lease-id-a-path": (edited(leases={"ci+lease-abcdefgh": {
+        "key": "ci", "id": "../x", "expires_at": "2026-01-01T00:00:00+00:00"}}),
+        "leases.ci+lease-abcdefgh: id '../x' is not a valid token ID"),
+    "record-without-name-says-so": (
+        json.dumps({**good_state(), "tokens": {"ci": {"id": "abcdefabcdef"}}}).encode(),
+        "tokens.ci: `name` is missing"),
 }
+PYTHON_WORDS = re.compile(r"KeyError|TypeError|ValueError|AttributeError|JSONDecodeError|"
+                          r"invalid literal|object is not|not subscriptable|pydantic")
 
 
 @pytest.mark.parametrize("case", sorted(STATE_CASES), ids=str)
@@ -305,6 +379,7 @@ def test_a_broken_state_file_is_refused(
 
     assert message in result.err, result.err
     assert str(STATE) in result.err
+    assert not PYTHON_WORDS.search(result.err), result.err  # words, not Python's
     assert_refused(result, emulator, before, workdir)
 
 
@@ -384,6 +459,21 @@ def accesses_a_string(plan: dict) -> bytes:
     return json.dumps(plan).encode()
 
 
+def edit(*path: str | int, value: object = None, drop: bool = False
+         ) -> Callable[[dict], bytes]:
+    """The saved plan with the field at `path` set to `value` (or removed)."""
+    def damage(plan: dict) -> bytes:
+        holder = plan
+        for step in path[:-1]:
+            holder = holder[step]
+        if drop:
+            del holder[path[-1]]
+        else:
+            holder[path[-1]] = value
+        return json.dumps(plan).encode()
+    return damage
+
+
 def fixed(data: bytes) -> Callable[[dict], bytes]:
     return lambda plan: data
 
@@ -410,6 +500,33 @@ PLAN_CASES: dict[str, tuple[Callable[[dict], bytes], str, bool]] = {
     "not-utf-8": (fixed(b'{"format_version": 1, "x": "\xff"}'), "not valid JSON", False),
     "a-list": (fixed(b"[]"), "not a pstokens plan", False),
     "deeply-nested": (fixed(b"[" * 100_000 + b"]" * 100_000), "plan file", False),
+    # The trial: each names the field in words, never Python's (KeyError: 'x', ...).
+    "no-organization": (edit("organization", drop=True), "damaged: `organization` is missing",
+                        False),
+    "state-a-string": (edit("state", value="x"), "damaged: `state` is missing or not an object",
+                       False),
+    "serial-as-text": (edit("state", "serial", value="seven"),
+                       "damaged: `state.serial` is not a whole number", False),
+    "no-action": (edit("changes", 0, "action", drop=True),
+                  "damaged: changes[0]: `action` is missing", False),
+    "unknown-cause": (edit("changes", 0, "cause", value="because"),
+                      "damaged: changes[0]: `cause` 'because' is not one of new,", False),
+    "ttl-as-text": (edit("changes", 0, "ttl", value="90d"),
+                    "damaged: changes[0]: `ttl` is not a whole number", False),
+    "unmanaged-without-id": (edit("unmanaged", value=[{"name": "x"}]),
+                             "damaged: unmanaged[0]: `id` is missing", False),
+    "drift-a-number": (edit("drift", value=[1]), "damaged: drift[0] is not an object", False),
+    "drift-of-no-kind": (edit("drift", value=[{"key": "ci", "kind": "vanished"}]),
+                         "damaged: drift[0]: `kind` 'vanished' is not one of deleted, granted, "
+                         "revoked", False),
+    "warnings-a-number": (edit("warnings", value=[1]), "damaged: warnings[0] is not an object",
+                          False),
+    "targets-a-number": (edit("targets", value=5), "damaged: `targets` is not a list", False),
+    "allows-past-the-table": (edit("changes", 1, "allows", value=99),
+                              "damaged: changes[1]: `allows` 99 is not an entry of "
+                              "operation_sets", False),
+    "operation-sets-a-string": (edit("operation_sets", value="all"),
+                                "damaged: `operation_sets` is not a list", False),
 }
 
 
@@ -426,6 +543,7 @@ def test_a_damaged_or_tampered_saved_plan_is_refused(
     result = cli("apply", "plan.json")
 
     assert message in result.err, result.err
+    assert not PYTHON_WORDS.search(result.err), result.err  # words, not Python's
     assert_refused(result, emulator, before, workdir, reads_allowed=reads)
     assert emulator.tokens() == []
 

@@ -34,7 +34,9 @@ CONFIG = parse_config("organization: acme\ntokens:\n  ci:\n    ttl: 30d\n")
 # The enums whose members are findings a person is shown, and what each renders through.
 FINDING_ENUMS: tuple[type[Enum], ...] = (Rule, WarningKind, EscalationKind)
 # The engine's other enums of what a plan reports: changes to come, not findings.
-NOT_FINDINGS = {"DriftKind", "SkipKind", "UnsafeKind"}
+# Not findings: what drifted, why a change was skipped, why a plan is unsafe, and
+# whether the audit log could be read (a failed read is a plan note, not a rule).
+NOT_FINDINGS = {"DriftKind", "SkipKind", "UnsafeKind", "LeakCheckStatus"}
 
 
 def _violation(rule: Rule) -> Violation:
