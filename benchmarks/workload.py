@@ -45,6 +45,8 @@ DATABASES = {
 # Every rule on, so the report checks each token against all of them.
 REPORT_RULES = Rules(forbid_accesses=frozenset({"create_branch"}), require_ttl=True,
                      max_ttl=90 * 86400)
+NO_EVENTS = (b'{"type":"list","has_next":false,"has_prev":false,"cursor_start":null,'
+             b'"cursor_end":null,"data":[]}')
 API_KEY = "benchmark-api-key"  # the emulator accepts any credentials by default
 
 
@@ -203,6 +205,9 @@ class Workspace:
         """Seconds of `fresh_plan` with the list pages served from memory: pstokens' own work."""
 
         def serve(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/audit-log"):  # the plan's leak check: no events
+                return httpx.Response(200, content=NO_EVENTS,
+                                      headers={"content-type": "application/json"})
             return httpx.Response(200, content=bodies[int(request.url.params["page"]) - 1],
                                   headers={"content-type": "application/json"})
 

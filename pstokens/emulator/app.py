@@ -22,6 +22,7 @@ from pstokens.emulator.auditroutes import audit_routes
 from pstokens.emulator.auth import AuthMiddleware
 from pstokens.emulator.faults import FaultMiddleware, Faults
 from pstokens.emulator.grants import InvalidParams, check_accesses
+from pstokens.emulator.operations_routes import AccessMiddleware, operation_index, table_routes
 from pstokens.emulator.records import parse_time
 from pstokens.emulator.settings import EmulatorSettings
 from pstokens.emulator.shapes import dump, error_json, list_json
@@ -206,12 +207,15 @@ def create_app(
     faults = Faults(settings, clock)
     api = _Api(settings, store, stats)
     routes = [*audit_routes(settings, store), *api.routes()]
+    index = operation_index()
+    routes += table_routes(index, routes, settings)
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(StatsMiddleware, stats=stats, routes=routes),
             Middleware(FaultMiddleware, faults=faults, stats=stats),
             Middleware(AuthMiddleware, required=settings.require_auth, store=store),
+            Middleware(AccessMiddleware, store=store, index=index),
         ],
         exception_handlers={
             ApiError: _api_error,

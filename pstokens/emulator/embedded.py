@@ -20,5 +20,6 @@ def embedded_transport(data: Path, organization: str) -> httpx.AsyncBaseTranspor
     data.parent.mkdir(parents=True, exist_ok=True)
     settings = EmulatorSettings(data_path=data)
     store = EmulatorStore(data)
-    seed_demo(store, organization)
+    with store.locked():  # parallel first runs seed the demo once
+        seed_demo(store, organization)
     return httpx.ASGITransport(app=create_app(settings, store))

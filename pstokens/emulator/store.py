@@ -15,6 +15,7 @@ import secrets
 import string
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from pstokens.emulator.records import (
     truncate,
     utc_now,
 )
+from pstokens.emulator.shared_file import SharedFileLock
 
 SECRET_PREFIX = "pscale_tkn_"  # noqa: S105 - the public prefix, not a secret
 # The emulator's own prefix for refresh tokens (PlanetScale's is not published).
@@ -74,7 +76,9 @@ class EmulatorStore:
         # IDs are not secrets; a seeded generator keeps benchmark runs reproducible.
         self._rng = random.Random(seed)  # noqa: S311
         # Re-entrant: tests mutate from their own thread while a served copy runs in another.
-        self._lock = threading.RLock()
+        # A data file may be shared with other processes: then each change re-reads it first.
+        self._lock: AbstractContextManager[object] = (
+            threading.RLock() if data_path is None else SharedFileLock(data_path, self.load))
         self._data = StoreData()
         self._taken: set[str] = set()
         # Each token's JSON as list pages show it, kept until the token changes:
@@ -93,12 +97,17 @@ class EmulatorStore:
         with self._lock:
             self._data = persist.load(self.data_path) if self.data_path else StoreData()
             self._rendered.clear()
-            self._taken = {
+            # IDs seen before stay taken: a token deleted since is still refused (401).
+            self._taken |= {
                 item_id
                 for tokens in self._data.tokens.values()
                 for token in tokens.values()
                 for item_id in (token.id, *(a.id for a in token.accesses))
             }
+
+    def locked(self) -> AbstractContextManager[object]:
+        """Hold the store (and its data file, when shared) across several changes."""
+        return self._lock
 
     def save(self) -> None:
         """Write the data file now (writes already do this on their own)."""
@@ -172,6 +181,20 @@ class EmulatorStore:
             token.last_used_at = now
             self._rendered.pop(token.id, None)
             return True
+
+    def holder(self, token_id: str) -> tuple[str, dict[str | None, frozenset[str]]] | None:
+        """The organization of one of the emulator's live tokens and the accesses it
+        holds there (database -> names; None: the organization); None for an ID
+        the emulator did not make or no longer holds."""
+        with self._lock:
+            for org, tokens in self._data.tokens.items():
+                token = tokens.get(token_id)
+                if token is not None:
+                    held: dict[str | None, set[str]] = {}
+                    for access in token.accesses:
+                        held.setdefault(access.database, set()).add(access.access)
+                    return org, {scope: frozenset(names) for scope, names in held.items()}
+            return None
 
     # -- writes ----------------------------------------------------------------
 

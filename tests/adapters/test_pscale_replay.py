@@ -33,6 +33,8 @@ async def test_every_pscale_command_works_through_the_rest_adapter(
     monkeypatch.chdir(tmp_path)
     store = EmulatorStore()
     own, secret = store.create_token(ORG, "pstokens-serve")
+    store.grant(ORG, own["id"], ["read_service_tokens", "write_service_tokens",
+                                 "delete_service_tokens"])  # what managing tokens needs
     monkeypatch.setenv("PLANETSCALE_SERVICE_TOKEN_ID", own["id"])
     monkeypatch.setenv("PLANETSCALE_SERVICE_TOKEN", secret)
     monkeypatch.delenv("PLANETSCALE_API_KEY", raising=False)

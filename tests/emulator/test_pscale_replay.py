@@ -24,6 +24,7 @@ def test_every_pscale_service_token_command_works_byte_for_byte() -> None:
     store = EmulatorStore()
     # pscale authenticates with a service token the emulator itself issued.
     caller, secret = store.create_token(ORG, "pscale-cli")
+    store.grant(ORG, caller["id"], ["read_service_tokens"])  # `list` is enforced
     authorization = f"{caller['id']}:{secret}"
     settings = EmulatorSettings(organizations=(ORG,), databases=(DATABASE,))
     with start_emulator(settings, store) as emu:
