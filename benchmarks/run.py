@@ -142,7 +142,9 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
             reports.append((await workspace.report(client))[1])
     reports.sort(key=lambda m: m.seconds)
     reported = reports[len(reports) // 2]
-    report_ok = all(m.by_route == planned.by_route for m in reports)
+    # A report reads what a plan reads, less the plan's leak check.
+    plan_reads = {r: n for r, n in planned.by_route.items() if not r.endswith("/audit-log")}
+    report_ok = all(m.by_route == plan_reads for m in reports)
     cpu = reported.detail
     report_cpu = {fmt: cpu["build"] + cpu[fmt] for fmt in ("text", "markdown", "html", "json")}
 
@@ -170,7 +172,7 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
             local <= OWN_WORK_TARGET if size >= 1000 else None),
         Row(f"report {size} tokens, whole command after start-up", f"{reported.calls} pages",
             reported.seconds, bound(reported),
-            f"same calls as the plan ({'ok' if report_ok else 'WRONG'})", report_ok),
+            f"the plan's calls but the audit log ({'ok' if report_ok else 'WRONG'})", report_ok),
         *(Row(f"  report CPU, build + render {fmt}", "0", seconds, None,
               f"< {REPORT_CPU_TARGET} s", seconds < REPORT_CPU_TARGET)
           for fmt, seconds in report_cpu.items()),

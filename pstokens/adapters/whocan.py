@@ -31,9 +31,12 @@ TOOL_NAME = "who-can"
 TOOL_TITLE = "Who can perform an operation"
 TOOL_DETAIL = (
     "The live service tokens, managed or not, that can perform a PlanetScale API operation "
-    "(an operation id such as promote_branch), each with the accesses that allow it (`via`), "
-    "as `pstokens who-can --format json` gives them. With `database`, on that database "
-    "(its own accesses and the organization's). Reads only: changes nothing, takes no lock.")
+    "(an operation id such as promote_branch), each with the accesses that allow it and "
+    "where each is held (`via`: access and database, null for the organization), as "
+    "`pstokens who-can --format json` gives them. `possibly: true` marks a token able only "
+    "by an access the API does not describe (pstokens fails closed on those). With "
+    "`database`, on that database (its own accesses and the organization's). Reads only: "
+    "changes nothing, takes no lock.")
 _HEADERS = {"Cache-Control": "no-store"}
 
 StateStores = Callable[[str], StateStore]
@@ -122,10 +125,18 @@ def who_can_openapi(org: dict[str, Any]) -> dict[str, Any]:
     database = {"name": "database", "in": "query", "required": False,
                 "schema": {"type": "string"},
                 "description": "Only tokens able to perform it on this database."}
-    able = {"type": "object", "required": ["id", "name", "key", "via"], "properties": {
-        "id": {"type": "string"}, "name": {"type": ["string", "null"]},
-        "key": {"type": ["string", "null"]},
-        "via": {"type": "array", "items": {"type": "string"}}}}
+    held = {"type": "object", "required": ["access", "database"], "properties": {
+        "access": {"type": "string"},
+        "database": {"type": ["string", "null"],
+                     "description": "Where the access is held; null: the organization."}}}
+    able = {"type": "object", "required": ["id", "name", "key", "via", "possibly"],
+            "properties": {
+                "id": {"type": "string"}, "name": {"type": ["string", "null"]},
+                "key": {"type": ["string", "null"]},
+                "via": {"type": "array", "items": held, "minItems": 1},
+                "possibly": {"type": "boolean",
+                             "description": "Able only by accesses the API does not "
+                                            "describe (pstokens' own table says they may)."}}}
     error = {"$ref": "#/components/schemas/Error"}
     return {WHO_CAN_PATH: {
         "parameters": [org, operation],
@@ -135,7 +146,8 @@ def who_can_openapi(org: dict[str, Any]) -> dict[str, Any]:
             "description": TOOL_DETAIL,
             "parameters": [database],
             "responses": {
-                "200": {"description": "The able tokens, sorted by name.",
+                "200": {"description": "The able tokens, sorted by name, then those "
+                        "possibly able (`possibly: true`).",
                         "content": {"application/json": {
                             "schema": {"type": "array", "items": able}}}},
                 "401": {"description": "No or wrong serve token.",

@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from pstokens.api.errors import ApiError
+from pstokens.api.listing import ListedToken
 from pstokens.api.models import ServiceToken, TokenAccess
 
 B = TypeVar("B", bound=BaseModel)
-U = TypeVar("U", ServiceToken, TokenAccess, dict[str, Any])  # what has an ID to deduplicate by
+# What has an ID to deduplicate by.
+U = TypeVar("U", ServiceToken, ListedToken, TokenAccess, dict[str, Any])
 
 
 def read_object(operation: str, body: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pstokens.api.answers import read_model, read_object, unique_by_id
 from pstokens.api.auditlog import read_back
 from pstokens.api.auth import Credentials
 from pstokens.api.errors import ApiError
+from pstokens.api.listing import ListedToken, read_token_page
 from pstokens.api.models import (
     PLAINTEXT,
     PLAINTEXT_REFRESH,
@@ -102,16 +103,15 @@ class PlanetScaleClient:
 
     # Tokens
 
-    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ServiceToken]:
-        """Every token of `org`, all pages read.
+    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ListedToken]:
+        """Every token of `org`, all pages read, each decoded straight from its bytes.
 
         `expected` is how many tokens the caller knows exist (those in state):
         the pages they fill are asked for together, saving a round trip.
         """
         return unique_by_id(
-            await self._pager.read_all(
-                tokens_path(org), _list_tokens(org), Page[ServiceToken], expected
-            )
+            await self._pager.read_all(tokens_path(org), _list_tokens(org), read_token_page,
+                                       expected)
         )
 
     async def list_tokens_json(

@@ -8,8 +8,8 @@ validated straight from its bytes, `next_page` followed to the end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from pstokens.api.answers import read_json, read_model, read_object
 from pstokens.api.errors import ApiError
@@ -26,6 +26,23 @@ T = TypeVar("T")
 M = TypeVar("M")  # what a list holds
 
 
+class PageOf(Protocol[M]):
+    """A page as the pager follows it: a pydantic `Page`, or a struct decoded faster."""
+
+    @property
+    def data(self) -> list[M]: ...
+
+    @property
+    def next_page(self) -> Any: ...
+
+    @property
+    def total_pages(self) -> Any: ...
+
+
+# A page model, or a function decoding a page's bytes (operation, status, content).
+Shape = type[Page[M]] | Callable[[str, int, bytes], PageOf[M]]
+
+
 class Pager:
     """Reads lists through one session, `per_page` items a page."""
 
@@ -34,7 +51,7 @@ class Pager:
         self._per_page = per_page
 
     async def read_all(
-        self, path: str, operation: str, shape: type[Page[M]], expected: int = 0
+        self, path: str, operation: str, shape: Shape[M], expected: int = 0
     ) -> list[M]:
         """Follow `next_page` to the end; stop early on an empty page.
 
@@ -42,7 +59,8 @@ class Pager:
         ones `expected` items fill, then the rest up to page 1's `total_pages`.
         Reading walks `next_page` from page 1, fetching any page not read yet,
         so an API without totals or a list that grew meanwhile is read whole.
-        Each page is validated as `shape` straight from its bytes as it arrives.
+        Each page is validated as `shape` (or decoded by it) straight from its
+        bytes as it arrives.
         """
         known = max(1, -(-expected // self._per_page))
         pages = await self._pages(path, operation, shape, range(1, known + 1))
@@ -78,13 +96,13 @@ class Pager:
         return read_object(operation, body)
 
     async def _pages(
-        self, path: str, operation: str, shape: type[Page[M]], numbers: range
-    ) -> dict[int, Page[M]]:
+        self, path: str, operation: str, shape: Shape[M], numbers: range
+    ) -> dict[int, PageOf[M]]:
         """Pages `numbers`, read together."""
         read = await _all(self._page(path, operation, shape, n) for n in numbers)
         return dict(zip(numbers, read, strict=True))
 
-    async def _page(self, path: str, operation: str, shape: type[Page[M]], page: int) -> Page[M]:
+    async def _page(self, path: str, operation: str, shape: Shape[M], page: int) -> PageOf[M]:
         status, content = await self._session.request(
             "GET",
             path,
@@ -93,7 +111,9 @@ class Pager:
             params={"page": page, "per_page": self._per_page},
             raw=True,
         )
-        return read_json(operation, shape, status, content)
+        if isinstance(shape, type):
+            return read_json(operation, shape, status, content)
+        return shape(operation, status, content)
 
 
 def list_envelope(data: list[Any]) -> dict[str, Any]:

@@ -90,7 +90,14 @@ def lease_group() -> None:
 @lease_group.command("list")
 @global_options
 def lease_list() -> None:
-    """List leases: live, expired, or recorded but gone.  Example: pstokens lease list"""
+    """List leases: live, expired, pending, or recorded but gone.
+
+    A lease is one this state records, or a live token that looks like what
+    `pstokens exec` makes (a lease's name for a key of the config, with a
+    lease's ttl); any other token is not, whatever its name.
+
+    Example: pstokens lease list
+    """
     leases = asyncio.run(current_context().workspace().leases())
     if not leases:
         out("No leases.")
@@ -106,7 +113,14 @@ def lease_list() -> None:
 @click.option("--all", "every", is_flag=True,
               help="Delete every lease, even one a running `exec` still uses.")
 def lease_sweep(every: bool) -> None:
-    """Delete expired leases and forget those already gone.  Example: pstokens lease sweep"""
+    """Delete expired leases and forget those already gone.
+
+    Only leases are touched: ones this state records, or live tokens that look
+    like what `pstokens exec` makes (a lease's name for a key of the config,
+    with a lease's ttl). With --all, live leases go too.
+
+    Example: pstokens lease sweep
+    """
     result = asyncio.run(current_context().workspace().sweep_leases(every=every))
     for view in result.deleted:
         out(f"deleted {words.lease(view, safe)}")

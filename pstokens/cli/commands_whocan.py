@@ -22,13 +22,15 @@ FORMATS = ("text", "json")
               help="Only tokens able to perform it on database DB (its accesses on DB "
                    "and the organization's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text, or json: [{id, name, key, via}].")
+              help="text, or json: [{id, name, key, via: [{access, database}], possibly}].")
 def who_can_command(operation: str, database: str | None, fmt: str) -> None:
     """The live tokens, managed or not, that can perform an API operation.
 
     OPERATION is an operation id from PlanetScale's API description, such as
     promote_branch or delete_database; each token comes with the accesses that
-    allow it (via). Reads the organization as report does; changes nothing.
+    allow it and where each is held (via). Tokens able only by an access the
+    API does not describe are listed apart, as possibly able. Reads the
+    organization as report does; changes nothing.
     Without a config file, name the organization with --org.
 
     Example: pstokens who-can promote_branch --database app-prod

@@ -94,16 +94,25 @@ class Unsafe:
     percent: int = 0
     key: str | None = None
     token_id: str | None = None
+    # TOO_MANY_DELETES: how many of `deletes` are of tokens no key manages
+    # (unmanaged.policy delete, expired leases): counted, but not as managed ones.
+    unmanaged: int = 0
+
+    @property
+    def managed_deletes(self) -> int:
+        return self.deletes - self.unmanaged
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": str(self.kind), "deletes": self.deletes, "managed": self.managed,
-                "percent": self.percent, "key": self.key, "token_id": self.token_id}
+                "percent": self.percent, "key": self.key, "token_id": self.token_id,
+                "unmanaged": self.unmanaged}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Unsafe:
         return cls(kind=UnsafeKind(data["kind"]), deletes=int(data.get("deletes", 0)),
                    managed=int(data.get("managed", 0)), percent=int(data.get("percent", 0)),
-                   key=data.get("key"), token_id=data.get("token_id"))
+                   key=data.get("key"), token_id=data.get("token_id"),
+                   unmanaged=int(data.get("unmanaged", 0)))
 
 
 class WarningKind(StrEnum):

@@ -12,7 +12,7 @@ import asyncio
 from datetime import datetime
 
 from pstokens import clock
-from pstokens.api.models import ServiceToken
+from pstokens.api.listing import ListedToken
 from pstokens.config.model import Config
 from pstokens.engine.leaks import read_leaks
 from pstokens.engine.observe import diffed_ids, read_organization
@@ -39,7 +39,7 @@ async def fresh_plan(
     # rules.forbid_accesses is checked on every live token, managed or not.
     everyone = needs_accesses(config.rules) and not options.targets
 
-    def needs(token: ServiceToken) -> bool:
+    def needs(token: ListedToken) -> bool:
         return everyone or token.id in wanted
 
     known = state.managed_ids()

@@ -17,7 +17,7 @@ import contextlib
 import secrets
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,7 +26,14 @@ from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
 from pstokens.config.duration import format_duration
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.leaseplan import find_leases, forget_lease
+from pstokens.engine.leaseplan import (
+    RECORDED_ONLY,
+    LeaseRule,
+    find_leases,
+    forget_lease,
+    longest_lease_ttl,
+    settled,
+)
 from pstokens.engine.leaseview import LEASE_MARK, LeaseView
 from pstokens.engine.lost import CLOCK_SKEW
 from pstokens.engine.observe import live_token
@@ -68,7 +75,7 @@ def lease_spec(config: Config, key: str, ttl: int | None) -> tuple[TokenSpec, in
         raise PstokensError(f"{key!r} is not a key of {config.path}",
                             hint=f"keys in the config: {known}")
     seconds = DEFAULT_TTL if ttl is None else ttl
-    most = config.rules.max_ttl if config.rules else None
+    most = longest_lease_ttl(config)
     if seconds < MIN_TTL:
         raise PstokensError(f"--ttl {format_duration(seconds)} is too short: at least 1m",
                             hint="pass --ttl 1m or longer, e.g. --ttl 15m")
@@ -169,16 +176,20 @@ class SweepResult:
 
 
 async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
-                *, every: bool = False) -> SweepResult:
+                *, every: bool = False, rule: LeaseRule = RECORDED_ONLY) -> SweepResult:
     """Delete expired leases (`every`: all of them) and forget the ones that are gone.
 
-    An intent whose token is not live is forgotten only once its expiry passed:
-    until then its `exec` may still be creating it.
+    A token this state does not record is a lease only as `rule` says (the
+    default, RECORDED_ONLY: none is). A lease recorded while the tokens were
+    being listed is kept (`settled`), and an intent whose token is not live is
+    forgotten only once its expiry passed: until then its `exec` may still be
+    creating it.
     """
+    before = book.read()
     tokens = await client.list_tokens(organization)
     live = {t.id: live_token(t, None) for t in tokens}
     result = SweepResult([], [], [])
-    for view in find_leases(book.read(), live):
+    for view in settled(find_leases(book.read(), live, rule), before):
         if view.live and (every or view.expired(now)):
             assert view.token_id is not None
             with contextlib.suppress(NotFound):
@@ -192,6 +203,24 @@ async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
         if view.recorded:
             await book.edit(_forgetting(view))
     return result
+
+
+async def confirm_gone(client: TokenApi, organization: str,
+                       views: list[LeaseView]) -> list[LeaseView]:
+    """`views` with each recorded lease the token list lacked asked for by its ID:
+    a list read while other tokens come and go can miss one, so a lease is gone
+    only when the API says so (404); otherwise it is live, as the API shows it."""
+    confirmed = []
+    for view in views:
+        if not view.live and view.token_id is not None:
+            try:
+                token = await client.get_token(organization, view.token_id)
+            except NotFound:
+                confirmed.append(view)
+                continue
+            view = replace(view, live=True, expires_at=token.expires_at or view.expires_at)
+        confirmed.append(view)
+    return confirmed
 
 
 def _forgetting(view: LeaseView) -> Callable[[State], State]:

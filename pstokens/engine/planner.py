@@ -24,7 +24,7 @@ from pstokens.engine.findings import (
     UnmanagedToken,
     WarningKind,
 )
-from pstokens.engine.leaseplan import plan_leases
+from pstokens.engine.leaseplan import LeaseRule, plan_leases
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import lost_creates
 from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
@@ -81,8 +81,8 @@ def make_plan(
 
     `leaks` is what the audit log said: a managed token or lease it names is
     replaced or deleted at once, an unmanaged one is a violation."""
-    lease_changes, leases, lease_ids = plan_leases(state, live, now, options.targets,
-                                                   leaks.leaked)
+    lease_changes, leases, lease_ids = plan_leases(state, live, now, LeaseRule.of(config),
+                                                   options.targets, leaks.leaked)
     out = _Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
                    default_deliver=options.default_deliver)
     in_scope = _scope(config, state, options)

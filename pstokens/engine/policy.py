@@ -98,8 +98,11 @@ def check_safe(plan: Plan, *, force: bool) -> None:
     reasons = []
     for item in plan.unsafe:
         if item.kind is UnsafeKind.TOO_MANY_DELETES:
-            reasons.append(f"it deletes {item.deletes} of {item.managed} managed tokens, more "
-                           f"than safety.max_delete_percent ({item.percent}%)")
+            unmanaged = (f" and {item.unmanaged} unmanaged ({item.deletes} in all)"
+                         if item.unmanaged else "")
+            reasons.append(f"it deletes {item.managed_deletes} of {item.managed} managed "
+                           f"tokens{unmanaged}, more than safety.max_delete_percent "
+                           f"({item.percent}%)")
         else:
             reasons.append(f"it deletes unmanaged token {item.token_id}, whose name is the "
                            f"config key {item.key!r} (a state that predates another apply?)")

@@ -11,12 +11,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from pstokens.api.listing import ListedToken
 from pstokens.api.models import AuditEvent, CreatedToken, ServiceToken, TokenAccess
 from pstokens.secret import Secret
 
 
 class TokenApi(Protocol):
-    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ServiceToken]: ...
+    async def list_tokens(self, org: str, *, expected: int = 0) -> list[ListedToken]: ...
 
     async def get_token(self, org: str, token_id: str) -> ServiceToken: ...
 

@@ -50,6 +50,7 @@ class ConfigViolation:
     ttl: int | None = None  # max_ttl: the token's ttl, seconds
     limit: int | None = None  # max_ttl: the rule's limit, seconds
     operation: str | None = None  # forbid_operations: the operation `access` allows
+    possibly: bool = False  # forbid_operations: `access` is undescribed and may allow it
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Violation:
     lifetime: int | None = None  # max_ttl: seconds from creation to expiry
     limit: int | None = None  # max_ttl: the rule's limit, seconds
     operation: str | None = None  # forbid_operations: the operation `access` allows
+    # forbid_operations: `access` is not described by the API, and pstokens' own
+    # table (or, without a row, its scope) says it may allow `operation`.
+    possibly: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -83,6 +87,7 @@ class Violation:
             lifetime=data.get("lifetime"),
             limit=data.get("limit"),
             operation=data.get("operation"),
+            possibly=bool(data.get("possibly", False)),
         )
 
 
@@ -159,9 +164,10 @@ def check_config(config: Config) -> tuple[ConfigViolation, ...]:
             for access in sorted(names & rules.forbid_accesses):
                 add(Rule.FORBID_ACCESSES, key, "accesses", database, access,
                     database=database, access=access)
-            for access, operation in forbidden_operations(names, rules):
+            for access, operation, possibly in forbidden_operations(
+                    names, rules, on_database=database is not None):
                 add(Rule.FORBID_OPERATIONS, key, "accesses", database, access,
-                    database=database, access=access, operation=operation)
+                    database=database, access=access, operation=operation, possibly=possibly)
         if spec.ttl is None and rules.require_ttl:
             add(Rule.REQUIRE_TTL, key)
         if spec.ttl is not None and rules.max_ttl is not None and spec.ttl > rules.max_ttl:
@@ -185,17 +191,27 @@ def needs_accesses(rules: Rules | None) -> bool:
     return rules is not None and bool(rules.forbid_accesses or rules.forbid_operations)
 
 
-def forbidden_operations(accesses: Iterable[str], rules: Rules) -> list[tuple[str, str]]:
-    """(access, operation) for each forbidden operation one of `accesses` allows, sorted.
-    An access at any level counts: whatever its scope, the token can perform it there."""
+def forbidden_operations(
+    accesses: Iterable[str], rules: Rules, *, on_database: bool,
+) -> list[tuple[str, str, bool]]:
+    """(access, operation, possibly) for each forbidden operation one of `accesses`
+    (held on a database, or on the organization) allows, sorted; `possibly` when the
+    access is one the API does not describe, which pstokens holds may allow it
+    (`operations.undescribed`: it fails closed). An access at any level counts:
+    whatever its scope, the token can perform it there."""
     if not rules.forbid_operations:
         return []
     from pstokens.operations import operations_table
+    from pstokens.operations.undescribed import possibly_allowed
 
     table = operations_table()
-    return [(access, operation) for access in sorted(accesses)
-            for operation in sorted(table.by_access.get(access, frozenset())
-                                    & rules.forbid_operations)]
+    found: list[tuple[str, str, bool]] = []
+    for access in sorted(accesses):
+        sure = table.by_access.get(access)
+        allowed = sure if sure is not None else possibly_allowed(access, on_database, table)
+        found.extend((access, operation, sure is None)
+                     for operation in sorted(allowed & rules.forbid_operations))
+    return found
 
 
 def check_live(
@@ -217,8 +233,9 @@ def check_live(
             )
             found.extend(
                 Violation(Rule.FORBID_OPERATIONS, token.id, token.name, key, database, access,
-                          operation=operation)
-                for access, operation in forbidden_operations(names, rules)
+                          operation=operation, possibly=possibly)
+                for access, operation, possibly in forbidden_operations(
+                    names, rules, on_database=database is not None)
             )
         if token.expires_at is None:
             if rules.require_ttl:

@@ -235,22 +235,27 @@ class Workspace:
                                          notify)
 
     async def leases(self) -> list[LeaseView]:
-        """Every lease: recorded in state or live under a lease's name."""
-        from pstokens.engine.leaseplan import find_leases
+        """Every lease: recorded in state, or live and admitted by the config's `LeaseRule`.
+        A recorded lease is gone only when the API no longer has it (`confirm_gone`)."""
+        from pstokens.engine.lease import confirm_gone
+        from pstokens.engine.leaseplan import LeaseRule, find_leases, settled
         from pstokens.engine.observe import live_token
 
-        state = self.read_state()
+        before = self.read_state()
         async with self.connect() as client:
             tokens = await client.list_tokens(self.organization)
-        return find_leases(state, {t.id: live_token(t, None) for t in tokens})
+            found = find_leases(self.read_state(), {t.id: live_token(t, None) for t in tokens},
+                                LeaseRule.of(self.config))
+            return await confirm_gone(client, self.organization, settled(found, before))
 
     async def sweep_leases(self, *, every: bool = False) -> SweepResult:
         """Delete expired leases (`every`: all of them) and forget those already gone."""
         from pstokens.engine.lease import sweep
+        from pstokens.engine.leaseplan import LeaseRule
 
         async with self.connect() as client:
             return await sweep(client, self._lease_book(), self.organization, clock.now(),
-                               every=every)
+                               every=every, rule=LeaseRule.of(self.config))
 
     def _lease_book(self) -> LeaseBook:
         from pstokens.engine.leasebook import LeaseBook

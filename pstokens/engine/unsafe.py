@@ -27,15 +27,18 @@ def unsafe_findings(
     """Why applying `changes` needs --force: too many deletes, or a namesake's."""
     found: list[Unsafe] = []
     managed = sum(1 for r in state.tokens.values() if r.id is not None)
-    deletes = sum(
-        1 for c in changes
+    counted = [
+        c for c in changes
         if c.action is Action.DELETE and c.deletes_live_token
-        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED, Cause.LEAKED)
-    )
+        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED, Cause.LEAKED,
+                            Cause.NOT_USED, Cause.ROTATION_STUCK)
+    ]
+    deletes = len(counted)
     over = deletes * 100 > managed * config.max_delete_percent
     if managed >= MIN_MANAGED_FOR_THRESHOLD and over:
         found.append(Unsafe(UnsafeKind.TOO_MANY_DELETES, deletes=deletes, managed=managed,
-                            percent=config.max_delete_percent))
+                            percent=config.max_delete_percent,
+                            unmanaged=sum(1 for c in counted if c.key is None)))
     # Deleting an unmanaged token named like a key is how a teammate whose state
     # predates another's apply would destroy that apply's token: never silently.
     for change in changes:

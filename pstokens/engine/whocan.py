@@ -1,8 +1,9 @@
 """`who-can`: the live tokens, managed or not, able to perform one API operation.
 
 `who_can` is pure (live tokens, state keys and the operations table in, the able
-tokens out); `read_who_can` reads the organization exactly as `report` does, so
-the CLI, the MCP tool and the REST endpoint give one answer from the same calls.
+tokens out, then those possibly able by an access the API does not describe);
+`read_who_can` reads the organization exactly as `report` does, so the CLI, the
+MCP tool and the REST endpoint give one answer from the same calls.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization
 from pstokens.engine.ports import TokenApi
-from pstokens.engine.reach import via
+from pstokens.engine.reach import Held, via
 from pstokens.engine.rules import managed_keys
 from pstokens.errors import PstokensError
 from pstokens.operations import OperationsTable, operations_table
@@ -28,15 +29,18 @@ class UnknownName(PstokensError):
 
 @dataclass(frozen=True)
 class Able:
-    """A live token that can perform the operation, and the accesses that let it."""
+    """A live token that can perform the operation, and where it holds the accesses
+    that let it; `possibly`: only by accesses the API does not describe."""
 
     id: str
     name: str | None
     key: str | None  # the managed key; None when pstokens does not manage it
-    via: tuple[str, ...]
+    via: tuple[Held, ...]
+    possibly: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "key": self.key, "via": list(self.via)}
+        return {"id": self.id, "name": self.name, "key": self.key,
+                "via": [h.to_json() for h in self.via], "possibly": self.possibly}
 
 
 def check_operation(operation: str, table: OperationsTable | None = None) -> None:
@@ -74,15 +78,18 @@ def who_can(
     database: str | None = None,
     table: OperationsTable | None = None,
 ) -> tuple[Able, ...]:
-    """The tokens able to perform `operation` (on `database`), sorted by name then ID."""
+    """The tokens able to perform `operation` (on `database`), sorted by name then ID,
+    then those possibly able (`possibly`), sorted the same way."""
     table = table or operations_table()
     check_operation(operation, table)
     found = []
     for token in live:
-        accesses = via(token.accesses, operation, database, table)
-        if accesses:
-            found.append(Able(token.id, token.name, keys.get(token.id), accesses))
-    return tuple(sorted(found, key=lambda a: ((a.name or "").casefold(), a.name or "", a.id)))
+        sure, maybe = via(token.accesses, operation, database, table)
+        if sure or maybe:
+            found.append(Able(token.id, token.name, keys.get(token.id), sure or maybe,
+                              possibly=not sure))
+    return tuple(sorted(found, key=lambda a: (a.possibly, (a.name or "").casefold(),
+                                              a.name or "", a.id)))
 
 
 async def read_who_can(

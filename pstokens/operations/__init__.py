@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,27 @@ class OperationsTable:
     @property
     def with_accesses(self) -> int:
         return sum(1 for o in self.operations.values() if o.accesses)
+
+    @cached_property
+    def token_operations(self) -> frozenset[str]:
+        """Every operation some access allows: what a service token could ever do."""
+        return frozenset(o.id for o in self.operations.values() if o.accesses)
+
+    @cached_property
+    def described_accesses(self) -> frozenset[str]:
+        """Every access the table lists for some operation."""
+        return frozenset(self.by_access)
+
+    @cached_property
+    def possibly_memo(self) -> dict[tuple[str, bool], frozenset[str]]:
+        """`operations.undescribed.possibly_allowed`'s answers for this table, kept."""
+        return {}
+
+    @cached_property
+    def database_operations(self) -> frozenset[str]:
+        """The operations some access allows on one database (`{database}` in the path)."""
+        return frozenset(o.id for o in self.operations.values()
+                         if o.accesses and "{database}" in o.path)
 
 
 def operations_table() -> OperationsTable:

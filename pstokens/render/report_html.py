@@ -2,9 +2,12 @@
 
 A matrix with a row per token and a column per database (and one for the
 organization), accesses in the cells, filters for token, database, access and
-operation ("who can ..."), each token's operations listed on demand, rule
-violations, escalation paths and stale tokens marked. No network: the style and the small
-script are inline, and a Content-Security-Policy allows those two (by hash)
+operation ("who can ...": the chosen database's accesses and the organization's,
+and "possibly" by an access the API does not describe, as `who-can` says), each
+token's operations listed on demand, rule violations, escalation paths and stale
+tokens marked. No network: the style and the small script
+(`report_html_assets.py`) are inline, and a Content-Security-Policy allows those
+two (by hash)
 and nothing else, so the page works from file:// and a name that slipped
 through as markup could still not run. Every name is escaped (`html.escape`).
 """
@@ -18,111 +21,13 @@ import json
 
 from pstokens.engine.report import Report, TokenRow
 from pstokens.operations import operations_table
+from pstokens.operations.undescribed import possibly_allowed
 from pstokens.render.operations import escalation_finding, operations_count, short_escalation
+from pstokens.render.report_html_assets import SCRIPT, STYLE
 from pstokens.render.report_text import summary_words
 from pstokens.render.rules import day, finding, idle, safe, short_finding, short_unused
 
 ORGANIZATION_COLUMN = "(organization)"
-
-STYLE = """
-:root { font: 14px/1.4 system-ui, sans-serif; color: #1d232a; }
-body { margin: 1.5rem; }
-h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
-.summary { margin: 0 0 1rem; color: #444; }
-[hidden] { display: none !important; }
-#filters { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; align-items: center;
-  margin-bottom: .75rem; }
-#filters input[type=search], #filters select { font: inherit; padding: .2rem .4rem; }
-#shown { color: #555; }
-table { border-collapse: collapse; }
-th, td { border: 1px solid #d5d9de; padding: .3rem .5rem; vertical-align: top;
-  text-align: left; }
-thead th { background: #f1f3f5; position: sticky; top: 0; }
-tbody th { font-weight: 600; white-space: nowrap; }
-td.when { white-space: nowrap; }
-details.findings { margin-bottom: 1rem; }
-code { font-size: .85em; color: #555; }
-.a { display: inline-block; margin: 0 .25rem .15rem 0; padding: 0 .3rem;
-  border-radius: 3px; background: #e8f0fe; font-size: .85em; }
-.a.forbidden { background: #fde2e1; color: #8a1c13; font-weight: 600; }
-.a.hit { outline: 2px solid #1a73e8; }
-.a.can { outline: 2px solid #188038; }
-details.ops { font-weight: normal; white-space: normal; max-width: 22rem; }
-details.ops summary { color: #555; cursor: pointer; font-size: .85em; }
-.ops-list { font-size: .8em; color: #333; margin: .2rem 0 0; }
-.findings .e { color: #6a1b9a; }
-tr.violation > th { border-left: 4px solid #c5221f; }
-tr.stale > th { background: #fff4d6; }
-tr.expired { color: #888; }
-.findings ul { margin: 0; padding-left: 1rem; }
-.findings .v { color: #a50e0e; }
-.findings .u { color: #8a5a00; }
-.muted { color: #888; }
-.legend { margin-top: 1rem; color: #555; }
-.legend span { margin-right: 1rem; }
-"""
-
-SCRIPT = """
-(() => {
-  "use strict";
-  const $ = (id) => document.getElementById(id);
-  const rows = [...document.querySelectorAll("#matrix tbody tr")];
-  const columns = [...document.querySelectorAll("#matrix [data-col]")];
-  const filters = ["f-token", "f-database", "f-access", "f-operation", "f-findings"].map($);
-  const opsOf = JSON.parse($("ops-by-access").textContent);
-  const ORG = "(organization)";
-  const allows = (a, op) => (opsOf[a.textContent] || []).includes(op);
-  function apply() {
-    const token = $("f-token").value.trim().toLowerCase();
-    const database = $("f-database").value;
-    const access = $("f-access").value.trim().toLowerCase();
-    const findings = $("f-findings").checked;
-    const operation = $("f-operation").value.trim().toLowerCase();
-    for (const c of columns) c.hidden = database !== "" && c.dataset.col !== database;
-    let shown = 0;
-    for (const row of rows) {
-      let ok = (!token || row.dataset.token.includes(token)) &&
-        (!findings || row.dataset.findings === "1");
-      const held = [...row.querySelectorAll("td[data-col]")]
-        .filter((c) => !c.hidden).flatMap((c) => [...c.querySelectorAll(".a")]);
-      const hits = held.filter((a) => !access || a.textContent.includes(access));
-      for (const a of held) a.classList.toggle("hit", access !== "" && hits.includes(a));
-      if ((database || access) && hits.length === 0) ok = false;
-      // The scope rule: the chosen database's accesses and the organization's.
-      const scoped = [...row.querySelectorAll("td[data-col]")]
-        .filter((c) => !c.hidden || c.dataset.col === ORG)
-        .flatMap((c) => [...c.querySelectorAll(".a")]);
-      const able = operation ? scoped.filter((a) => allows(a, operation)) : [];
-      for (const a of row.querySelectorAll(".a")) a.classList.toggle("can", able.includes(a));
-      if (operation && able.length === 0) ok = false;
-      row.hidden = !ok;
-      if (ok) shown += 1;
-    }
-    $("shown").textContent = shown + " of " + rows.length + " tokens shown";
-  }
-  const given = new URLSearchParams(location.hash.slice(1));
-  if (given.has("token")) $("f-token").value = given.get("token");
-  if (given.has("database")) $("f-database").value = given.get("database");
-  if (given.has("access")) $("f-access").value = given.get("access");
-  if (given.has("operation")) $("f-operation").value = given.get("operation");
-  if (given.has("findings")) $("f-findings").checked = true;
-  // Filled on the first click (or Enter) on the summary, so a large page stays light.
-  for (const d of document.querySelectorAll("details.ops")) {
-    d.querySelector("summary").addEventListener("click", () => {
-      const list = d.querySelector(".ops-list");
-      if (list.textContent) return;
-      const ops = new Set();
-      for (const a of d.closest("tr").querySelectorAll(".a")) {
-        for (const op of opsOf[a.textContent] || []) ops.add(op);
-      }
-      list.textContent = [...ops].sort().join(", ") || "nothing the API describes";
-    });
-  }
-  for (const f of filters) f.addEventListener("input", apply);
-  apply();
-})();
-"""
-
 
 def _digest(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
@@ -140,9 +45,8 @@ def render_report_html(report: Report) -> str:
     forbidden = report.rules.forbid_accesses if report.rules else frozenset()
     table = operations_table()
     ops_by_access = {a: sorted(table.by_access[a]) for a in accesses if a in table.by_access}
-    # Data, not code: JSON with <, > and & escaped cannot close its element.
-    ops_json = (json.dumps(ops_by_access, separators=(",", ":")).replace("<", "\\u003c")
-                .replace(">", "\\u003e").replace("&", "\\u0026"))
+    ops_json = _data(ops_by_access)
+    maybe_json = _data(_maybe_by_access(report))
     options = "".join(
         f'<option value="{e(c)}">{"organization" if c == ORGANIZATION_COLUMN else e(c)}</option>'
         for c in columns
@@ -186,8 +90,11 @@ def render_report_html(report: Report) -> str:
         f"<tbody>\n{body}\n</tbody></table>",
         '<p class="legend"><span class="a forbidden">forbidden access</span>'
         '<span>red edge: breaks a rule</span><span>yellow: unused</span>'
-        '<span class="muted">grey: expired</span></p>',
+        '<span class="muted">grey: expired</span>'
+        '<span class="a maybe">possibly allows it: an access the API does not describe</span>'
+        "</p>",
         f'<script type="application/json" id="ops-by-access">{ops_json}</script>',
+        f'<script type="application/json" id="maybe-by-access">{maybe_json}</script>',
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ]
@@ -204,7 +111,7 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
     for column in columns:
         names = row.accesses.get(None if column == ORGANIZATION_COLUMN else column, ())
         spans = " ".join(
-            f'<span class="a{" forbidden" if n in forbidden else ""}">{e(n)}</span>'
+            f'<span class="a{" forbidden" if n in forbidden else ""}">{_breakable(n)}</span>'
             for n in names
         )
         cells.append(f'<td data-col="{e(column)}">{spans}</td>')
@@ -246,6 +153,33 @@ def _operations(row: TokenRow) -> str:
     count = _escape(operations_count(row.operations, row.not_described))
     return (f'<details class="ops"><summary>{count}</summary>'
             '<p class="ops-list"></p></details>')
+
+
+def _maybe_by_access(report: Report) -> dict[str, dict[str, list[str]]]:
+    """For each held access the API does not describe: what it may allow, held on the
+    organization and held on a database (`operations.undescribed`)."""
+    table = operations_table()
+    found: dict[str, dict[str, list[str]]] = {"organization": {}, "database": {}}
+    for row in report.tokens:
+        for database, names in row.accesses.items():
+            level = "organization" if database is None else "database"
+            for access in names:
+                if access not in found[level] and not table.described(access):
+                    found[level][access] = sorted(
+                        possibly_allowed(access, database is not None, table))
+    return found
+
+
+def _breakable(access: str) -> str:
+    """An access name that may wrap after each `_` (`<wbr>` adds no text, so the
+    script still reads the name), keeping a wide matrix within the window."""
+    return "_<wbr>".join(_escape(part) for part in access.split("_"))
+
+
+def _data(value: object) -> str:
+    """Data, not code: JSON with <, > and & escaped cannot close its element."""
+    return (json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+            .replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _escape(text: str) -> str:

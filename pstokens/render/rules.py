@@ -15,6 +15,8 @@ from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal
 
+# Why a forbid_operations finding says "possibly" (PRODUCT.md "Who can do what").
+UNDESCRIBED = "an access the API does not describe"
 
 def safe(text: str | None, empty: str = "(no name)") -> str:
     """`text` with control and invisible characters escaped (`render.escape.terminal`),
@@ -46,6 +48,9 @@ def finding(violation: Violation) -> str:
     if violation.rule is Rule.FORBID_ACCESSES:
         return (f"holds {safe(violation.access)} on {where(violation.database)} "
                 "(rules.forbid_accesses)")
+    if violation.rule is Rule.FORBID_OPERATIONS and violation.possibly:
+        return (f"can possibly {safe(violation.operation)} through {safe(violation.access)} "
+                f"on {where(violation.database)} ({UNDESCRIBED}; rules.forbid_operations)")
     if violation.rule is Rule.FORBID_OPERATIONS:
         return (f"can {safe(violation.operation)} through {safe(violation.access)} on "
                 f"{where(violation.database)} (rules.forbid_operations)")
@@ -71,6 +76,10 @@ def config_problem(violation: ConfigViolation) -> Problem:
     if violation.rule is Rule.FORBID_ACCESSES:
         message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
                    "which rules.forbid_accesses forbids")
+    elif violation.rule is Rule.FORBID_OPERATIONS and violation.possibly:
+        message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
+                   f"which possibly allows {violation.operation} ({UNDESCRIBED}), "
+                   "forbidden by rules.forbid_operations")
     elif violation.rule is Rule.FORBID_OPERATIONS:
         message = (f"{token} asks for {violation.access} on {where(violation.database)}, "
                    f"which allows {violation.operation}, forbidden by rules.forbid_operations")
@@ -110,7 +119,9 @@ def short_finding(violation: Violation) -> str:
         return f"forbidden {safe(violation.access)} ({place})"
     if violation.rule is Rule.FORBID_OPERATIONS:
         place = "organization" if violation.database is None else safe(violation.database)
-        return f"forbidden {safe(violation.operation)} via {safe(violation.access)} ({place})"
+        maybe = "possibly " if violation.possibly else ""
+        return (f"{maybe}forbidden {safe(violation.operation)} via {safe(violation.access)} "
+                f"({place})")
     if violation.rule is Rule.REQUIRE_TTL:
         return "never expires"
     if violation.rule is Rule.LEAKED:

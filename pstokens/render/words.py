@@ -133,11 +133,19 @@ def skipped(item: Skipped) -> str:
 
 def unsafe(item: Unsafe, escape: Callable[[str | None], str]) -> str:
     if item.kind is UnsafeKind.TOO_MANY_DELETES:
-        return (f"the plan deletes {item.deletes} of {item.managed} managed tokens, more than "
-                f"safety.max_delete_percent ({item.percent}%)")
+        return f"the plan {too_many_deletes(item)}"
     return (f"the plan deletes unmanaged token {escape(item.token_id)}, named like key "
             f"{escape(item.key)}: it may be the token another run's apply made for that key "
             "(a state that predates it); check the state, or `pstokens import` it")
+
+
+def too_many_deletes(item: Unsafe) -> str:
+    """`deletes 4 of 10 managed tokens and 2 unmanaged ones, more than ...`."""
+    managed = f"deletes {item.managed_deletes} of {item.managed} managed tokens"
+    if item.unmanaged:
+        many = "token" if item.unmanaged == 1 else "tokens"
+        managed += f" and {item.unmanaged} unmanaged {many} ({item.deletes} in all)"
+    return f"{managed}, more than safety.max_delete_percent ({item.percent}%)"
 
 
 def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
@@ -215,7 +223,8 @@ def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:
     when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             if item.expires_at else "an unknown time")
     known = "" if item.recorded else "; not in this state"
-    return (f"{escape(item.name)}  id {escape(item.token_id)}  for {escape(item.key)}, "
+    token = "no ID yet" if item.token_id is None else f"id {escape(item.token_id)}"
+    return (f"{escape(item.name)}  {token}  for {escape(item.key)}, "
             f"expires {when}{known}")
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
 from pstokens.adapters import AdapterServers
+from pstokens.adapters.whocan import WHO_CAN_PATH
 from pstokens.cli.main import main
 from pstokens.state import FileStateStore, State
 from pstokens.state.model import TokenRecord
@@ -28,6 +30,7 @@ def seed(emulator: Emulator, org: str, state_dir: Path) -> dict[str, str]:
         (HOSTILE, "app-prod", ["promote_branches", "read_branch"]),
         ("staging-only", "app-staging", ["promote_branches"]),
         ("reader", "app-prod", ["read_branch"]),
+        ("legacy-admin", None, ["delete_databases"]),  # undescribed by the API
     ):
         token, _ = store.create_token(org, name)
         store.grant(org, token["id"], accesses, database)
@@ -62,9 +65,11 @@ async def test_rest_mcp_and_cli_give_the_same_tokens_with_via(
     monkeypatch.chdir(tmp_path)  # REST reads state/<org>.json from here, as serve does
     ids = seed(emulator, org, state_dir)
     expected: list[dict[str, Any]] = [
-        {"id": ids[HOSTILE], "name": HOSTILE, "key": None, "via": ["promote_branches"]},
+        {"id": ids[HOSTILE], "name": HOSTILE, "key": None,
+         "via": [{"access": "promote_branches", "database": "app-prod"}], "possibly": False},
         {"id": ids["deployer"], "name": "deployer", "key": "deployer",
-         "via": ["connect_production_branch"]},
+         "via": [{"access": "connect_production_branch", "database": "app-prod"}],
+         "possibly": False},
     ]
 
     response = await rest.get(f"/v1/organizations/{org}/who-can/promote_branch",
@@ -84,6 +89,29 @@ async def test_rest_mcp_and_cli_give_the_same_tokens_with_via(
 
     everywhere = await rest.get(f"/v1/organizations/{org}/who-can/promote_branch")
     assert [a["name"] for a in everywhere.json()] == [HOSTILE, "deployer", "staging-only"]
+
+
+async def test_rest_mcp_and_cli_name_a_token_possibly_able_by_an_undescribed_access(
+    rest: httpx.AsyncClient, servers: AdapterServers, seen: Seen, emulator: Emulator, org: str,
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ids = seed(emulator, org, state_dir)
+    expected = [{"id": ids["legacy-admin"], "name": "legacy-admin", "key": None,
+                 "via": [{"access": "delete_databases", "database": None}], "possibly": True}]
+    response = await rest.get(f"/v1/organizations/{org}/who-can/delete_database",
+                              params={"database": "app-prod"})
+    assert response.status_code == 200, response.text
+    assert response.json() == expected
+    async with mcp_session(servers, seen) as session:
+        answer = await call(session, "who-can", organization=org, operation="delete_database")
+    assert answer == {"tokens": expected}
+    code, out, err = await asyncio.to_thread(
+        cli_answer, capsys, monkeypatch, emulator, org, "delete_database", "--format", "json",
+        "--state", str(state_dir / f"{org}.json"))
+    assert code == 0, err
+    assert json.loads(out) == expected
 
 
 async def test_an_unknown_operation_names_the_closest_and_calls_nothing(
@@ -119,7 +147,25 @@ def test_cli_text_escapes_a_hostile_name(
     assert code == 0, err
     assert "\x1b" not in out
     assert out.splitlines()[1] == "3 tokens can perform it:"
-    assert "via promote_branches" in out
+    assert "via promote_branches on app-prod" in out
+    assert "via promote_branches on app-staging" in out
+
+
+async def test_the_who_can_answer_fits_the_openapi_document(
+    rest: httpx.AsyncClient, emulator: Emulator, org: str, state_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed(emulator, org, state_dir)
+    document = (await rest.get("/openapi.json")).json()
+    schema = document["paths"][WHO_CAN_PATH]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    for operation in ("promote_branch", "delete_database"):
+        answer = (await rest.get(f"/v1/organizations/{org}/who-can/{operation}")).json()
+        assert answer
+        Draft202012Validator({**document, **schema}).validate(answer)
+    assert schema["items"]["properties"]["possibly"]["type"] == "boolean"
+    assert schema["items"]["properties"]["via"]["items"]["required"] == ["access", "database"]
 
 
 async def test_the_mcp_tool_defaults_the_organization_to_serves_config(

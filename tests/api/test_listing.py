@@ -153,8 +153,12 @@ async def test_a_malformed_item_on_a_page_is_an_api_error_quoting_no_values(
     [
         (b"<html>502 Bad Gateway</html>", "answered 200 with a body that is not JSON"),
         (b'[{"id": "a00000000001"}]', "does not look like PlanetScale's"),
-        (b'{"type": "list", "next_page": null}', "data: Field required"),
-        (b'{"data": {"id": "a00000000001"}}', "data: Input should be a valid array"),
+        (b'{"type": "list", "next_page": null}', "data: field required"),
+        (b'{"data": {"id": "a00000000001"}}', "data: expected array, got object"),
+        (b'{"data": [{"id": "a1", "created_at": "pscale_tkn_x"}]}',
+         "data.0.created_at: invalid RFC3339 encoded datetime"),
+        (b'{"data": [{"id": "a1", "service_token_accesses": [{"id": "x"}]}]}',
+         "data.0.service_token_accesses.0.access: field required"),
     ],
 )
 async def test_a_page_that_is_not_a_list_envelope_is_an_api_error(
@@ -164,6 +168,9 @@ async def test_a_page_that_is_not_a_list_envelope_is_an_api_error(
     with pytest.raises(ApiError) as caught:
         await client.list_tokens(ORG)
     assert problem in str(caught.value)
+    # Where and what, never the value found there, and no decoder error chained on.
+    assert "pscale_tkn_" not in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
 
 
 async def test_embedded_accesses_are_read_from_their_flat_resource_fields(
@@ -212,3 +219,20 @@ async def test_an_empty_token_id_is_refused_before_any_request(
     with pytest.raises(InvalidRequest):
         await client.get_token(ORG, "")
     assert not api.calls
+
+
+async def test_a_secret_in_a_list_item_is_dropped_unread(
+    api: respx.MockRouter, client: PlanetScaleClient
+) -> None:
+    """The API never lists secrets; were one there, no listed token would hold it."""
+    item = token_json("a00000000001", "ci")
+    item["token"] = "pscale_tkn_listedbymistake"
+    item["plain_text_refresh_token"] = "pscale_rtkn_listedbymistake"
+    api.get(TOKENS).respond(json=envelope([item]))
+
+    [token] = await client.list_tokens(ORG)
+
+    assert token.id == "a00000000001" and token.name == "ci"
+    assert "listedbymistake" not in repr(token)
+    assert not any("listedbymistake" in str(getattr(token, field))
+                   for field in token.__struct_fields__)

@@ -19,6 +19,7 @@ import pytest
 from pstokens.config import Rules
 from pstokens.engine.live import LiveToken
 from pstokens.engine.report import build_report
+from pstokens.engine.whocan import who_can
 from pstokens.operations import operations_table
 from pstokens.render.report_html import render_report_html
 from pstokens.state import State
@@ -239,3 +240,61 @@ def test_screenshot(browser: Page, tmp_path: Path) -> None:
     keep = os.environ.get("PSTOKENS_SCREENSHOT")
     if keep:
         shutil.copyfile(picture, keep)
+
+
+def test_who_can_on_a_database_keeps_organization_level_holders(
+    browser: Page, tmp_path: Path
+) -> None:
+    """The trial's "0 of 3 tokens shown" where `who-can` names one: a token holding
+    read_databases on the organization can get_branch_query on every database."""
+    tokens = [_token("o1r2g3r4e5a6", "org-reader", 5, 30, 0, {None: {"read_databases"}}),
+              _token("p1r2o3d4x5x6", "prod-branches", 5, 30, 0, {"app-prod": {"read_branch"}}),
+              _token("s1t2a3g4e5x6", "staging", 5, 30, 0, {"app-staging": {"read_database"}})]
+    browser.open(_write(tmp_path / "org.html", tokens))
+    expected = who_can(tokens, {}, "get_branch_query", "app-prod", TABLE)
+    assert [a.name for a in expected] == ["org-reader"]
+    set_operation(browser, "get_branch_query")
+    browser.js("const s = document.getElementById('f-database'); s.value = 'app-prod';"
+               "s.dispatchEvent(new Event('input'))")
+    assert visible_names(browser) == ["org-reader"]
+    assert browser.js("document.getElementById('shown').textContent") == "1 of 3 tokens shown"
+    assert browser.js("[...document.querySelectorAll('.a.can')].map(a => a.textContent)") == [
+        "read_databases"]
+    shown = browser.js("[...document.querySelectorAll('#matrix thead th')]"
+                       ".filter(h => !h.hidden).map(h => h.textContent)")
+    assert shown == ["token", "key", "expires", "last used", "organization", "app-prod",
+                     "findings"]
+
+
+@pytest.mark.parametrize("database", ["", "app-prod"])
+def test_who_can_shows_a_token_possibly_able_by_an_undescribed_access(
+    browser: Page, report_url: str, database: str
+) -> None:
+    reset(browser, report_url)
+    set_operation(browser, "delete_database")
+    browser.js(f"const s = document.getElementById('f-database'); s.value = '{database}';"
+               "s.dispatchEvent(new Event('input'))")
+    assert visible_names(browser) == ["legacy-admin"]  # delete_databases, on the organization
+    maybe = browser.js("[...document.querySelectorAll('#matrix .a.maybe')]"
+                       ".map(a => a.textContent)")
+    assert maybe == ["delete_databases"]
+    assert browser.js("document.getElementById('shown').textContent") == (
+        "1 of 8 tokens shown (1 possibly, by an access the API does not describe)")
+    able = who_can(REALISTIC + HOSTILE, {}, "delete_database", database or None, TABLE)
+    assert [(a.name, a.possibly) for a in able] == [("legacy-admin", True)]
+
+
+def test_a_300_character_name_wraps_at_1400_pixels(browser: Page, tmp_path: Path) -> None:
+    long_name = "a" * 150 + " " + "b" * 149  # a word longer than any column, too
+    tokens = [*REALISTIC, _token("l1o2n3g4x5x6", long_name, 5, 30, 0,
+                                 {"app-prod": {"read_branch"}})]
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=800,
+                 deviceScaleFactor=1, mobile=False)
+    try:
+        browser.open(_write(tmp_path / "long.html", tokens))
+        assert long_name in visible_names(browser)
+        assert browser.js("document.documentElement.scrollWidth") <= 1400
+        assert browser.js("document.querySelector('#matrix').getBoundingClientRect().right"
+                          ) <= 1400
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")

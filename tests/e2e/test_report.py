@@ -101,7 +101,7 @@ def test_json_report_is_for_scripts(cli: Cli, seeded: dict[str, str]) -> None:
     assert by_name["legacy-admin"]["violations"] == [{
         "rule": "forbid_accesses", "token_id": seeded["admin"], "name": "legacy-admin",
         "key": None, "database": "app-prod", "access": "delete_production_branch",
-        "lifetime": None, "limit": None, "operation": None,
+        "lifetime": None, "limit": None, "operation": None, "possibly": False,
     }]
     assert by_name["legacy-admin"]["unused"] is True
     assert by_name[EVIL]["accesses"]["organization"] == ["read_databases"]

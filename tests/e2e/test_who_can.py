@@ -71,14 +71,17 @@ def test_who_can_lists_managed_and_unmanaged_tokens_with_via(
     managed = emulator.by_name("ci-deploy")[0]["id"]
     assert json.loads(result.out) == [
         {"id": managed, "name": "ci-deploy", "key": "ci-deploy",
-         "via": ["connect_production_branch"]},
-        {"id": hand["id"], "name": "hand-made", "key": None, "via": ["promote_branches"]},
+         "via": [{"access": "connect_production_branch", "database": "app-prod"}],
+         "possibly": False},
+        {"id": hand["id"], "name": "hand-made", "key": None,
+         "via": [{"access": "promote_branches", "database": "app-staging"}],
+         "possibly": False},
     ]
     only = cli("who-can", "promote_branch", "--database", "app-staging")
     assert only.code == 0
     assert only.out.splitlines()[1:] == [
         "1 token can perform it on database app-staging:",
-        '  "hand-made" [id ' + hand["id"] + ', unmanaged]  via promote_branches']
+        '  "hand-made" [id ' + hand["id"] + ', unmanaged]  via promote_branches on app-staging']
     nobody = cli("who-can", "delete_database")
     assert nobody.code == 0 and "No live token can perform it." in nobody.out
 
