@@ -30,7 +30,14 @@ from pstokens.api.models import (
     TokenAccess,
 )
 from pstokens.api.paging import MAX_PER_PAGE, Pager, list_envelope
-from pstokens.api.paths import access_body, access_path, grants_path, token_path, tokens_path
+from pstokens.api.paths import (
+    access_body,
+    access_path,
+    grants_path,
+    operation_path,
+    token_path,
+    tokens_path,
+)
 from pstokens.api.retry import RetryPolicy
 from pstokens.api.session import HttpSession
 from pstokens.api.stats import ClientStats
@@ -177,10 +184,18 @@ class PlanetScaleClient:
         """Call the API once as token `token_id` (`GET /organizations`, which needs
         no access). Returns if PlanetScale accepts its credentials; else raises the
         mapped `ApiError` (401 for credentials it refuses)."""
+        await self.get_as(token_id, secret, "/v1/organizations", organization="")
+
+    async def get_as(self, token_id: str, secret: Secret, template: str, *,
+                     organization: str, database: str | None = None) -> None:
+        """GET the operations table's path `template` (`/v1/...`, its `{organization}`
+        and `{database}` filled in) once as token `token_id`. Returns on a 2xx; else
+        raises the mapped `ApiError` (401 refused credentials, 403 no access)."""
+        path = operation_path(template, organization, database)
         # One call as the new token, through this client's connections, slots and pacing.
         await self._session.request(
-            "GET", "/organizations", idempotent=True,
-            operation=f'verify new service token "{token_id}"',
+            "GET", path, idempotent=True,
+            operation=f'verify new service token "{token_id}" with GET {path}',
             credentials=Credentials.service_token(token_id, secret.reveal()),
         )
 

@@ -8,6 +8,7 @@ change always reaches PlanetScale in one form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +35,21 @@ def grants_path(org: str, token_id: str) -> str:
 
 def audit_log_path(org: str) -> str:
     return f"/organizations/{_segment(org)}/audit-log"
+
+
+def operation_path(template: str, organization: str, database: str | None) -> str:
+    """An operations-table path (`/v1/organizations/{organization}/...`) relative to
+    the API's base URL, each parameter one escaped segment; InvalidRequest for a
+    parameter other than those two, or one not given."""
+    values = {"organization": organization, "database": database}
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value is None:
+            raise InvalidRequest(f"no value for {{{match.group(1)}}} in {template}")
+        return _segment(value)
+
+    return re.sub(r"\{(\w+)\}", fill, template.removeprefix("/v1"))
 
 
 def access_body(accesses: Sequence[str], database: str | None) -> dict[str, Any]:

@@ -22,13 +22,18 @@ from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
 from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.delivery import DEFAULT_SECRETS_DIR
-from pstokens.engine.outcome import ApplyResult
+from pstokens.engine.outcome import ApplyInterrupted, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
-from pstokens.render.apply import render_refused_json, render_result_json, summary
+from pstokens.render.apply import (
+    interruption_lines,
+    render_refused_json,
+    render_result_json,
+    summary,
+)
 from pstokens.render.json import render_saved
 from pstokens.render.sarif import render_plan_sarif
 
@@ -194,6 +199,12 @@ def apply_command(
             options, saved=saved, force=force, show=shown, approve=approved,
             progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
         ))
+    except ApplyInterrupted as stopped:  # Ctrl-C: say which tokens exist and who holds them
+        if fmt == "json":
+            out(render_result_json(stopped.result, stopped.report), nl=False)
+        for line in interruption_lines(stopped.report):
+            err(line)
+        return stopped.exit_code
     except PstokensError as exc:
         if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
             notify_apply_error(config, exc)

@@ -4,7 +4,7 @@ Each destination is a small `StagedSink`: it stages what it can (a file under
 a temporary name), sends what it cannot (a command runs), then commits or
 discards. `routing` picks a token's own `deliver:` list or the flags' default,
 and a token counts as delivered only when every one of its destinations
-succeeded; until then no working file has changed.
+succeeded; each destination holds one whole token, old or new.
 """
 
 from pstokens.defaults import DEFAULT_SECRETS_DIR

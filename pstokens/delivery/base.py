@@ -1,16 +1,19 @@
-"""What a destination is given (`NewSecret`) and how it delivers, all or nothing.
+"""What a destination is given (`NewSecret`) and how it delivers, one destination at a time.
 
-A delivery is staged first (`stage`: a file is written under a temporary name
-beside its place), then sent (`send`: a command runs; a staged file waits),
-then committed (`commit`: the staged file takes its place) or discarded. So a
-token with several destinations changes none of the files in use until every
-command has succeeded, whatever their order in the config, and a run killed
-half-way leaves the working files as they were.
+A destination is the unit of delivery: it gets the ID and the secret of one
+token together, or keeps what it had. A delivery is staged first (`stage`: a
+file is written under a temporary name beside its place), then sent (`send`:
+a command runs), then committed (`commit`: the staged file takes its place)
+or discarded. A token's destinations are all staged before any is sent, so a
+folder that cannot be written stops the delivery before anything changed;
+then each is sent and committed in turn, and the caller is told as each one
+holds the new token (`reached`), so that state can say who holds which.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,13 +59,21 @@ class Staged(Protocol):
         ...
 
 
-class SecretSink(Protocol):
-    async def deliver(self, item: NewSecret) -> str:
-        """Deliver the secret everywhere or nowhere that can be undone; return
-        where it went (for the user, no secret).
+Reached = Callable[[str], None]  # told each destination that now holds the token
 
-        Raises SecretDeliveryError naming the destination when it fails.
+
+class SecretSink(Protocol):
+    async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
+        """Deliver the secret to each destination in turn, calling `reached(where)`
+        as each one holds it; return where it went (for the user, no secret).
+
+        Raises SecretDeliveryError naming the destination that failed; the
+        destinations after it are not tried, and keep what they had.
         """
+        ...
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        """Where `item` goes, in order, as `reached` names them (no secret)."""
         ...
 
     def folders(self, key: str) -> tuple[str, ...]:
@@ -74,7 +85,7 @@ class SecretSink(Protocol):
 class StagedSink(ABC):
     """A destination (or several) that delivers by `stage`, `send`, then `commit`."""
 
-    async def deliver(self, item: NewSecret) -> str:
+    async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
         staged = await self.stage(item)
         try:
             await staged.send()
@@ -82,7 +93,16 @@ class StagedSink(ABC):
         except BaseException:  # a failure, Ctrl-C or a cancelled apply alike
             staged.discard()
             raise
+        if reached is not None:
+            reached(staged.where)
         return staged.where
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        return (self.where(item),)
+
+    @abstractmethod
+    def where(self, item: NewSecret) -> str:
+        """Where `item` goes, as its staged delivery names it."""
 
     @abstractmethod
     async def stage(self, item: NewSecret) -> Staged:

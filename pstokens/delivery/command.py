@@ -54,6 +54,9 @@ class CommandSink(StagedSink):
     async def stage(self, item: NewSecret) -> Staged:
         return _Run(self, item)  # nothing to prepare: it runs when sent
 
+    def where(self, item: NewSecret) -> str:
+        return self.label
+
     async def run(self, item: NewSecret) -> None:
         """Run the command for `item`; raises SecretDeliveryError when it fails."""
         env = {

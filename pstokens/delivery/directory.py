@@ -39,6 +39,9 @@ class DirectorySink(StagedSink):
     def path(self, organization: str, key: str) -> Path:
         return secret_file(self.root, organization, key)
 
+    def where(self, item: NewSecret) -> str:
+        return str(self.path(item.organization, item.key))
+
     async def stage(self, item: NewSecret) -> Staged:
         target = self.path(item.organization, item.key)
         try:

@@ -1,4 +1,4 @@
-"""Which destinations a token's secret goes to, all of them or it is undelivered.
+"""Which destinations a token's secret goes to, and in which order.
 
 A token with `deliver:` in the config uses exactly its list; any other uses
 the default the flags chose (`--secrets-dir` or `--secrets-command`).
@@ -10,70 +10,55 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pstokens.config.model import CommandDestination, Destination
-from pstokens.delivery.base import NewSecret, SecretSink, Staged, StagedSink
+from pstokens.delivery.base import NewSecret, Reached, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DirectorySink
 from pstokens.errors import SecretDeliveryError
 
 
-class AllSinks(StagedSink):
-    """Every sink or none: all are staged, then sent in order, then committed.
+class AllSinks:
+    """Several destinations, each its own unit: all staged, then each sent and
+    committed in the config's order until one fails.
 
-    Files are staged before any command runs, so their order in the config
-    does not matter: a failing command leaves every working file as it was.
+    Files are staged before any command runs, so a folder that cannot be
+    written stops the delivery before any destination changed. A failure
+    later leaves the destinations before it holding the new token (each was
+    told through `reached`) and those after it as they were.
     """
 
     def __init__(self, sinks: Sequence[StagedSink]) -> None:
         self.sinks = tuple(sinks)
 
-    async def stage(self, item: NewSecret) -> Staged:
+    async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
         staged: list[Staged] = []
+        done: list[str] = []
         try:
             for sink in self.sinks:
                 staged.append(await sink.stage(item))
-        except BaseException:
-            for done in staged:
-                done.discard()
-            raise
-        return _AllStaged(staged)
+            for one in staged:
+                try:
+                    await one.send()
+                    one.commit()
+                except SecretDeliveryError as exc:
+                    _name_reached(exc, done)
+                    raise
+                done.append(one.where)
+                if reached is not None:
+                    reached(one.where)
+        finally:  # a failure, Ctrl-C or a cancelled apply alike: nothing staged is left
+            for one in staged:
+                one.discard()
+        return ", ".join(done)
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        return tuple(sink.where(item) for sink in self.sinks)
 
     def folders(self, key: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f for sink in self.sinks for f in sink.folders(key)))
 
 
-class _AllStaged:
-    def __init__(self, staged: Sequence[Staged]) -> None:
-        self._staged = tuple(staged)
-        self.where = ", ".join(s.where for s in self._staged)
-
-    @property
-    def sent(self) -> bool:
-        return all(s.sent for s in self._staged)
-
-    async def send(self) -> None:
-        for one in self._staged:
-            try:
-                await one.send()
-            except SecretDeliveryError as exc:
-                _name_reached(exc, self._staged)
-                raise
-
-    def commit(self) -> None:
-        for one in self._staged:
-            try:
-                one.commit()
-            except SecretDeliveryError as exc:
-                _name_reached(exc, self._staged)
-                raise
-
-    def discard(self) -> None:
-        for one in self._staged:
-            one.discard()
-
-
-def _name_reached(exc: SecretDeliveryError, staged: Sequence[Staged]) -> None:
-    """Say where the secret of a token left undelivered went all the same."""
-    reached = [s.where for s in staged if s.sent]
+def _name_reached(exc: SecretDeliveryError, reached: Sequence[str]) -> None:
+    """Say where the secret went all the same before the destination that failed."""
     if reached:
         exc.message += f" (after it reached {', '.join(reached)})"
         exc.args = (exc.message,)
@@ -98,8 +83,11 @@ class PerTokenSink:
     def for_key(self, key: str) -> SecretSink:
         return self._own.get(key, self._default)
 
-    async def deliver(self, item: NewSecret) -> str:
-        return await self.for_key(item.key).deliver(item)
+    async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
+        return await self.for_key(item.key).deliver(item, reached)
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        return self.for_key(item.key).destinations(item)
 
     def folders(self, key: str) -> tuple[str, ...]:
         return self.for_key(key).folders(key)

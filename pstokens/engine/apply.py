@@ -1,13 +1,16 @@
-"""Carrying out a plan: state-only updates, create, grant, revoke, delete, in that order.
+"""Carrying out a plan: state-only updates, create, grant, verify and deliver, revoke, delete.
 
-Each phase runs its changes in parallel (the client bounds calls in flight);
-a change whose token failed to come into being, or whose secret could not be
-delivered, is skipped, and a replaced token is deleted only once its
-successor exists, holds its accesses and its secret is delivered (with
-`overlap`, not then but by the first apply after `retire_at`). State is
-written as steps succeed; an intent is on disk before every create. The
+Each phase runs its changes in parallel (the client bounds calls in flight).
+A new token is delivered only once all its grants succeeded and its
+verification call passed (`deliverstep`); one that never reaches a
+destination is deleted again. A replaced token is deleted only once its
+successor holds its accesses, is verified and is delivered to every
+destination (with `overlap`, not then but by the first apply after
+`retire_at`). State is written as steps succeed; an intent is on disk before
+every create. Ctrl-C raises `ApplyInterrupted` saying what exists. The
 applier refuses an unsafe plan itself, whoever calls it, and works from the
-plan alone: where secrets go and when replaced tokens die are plan values.
+plan alone: where secrets go, how new tokens are verified and when replaced
+tokens die are plan values.
 """
 
 from __future__ import annotations
@@ -19,31 +22,30 @@ from dataclasses import replace
 from datetime import datetime
 
 from pstokens import clock
-from pstokens.api.errors import NotFound, OutcomeUnknown
-from pstokens.api.models import CreatedToken
-from pstokens.delivery import NewSecret, PerTokenSink, SecretSink, forget_files
+from pstokens.api.errors import NotFound
+from pstokens.delivery import PerTokenSink, SecretSink, forget_files
+from pstokens.engine.createstep import create_retrying
+from pstokens.engine.deliverstep import NewTokens, Readying
 from pstokens.engine.leaseplan import forget_lease
-from pstokens.engine.lost import lost_creates
-from pstokens.engine.observe import live_token
-from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Reporter, Status
+from pstokens.engine.outcome import (
+    ApplyInterrupted,
+    ApplyResult,
+    Blocked,
+    Interruption,
+    Outcome,
+    Reporter,
+    Status,
+)
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.policy import check_safe
 from pstokens.engine.ports import TokenApi
-from pstokens.engine.rotation import retire_times, successor_times
+from pstokens.engine.records import after_delete, intent_record
 from pstokens.engine.statewriter import StateWriter
-from pstokens.engine.verify import verify_new_token
-from pstokens.errors import PstokensError, SecretDeliveryError
+from pstokens.engine.verify import Patience
+from pstokens.errors import PstokensError
 from pstokens.state.model import State, TokenRecord
 
-CREATE_ATTEMPTS = 3
-
-__all__ = ["Applier", "ApplyResult", "Outcome", "Reporter", "Status"]
-
-
-class _Undelivered(Exception):
-    def __init__(self, token_id: str, error: SecretDeliveryError) -> None:
-        self.token_id = token_id
-        self.error = error
+__all__ = ["Applier", "ApplyInterrupted", "ApplyResult", "Outcome", "Reporter", "Status"]
 
 
 class Applier:
@@ -54,21 +56,24 @@ class Applier:
         sink: SecretSink,
         reporter: Reporter,
         now: Callable[[], datetime] = lambda: clock.now(),
+        patience: Patience | None = None,
     ) -> None:
         """`sink` delivers the secrets of tokens without `deliver:` in the plan;
-        those with it go where the plan says (`PerTokenSink` over `sink`)."""
+        those with it go where the plan says (`PerTokenSink` over `sink`).
+        `patience` is how long a refused verification is retried (tests inject it)."""
         self._client = client
         self._writer = writer
         self._default_sink = sink
         self._sink: SecretSink = sink
         self._reporter = reporter
         self._now = now
+        self._patience = patience
         self._org = ""
         self._overlaps: dict[str, int] = {}  # key -> seconds its replaced tokens are kept
         self._removed: frozenset[str] = frozenset()  # keys that left the config
-        self._new_ids: dict[str, str] = {}  # key -> id of the token this apply created
+        self._new = NewTokens()  # what this apply created, and how far each got
         self._blocked: dict[str, Blocked] = {}  # key -> why its grants cannot go ahead
-        self._unready: set[str] = set()  # keys whose create, delivery or grant failed
+        self._unready: set[str] = set()  # keys whose create, grant, check or delivery failed
         self._doomed: dict[str, set[str]] = {}  # key -> live token IDs this apply deletes
         self._deleted: set[str] = set()  # token IDs deleted so far
         self._keep: dict[str, set[str]] = {}  # key -> retiring IDs kept by `overlap`
@@ -80,6 +85,12 @@ class Applier:
         self._org = plan.organization
         self._removed = frozenset(plan.removed)
         self._sink = PerTokenSink(plan.deliveries(), self._default_sink)
+        readying = Readying(self._client, self._writer, self._org, self._new, self._report,
+                            self._now, self._patience)
+        readying.sink, readying.overlaps, readying.unready = self._sink, self._overlaps, \
+            self._unready
+        readying.before = dict(self._writer.state.tokens)
+        readying.until_unused = self._until_unused
         phases: dict[int, list[Change]] = {}
         for change in plan.changes:
             phases.setdefault(change.phase, []).append(change)
@@ -102,8 +113,13 @@ class Applier:
             await self._record_intents(plan, creates)
             await self._run(creates, self._create)
             await self._run(phases.get(1, []), self._grant)
+            await self._run([c for c in creates if c.key in self._new.ids], readying.ready)
+            self._deleted |= readying.deleted
             await self._run(phases.get(2, []), self._revoke)
             await self._run(self._deletes(plan, phases.get(3, [])), self._delete)
+        except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C: say what exists
+            made = self._new.made(creates, self._deleted | readying.deleted)
+            raise ApplyInterrupted(Interruption(made), self.result) from None
         finally:
             await self._writer.close()
             self.result.state = self._writer.state
@@ -123,16 +139,16 @@ class Applier:
         async def guarded(change: Change) -> None:
             try:
                 await step(change)
-            except _Undelivered as signal:
-                self._block(change, Blocked.UNDELIVERED)
-                self._report(Outcome(change, Status.UNDELIVERED, signal.token_id,
-                                     error=_words(signal.error)))
             except PstokensError as exc:
                 if change.phase == 0:
                     self._block(change, Blocked.NOT_CREATED)
+                    if change.key is not None:
+                        self._new.finished.add(change.key)
                 elif change.key is not None and change.phase == 1:
                     self._unready.add(change.key)
-                self._report(Outcome(change, Status.FAILED, change.token_id, error=_words(exc)))
+                token_id = self._new.ids.get(change.key or "") if change.makes_token else None
+                self._report(Outcome(change, Status.FAILED, token_id or change.token_id,
+                                     error=_words(exc)))
 
         await asyncio.gather(*(guarded(c) for c in changes))
 
@@ -165,38 +181,26 @@ class Applier:
             assert key is not None
             doomed = sorted(self._doomed.get(key, ()))
 
-            def intent(
-                record: TokenRecord | None, change: Change = change, doomed: list[str] = doomed
-            ) -> TokenRecord:
-                # What this plan deletes or keeps retiring for the key; any other
-                # retiring ID was already gone when it was made, so it is dropped.
+            def intent(record: TokenRecord | None, change: Change = change,
+                       doomed: list[str] = doomed) -> TokenRecord:
                 kept = self._keep.get(change.key or "", set())
-                retiring = tuple(sorted({*doomed, *kept}))
-                times = record.retire_at if record else {}
-                delivered = record.successor_delivered_at if record else {}
-                pending = record.pending_since if record and record.id is None else None
-                known = record.preexisting if record and pending else ()
-                namesakes = plan.namesakes.get(change.key or "", ())
-                return TokenRecord(
-                    id=None, name=change.name or change.key or "", ttl=change.ttl,
-                    delivered=False, pending_since=pending or now, retiring=retiring,
-                    retire_at={i: t for i, t in times.items() if i in retiring},
-                    successor_delivered_at={i: t for i, t in delivered.items() if i in retiring},
-                    secret_dirs=record.secret_dirs if record else (),
-                    prevent_destroy=change.prevent_destroy,
-                    preexisting=tuple(sorted({*known, *namesakes} - set(retiring))),
-                )
+                return intent_record(record, change, {*doomed, *kept},
+                                     plan.namesakes.get(change.key or "", ()), now)
 
             await self._writer.update(key, intent)
         if creates:
             await self._writer.flush()
 
     async def _create(self, change: Change) -> None:
+        """Create the token and record its ID; its secret waits, in memory only,
+        for its grants and its verification (`deliverstep`)."""
         key = change.key
         assert key is not None
-        created = await self._create_once(change)
+        created = await create_retrying(self._client, self._org, change,
+                                        lambda: self._writer.state)
         token = created.token
-        self._new_ids[key] = token.id
+        self._new.ids[key] = token.id
+        self._new.secrets[key] = created.secret
 
         def made(record: TokenRecord | None) -> TokenRecord:
             assert record is not None
@@ -205,59 +209,7 @@ class Applier:
                 pending_since=None, accesses={}, delivered=False, preexisting=(),
             )
 
-        item = NewSecret(self._org, key, token.id, created.secret, name=change.name)
-        try:
-            await self._writer.update(key, made, durable=True)
-            where = await self._sink.deliver(item)
-        except SecretDeliveryError as exc:
-            # The token exists and state knows it, undelivered: the next plan replaces it.
-            raise _Undelivered(token.id, exc) from None
-        except asyncio.CancelledError:  # Ctrl-C: say which token is left undelivered
-            self._report(Outcome(change, Status.UNDELIVERED, token.id,
-                                 blocked=Blocked.INTERRUPTED))
-            raise
-        await verify_new_token(self._client, self._writer, key, token.id, created.secret)
-        await self._writer.update(key, lambda r: self._delivered(key, r),
-                                  durable=bool(self._overlaps.get(key))
-                                  or key in self._until_unused)
-        self._report(Outcome(change, Status.DONE, token.id, delivered_to=(where,)))
-
-    def _delivered(self, key: str, record: TokenRecord | None) -> TokenRecord | None:
-        """Delivered: with `overlap`, what the key replaced retires from now on, and
-        with `retire_when_unused` its use is judged from now on.
-
-        Written with `delivered` in one step, so no crash can leave an old token
-        whose successor is in use without the time it may be deleted from.
-        """
-        if record is None:
-            return None
-        waiting = [i for i in record.retiring if i not in record.retire_at]
-        now = self._now()
-        times = retire_times(record, waiting, now, self._overlaps.get(key))
-        folders = tuple(dict.fromkeys([*record.secret_dirs, *self._sink.folders(key)]))
-        return replace(record, delivered=True, retire_at=times, secret_dirs=folders,
-                       successor_delivered_at=successor_times(record, now))
-
-    async def _create_once(self, change: Change) -> CreatedToken:
-        """Create, and when the answer is lost, clear away what it made and try again."""
-        key = change.key
-        assert key is not None
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            try:
-                return await self._client.create_token(self._org, name=change.name, ttl=change.ttl)
-            except OutcomeUnknown:
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                await self._clear_lost(key)
-        raise AssertionError("unreachable")
-
-    async def _clear_lost(self, key: str) -> None:
-        record = self._writer.state.tokens.get(key)
-        if record is None:
-            return
-        live = [live_token(t, None) for t in await self._client.list_tokens(self._org)]
-        for token in lost_creates(key, record, live, self._writer.state.managed_ids()):
-            await self._delete_id(token.id)
+        await self._writer.update(key, made, durable=True)
 
     async def _grant(self, change: Change) -> None:
         token_id = self._target(change)
@@ -279,11 +231,11 @@ class Applier:
         if change.token_id is not None:
             return change.token_id
         blocked = self._blocked.get(change.key or "")
-        if blocked is not None or change.key not in self._new_ids:
+        if blocked is not None or change.key not in self._new.ids:
             self._report(Outcome(change, Status.SKIPPED,
                                  blocked=blocked or Blocked.NOT_CREATED))
             return None
-        return self._new_ids[change.key]
+        return self._new.ids[change.key]
 
     async def _set_accesses(self, change: Change, token_id: str, *, add: bool) -> None:
         def update(record: TokenRecord | None) -> TokenRecord | None:
@@ -354,25 +306,10 @@ class Applier:
             await self._client.delete_token(self._org, token_id)
 
     def _forget(self, change: Change, record: TokenRecord | None) -> TokenRecord | None:
-        """State after a delete: the ID is gone, and so is a key left with nothing.
-
-        Retiring IDs this plan does not delete were already gone when it was
-        made, so they go too. A removed key stays while any of its deletes is
-        outstanding: what those would delete must still be found next time.
-        """
-        if record is None:
-            return None
-        doomed = self._doomed.get(change.key or "", set())
-        kept = self._keep.get(change.key or "", set())
-        retiring = tuple(i for i in record.retiring
-                         if (i in doomed or i in kept) and i not in self._deleted)
-        ident = None if record.id in self._deleted or record.id == change.token_id else record.id
-        if change.key in self._removed and ident is None and not doomed - self._deleted:
-            return None
-        times = {i: t for i, t in record.retire_at.items() if i in retiring}
-        delivered = {i: t for i, t in record.successor_delivered_at.items() if i in retiring}
-        return replace(record, id=ident, retiring=retiring, retire_at=times,
-                       successor_delivered_at=delivered)
+        key = change.key or ""
+        return after_delete(record, change.token_id, self._doomed.get(key, set()),
+                            self._keep.get(key, set()), self._deleted,
+                            removed=key in self._removed)
 
 
 def _words(exc: PstokensError) -> str:

@@ -3,7 +3,8 @@
 `open` writes an intent to state (name, key, latest expiry) before the
 create, so a lease whose create answer or ID write was lost is still found
 by its unique name; then it creates the token with its ttl, records its ID,
-grants the key's accesses (one call per scope) and verifies it. Any failure
+grants the key's accesses (one call per scope) and verifies it as apply
+verifies a new token (`verify`: a GET its grants allow). Any failure
 on the way deletes what was made. `close` deletes the token, then forgets
 it. A lease a killed run leaves behind dies at its ttl, and plans and
 `lease sweep` delete it (see `leaseplan.py`).
@@ -37,6 +38,8 @@ from pstokens.engine.leaseview import LEASE_MARK, LeaseView
 from pstokens.engine.lost import CLOCK_SKEW
 from pstokens.engine.observe import live_token
 from pstokens.engine.ports import TokenApi
+from pstokens.engine.verify import Patience, verify_token
+from pstokens.engine.verifyplan import Chooser
 from pstokens.errors import PstokensError
 from pstokens.secret import Secret
 from pstokens.state.model import LeaseRecord, State
@@ -94,11 +97,13 @@ class Lease:
 
 class LeaseMaker:
     def __init__(self, client: TokenApi, book: Book, organization: str,
-                 now: Callable[[], datetime] = lambda: clock.now()) -> None:
+                 now: Callable[[], datetime] = lambda: clock.now(),
+                 patience: Patience | None = None) -> None:
         self._client = client
         self._book = book
         self._org = organization
         self._now = now
+        self._patience = patience
 
     async def open(self, spec: TokenSpec, ttl: int) -> Lease:
         name = lease_name(spec.key)
@@ -117,7 +122,8 @@ class LeaseMaker:
                 self._client.grant_accesses(self._org, token.id, sorted(names), database)
                 for database, names in spec.accesses.items() if names
             ))
-            await self._client.verify_credentials(token.id, created.secret)
+            await verify_token(self._client, self._org, token.id, created.secret,
+                               Chooser()(spec.accesses), self._patience)
         except BaseException as exc:
             await self._undo(name, token_id)
             if isinstance(exc, PstokensError):

@@ -40,13 +40,15 @@ from pstokens.engine.plancheck import (
 )
 from pstokens.engine.rotation import Retiring
 from pstokens.engine.rules import Unused, Violation
+from pstokens.engine.verifyplan import Verification
 from pstokens.errors import PlanError
 
 # 2: replace changes carry `retire`, create and replace carry `deliver` and
 # `prevent_destroy`, and the plan records `removed` keys and its `config`.
 # 3: a saved plan may write a grant's `allows` (a revoke's `denies`) as an index
 # into its `operation_sets`, each distinct list once, and leave null fields out.
-FORMAT_VERSION = 3
+# 4: create and replace carry `verify`, the call that verifies the new token.
+FORMAT_VERSION = 4
 
 
 class Action(StrEnum):
@@ -72,6 +74,7 @@ class Cause(StrEnum):
     FORCED = "forced"  # --replace
     DELETED_OUTSIDE = "deleted_outside"
     UNVERIFIED = "unverified"  # apply could not call the API with its credentials
+    PARTLY_DELIVERED = "partly_delivered"  # some of its destinations hold it, not all
     # PlanetScale's audit log reports its secret found in public (`service_token.token_leaked`):
     # replaced at once, the old token deleted once its successor is delivered, whatever
     # `overlap` says; also why a leaked retiring token or lease is deleted.
@@ -180,7 +183,8 @@ class Change:
     A create or replace carries everything apply needs to make the token: its
     destinations (its `deliver:`, else the plan's `default_deliver`; None only when
     apply's sink decides, for a library caller's own sink), whether state marks it
-    `prevent_destroy`, and for a replace what becomes of the old token (`retire`).
+    `prevent_destroy`, for a replace what becomes of the old token (`retire`), and
+    the call made as the new token to verify it before delivery (`verify`).
     """
 
     action: Action
@@ -199,6 +203,7 @@ class Change:
     # those it can no longer perform (`denies`). Set by engine.allows; None elsewhere.
     allows: tuple[str, ...] | None = None
     denies: tuple[str, ...] | None = None
+    verify: Verification | None = None
 
     @property
     def makes_token(self) -> bool:
@@ -235,6 +240,7 @@ class Change:
             "retire": None if self.retire is None else self.retire.to_json(),
             "deliver": deliver_to_json(self.deliver),
             "prevent_destroy": self.prevent_destroy,
+            "verify": None if self.verify is None else self.verify.to_json(),
         } if self.makes_token else {}) | ({
             "allows": None if self.allows is None else list(self.allows),
             "denies": None if self.denies is None else list(self.denies),
@@ -247,6 +253,7 @@ class Change:
         one_of(data, "cause", Cause, optional=True)
         cause = data.get("cause")
         retire = data.get("retire")
+        verify = data.get("verify")
         return cls(
             action=Action(data["action"]),
             key=data.get("key"),
@@ -262,6 +269,7 @@ class Change:
             prevent_destroy=bool(data.get("prevent_destroy", False)),
             allows=_names(data.get("allows")),
             denies=_names(data.get("denies")),
+            verify=None if verify is None else Verification.from_json(verify),
         )
 
 

@@ -104,8 +104,19 @@ def operation_sets(plan: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str,
             isinstance(s, list) and all(isinstance(o, str) for o in s) for s in sets)):
         raise PlanError("`operation_sets` is not a list of lists of operation ids")
     table = [tuple(s) for s in sets or []]  # each list made a tuple once, not per change
+    checks = plan.get("verifications")
+    if checks is not None and not (isinstance(checks, list) and all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str)
+            and isinstance(c[1], str | None) for c in checks)):
+        raise PlanError("`verifications` is not a list of [operation, database] pairs")
 
     def resolve(data: dict[str, Any]) -> dict[str, Any]:
+        index = data.get("verify")
+        if isinstance(index, int) and not isinstance(index, bool):
+            if not 0 <= index < len(checks or []):
+                raise PlanError(f"`verify` {index} is not an entry of verifications")
+            operation, database = (checks or [])[index]
+            data = {**data, "verify": {"operation": operation, "database": database}}
         for name in ("allows", "denies"):
             index = data.get(name)
             if isinstance(index, int) and not isinstance(index, bool):
@@ -166,6 +177,12 @@ def checked_change(data: Any) -> dict[str, Any]:
         if not isinstance(data.get(names), list | tuple | None):
             raise PlanError(f"`{names}` is not a list")
     checked_deliver(data.get("deliver"))
+    verify = data.get("verify")
+    if verify is not None:
+        if not isinstance(verify, dict) or set(verify) - {"operation", "database"}:
+            raise PlanError("a change's verify is not an object of operation and database")
+        _match(verify.get("operation"), _ACCESS, "operation id")
+        _match(verify.get("database"), _SEGMENT, "database name", optional=True)
     return data
 
 

@@ -31,6 +31,7 @@ from pstokens.engine.plan import Action, Cause, Change, Plan, Retire
 from pstokens.engine.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
 from pstokens.engine.rules import Rule, Violation, plan_findings, violation_order
 from pstokens.engine.unsafe import unsafe_findings
+from pstokens.engine.verifyplan import Chooser
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
@@ -61,6 +62,8 @@ class _Builder:
     default_deliver: tuple[Destination, ...] | None = None
     # Token IDs PlanetScale's audit log reports leaked (engine/leaks.py).
     leaked: frozenset[str] = frozenset()
+    # How each new token will be verified, one choice per distinct access map.
+    verification: Chooser = field(default_factory=Chooser)
 
 
 def make_plan(
@@ -199,6 +202,8 @@ def _replace_cause(
 ) -> Cause | None:
     if not record.verified:
         return Cause.UNVERIFIED
+    if record.partly_delivered:
+        return Cause.PARTLY_DELIVERED
     if not record.delivered:
         return Cause.UNDELIVERED
     if token.expires_at is not None and token.expires_at <= now:
@@ -230,7 +235,7 @@ def _create(
         action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
         previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
         retire=retire, deliver=out.default_deliver if spec.deliver is None else spec.deliver,
-        prevent_destroy=spec.prevent_destroy,
+        prevent_destroy=spec.prevent_destroy, verify=out.verification(spec.accesses),
     ))
     for database, names in spec.accesses.items():
         if names:

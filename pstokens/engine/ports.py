@@ -33,6 +33,9 @@ class TokenApi(Protocol):
 
     async def verify_credentials(self, token_id: str, secret: Secret) -> None: ...
 
+    async def get_as(self, token_id: str, secret: Secret, template: str, *,
+                     organization: str, database: str | None = None) -> None: ...
+
     async def grant_accesses(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
     ) -> list[TokenAccess]: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pstokens.engine.outcome import ApplyResult, Blocked, Outcome, Status
+from pstokens.engine.outcome import ApplyResult, Blocked, Interruption, Outcome, Status
 from pstokens.engine.plan import Action, Change
 from pstokens.errors import PlanError, StalePlan, UnsafePlan
 from pstokens.render.escape import key as shown_key
@@ -26,6 +26,7 @@ _BLOCKED = {
     Blocked.UNTIL_UNUSED: ("kept working (retiring, retire_when_unused); a later apply "
                            "deletes it once PlanetScale has not seen it used for that long"),
     Blocked.INTERRUPTED: "skipped: apply was interrupted",
+    Blocked.GRANT_FAILED: "not verified or delivered: a grant to it failed",
 }
 
 
@@ -49,17 +50,15 @@ def outcome_line(outcome: Outcome) -> str:
 
 def _what(outcome: Outcome) -> str:
     change = outcome.change
+    if change.makes_token and outcome.token_id is not None and outcome.status is not Status.DONE:
+        return _not_ready(outcome)
     if outcome.status is Status.SKIPPED:
         return _BLOCKED[outcome.blocked or Blocked.NOT_CREATED]
-    if outcome.status is Status.UNDELIVERED:
-        why = "apply was interrupted" if outcome.blocked is Blocked.INTERRUPTED else outcome.error
-        return (f"created {safe(outcome.token_id)}, but its secret was not delivered: "
-                f"{safe(why)}; the next plan replaces it")
-    if outcome.status is Status.FAILED:
+    if outcome.status is not Status.DONE:
         return safe(outcome.error)
-    if change.action in (Action.CREATE, Action.REPLACE):
+    if change.makes_token:
         where = ", ".join(safe(w) for w in outcome.delivered_to)
-        return f"created {safe(outcome.token_id)}, secret delivered to {where}"
+        return f"created {safe(outcome.token_id)}, verified, secret delivered to {where}"
     if change.action is Action.UPDATE_STATE:
         return "recorded in state"
     return {Action.GRANT: "granted", Action.REVOKE: "revoked", Action.DELETE: "deleted"}[
@@ -67,12 +66,38 @@ def _what(outcome: Outcome) -> str:
     ]
 
 
+def _not_ready(outcome: Outcome) -> str:
+    """A new token that is not delivered everywhere: why, and what became of it."""
+    new = safe(outcome.token_id)
+    old = outcome.change.token_id if outcome.change.retire is not None else None
+    if outcome.status is Status.PARTLY_DELIVERED:
+        held = ", ".join(safe(w) for w in outcome.delivered_to)
+        line = (f"created {new}, but its secret reached only some destinations: "
+                f"{safe(outcome.error)}; {held} now hold {new}")
+        if outcome.kept_at:
+            rest = ", ".join(safe(w) for w in outcome.kept_at)
+            line += f", {rest} still hold {safe(old)}" if old else f", {rest} hold nothing"
+        return line + f"; both tokens are kept and the next plan replaces {new}"
+    if outcome.status is Status.SKIPPED:
+        why = _BLOCKED[outcome.blocked or Blocked.GRANT_FAILED]
+    elif outcome.status is Status.UNDELIVERED:
+        why = f"not delivered: {safe(outcome.error)}"
+    else:
+        why = safe(outcome.error)
+    if outcome.status is Status.FAILED:
+        return why
+    fate = "deleted again" if outcome.rolled_back else "the next plan replaces it"
+    kept = f"; {safe(old)}, the token it replaces, is kept as it was" if old else ""
+    return f"created {new}, {why}; {fate}{kept}"
+
+
 def summary(result: ApplyResult) -> str:
     done, undelivered = result.done, result.undelivered
 
     def made(action: str, verb: str) -> str:
         missing = undelivered[action]
-        return f"{done[action]} {verb}" + (f" ({missing} undelivered)" if missing else "")
+        return f"{done[action]} {verb}" + (f" ({missing} not delivered everywhere)"
+                                           if missing else "")
 
     line = (f"{made('create', 'created')}, {made('replace', 'replaced')}, "
             f"{done['delete']} deleted, "
@@ -83,19 +108,47 @@ def summary(result: ApplyResult) -> str:
     return line + "."
 
 
-def result_document(result: ApplyResult) -> dict[str, Any]:
+def result_document(result: ApplyResult,
+                    interrupted: Interruption | None = None) -> dict[str, Any]:
     errors = result.errors
-    return {
+    data = {
         "format_version": 1,
-        "success": not errors,
+        "success": not errors and interrupted is None,
         "summary": result.done,
         "outcomes": [o.to_json() for o in result.outcomes],
         "errors": len(errors),
     }
+    if interrupted is not None:
+        data["interrupted"] = interrupted.to_json()
+    return data
 
 
-def render_result_json(result: ApplyResult) -> str:
-    return json.dumps(result_document(result), indent=2) + "\n"
+def render_result_json(result: ApplyResult, interrupted: Interruption | None = None) -> str:
+    return json.dumps(result_document(result, interrupted), indent=2) + "\n"
+
+
+def interruption_lines(report: Interruption) -> list[str]:
+    """What an interrupted apply left: each new token, how far it got, who holds it."""
+    if not report.made:
+        return ["Apply was interrupted before any token was created."]
+    lines = ["Apply was interrupted. New tokens as it left them:"]
+    for made in report.made:
+        key = shown_key(made.key)
+        if made.token_id is None:
+            lines.append(f"  {key}: its create was under way; the next plan finds what it made")
+            continue
+        token = safe(made.token_id)
+        if made.reached:
+            where = "held by " + ", ".join(safe(w) for w in made.reached)
+        else:
+            where = ("verified, delivered nowhere" if made.verified
+                     else "not verified, delivered nowhere")
+        line = f"  {key}: {token} exists, {where}"
+        if made.replaces is not None:
+            line += f"; {safe(made.replaces)}, the token it replaces, is kept"
+        lines.append(line)
+    lines.append("State records them; `pstokens plan` shows what the next apply does.")
+    return lines
 
 
 def render_refused_json(exc: PlanError) -> str:

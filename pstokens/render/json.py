@@ -44,7 +44,7 @@ def render_json(plan: Plan) -> str:
 
 # Fields a saved change leaves out when null: loading reads them back as null. The
 # rest (action, key, token_id, database, accesses, reason) are always written.
-_OMITTED_WHEN_NULL = ("cause", "ttl", "name", "previous_ttl", "retire", "deliver")
+_OMITTED_WHEN_NULL = ("cause", "ttl", "name", "previous_ttl", "retire", "deliver", "verify")
 
 
 def render_saved(plan: Plan) -> bytes:
@@ -52,10 +52,16 @@ def render_saved(plan: Plan) -> bytes:
     written compactly. Each distinct list of operations a grant allows (or a revoke
     denies) is written once, in `operation_sets`, and the change's `allows` or
     `denies` is its index there: 20,000 tokens of two grants each share a handful
-    of lists rather than repeating 40,000 of them (docs/plans.md, "Saved plans")."""
+    of lists rather than repeating 40,000 of them (docs/plans.md, "Saved plans").
+    Each new token's `verify` is likewise an index into `verifications`."""
     data = plan_document(plan)
     sets: dict[tuple[str, ...], int] = {}
+    checks: dict[tuple[str, str | None], int] = {}
     for item in data["changes"]:
+        verify = item.get("verify")
+        if isinstance(verify, dict):
+            item["verify"] = checks.setdefault((verify["operation"], verify["database"]),
+                                               len(checks))
         for name in ("allows", "denies"):
             operations = item.get(name)
             if operations is not None:
@@ -66,6 +72,8 @@ def render_saved(plan: Plan) -> bytes:
         if item.get("prevent_destroy") is False:
             del item["prevent_destroy"]
     data["operation_sets"] = [list(s) for s in sets]
+    if checks:
+        data["verifications"] = [list(c) for c in checks]
     return json.dumps(data, separators=(",", ":")).encode() + b"\n"
 
 

@@ -96,7 +96,8 @@ def _whys(change: Change) -> list[str]:
     """The reason, then for a new token what becomes of the old one and where its secret goes."""
     if not change.makes_token:
         return [words.reason(change)]
-    return [words.reason(change), words.retire(change, str), words.deliver(change, str)]
+    return [words.reason(change), words.retire(change, str), words.verify(change, str),
+            words.deliver(change, str)]
 
 
 def _note(change: Change) -> str:

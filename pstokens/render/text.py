@@ -103,6 +103,7 @@ def _token_block(key: str | None, changes: list[Change]) -> Iterable[str]:
     if head is not None:
         if retire := words.retire(head, safe):
             yield f"      {retire}"
+        yield f"      {words.verify(head, safe)}"
         yield f"      {words.deliver(head, safe)}"
     elif accesses or updates:
         token_id = (accesses or updates)[0].token_id

@@ -40,6 +40,8 @@ _CAUSES: dict[Cause, str] = {
     Cause.FORCED: "--replace",
     Cause.DELETED_OUTSIDE: "deleted outside pstokens",
     Cause.UNVERIFIED: "its credentials failed verification",
+    Cause.PARTLY_DELIVERED: ("its secret reached only some of its destinations; "
+                             "a new token goes to all of them"),
     Cause.LEAKED: "leaked: PlanetScale's audit log reports its secret found in public",
     Cause.REMOVED: "removed from the configuration",
     Cause.ALREADY_GONE: "removed from the configuration; already gone, only state changes",
@@ -83,6 +85,15 @@ def retire(change: Change, escape: Callable[[str | None], str]) -> str:
         return f"{old} deleted once the new token is delivered"
     return (f"{old} kept {format_duration(overlap)} after the new token "
             "is delivered, then deleted by the first apply after that")
+
+
+def verify(change: Change, escape: Callable[[str | None], str]) -> str:
+    """How the new token is verified before its secret goes anywhere."""
+    check = change.verify
+    if check is None or check.fallback:
+        return "verified by GET /v1/organizations"
+    where = "" if check.database is None else f" on {escape(check.database)}"
+    return f"verified by {escape(check.operation)}{where}"
 
 
 def deliver(change: Change, escape: Callable[[str | None], str]) -> str:

@@ -53,6 +53,16 @@ class TokenRecord:
     # False when apply could not call the API with the new token's credentials:
     # the next plan replaces it (see `engine/verify.py`).
     verified: bool = True
+    # Token ID -> the destinations that hold its secret (a file's path, a command's
+    # label), for the key's token and those it is replacing: a token reached only
+    # some of its destinations is replaced by the next plan (`partly_delivered`).
+    held_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def partly_delivered(self) -> bool:
+        """Its token reached some destinations, not all: both it and the one it
+        replaces are in use."""
+        return not self.delivered and self.id is not None and bool(self.held_by.get(self.id))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -83,6 +93,8 @@ class TokenRecord:
             }
         if not self.verified:
             data["verified"] = False
+        if self.held_by:  # only once a delivery recorded it: older files stay as they were
+            data["held_by"] = {i: list(w) for i, w in sorted(self.held_by.items())}
         return data
 
     @classmethod
@@ -117,6 +129,8 @@ class TokenRecord:
                 _check_strings("secret_dirs", _typed(data, "secret_dirs", list, []))
             ),
             verified=_typed(data, "verified", bool, True),
+            held_by={str(i): tuple(_check_strings("held_by", w))
+                     for i, w in _typed(data, "held_by", dict, {}).items()},
         )
 
 

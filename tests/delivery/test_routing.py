@@ -1,4 +1,4 @@
-"""Per-token destinations: all of them or undelivered; folders cleaned on delete."""
+"""Per-token destinations, each one a unit delivered in turn; folders cleaned on delete."""
 
 from __future__ import annotations
 
@@ -47,40 +47,42 @@ async def test_a_token_with_deliver_uses_its_list_and_others_the_default(tmp_pat
 
 
 @pytest.mark.parametrize("failing_first", [False, True])
-async def test_a_failing_command_leaves_every_working_file_as_it_was_in_any_order(
+async def test_each_destination_is_a_unit_and_a_failure_stops_the_ones_after_it(
     tmp_path: Path, failing_first: bool
 ) -> None:
     folders = [DirectorySink(tmp_path / "a"), DirectorySink(tmp_path / "b")]
     for folder in folders:
         await folder.deliver(item("ci", "old1"))
     working = [(f.root / "acme" / "ci.env").read_text() for f in folders]
-    reached = CommandSink(f"cat > {tmp_path / 'copy'}")
+    copied = CommandSink(f"cat > {tmp_path / 'copy'}")
     failing = CommandSink("cat >/dev/null; exit 2")
-    sinks = [failing, folders[0], reached, folders[1]] if failing_first else [
-        folders[0], reached, folders[1], failing]
+    sinks = [failing, folders[0], copied, folders[1]] if failing_first else [
+        folders[0], copied, failing, folders[1]]
+    reached: list[str] = []
     with pytest.raises(SecretDeliveryError) as caught:
-        await AllSinks(sinks).deliver(item("ci", "new2"))
-    assert [(f.root / "acme" / "ci.env").read_text() for f in folders] == working
+        await AllSinks(sinks).deliver(item("ci", "new2"), reached.append)
+    files = [(f.root / "acme" / "ci.env").read_text() for f in folders]
     assert [p for p in tmp_path.rglob("*") if p.suffix == ".tmp"] == []
     message = ("command \"cat >/dev/null; exit 2\" exited with status 2 for 'ci' "
                "(it printed nothing)")
-    if failing_first:  # nothing ran before it
-        assert caught.value.message == message
-    else:  # the command that ran got the new secret: the user is told
-        assert caught.value.message.startswith(f'{message} (after it reached command "cat > ')
+    if failing_first:  # nothing was tried before it, nothing after it
+        assert caught.value.message == message and reached == []
+        assert files == working and not (tmp_path / "copy").exists()
+    else:  # those before it hold the new token, whole; the one after it the old
+        assert reached == [f"{tmp_path}/a/acme/ci.env", copied.label]
+        assert caught.value.message.startswith(f"{message} (after it reached {tmp_path}/a/")
+        assert "PLANETSCALE_SERVICE_TOKEN_ID=new2\n" in files[0]
+        assert files[1] == working[1]
         assert (tmp_path / "copy").read_text() == SECRET
 
 
-async def test_the_working_file_is_untouched_while_a_command_runs(tmp_path: Path) -> None:
-    folder = DirectorySink(tmp_path)
-    await folder.deliver(item("ci", "old1"))
-    target = tmp_path / "acme" / "ci.env"
-    seen = tmp_path / "seen"
-    # The file first in the list, the command that looks at it second.
-    await AllSinks([folder, CommandSink(f"cat >/dev/null; cat {target} > {seen}")]).deliver(
-        item("ci", "new2"))
-    assert "PLANETSCALE_SERVICE_TOKEN_ID=old1\n" in seen.read_text()
-    assert "PLANETSCALE_SERVICE_TOKEN_ID=new2\n" in target.read_text()
+async def test_destinations_are_named_in_order_as_reached_names_them(tmp_path: Path) -> None:
+    sinks = AllSinks([DirectorySink(tmp_path), CommandSink("cat >/dev/null")])
+    assert sinks.destinations(item("ci")) == (f"{tmp_path}/acme/ci.env",
+                                              'command "cat >/dev/null"')
+    reached: list[str] = []
+    await sinks.deliver(item("ci"), reached.append)
+    assert tuple(reached) == sinks.destinations(item("ci"))
 
 
 async def test_a_folder_that_cannot_be_staged_runs_no_command(tmp_path: Path) -> None:

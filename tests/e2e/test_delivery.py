@@ -1,6 +1,7 @@
 """Delivery end to end: per-token destinations, failures told truthfully, cleanup,
-all or nothing per token (a failure, kill -9 or Ctrl-C leaves the working secret
-file), folders left as found and git asked before a secret file is written.
+the destination as the unit (each holds one whole token; a token no destination
+took is deleted again, one some took is kept with the old), kill -9 and Ctrl-C,
+folders left as found and git asked before a secret file is written.
 
 A failing delivery command (issue 11, defect 6) used to be misreported: its
 output was thrown away, the summary said `0 created` although the token
@@ -70,27 +71,23 @@ def test_a_failing_secrets_command_is_reported_truthfully(
     failed = cli("apply", "--auto-approve", "--secrets-command", echoing_failure(workdir))
 
     assert failed.code == 1
-    [token] = emulator.by_name("ci")
     secret = (workdir / "ci.secret").read_text()
-    assert emulator.store.secret_matches("acme", token["id"], secret)
     assert secret not in failed.both and secret[11:20] not in failed.both
     assert base64.b64encode(secret.encode()).decode()[:20] not in failed.both
-    assert f"ci: created {token['id']}, but its secret was not delivered: command " in failed.err
+    # Delivered nowhere: the token was deleted again, and said so.
+    assert emulator.by_name("ci") == [] and "ci" not in state(workdir)
+    assert ", not delivered: command " in failed.err
     assert "exited with status 1 for 'ci'; it printed: sending **********" in failed.err
     assert ("| gh: HTTP 403: Resource not accessible by integration; "
-            "the next plan replaces it\n") in failed.err
-    assert "its token was not created" not in failed.both
-    assert ("ci on the organization: skipped: its token's secret was not delivered "
-            "(the next plan replaces the token)") in failed.both
-    assert "done so far: 2 created (1 undelivered), 0 replaced, 0 deleted" in failed.err
-    assert state(workdir)["ci"]["delivered"] is False
-    assert state(workdir)["ci"]["id"] == token["id"]
+            "deleted again\n") in failed.err
+    assert "] on the organization: granted" in failed.out  # granted before any delivery
+    assert "done so far: 1 created, 0 replaced, 0 deleted" in failed.err
 
     plan = json.loads(cli("plan", "--format", "json").out)
-    assert [(c["action"], c["key"], c["token_id"]) for c in plan["changes"]
-            if c["action"] != "grant"] == [("replace", "ci", token["id"])]
+    assert [(c["action"], c["key"]) for c in plan["changes"]
+            if c["action"] != "grant"] == [("create", "ci")]
     assert cli("apply", "--auto-approve").code == 0
-    assert [t["id"] for t in emulator.by_name("ci")] != [token["id"]]
+    assert len(emulator.by_name("ci")) == 1
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
@@ -107,17 +104,34 @@ def test_each_token_goes_where_its_deliver_says_and_others_use_the_flag(
     assert all(s not in result.both for s in secrets_in(workdir).values())
 
 
-def test_one_failing_destination_leaves_the_token_undelivered(
+def test_a_destination_failing_after_another_leaves_the_token_partly_delivered(
     cli: Cli, emulator: Emulator, workdir: Path
 ) -> None:
     own = "  ci:\n    deliver:\n      - dir: own\n      - command: cat >/dev/null; exit 9\n"
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", own))
     failed = cli("apply", "--auto-approve")
     assert failed.code == 1
-    assert "exited with status 9 for 'ci' (it printed nothing); the next plan" in failed.both
-    assert not (workdir / "own" / "acme" / "ci.env").exists()  # all or nothing
-    assert state(workdir)["ci"]["delivered"] is False
+    [token] = emulator.by_name("ci")
+    assert "exited with status 9 for 'ci' (it printed nothing)" in failed.err
+    assert (f"own/acme/ci.env now hold {token['id']}, command \"cat >/dev/null; exit 9\" "
+            f"hold nothing; both tokens are kept and the next plan replaces {token['id']}"
+            ) in failed.err
+    # The destination that took it holds ID and secret together.
+    assert f"PLANETSCALE_SERVICE_TOKEN_ID={token['id']}\n" in working_file(workdir)
+    ci = state(workdir)["ci"]
+    assert ci["delivered"] is False
+    assert ci["held_by"] == {token["id"]: ["own/acme/ci.env"]}
     assert state(workdir)["other"]["delivered"] is True
+
+    plan = cli("plan")
+    assert (f"-/+ ci  id {token['id']}  (its secret reached only some of its destinations; "
+            "a new token goes to all of them)") in plan.out
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
+    assert cli("apply", "--auto-approve").code == 0
+    [new] = emulator.by_name("ci")
+    assert new["id"] != token["id"]
+    assert f"PLANETSCALE_SERVICE_TOKEN_ID={new['id']}\n" in working_file(workdir)
+    assert cli("plan", "--detailed-exitcode").code == 0
 
 
 def test_a_hanging_command_is_stopped_and_named(
@@ -130,7 +144,7 @@ def test_a_hanging_command_is_stopped_and_named(
     failed = cli("apply", "--auto-approve")
     assert failed.code == 1
     assert "did not finish within 1 s for 'ci' and was stopped" in failed.both
-    assert state(workdir)["ci"]["delivered"] is False
+    assert "ci" not in state(workdir) and emulator.by_name("ci") == []
 
 
 def test_a_deleted_tokens_secret_file_is_removed(
@@ -152,7 +166,7 @@ def test_a_deleted_tokens_secret_file_is_removed(
     assert list((workdir / ".pstokens" / "secrets").rglob("*.env")) == []
 
 
-# -- all or nothing, whatever the order, whatever stops the run -----------------
+# -- each destination whole, whatever the order, whatever stops the run ---------
 
 FIRST = "  ci:\n    deliver:\n      - dir: own\n"
 
@@ -162,14 +176,14 @@ def working_file(workdir: Path) -> str:
 
 
 def staged_copies(workdir: Path) -> list[Path]:
-    return [p for p in workdir.rglob("*.tmp")]
+    return [p for p in workdir.rglob("*.tmp") if ".env." in p.name]  # not state's own
 
 
 @pytest.mark.parametrize("entries", [
     ["dir: own", "command: cat >/dev/null; exit 3"],
     ["command: cat >/dev/null; exit 3", "dir: own"],
 ])
-def test_a_failing_replacement_leaves_the_working_secret_file_whatever_the_order(
+def test_a_failing_replacement_leaves_each_destination_holding_one_working_token(
     cli: Cli, emulator: Emulator, workdir: Path, entries: list[str]
 ) -> None:
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
@@ -183,10 +197,15 @@ def test_a_failing_replacement_leaves_the_working_secret_file_whatever_the_order
     failed = cli("apply", "--auto-approve", "--replace", "ci")
     assert failed.code == 1
     assert "exited with status 3 for 'ci'" in failed.err
-    assert working_file(workdir) == working  # the working token's secret, still on disk
     assert staged_copies(workdir) == []
-    assert old["id"] in {t["id"] for t in emulator.by_name("ci")}  # and still alive
-    assert f"PLANETSCALE_SERVICE_TOKEN_ID={old['id']}\n" in working
+    live = {t["id"] for t in emulator.by_name("ci")}
+    assert old["id"] in live  # the old token still works
+    if entries[0].startswith("command"):  # nothing took the new token: it is gone
+        assert live == {old["id"]} and working_file(workdir) == working
+    else:  # the folder took it, whole, before the command failed: both are kept
+        [new] = live - {old["id"]}
+        assert f"PLANETSCALE_SERVICE_TOKEN_ID={new}\n" in working_file(workdir)
+        assert f"{old['id']}" in failed.err and f"now hold {new}" in failed.err
 
 
 class Fifo:
@@ -232,24 +251,29 @@ def stop_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def test_a_kill_9_while_the_command_runs_leaves_the_working_secret_file(
+def test_a_kill_9_while_the_command_runs_leaves_each_destination_a_working_token(
     cli: Cli, emulator: Emulator, workdir: Path, fifo: Fifo
 ) -> None:
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
     assert cli("apply", "--auto-approve").code == 0
-    working = working_file(workdir)
+    [old] = emulator.by_name("ci")
 
     write_config(workdir / "pstokens.yaml",
                  CONFIG.replace("  ci:\n", FIRST + blocking(fifo)))
     run = pstokens(workdir, "apply", "--auto-approve", "--replace", "ci")
     group = int(fifo.line(run))
     try:
-        assert working_file(workdir) == working  # while the command runs
+        # The folder, first in the list, already holds the new token, whole and
+        # verified; the command second in the list is still running.
+        held = working_file(workdir)
         run.kill()
         run.communicate(timeout=60)
     finally:
         stop_group(group)
-    assert working_file(workdir) == working  # and after the kill
+    assert working_file(workdir) == held
+    live = {t["id"] for t in emulator.by_name("ci")}
+    [new] = live - {old["id"]}
+    assert f"PLANETSCALE_SERVICE_TOKEN_ID={new}\n" in held and old["id"] in live
 
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
     assert cli("apply", "--auto-approve").code == 0
@@ -259,7 +283,7 @@ def test_a_kill_9_while_the_command_runs_leaves_the_working_secret_file(
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
-def test_ctrl_c_during_delivery_says_which_tokens_were_created_and_not_delivered(
+def test_ctrl_c_during_delivery_says_which_tokens_exist_and_who_holds_them(
     cli: Cli, emulator: Emulator, workdir: Path, fifo: Fifo
 ) -> None:
     write_config(workdir / "pstokens.yaml",
@@ -272,9 +296,12 @@ def test_ctrl_c_during_delivery_says_which_tokens_were_created_and_not_delivered
     finally:
         stop_group(group)
     [token] = emulator.by_name("ci")
-    assert (f"ci: created {token['id']}, but its secret was not delivered: apply was "
-            "interrupted; the next plan replaces it\n") in err
-    assert run.returncode != 0 and "Traceback" not in err
+    assert "Apply was interrupted. New tokens as it left them:\n" in err
+    assert f"  ci: {token['id']} exists, verified, delivered nowhere\n" in err
+    [other] = emulator.by_name("other")
+    assert (f"  other: {other['id']} exists, held by .pstokens/secrets/acme/other.env\n"
+            in err) or "other:" not in err  # done before, or stopped with the run
+    assert run.returncode == 130 and "Traceback" not in err
     assert state(workdir)["ci"]["delivered"] is False
     assert gone(group)  # the command was stopped with the run
 
@@ -340,9 +367,9 @@ def test_a_secret_file_git_would_not_ignore_is_not_written_and_the_token_is_unde
     assert failed.code == 1
     assert (f"did not write shared/acme/ci.env: it is in the git work tree {repo} and git "
             "would not ignore it; add the line `/shared/acme/` to "
-            f"{repo}/.gitignore; the next plan replaces it") in failed.err
+            f"{repo}/.gitignore; deleted again") in failed.err
     assert list((repo / "shared" / "acme").iterdir()) == []
-    assert state(repo)["ci"]["delivered"] is False
+    assert "ci" not in state(repo) and emulator.by_name("ci") == []
     assert (repo / "shared" / ".gitignore").read_text() == "notes.txt\n"
 
     (repo / ".gitignore").write_text("/shared/acme/\n")

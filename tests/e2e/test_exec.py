@@ -93,8 +93,11 @@ def test_exec_verifies_the_lease_before_command_runs(
 ) -> None:
     emulator.reset_stats()
     assert cli("exec", "ci-deploy", "--", "true").code == 0
-    # Verification by pstokens, as the lease (the probe makes no call here).
-    assert emulator.calls("GET /v1/organizations") == 1
+    # Verification by pstokens, as the lease, through a GET its grants allow on its
+    # first database, as apply verifies (the probe makes no call here).
+    assert emulator.calls("GET /v1/organizations/{organization}/databases/{database}/"
+                          "throttler") == 1
+    assert emulator.calls("GET /v1/organizations") == 0
 
 
 def test_ttl_is_what_exec_was_given(cli: Cli, emulator: Emulator, project: Path) -> None:

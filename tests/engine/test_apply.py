@@ -7,14 +7,14 @@ calls made, in order, and the state left behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from pstokens.api.errors import OutcomeUnknown, ServerError, Unauthorized
+from pstokens.api.errors import Forbidden, OutcomeUnknown, ServerError, Unauthorized
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.config.model import Config, TokenSpec
 from pstokens.delivery import NewSecret
@@ -24,11 +24,13 @@ from pstokens.engine.outcome import Blocked, Outcome, Status
 from pstokens.engine.plan import Action, Cause, Change, Plan
 from pstokens.engine.planner import PlanOptions, make_plan
 from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.verify import Patience
 from pstokens.errors import SecretDeliveryError, UnsafePlan
 from pstokens.secret import Secret
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+ORG = "acme"
 
 
 @dataclass
@@ -43,6 +45,8 @@ class FakeApi:
     held: dict[str, dict[str | None, frozenset[str]]] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)  # token IDs whose credentials fail
     verified: list[str] = field(default_factory=list)  # verification calls, kept apart
+    checks: list[tuple[str, str, str | None]] = field(default_factory=list)  # (id, path, db)
+    forbidden: dict[str, int] = field(default_factory=dict)  # token ID -> 403s to answer
 
     def _call(self, *call: str) -> None:
         self.calls.append(call)
@@ -85,15 +89,29 @@ class FakeApi:
         self.tokens.pop(token_id, None)
 
     async def verify_credentials(self, token_id: str, secret: Secret) -> None:
+        await self.get_as(token_id, secret, "/v1/organizations", organization=ORG)
+
+    async def get_as(self, token_id: str, secret: Secret, template: str, *,
+                     organization: str, database: str | None = None) -> None:
+        """A GET as the token: 401 for refused credentials, 403 for a database
+        path the token holds nothing on (yet), or while `forbidden` counts down."""
         self.verified.append(token_id)
+        self.checks.append((token_id, template, database))
         if token_id in self.refused or secret.reveal() != f"pscale_tkn_secret_{token_id}":
             raise Unauthorized(f'verify new service token "{token_id}": Unauthorized',
                                status=401)
+        if self.forbidden.get(token_id, 0) > 0:
+            self.forbidden[token_id] -= 1
+            raise Forbidden("Forbidden", status=403)
+        if "{database}" in template and not self.held.get(token_id, {}).get(database):
+            raise Forbidden("Forbidden", status=403)
 
     async def grant_accesses(
         self, org: str, token_id: str, accesses: Sequence[str], database: str | None = None
     ) -> list[TokenAccess]:
         self._call("grant", token_id, database or "", *accesses)
+        held = self.held.setdefault(token_id, {})
+        held[database] = held.get(database, frozenset()) | frozenset(accesses)
         return []
 
     async def revoke_accesses(
@@ -115,15 +133,34 @@ class MemoryStore:
 
 
 class Sink:
-    def __init__(self, fail_for: set[str] | None = None) -> None:
-        self.secrets: dict[str, str] = {}
-        self.fail_for = fail_for or set()
+    """Destinations in memory: each key's `places` (default one, "memory"); a key in
+    `fail_for` fails at its `fail_at`-th destination (0: the first)."""
 
-    async def deliver(self, item: NewSecret) -> str:
-        if item.key in self.fail_for:
-            raise SecretDeliveryError(f"command exited with status 1 for {item.key!r}")
+    def __init__(self, fail_for: set[str] | None = None, *, places: tuple[str, ...] = ("memory",),
+                 fail_at: int = 0, api: FakeApi | None = None) -> None:
+        self.secrets: dict[str, str] = {}
+        self.held: dict[str, dict[str, str]] = {}  # place -> key -> token ID it holds
+        self.fail_for = fail_for or set()
+        self.places = places
+        self.fail_at = fail_at
+        self.api = api  # when given: what the token could do when it was delivered
+        self.access_at_delivery: dict[str, dict[str | None, frozenset[str]]] = {}
+
+    async def deliver(self, item: NewSecret, reached: Callable[[str], None] | None = None
+                      ) -> str:
+        if self.api is not None:
+            self.access_at_delivery[item.token_id] = dict(self.api.held.get(item.token_id, {}))
+        for index, place in enumerate(self.places):
+            if item.key in self.fail_for and index == self.fail_at:
+                raise SecretDeliveryError(f"command exited with status 1 for {item.key!r}")
+            self.held.setdefault(place, {})[item.key] = item.token_id
+            if reached is not None:
+                reached(place)
         self.secrets[item.key] = item.secret.reveal()
-        return "memory"
+        return ", ".join(self.places)
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        return self.places
 
     def folders(self, key: str) -> tuple[str, ...]:
         return ()
@@ -150,13 +187,33 @@ def live(api: FakeApi) -> dict[str, LiveToken]:
             for t in api.tokens.values()}
 
 
+class FakeTime:
+    """A monotonic clock that only pauses move: verification retries cost no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def patience(self) -> Patience:
+        return Patience(clock=self.clock, sleep=self.sleep)
+
+
 def run(api: FakeApi, state: State, plan: Plan, *, sink: Sink | None = None,
-        force: bool = False) -> tuple[State, Seen, MemoryStore]:
+        force: bool = False, time: FakeTime | None = None) -> tuple[State, Seen, MemoryStore]:
     store, seen = MemoryStore(), Seen()
+    time = time or FakeTime()
 
     async def go() -> State:
         writer = StateWriter(store, state)  # type: ignore[arg-type]
-        applier = Applier(api, writer, sink or Sink(), seen, now=lambda: NOW)
+        applier = Applier(api, writer, sink or Sink(), seen, now=lambda: NOW,
+                          patience=time.patience())
         await applier.apply(plan, force=force)
         return applier.state
 
@@ -204,43 +261,41 @@ def test_replaced_token_is_deleted_only_after_its_successor_is_granted_and_deliv
     assert final.tokens["ci"].retiring == ()
 
 
-def test_failed_delivery_counts_as_created_skips_its_grants_and_keeps_the_old_token() -> None:
+def test_a_token_delivered_nowhere_is_deleted_again_and_the_old_one_stays_as_it_was() -> None:
     api = FakeApi()
     record = existing(api, "t1", "ci")
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
     final, seen, _ = run(api, state, plan, sink=Sink(fail_for={"ci"}))
-    assert api.calls == [("create", "ci")]  # no grant to it, and the old token stays
-    statuses = [(o.change.action, o.status, o.blocked) for o in seen.outcomes]
+    assert api.calls == [("create", "ci"), ("grant", "new1", "app", "read_branch"),
+                         ("delete", "new1")]
+    statuses = [(o.change.action, o.status, o.blocked, o.rolled_back) for o in seen.outcomes]
     assert statuses == [
-        (Action.REPLACE, Status.UNDELIVERED, None),
-        (Action.GRANT, Status.SKIPPED, Blocked.UNDELIVERED),
-        (Action.DELETE, Status.SKIPPED, Blocked.NOT_READY),
+        (Action.GRANT, Status.DONE, None, False),
+        (Action.REPLACE, Status.UNDELIVERED, None, True),
+        (Action.DELETE, Status.SKIPPED, Blocked.NOT_READY, False),
     ]
-    assert "status 1" in (seen.outcomes[0].error or "")
-    ci = final.tokens["ci"]
-    assert (ci.id, ci.delivered, ci.retiring) == ("new1", False, ("t1",))
-    # The next plan replaces the undelivered token, and still deletes the old one.
-    again = plan_of(cfg, final, api)
-    assert [(c.action, c.token_id, c.cause) for c in again.changes][:1] == [
-        (Action.REPLACE, "new1", Cause.UNDELIVERED)
-    ]
-    assert (Action.DELETE, "t1", Cause.RETIRED) in [
-        (c.action, c.token_id, c.cause) for c in again.changes
-    ]
+    assert "status 1" in (seen.outcomes[1].error or "")
+    assert final.tokens["ci"] == record  # exactly as it was
+    assert "t1" in api.tokens and "new1" not in api.tokens
+    assert not any(c.makes_token or c.token_id == "new1" for c in plan_of(cfg, final, api).changes)
 
 
-def test_a_failed_grant_keeps_the_token_it_replaces() -> None:
+def test_a_failed_grant_means_no_delivery_the_new_token_goes_and_the_old_stays() -> None:
     api = FakeApi(fail={"grant": ServerError("boom", status=500)})
     record = existing(api, "t1", "ci")
     cfg = config(spec("ci", accesses={"app": frozenset({"read_branch"})}))
     state = State("acme", "L", 1, {"ci": record})
     plan = plan_of(cfg, state, api, replace=frozenset({"ci"}))
-    final, seen, _ = run(api, state, plan)
-    assert ("delete", "t1") not in api.calls
-    assert [o.status for o in seen.outcomes] == [Status.DONE, Status.FAILED, Status.SKIPPED]
-    assert final.tokens["ci"].retiring == ("t1",)
+    sink = Sink()
+    final, seen, _ = run(api, state, plan, sink=sink)
+    assert ("delete", "t1") not in api.calls and ("delete", "new1") in api.calls
+    assert api.verified == [] and sink.secrets == {}
+    assert [(o.status, o.blocked) for o in seen.outcomes] == [
+        (Status.FAILED, None), (Status.SKIPPED, Blocked.GRANT_FAILED),
+        (Status.SKIPPED, Blocked.NOT_READY)]
+    assert final.tokens["ci"] == record
 
 
 def test_the_applier_refuses_an_unsafe_plan_itself_and_calls_nothing() -> None:

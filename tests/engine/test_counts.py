@@ -32,12 +32,14 @@ NEVER_CREATED = Change(Action.DELETE, "gone", None, name="gone", cause=Cause.ALR
 
 def test_replacements_are_not_counted_as_created_nor_their_undelivered_secrets() -> None:
     outcomes = [Outcome(create(f"k{i}"), Status.DONE, f"n{i}") for i in range(4)]
-    outcomes += [Outcome(replace(f"r{i}", f"o{i}"), Status.UNDELIVERED, f"m{i}")
+    outcomes += [Outcome(replace(f"r{i}", f"o{i}"), Status.PARTLY_DELIVERED, f"m{i}")
                  for i in range(2)]
+    # Deleted again by the same apply: neither replaced nor counted as undelivered.
+    outcomes += [Outcome(replace("r8", "o8"), Status.UNVERIFIED, "m8", rolled_back=True)]
     outcomes += [Outcome(replace("r9", "o9"), Status.DONE, "m9"),
                  Outcome(old_half("r9", "o9"), Status.DONE, "o9")]
     line = summary(ApplyResult(outcomes))
-    assert line.startswith("4 created, 3 replaced (2 undelivered), 0 deleted, "), line
+    assert line.startswith("4 created, 3 replaced (2 not delivered everywhere), 0 deleted, "), line
 
 
 def test_a_removed_key_whose_create_never_happened_is_no_delete() -> None:

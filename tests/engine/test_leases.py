@@ -20,7 +20,7 @@ from pstokens.engine.planner import make_plan
 from pstokens.errors import PstokensError
 from pstokens.render.export import export_yaml
 from pstokens.state.model import LeaseRecord, State
-from tests.engine.test_apply import NOW, FakeApi, config, existing, run, spec
+from tests.engine.test_apply import NOW, FakeApi, FakeTime, config, existing, run, spec
 
 ACCESSES = {None: frozenset({"read_databases"}), "app": frozenset({"read_branch"}),
             "web": frozenset({"read_branch", "connect_branch"})}
@@ -41,7 +41,7 @@ class Book:
 
 
 def opened(api: FakeApi, book: Book) -> Lease:
-    maker = LeaseMaker(api, book, "acme", now=lambda: NOW)
+    maker = LeaseMaker(api, book, "acme", now=lambda: NOW, patience=FakeTime().patience())
     return asyncio.run(maker.open(spec("ci", accesses=ACCESSES), 900))
 
 
@@ -85,7 +85,9 @@ def test_open_records_an_intent_then_creates_records_grants_per_scope_and_verifi
     assert [c[0] for c in api.calls] == ["create", "grant", "grant", "grant"]
     assert api.calls[0] == ("create", lease.name)
     assert sorted(c[2] for c in api.calls[1:]) == ["", "app", "web"]
-    assert api.verified == ["new1"]
+    # Verified as apply verifies: a GET its grants allow, on one of its databases.
+    assert api.checks == [
+        ("new1", "/v1/organizations/{organization}/databases/{database}/branches", "app")]
 
 
 def test_a_lease_that_fails_verification_is_deleted_and_forgotten() -> None:

@@ -87,12 +87,12 @@ def test_a_second_replacement_keeps_the_first_successors_delivery_time() -> None
     assert {"t1", "new1", "new2"} <= set(api.tokens)
 
 
-def test_a_failed_delivery_starts_no_wait_and_keeps_the_old_token() -> None:
+def test_a_partial_delivery_starts_no_wait_and_keeps_the_old_token() -> None:
     api = FakeApi()
     cfg = config(spec("ci", retire_when_unused=QUIET))
     state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
     final, _, _ = run(api, state, plan_at(cfg, state, api, replace=frozenset({"ci"})),
-                      sink=Sink(fail_for={"ci"}))
+                      sink=Sink(fail_for={"ci"}, places=("a", "b"), fail_at=1))
     record = final.tokens["ci"]
     assert (record.delivered, record.retiring, record.successor_delivered_at) == (
         False, ("t1",), {})

@@ -49,14 +49,24 @@ def test_a_second_replacement_inside_the_overlap_keeps_both_old_tokens() -> None
 def test_a_failed_delivery_never_starts_an_overlap() -> None:
     api = FakeApi()
     cfg = config(spec("ci", overlap=HOUR))
-    state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
+    record = existing(api, "t1", "ci")
+    state = State("acme", "L", 1, {"ci": record})
     final, _, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})),
                       sink=Sink(fail_for={"ci"}))
+    assert final.tokens["ci"] == record and set(api.tokens) == {"t1"}
+
+
+def test_a_partly_delivered_token_starts_no_overlap_and_is_retired_with_the_old() -> None:
+    api = FakeApi()
+    cfg = config(spec("ci", overlap=HOUR))
+    state = State("acme", "L", 1, {"ci": existing(api, "t1", "ci")})
+    final, _, _ = run(api, state, plan_of(cfg, state, api, replace=frozenset({"ci"})),
+                      sink=Sink(fail_for={"ci"}, places=("a", "b"), fail_at=1))
     record = final.tokens["ci"]
     assert (record.delivered, record.retiring, record.retire_at) == (False, ("t1",), {})
-    nxt = plan_of(cfg, final, api)  # replaces the undelivered one; t1 waits for that delivery
+    nxt = plan_of(cfg, final, api)  # replaces the partly delivered one; t1 waits for that
     assert [r.token_id for r in nxt.retiring] == ["t1"] and nxt.retiring[0].retire_at is None
-    done, _, _ = run(api, final, nxt)
+    done, _, _ = run(api, final, nxt, sink=Sink(places=("a", "b")))
     assert done.tokens["ci"].retire_at == {"t1": NOW + timedelta(hours=1),
                                            "new1": NOW + timedelta(hours=1)}
     assert {"t1", "new1", "new2"} <= set(api.tokens)

@@ -28,6 +28,7 @@ from pstokens.api.auth import Credentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config.model import AccessMap, Config, TokenSpec
 from pstokens.delivery import NewSecret
+from pstokens.delivery.base import Reached
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
 from pstokens.engine.apply import Applier
@@ -116,9 +117,14 @@ class MemorySink:
     def __init__(self) -> None:
         self.delivered: dict[str, str] = {}
 
-    async def deliver(self, item: NewSecret) -> str:
+    async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
         self.delivered[item.key] = item.token_id
+        if reached is not None:
+            reached("memory")
         return "memory"
+
+    def destinations(self, item: NewSecret) -> tuple[str, ...]:
+        return ("memory",)
 
     def folders(self, key: str) -> tuple[str, ...]:
         return ()

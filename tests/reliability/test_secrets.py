@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import signal
 import stat
 import subprocess
@@ -225,7 +226,7 @@ def test_secrets_command_gets_the_secret_on_stdin_and_names_in_its_environment(
     assert leaks_in_text(result.both) == []
 
 
-def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_plan_replaces_it(
+def test_a_failing_secrets_command_deletes_the_undelivered_token_and_the_next_plan_makes_one(
     cli: GuardedCli, emulator: Emulator, workdir: Path, leak_guard: LeakGuard
 ) -> None:
     write_config(workdir / "pstokens.yaml", CONFIG)
@@ -236,19 +237,19 @@ def test_a_failing_secrets_command_leaves_the_token_undelivered_and_the_next_pla
     assert failed.code == 1
     assert "exited with status 7 for 'ci'" in failed.err
     state = json.loads((workdir / "state" / "acme.json").read_text())["tokens"]
-    assert (state["ci"]["delivered"], state["reporter"]["delivered"]) == (False, True)
-    undelivered = state["ci"]["id"]
+    assert "ci" not in state and state["reporter"]["delivered"] is True
+    assert emulator.by_name("ci") == []  # delivered nowhere: deleted again
+    undelivered = re.search(r"ci: created (\S+), not delivered", failed.err)
+    assert undelivered is not None, failed.err
     plan = json.loads(cli("plan", "--format", "json").out)
-    assert [(c["action"], c["key"], c["token_id"], c["reason"]) for c in plan["changes"]
-            if c["action"] in ("replace", "delete")] == [
-        ("replace", "ci", undelivered, "secret was never delivered")
-    ]
+    assert [(c["action"], c["key"]) for c in plan["changes"]
+            if c["action"] in ("create", "replace", "delete")] == [("create", "ci")]
 
     (workdir / "delivered" / "ci.secret").unlink()
     fixed = recorder(workdir / "delivered", leak_guard)  # a command that works now
     assert cli("apply", "--auto-approve", "--secrets-command", fixed).code == 0
     [token] = emulator.by_name("ci")
-    assert token["id"] != undelivered
+    assert token["id"] != undelivered.group(1)
     secret = (workdir / "delivered" / "delivered" / "ci.secret").read_text()
     assert emulator.store.secret_matches("acme", token["id"], secret)
     assert cli("plan", "--detailed-exitcode").code == 0

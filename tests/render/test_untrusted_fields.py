@@ -103,7 +103,7 @@ def test_apply_step_lines_name_the_token_and_quote_unmanaged_names() -> None:
         "ci [tok1] on the organization: granted"
     assert outcome_line(Outcome(stranger, Status.DONE, "tok9")) == f'"{FAKE}" [tok9]: deleted'
     assert outcome_line(Outcome(create, Status.DONE, "tok2", delivered_to=("dir x",))) == \
-        "ci: created tok2, secret delivered to dir x"
+        "ci: created tok2, verified, secret delivered to dir x"
 
 
 def test_markdown_makes_no_link_of_a_url_or_address_in_a_name() -> None:
