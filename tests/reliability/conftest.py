@@ -36,6 +36,7 @@ from tests.e2e.conftest import (
     Emulator,
     Result,
 )
+from tests.reliability.consumers import summary_lines as consumer_summary
 from tests.s3server import S3, moto_endpoint, s3
 
 __all__ = ["moto_endpoint", "s3"]  # fixtures for the suites' runs on S3 state
@@ -184,6 +185,8 @@ def leak_guard(
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in consumer_summary():
+        terminalreporter.write_line(line)
     if FIGURES["texts_searched"] or FIGURES["files_searched"]:
         terminalreporter.write_line(
             f"reliability leak guard: {len(SECRETS)} secrets searched for in "
