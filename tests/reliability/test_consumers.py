@@ -179,6 +179,9 @@ class Rig:
         rotated = [k for k in before if after.get(k) != before[k]]
         assert sorted(rotated) == sorted(before), (before, after)
         self.tally.rotations += len(rotated)
+        if self.case.trigger == "leak":  # gone in the same apply, overlap or not
+            live = {t["id"] for t in self.emulator.store.tokens(ORG)}
+            assert live.isdisjoint(before.values()), "a leaked token outlived its apply"
         for consumer in self.consumers:
             consumer.wait_for_call_with(after[consumer.destination.key])
 
@@ -189,7 +192,7 @@ class Rig:
     def retire_quietly(self) -> None:
         """Once consumers moved on, PlanetScale saw the old tokens last used long ago:
         the next apply deletes them (and only them)."""
-        if not self.case.retire_when_unused:
+        if not self.case.retire_when_unused or self.case.trigger == "leak":
             return
         live = {t["id"] for t in self.emulator.store.tokens(ORG)}
         current = set(self.state_ids().values())

@@ -189,7 +189,7 @@ def working(store: StepStore, org: str, destination: Destination) -> str | None:
 
 def one_trial(step: str, number: int, store: StepStore, url: str, base: Path, cli: GuardedCli,
               monkeypatch: pytest.MonkeyPatch, guard: LeakGuard, tally: Tally) -> None:
-    org = f"rot{number}{step.split()[0]}"
+    org = f"rot{number}s{STEPS.index(step)}"
     work = base / org
     work.mkdir()
     monkeypatch.chdir(work)
