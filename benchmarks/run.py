@@ -31,6 +31,9 @@ from benchmarks.lease import time_exec_overhead
 from benchmarks.operations import TARGET as OPERATIONS_TARGET
 from benchmarks.operations import time_operations
 from benchmarks.planner import time_planner
+from benchmarks.rotation import TARGET as ROTATE_TARGET
+from benchmarks.rotation import TOKENS as ROTATE_TOKENS
+from benchmarks.rotation import rotate_with_consumers
 from benchmarks.server import EmulatorProcess, emulator_process
 from benchmarks.startup import LIGHT, time_startup
 from benchmarks.startup import TARGET_SECONDS as LIGHT_TARGET
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 workspace = Workspace(root / f"n{size}", f"bench{size}", emulator)
                 rows += asyncio.run(_unpaced(workspace, size, args))
             rows.append(asyncio.run(_exec_row(emulator, root / "exec", args)))
+            rows.append(asyncio.run(_rotate_row(emulator, root / "rotate", args)))
         if args.rate_limited_tokens:
             with emulator_process(latency_ms=args.latency_ms, rate_limit=600) as emulator:
                 workspace = Workspace(root / "paced", "paced", emulator)
@@ -192,6 +196,15 @@ async def _exec_row(emulator: EmulatorProcess, root: Path, args: argparse.Namesp
                f"{calls} calls (1 create, {EXEC_CALLS - 3} grants, 1 verify, 1 delete)",
                seconds, bound, f"calls = {EXEC_CALLS}; time <= {EXEC_TARGET}x calls x latency",
                calls == EXEC_CALLS and seconds <= EXEC_TARGET * bound)
+
+
+async def _rotate_row(emulator: EmulatorProcess, root: Path, args: argparse.Namespace) -> Row:
+    seconds, calls, made, failed = await rotate_with_consumers(root, emulator, args.parallelism)
+    bound = calls * args.latency_ms / 1000 / args.parallelism
+    return Row(f"rotate {ROTATE_TOKENS} tokens with consumers watching",
+               f"{calls} calls; consumers made {made} calls, {failed} failed", seconds, bound,
+               f"0 consumer failures; time <= {ROTATE_TARGET}x calls x latency / parallelism",
+               failed == 0 and seconds <= ROTATE_TARGET * bound)
 
 
 async def _paced(workspace: Workspace, size: int, args: argparse.Namespace) -> list[Row]:

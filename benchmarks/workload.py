@@ -147,7 +147,7 @@ class Workspace:
                 plan = await fresh_plan(client, config, state, PlanOptions())
                 detail["plan"] = time.perf_counter() - began
                 writer = StateWriter(self.store, state)
-                applier = Applier(client, writer, DirectorySink(self.secrets), _Quiet())
+                applier = Applier(client, writer, DirectorySink(self.secrets), QuietReporter())
                 began = time.perf_counter()
                 result = await applier.apply(plan)
                 detail["writes"] = time.perf_counter() - began
@@ -255,6 +255,6 @@ class StripEmbeddedAccesses(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-class _Quiet:
+class QuietReporter:
     def report(self, outcome: Outcome) -> None:
         pass
