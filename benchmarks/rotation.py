@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from benchmarks.server import EmulatorProcess
-from benchmarks.workload import Workspace, QuietReporter
+from benchmarks.workload import QuietReporter, Workspace
 from pstokens.config import load_config
 from pstokens.delivery import DirectorySink
 from pstokens.engine.apply import Applier
@@ -25,8 +25,8 @@ from tests.reliability.consumers import Consumer, Destination
 
 TOKENS = 100
 WATCH_EVERY = 10  # a consumer on every tenth token: ten consumers in all
-TARGET = 3.0
-CONSUMER_ROUTE = "/databases/{database}/branches"  # list_branches: verification uses another  # the rotation at most this many times its bound
+TARGET = 3.0  # the rotation at most this many times its bound
+CONSUMER_ROUTE = "/databases/{database}/branches"  # list_branches: verification uses another
 
 
 async def rotate_with_consumers(
