@@ -2,16 +2,19 @@
 
 A command may echo what it read: verbatim, folded over several lines, cut
 short, reversed, as hex (`od`, `xxd`), base64-encoded (as `kubectl ... -o
-yaml` does), base32-encoded or URL-encoded. Every run of at least `MIN_RUN`
-characters of the secret, or of one of those forms (base64 and base32 at any
-alignment, hex and base32 in either case), is masked, whitespace between its
-characters included. Control characters
-are escaped so a command's output cannot drive the terminal.
+yaml` does), base32-encoded or URL-encoded (every byte escaped, or only
+some), and any of those of the reversed secret. Every run of at least
+`MIN_RUN` characters of the secret, or of one of those forms (base64 and
+base32 at any alignment), is masked, in any case and with whitespace between
+its characters. Matching ignores case: masking a little more than needed is
+safe, missing an upper-cased secret is not. Control characters are escaped so
+a command's output cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
@@ -30,9 +33,18 @@ _GROUPED: tuple[tuple[int, tuple[Callable[[bytes], bytes], ...]], ...] = (
 
 
 def _forms(secret: str) -> list[str]:
+    """Every form of `secret` to look for, lower-cased (matching ignores case)."""
+    forms: list[str] = []
+    for text in (secret, secret[::-1]):
+        forms += _encodings(text)
+    forms.append(codecs.encode(secret, "rot13"))
+    return [f.lower() for f in dict.fromkeys(forms) if f]
+
+
+def _encodings(secret: str) -> list[str]:
     raw = secret.encode()
-    forms = [secret, secret[::-1], raw.hex(), raw.hex().upper(),
-             quote(secret, safe=""), quote_plus(secret, safe="")]
+    forms = [secret, raw.hex(), quote(secret, safe=""), quote_plus(secret, safe=""),
+             "".join(f"%{byte:02x}" for byte in raw)]
     for size, encoders in _GROUPED:
         for skip in range(size):
             part = raw[skip:]
@@ -41,15 +53,13 @@ def _forms(secret: str) -> list[str]:
             for encode in encoders:
                 text = encode(part).decode().rstrip("=")
                 forms.append(text[: len(text) - cut])
-                if size == 5:  # base32 is read either way up
-                    forms.append(text[: len(text) - cut].lower())
-    return [f for f in dict.fromkeys(forms) if f]
+    return forms
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every run of a secret (or of one of its encodings) replaced by a mask."""
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
-    flat = "".join(c for _, c in kept)
+    flat = "".join(c for _, c in kept).lower()
     hidden = [False] * len(flat)
     for secret in secrets:
         for form in _forms(secret):

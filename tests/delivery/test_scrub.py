@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import codecs
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,3 +84,21 @@ def test_a_url_encoded_secret_is_masked() -> None:
     for encoded in (quote(odd, safe=""), quote_plus(odd)):
         shown = scrub(f"GET /hook?token={encoded}&x=1", [odd])
         assert shown == f"GET /hook?token={MASK}&x=1", shown
+
+
+def _every_byte_escaped(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
+@pytest.mark.parametrize("form", [
+    _every_byte_escaped(SECRET),  # the trial's urlq_all: not one character left as it was
+    base64.b64encode(SECRET[::-1].encode()).decode(),  # two promised forms at once
+    SECRET.upper(),
+    codecs.encode(SECRET, "rot13"),
+    SECRET[::-1].encode().hex(),
+], ids=["every byte URL-escaped", "base64 of the reversed secret", "upper-cased", "rot13",
+        "hex of the reversed secret"])
+def test_a_secret_echoed_in_a_form_of_a_form_is_masked(form: str) -> None:
+    shown = scrub(f"it printed: {form} and then stopped", [SECRET])
+    assert shown.startswith("it printed: ") and shown.endswith(" and then stopped")
+    assert form[8:-8] not in shown and MASK in shown
