@@ -187,7 +187,7 @@ async def sweep(client: TokenApi, book: Book, organization: str, now: datetime,
     """
     before = book.read()
     tokens = await client.list_tokens(organization)
-    live = {t.id: live_token(t, None) for t in tokens}
+    live = {t.id: live_token(t, t.accesses) for t in tokens}
     result = SweepResult([], [], [])
     for view in settled(find_leases(book.read(), live, rule), before):
         if view.live and (every or view.expired(now)):

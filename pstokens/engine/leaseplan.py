@@ -18,10 +18,10 @@ under the command holding it, so it goes at once.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from pstokens.config.model import Config
+from pstokens.config.model import AccessMap, Config
 from pstokens.engine.leaseview import LeaseView, lease_key
 from pstokens.engine.live import LiveToken
 from pstokens.engine.lost import CLOCK_SKEW
@@ -40,10 +40,12 @@ def longest_lease_ttl(config: Config) -> int | None:
 @dataclass(frozen=True)
 class LeaseRule:
     """What a live token that this state does not record must be to count as a lease:
-    named `KEY+lease-XXXXXXXX` for a KEY in `keys`, and expiring no later than
-    `longest` seconds (None: any ttl) after it was created."""
+    named `KEY+lease-XXXXXXXX` for a KEY of the config, holding no access KEY does
+    not give (a lease is granted exactly KEY's accesses; fewer after a run killed
+    while granting), and expiring no later than `longest` seconds (None: any ttl)
+    after it was created. A token whose accesses were not read is no lease."""
 
-    keys: frozenset[str] = frozenset()
+    accesses: Mapping[str, AccessMap] = field(default_factory=dict)  # key -> its accesses
     longest: int | None = None
 
     @classmethod
@@ -51,12 +53,17 @@ class LeaseRule:
         """The config's rule; without a config no unrecorded token is a lease."""
         if config is None:
             return cls()
-        return cls(frozenset(config.tokens), longest_lease_ttl(config))
+        return cls({k: spec.accesses for k, spec in config.tokens.items()},
+                   longest_lease_ttl(config))
 
     def admits(self, token: LiveToken) -> bool:
         key = lease_key(token.name)
-        if key is None or key not in self.keys:
+        if key is None or key not in self.accesses or token.accesses is None:
             return False
+        given = self.accesses[key]
+        if any(not names <= given.get(scope, frozenset())
+               for scope, names in token.accesses.items()):
+            return False  # more than its key gives: judged like any other token
         if token.expires_at is None or token.created_at is None:
             return False  # `exec` always sets a ttl; a token without one is no lease
         if self.longest is None:

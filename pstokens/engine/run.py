@@ -244,7 +244,7 @@ class Workspace:
         before = self.read_state()
         async with self.connect() as client:
             tokens = await client.list_tokens(self.organization)
-            found = find_leases(self.read_state(), {t.id: live_token(t, None) for t in tokens},
+            found = find_leases(self.read_state(), {t.id: live_token(t, t.accesses) for t in tokens},
                                 LeaseRule.of(self.config))
             return await confirm_gone(client, self.organization, settled(found, before))
 

@@ -93,3 +93,24 @@ def test_lease_help_keeps_its_paragraphs_apart(cli: Cli, command: str) -> None:
     paragraphs = [p.strip() for p in usage.split("\n\n") if p.strip()]
     assert len(paragraphs) == 4, usage  # usage line, summary, explanation, example
     assert paragraphs[-1] == f"Example: pstokens lease {command}"
+
+
+def test_a_lease_named_token_holding_more_than_its_key_is_drift_without_max_ttl(
+    cli: Cli, emulator: Emulator, workdir: Path,
+) -> None:
+    """The second trial's scenario: no rules.max_ttl (so any expiry would do), a
+    100-day `dep+lease-long0000` granted admin accesses its key never gives."""
+    write_config(workdir / "pstokens.yaml", "organization: acme\ntokens:\n  dep:\n"
+                 "    accesses:\n      databases:\n        app-prod: [read_branch]\n")
+    assert cli("apply", "--auto-approve").code == 0
+    made, _secret = emulator.store.create_token("acme", "dep+lease-long0000", 100 * 86400)
+    emulator.store.grant("acme", made["id"], ["delete_branch", "delete_database"], "app-prod")
+    emulator.store.grant("acme", made["id"], ["write_service_tokens", "create_databases"])
+
+    result = cli("plan", "--detailed-exitcode")
+    assert result.code == 2, result.both
+    assert "No changes" not in result.out
+    data = json.loads(cli("plan", "--format", "json").out)
+    assert data["unmanaged"] == [{"id": made["id"], "name": "dep+lease-long0000"}]
+    assert data["leases"] == []
+    assert cli("lease", "list").out.strip() == "No leases."

@@ -65,7 +65,21 @@ def test_sweep_all_never_deletes_a_token_that_only_bears_a_leases_name() -> None
     api = FakeApi()
     api.tokens["t1"] = ServiceToken(id="t1", name="ci+lease-backdoor", created_at=NOW)
     api.tokens["t2"] = ServiceToken(id="t2", name="ci+lease-abcdefgh", created_at=NOW,
-                                    expires_at=NOW + timedelta(minutes=5))
+                                    expires_at=NOW + timedelta(minutes=5), accesses=())
     rule = LeaseRule.of(config(spec("ci")))
     result = asyncio.run(sweep(api, Book(), "acme", NOW, every=True, rule=rule))
     assert [v.token_id for v in result.deleted] == ["t2"] and set(api.tokens) == {"t1"}
+
+
+def test_a_token_named_like_a_lease_holding_more_than_its_key_gives_is_no_lease() -> None:
+    """The trial's planted token: `dep+lease-long0000`, a 100-day expiry (no
+    rules.max_ttl), holding admin accesses its key never gives."""
+    rule = LeaseRule.of(config(spec("dep")))
+    planted = LiveToken("t9", "dep+lease-long0000", NOW, NOW + timedelta(days=100),
+                        {None: frozenset({"write_service_tokens"})})
+    granted_as_exec_does = LiveToken("t8", "dep+lease-abcdefgh", NOW,
+                                     NOW + timedelta(minutes=15), {})
+    unread = LiveToken("t7", "dep+lease-unread00", NOW, NOW + timedelta(minutes=15), None)
+    assert not rule.admits(planted)
+    assert rule.admits(granted_as_exec_does)
+    assert not rule.admits(unread)  # accesses not read: fail closed, judged as any token
