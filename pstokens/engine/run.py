@@ -244,8 +244,8 @@ class Workspace:
         before = self.read_state()
         async with self.connect() as client:
             tokens = await client.list_tokens(self.organization)
-            found = find_leases(self.read_state(), {t.id: live_token(t, t.accesses) for t in tokens},
-                                LeaseRule.of(self.config))
+            live = {t.id: live_token(t, t.accesses) for t in tokens}
+            found = find_leases(self.read_state(), live, LeaseRule.of(self.config))
             return await confirm_gone(client, self.organization, settled(found, before))
 
     async def sweep_leases(self, *, every: bool = False) -> SweepResult:
