@@ -71,7 +71,8 @@ def exec_command(key: str, ttl: str | None) -> int:
 
 
 def _notify(event: str, lease: Lease) -> None:
-    when = lease.expires_at.strftime("%H:%M:%S UTC")
+    # A date as well as a time: a lease may last days (`--ttl 100d`).
+    when = lease.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     name, token_id = safe(lease.name), safe(lease.token_id)
     if event == "ready":
         err(f"pstokens: lease {name} (id {token_id}) until {when}")

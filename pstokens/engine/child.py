@@ -94,8 +94,11 @@ def unstartable(argv: Sequence[str]) -> CommandNotStarted | None:
     if found is None:
         return CommandNotStarted(f"command not found: {name}", NOT_FOUND_STATUS,
                                  hint="check the command's name and PATH; no lease was made")
-    what = "a folder" if os.path.isdir(found) else "not executable"
-    return CommandNotStarted(f"command cannot be run: {found} is {what}",
+    if os.path.isdir(found):
+        return CommandNotStarted(f"command cannot be run: {found} is a folder",
+                                 NOT_RUNNABLE_STATUS,
+                                 hint="name a program (or a script) to run; no lease was made")
+    return CommandNotStarted(f"command cannot be run: {found} is not executable",
                              NOT_RUNNABLE_STATUS,
                              hint=f"make it executable (chmod +x {found}), or name the "
                              "program to run it with; no lease was made")

@@ -106,7 +106,8 @@ def _row(report: Report, row: TokenRow, columns: list[str], forbidden: frozenset
     classes = [name for name, on in (("violation", bool(row.violations)),
                                      ("stale", row.unused is not None),
                                      ("expired", row.expired)) if on]
-    search = " ".join(x for x in (row.name, row.id, row.key) if x).lower()
+    # The filter searches what the page shows: names with control characters escaped.
+    search = " ".join(x for x in (safe(row.name, ""), row.id, row.key) if x).lower()
     cells = []
     for column in columns:
         names = row.accesses.get(None if column == ORGANIZATION_COLUMN else column, ())

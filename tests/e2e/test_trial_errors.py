@@ -8,6 +8,7 @@ misnamed accesses and broken rules, and the errors that lacked a Hint line.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,8 @@ def test_exec_of_a_command_found_but_not_executable_exits_126(
     assert result.code == 126, result.both
     assert "Error: command cannot be run: ./deploy.sh is " in result.err
     assert "Hint: " in result.err and "no lease was made" in result.err
+    # A folder cannot be made executable: its hint does not say chmod (the second trial).
+    assert ("chmod" in result.err) == (make != "folder")
     assert emulator.tokens() == []
 
 
@@ -212,3 +215,12 @@ def test_each_error_of_the_trial_has_a_hint(
     assert lines[0].startswith(f"Error: {error}"), result.err
     assert lines[1].startswith("Hint: ") and len(lines[1]) > len("Hint: "), result.err
     assert emulator.tokens() == []
+
+
+def test_exec_says_the_date_a_long_lease_ends_not_only_the_time(
+    cli: Cli, emulator: Emulator, project: Path
+) -> None:
+    result = cli("exec", "ci-deploy", "--ttl", "59m", "--", "true")  # rules.max_ttl: 1h
+    assert result.code == 0, result.both
+    line = next(x for x in result.err.splitlines() if " until " in x)
+    assert re.search(r" until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$", line), line

@@ -94,3 +94,13 @@ def test_an_empty_organization_renders_in_every_view() -> None:
     assert "### Tokens (0)" in render_report_markdown(report)
     assert "no service tokens" in render_report_html(report)
     assert report.to_json()["tokens"] == []
+
+
+def test_html_carries_no_raw_control_character_from_a_name() -> None:
+    """The second trial: NUL, and an OSC 8 hyperlink, in names reached the page's
+    `data-token` attributes raw (a terminal showing the file obeyed them)."""
+    names = ["nul\x00byte", "ansi\x1b[2J\x1b]8;;http://x\x07link\x1b]8;;\x07", "bell\x07"]
+    live = [LiveToken(f"t{i}", n, NOW, None, {}) for i, n in enumerate(names)]
+    page = render_report_html(build_report("acme", live, State.new("acme"), None, NOW))
+    assert not [c for c in page if ord(c) < 32 and c not in "\n\t"]
+    assert "\x7f" not in page
