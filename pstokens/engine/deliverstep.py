@@ -138,6 +138,13 @@ class Readying:
         assert self.sink is not None
         rest = tuple(d for d in self.sink.destinations(item) if d not in held)
         old = change.token_id if change.retire is not None else None
+        # Which of the others hold the old token: as state records (a destination that
+        # failed before holds nothing), or all of them when state never said.
+        before = self._writer.state.tokens.get(key)
+        known = before.held_by.get(old) if before is not None and old is not None else None
+        kept = rest if known is None else tuple(d for d in rest if d in known)
+        if old is None:
+            kept = ()
 
         def partly(record: TokenRecord | None) -> TokenRecord | None:
             if record is None or record.id != token_id:
@@ -150,7 +157,8 @@ class Readying:
         await self._writer.update(key, partly, durable=True)
         self._new.finished.add(key)
         self._report(Outcome(change, Status.PARTLY_DELIVERED, token_id, error=error,
-                             delivered_to=held, kept_at=rest))
+                             delivered_to=held, kept_at=kept,
+                             missed=tuple(d for d in rest if d not in kept)))
 
     async def _discard(self, change: Change, token_id: str, status: Status, *,
                        error: str | None = None, blocked: Blocked | None = None) -> None:

@@ -50,6 +50,9 @@ class Outcome:
     # A partly delivered token: the destinations it did not reach, which still hold
     # the token it replaces (if any).
     kept_at: tuple[str, ...] = ()
+    # A partly delivered token: the destinations it did not reach that hold nothing
+    # pstokens made (they never took the token it replaces either).
+    missed: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -77,6 +80,8 @@ class Outcome:
             data["delivered_to"] = list(self.delivered_to)
         if self.kept_at:
             data["kept_at"] = list(self.kept_at)
+        if self.missed:
+            data["missed"] = list(self.missed)
         if self.change.makes_token and self.status is not Status.DONE:
             data["rolled_back"] = self.rolled_back
         return data

@@ -74,9 +74,10 @@ def _not_ready(outcome: Outcome) -> str:
         held = ", ".join(safe(w) for w in outcome.delivered_to)
         line = (f"created {new}, but its secret reached only some destinations: "
                 f"{safe(outcome.error)}; {held} now hold {new}")
-        if outcome.kept_at:
-            rest = ", ".join(safe(w) for w in outcome.kept_at)
-            line += f", {rest} still hold {safe(old)}" if old else f", {rest} hold nothing"
+        if outcome.kept_at and old:
+            line += f", {', '.join(safe(w) for w in outcome.kept_at)} still hold {safe(old)}"
+        if outcome.missed:
+            line += f", {', '.join(safe(w) for w in outcome.missed)} hold nothing"
         return line + f"; both tokens are kept and the next plan replaces {new}"
     if outcome.status is Status.SKIPPED:
         why = _BLOCKED[outcome.blocked or Blocked.GRANT_FAILED]

@@ -126,6 +126,14 @@ def test_a_destination_failing_after_another_leaves_the_token_partly_delivered(
     plan = cli("plan")
     assert (f"-/+ ci  id {token['id']}  (its secret reached only some of its destinations; "
             "a new token goes to all of them)") in plan.out
+    # The second trial: the command still fails. It never held the first token, so
+    # the error must not say it does.
+    again = cli("apply", "--auto-approve")
+    assert again.code == 1
+    second = next(t for t in emulator.by_name("ci") if t["id"] != token["id"])
+    assert (f"own/acme/ci.env now hold {second['id']}, command \"cat >/dev/null; exit 9\" "
+            "hold nothing; both tokens are kept") in again.err, again.err
+    assert "still hold" not in again.err
     write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", FIRST))
     assert cli("apply", "--auto-approve").code == 0
     [new] = emulator.by_name("ci")
@@ -205,7 +213,8 @@ def test_a_failing_replacement_leaves_each_destination_holding_one_working_token
     else:  # the folder took it, whole, before the command failed: both are kept
         [new] = live - {old["id"]}
         assert f"PLANETSCALE_SERVICE_TOKEN_ID={new}\n" in working_file(workdir)
-        assert f"{old['id']}" in failed.err and f"now hold {new}" in failed.err
+        # The command was added with this change: it never held the old token either.
+        assert f"now hold {new}" in failed.err and "exit 3\" hold nothing" in failed.err
 
 
 class Fifo:
