@@ -6,6 +6,7 @@ exit codes here and nowhere else: one sentence and a hint on stderr, exit 1.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -68,6 +69,10 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map every outcome to an exit code."""
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    if not debug:
+        # asyncio logs what a task raised while Ctrl-C tears the loop down, traceback and
+        # all; the command already said what happened, in a sentence.
+        logging.getLogger("asyncio").disabled = True
     try:
         result: Any = cli.main(args=argv, prog_name="pstokens", standalone_mode=False)
     except PstokensError as exc:
@@ -79,7 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         # Usage errors exit 1, not click's 2: 2 means "changes" to --detailed-exitcode.
         _fail(exc.format_message(), "run with --help for usage", debug, 1)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl-C
+            err("Interrupted.")
+            sys.exit(130)
         err("Aborted.")
         sys.exit(1)
     except KeyboardInterrupt:

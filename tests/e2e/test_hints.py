@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import Cli, Emulator, write_config
 from tests.e2e.test_state_commands import CONFIG
 
@@ -147,3 +149,26 @@ tokens:
     assert lines[3].startswith('pstokens.yaml:15:22: unknown access "read_databses"')
     # "ci" has a problem of its own: no rule finding is made up from what it lacks
     assert "sets no ttl" not in result.err
+
+
+def test_ctrl_c_anywhere_exits_130_with_a_sentence_and_no_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second trial: Ctrl-C while apply was still planning printed click's
+    "Aborted." and exited 1. Click turns a KeyboardInterrupt into Abort."""
+    import click
+
+    from pstokens.cli import main as entry
+
+    def interrupted(*_args: object, **_options: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    monkeypatch.setattr(entry.cli, "main", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        entry.main(["apply", "--auto-approve"])
+    assert stopped.value.code == 130
+    shown = capsys.readouterr().err
+    assert shown.strip() == "Interrupted." and "Traceback" not in shown
