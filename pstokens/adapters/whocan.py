@@ -22,7 +22,7 @@ from pstokens.api.errors import ApiError
 from pstokens.defaults import default_state_path
 from pstokens.engine.run import Workspace
 from pstokens.engine.whocan import UnknownName
-from pstokens.errors import PstokensError
+from pstokens.errors import PstokensError, UsageError
 from pstokens.render.errors import describe
 from pstokens.state import FileStateStore, StateStore
 
@@ -89,8 +89,8 @@ class WhoCan:
         try:
             if organization is None:
                 if self._default_organization is None:
-                    raise PstokensError("name the organization",
-                                        hint="pass `organization`")
+                    raise UsageError("name the organization",
+                                     hint="pass `organization`")
                 organization = await self._default_organization()
             return {"tokens": await self.answer(organization, operation, database)}
         except PstokensError as exc:
