@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 
 DEFAULT_API_URL = "https://api.planetscale.com/v1"
 DEFAULT_SECRETS_DIR = Path(".pstokens/secrets")
@@ -40,9 +40,9 @@ def lock_timeout(value: object) -> float:
     try:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise PstokensError(f"--lock-timeout must be a number of seconds, not {value!r}",
-                            hint="for example --lock-timeout 60") from None
+        raise UsageError(f"--lock-timeout must be a number of seconds, not {value!r}",
+                         hint="for example --lock-timeout 60") from None
     if not seconds >= 0:
-        raise PstokensError(f"--lock-timeout must be 0 or more seconds, not {value}",
-                            hint="for example --lock-timeout 60") from None
+        raise UsageError(f"--lock-timeout must be 0 or more seconds, not {value}",
+                         hint="for example --lock-timeout 60") from None
     return seconds

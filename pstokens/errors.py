@@ -1,18 +1,51 @@
-"""The errors pstokens raises, and the only ones the CLI turns into exit codes.
+"""Every error pstokens raises, drawn in one tree; the only ones the CLI turns into exit codes.
 
-    PstokensError                 message + hint, shown as one sentence on stderr
+Most are defined here; the rest live beside the code that raises them (the
+module is named on the right) and all are importable from `pstokens` itself.
+`tests/test_error_tree.py` fails when a subclass is missing from this drawing;
+`pstokens.adapters.errors` maps each one to an HTTP status and code and to an
+MCP tool error.
+
+    PstokensError                 message + hint, shown as one sentence on stderr (exit 1)
+    ├── UsageError                a bad option, argument or combination of them; nothing done
+    ├── ConfigFileError           a config file that cannot be read, or names another organization
     ├── ConfigError               every problem in a config, each FILE:LINE:COL
+    │   └── InvalidConfig         (config.model) ... and what could be read of it, for validate
     ├── RulesBroken               a config whose tokens break its own `rules:`
     ├── StateError                a state file that cannot be used
-    │   └── DamagedState          one that cannot be read at all (`state push --force`)
+    │   ├── DamagedState          one that cannot be read at all (`state push --force`)
+    │   └── StateEditRefused      a `state`/`import` edit that would lose or clash with a record
     ├── LockHeld                  another run holds the state lock
     ├── PlanError                 a plan that must not run
     │   ├── StalePlan             a saved plan whose world has moved on
     │   └── UnsafePlan            too many deletes without --force
+    ├── ApplyInterrupted          (engine.outcome) Ctrl-C stopped apply (exit 130)
     ├── SecretDeliveryError       a new secret could not be delivered
-    └── ApiError                  (pstokens.api.errors) anything the API answered
+    ├── UnverifiedToken           (engine.verify) a new token failed its verification call
+    ├── LeaseError                (engine.lease) exec's short-lived token could not be made
+    ├── CommandNotStarted         (engine.child) exec's COMMAND did not start (exit 126/127)
+    ├── UnknownName               (engine.whocan) an operation or database nobody knows
+    ├── TableError                (operations) the operations table could not be read
+    ├── OutputError               a report, calendar or other output file could not be written
+    ├── ServeError                `pstokens serve` or the emulator cannot start
+    ├── Refused                   (adapters.protection) a REST/MCP write pstokens refuses
+    │   └── StateLocked           (adapters.protection) ... because a run holds the state lock
+    ├── MissingCredentials        (api.auth) no PlanetScale credentials
+    ├── InvalidCredentials        (api.auth) a credential that cannot go into a header
+    └── ApiError                  (api.errors) anything the API answered, or did not
+        ├── PermanentApiError     never retried (the retry table says FAIL)
+        │   ├── Unauthorized      401: credentials missing or wrong
+        │   ├── Forbidden         403: credentials lack an access
+        │   ├── NotFound          404: missing, or not visible to these credentials
+        │   ├── InvalidRequest    400 / 422: the request itself is wrong
+        │   ├── PermanentServerError  501, 505 and the other 5xx not worth resending
+        │   └── UnexpectedStatus  any other status (a redirect, 409, 410 ...)
+        ├── TransientApiError     retried with backoff (RETRY); raised once retries run out
+        │   ├── RateLimited       429
+        │   ├── ServerError       500, 502, 503, 504
+        │   └── ConnectionFailed  the request failed on the network
+        └── OutcomeUnknown        a write whose answer was lost: it may have happened
 """
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -49,6 +82,24 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
+class UsageError(PstokensError):
+    """A bad option or argument, or options that cannot go together: nothing was done."""
+
+
+class ConfigFileError(PstokensError):
+    """A config file that is missing or unreadable, or that names another organization
+    than --org: there is no config to check, so no FILE:LINE:COL."""
+
+
+class OutputError(PstokensError):
+    """An output file (a report, a calendar) that could not be written."""
+
+
+class ServeError(PstokensError):
+    """`pstokens serve` or `pstokens emulator` cannot start: no serve token, a port
+    taken, an adapter that did not come up."""
+
+
 class ConfigError(PstokensError):
     """A config with one or more problems; all of them are reported at once."""
 
@@ -79,6 +130,11 @@ class StateError(PstokensError):
 class DamagedState(StateError):
     """A state that cannot be read at all (not JSON, not a state, damaged): only
     `state push --force` may replace it."""
+
+
+class StateEditRefused(StateError):
+    """A `state rm`/`mv`/`show`/`push` or `import` that names a key state lacks, or
+    would overwrite or duplicate a record: state is left as it was."""
 
 
 class LockHeld(PstokensError):

@@ -1,5 +1,7 @@
 """pstokens from Python: plan, review, apply through the engine service.
 
+Everything comes from the front door, `pstokens`: docs/python.md quotes this file.
+
 The same `Workspace` the CLI and the MCP tools use, so a library caller gets the
 same guarantees: the config's own rules, known keys, the state lock for the
 whole run, unsafe plans refused, secrets delivered where the plan says.
@@ -15,12 +17,17 @@ import asyncio
 import os
 from pathlib import Path
 
-from pstokens.api import Credentials, PlanetScaleClient
-from pstokens.config import load_config
-from pstokens.config.model import DirDestination
-from pstokens.engine.run import PlanOptions, Workspace
-from pstokens.render import render_text
-from pstokens.state import FileStateStore
+from pstokens import (
+    Credentials,
+    DirDestination,
+    FileStateStore,
+    PlanetScaleClient,
+    PlanOptions,
+    PstokensError,
+    Workspace,
+    load_config,
+    render_text,
+)
 
 
 async def main(api_url: str, config_file: Path, state_file: Path, secrets: Path) -> int:
@@ -34,11 +41,15 @@ async def main(api_url: str, config_file: Path, state_file: Path, secrets: Path)
     )
     # Where new secrets of tokens without `deliver:` go, as --secrets-dir says.
     options = PlanOptions(default_deliver=(DirDestination(str(secrets)),))
-    plan = await workspace.plan(options)
-    print(render_text(plan))
-    if not plan.has_changes:
-        return 0
-    _, result = await workspace.apply(options)
+    try:
+        plan = await workspace.plan(options)
+        print(render_text(plan))
+        if not plan.has_changes:
+            return 0
+        _, result = await workspace.apply(options)
+    except PstokensError as exc:  # every error pstokens raises: message, and a hint
+        print(f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""))
+        return 1
     if result is None or result.errors:
         print("apply failed; state records what succeeded")
         return 1

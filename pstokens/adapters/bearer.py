@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pstokens.errors import PstokensError
+from pstokens.errors import ServeError
 
 SERVE_TOKEN_VAR = "PSTOKENS_SERVE_TOKEN"  # noqa: S105 - the variable's name, not a token
 # It guards pstokens' own PlanetScale credentials: short enough to guess is refused.
@@ -31,18 +31,18 @@ UNAUTHORIZED_MESSAGE = (
 def check_serve_token(token: str | None) -> str:
     """The serve token, or PstokensError if it is unset or unusable in a header."""
     if token is None or not token.strip():
-        raise PstokensError(
+        raise ServeError(
             f"{SERVE_TOKEN_VAR} is not set: the adapters refuse to start without it",
             hint=_HINT,
         )
     if not token.isascii() or not token.isprintable() or any(ch.isspace() for ch in token):
         # Never echo the value: it is a secret.
-        raise PstokensError(
+        raise ServeError(
             f"{SERVE_TOKEN_VAR} contains spaces, control or non-ASCII characters",
             hint=_HINT,
         )
     if len(token) < MIN_SERVE_TOKEN_LENGTH:
-        raise PstokensError(
+        raise ServeError(
             f"{SERVE_TOKEN_VAR} is {len(token)} characters long: the adapters need at least "
             f"{MIN_SERVE_TOKEN_LENGTH}, as it guards pstokens' PlanetScale credentials",
             hint=_HINT,

@@ -20,12 +20,12 @@ from pstokens import __version__
 from pstokens.accesses import DATABASE_ACCESSES, ORGANIZATION_ACCESSES
 from pstokens.adapters.arguments import CheckedServer
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
+from pstokens.adapters.errors import tool_message
 from pstokens.adapters.operations import SEGMENT, Operations
 from pstokens.adapters.planning import ToolBackend
-from pstokens.adapters.protection import Refused, WriteGuard
+from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.whocan import TOOL_DETAIL, TOOL_NAME, TOOL_TITLE, WhoCan
 from pstokens.api.client import PlanetScaleClient
-from pstokens.api.errors import ApiError
 from pstokens.errors import PstokensError
 
 MCP_PATH = "/mcp"
@@ -146,7 +146,7 @@ class _Tools:
         try:
             return await self._backend.report(config, organization)
         except PstokensError as exc:
-            raise ToolError(_with_hint(exc)) from None
+            raise ToolError(tool_message(exc)) from None
 
     async def plan_service_tokens(
         self, config: ConfigPath = None, organization: PlanOrganization = None
@@ -154,37 +154,17 @@ class _Tools:
         try:
             return await self._backend.plan(config, organization)
         except PstokensError as exc:
-            raise ToolError(_with_hint(exc)) from None
+            raise ToolError(tool_message(exc)) from None
 
 
 async def _call(what: str, call: Awaitable[dict[str, Any] | None]) -> dict[str, Any]:
     """Await an operation; an API error or a refusal (the state locked, a protected
-    token) becomes a tool error saying why."""
+    token) becomes a tool error saying why (`pstokens.adapters.errors`)."""
     try:
         answer = await call
-    except ApiError as exc:
-        raise ToolError(_api_failure(what, exc)) from None
-    except Refused as exc:
-        raise ToolError(f"{what}: {_with_hint(exc)}") from None
+    except PstokensError as exc:
+        raise ToolError(tool_message(exc, what)) from None
     return answer if isinstance(answer, dict) else {}
-
-
-def _api_failure(what: str, exc: ApiError) -> str:
-    if exc.status is None:
-        return f"{what}: {_with_hint(exc)}"
-    body = exc.body if isinstance(exc.body, dict) else {}
-    detail = ": ".join(str(body[k]) for k in ("code", "message") if body.get(k))
-    text = f"{what}: PlanetScale answered {exc.status}" + (f" ({detail})" if detail else "")
-    if exc.status == 404:
-        text += "; the token or organization does not exist, or pstokens' credentials lack "
-        text += "the access to see it"
-    return text
-
-
-def _with_hint(exc: PstokensError) -> str:
-    from pstokens.render.errors import describe
-
-    return describe(exc) + (f" (hint: {exc.hint})" if exc.hint else "")
 
 
 def create_mcp_server(

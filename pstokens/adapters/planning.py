@@ -21,7 +21,7 @@ from pstokens.config import Config, load_config
 from pstokens.defaults import default_state_path
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.run import Workspace
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 from pstokens.render import plan_document
 from pstokens.state import FileStateStore, StateStore
 
@@ -87,7 +87,7 @@ class ToolBackend:
         if org is not None:
             return org
         if not self.default_config.exists():
-            raise PstokensError(
+            raise UsageError(
                 "name the organization: serve was started without --org, and "
                 f"{self.default_config.name} (its -c config) does not exist",
                 hint="pass `organization`, or start serve with --org or a -c config")
@@ -111,11 +111,11 @@ class ToolBackend:
         """The config's path, if it is a YAML file under `root` (symbolic links resolved)."""
         path = (self.root / Path(config_path).expanduser()).resolve()
         if not path.is_relative_to(self.root):
-            raise PstokensError(
+            raise UsageError(
                 f"{config_path} is outside {self.root}: the plan tool reads configs under "
                 "the directory `pstokens serve` runs in, only",
                 hint="give a path under that directory, or run serve from the config's directory",
             )
         if path.suffix not in (".yaml", ".yml"):
-            raise PstokensError(f"{config_path} is not a .yaml or .yml file")
+            raise UsageError(f"{config_path} is not a .yaml or .yml file")
         return path

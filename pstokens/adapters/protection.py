@@ -20,20 +20,13 @@ from pstokens.state import StateStore
 
 
 class Refused(PstokensError):
-    """A request pstokens itself refuses (not the API): answered 409 `conflict`."""
-
-    status = 409
-    code = "conflict"
-
-    def body(self) -> dict[str, str]:
-        text = self.message + (f" (hint: {self.hint})" if self.hint else "")
-        return {"code": self.code, "message": text}
+    """A request pstokens itself refuses (not the API): answered 409 `conflict`
+    (`pstokens.adapters.errors`)."""
 
 
 class StateLocked(Refused):
-    """A write refused because another run (a plan, an apply) holds the state lock."""
-
-    code = "state_locked"
+    """A write refused because another run (a plan, an apply) holds the state lock:
+    answered 409 `state_locked`."""
 
 
 class WriteGuard:

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.openapi import openapi_document
 from pstokens.adapters.operations import NOT_FOUND_BODY, Operations
-from pstokens.adapters.protection import Refused, WriteGuard
+from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.rest_bodies import (
     AccessChange,
     Answer,
@@ -36,7 +36,7 @@ from pstokens.adapters.rest_bodies import (
 )
 from pstokens.adapters.whocan import StateStores, WhoCan
 from pstokens.api.client import PlanetScaleClient
-from pstokens.api.errors import ApiError
+from pstokens.errors import PstokensError
 
 TOKENS = "/v1/organizations/{organization}/service-tokens"
 TOKEN = TOKENS + "/{token_id}"
@@ -62,10 +62,8 @@ def create_rest_app(
         async def endpoint(request: Request) -> Response:
             try:
                 answer = await call(request)
-            except ApiError as exc:
+            except PstokensError as exc:
                 answer = error_answer(exc)
-            except Refused as exc:
-                answer = Answer(exc.status, exc.body())
             except BadRequest as exc:
                 answer = exc.answer
             return _response(answer)

@@ -2,8 +2,8 @@
 
 A request body or query becomes the typed arguments of a client call, or a
 422 `invalid_params` naming the field (never its value: it may be a secret
-pasted in the wrong place), and the call is not made. An API error becomes
-the status and body to pass on, in the API's own shape.
+pasted in the wrong place), and the call is not made. An error becomes
+the status and body `pstokens.adapters.errors` gives it.
 """
 
 from __future__ import annotations
@@ -16,18 +16,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pstokens.adapters.arguments import argument_problems
-from pstokens.api.errors import ApiError
-
-# The API's `code` for a status, for error answers that came without a JSON body.
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    422: "unprocessable",
-    429: "rate_limited",
-}
+from pstokens.adapters.errors import http_error
+from pstokens.errors import PstokensError
 
 B = TypeVar("B", bound=BaseModel)
 # The longest ttl a create may ask for: the API publishes no bound, and past this an
@@ -108,15 +98,7 @@ def read_paging(query: Mapping[str, str]) -> dict[str, int]:
     return paging
 
 
-def error_answer(exc: ApiError) -> Answer:
-    """The status and body to pass on for an API error.
-
-    An HTTP error is passed on as the API sent it; a failure with no HTTP answer
-    (network, lost response, malformed answer) becomes 502.
-    """
-    status = exc.status
-    if status is None or not 400 <= status <= 599:
-        return Answer(502, {"code": "bad_gateway", "message": exc.message})
-    if isinstance(exc.body, dict):
-        return Answer(status, exc.body)
-    return Answer(status, {"code": exc.code or _CODES.get(status, "error"), "message": exc.message})
+def error_answer(exc: PstokensError) -> Answer:
+    """The status and body to answer for an error, from `pstokens.adapters.errors`' table:
+    an API error as the API sent it (502 when there was no HTTP answer)."""
+    return Answer(*http_error(exc))

@@ -30,7 +30,7 @@ from pstokens.adapters.planning import ToolBackend
 from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
-from pstokens.errors import PstokensError
+from pstokens.errors import ServeError, UsageError
 from pstokens.state import StateStore
 
 STARTUP_TIMEOUT = 10.0
@@ -71,7 +71,7 @@ def run_adapters(
     (`--lock-timeout`) for the state lock."""
     token = check_serve_token(serve_token)
     if rest_port == mcp_port != 0:
-        raise PstokensError(f"--rest-port and --mcp-port are both {rest_port}: give each its own")
+        raise UsageError(f"--rest-port and --mcp-port are both {rest_port}: give each its own")
     with (
         bound(host, rest_port, adapter="REST", flag="--rest-port") as rest_socket,
         bound(host, mcp_port, adapter="MCP", flag="--mcp-port") as mcp_socket,
@@ -218,9 +218,9 @@ class AdapterServers:
             for task in self._tasks:
                 if task.done():
                     task.result()  # raises what stopped the server, if anything did
-                    raise PstokensError("an adapter stopped before it started listening")
+                    raise ServeError("an adapter stopped before it started listening")
             if loop.time() > deadline:
-                raise PstokensError(f"the adapters did not start within {STARTUP_TIMEOUT:g} s")
+                raise ServeError(f"the adapters did not start within {STARTUP_TIMEOUT:g} s")
             await asyncio.sleep(0.005)
 
 
@@ -234,8 +234,8 @@ def bound(
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise PstokensError(f"cannot listen on {host}: {exc.strerror}",
-                            hint="check --host") from None
+        raise ServeError(f"cannot listen on {host}: {exc.strerror}",
+                         hint="check --host") from None
     # IPv4 first: "localhost" should answer at 127.0.0.1, where clients look first.
     infos.sort(key=lambda info: info[0] != socket.AF_INET)
     family, kind, proto, _, address = infos[0]
@@ -246,7 +246,7 @@ def bound(
     except OSError as exc:
         sock.close()
         what = f" for the {adapter} adapter" if adapter else ""
-        raise PstokensError(
+        raise ServeError(
             f"cannot listen on {host}:{port}{what}: {exc.strerror}",
             hint=f"another program may use port {port}: pick another with {flag}",
         ) from None

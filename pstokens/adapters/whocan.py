@@ -17,13 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pstokens.adapters.errors import http_error, tool_message
 from pstokens.adapters.operations import SEGMENT
-from pstokens.api.errors import ApiError
 from pstokens.defaults import default_state_path
 from pstokens.engine.run import Workspace
-from pstokens.engine.whocan import UnknownName
-from pstokens.errors import PstokensError
-from pstokens.render.errors import describe
+from pstokens.errors import PstokensError, UsageError
 from pstokens.state import FileStateStore, StateStore
 
 WHO_CAN_PATH = "/v1/organizations/{organization}/who-can/{operation}"
@@ -89,12 +87,12 @@ class WhoCan:
         try:
             if organization is None:
                 if self._default_organization is None:
-                    raise PstokensError("name the organization",
-                                        hint="pass `organization`")
+                    raise UsageError("name the organization",
+                                     hint="pass `organization`")
                 organization = await self._default_organization()
             return {"tokens": await self.answer(organization, operation, database)}
         except PstokensError as exc:
-            raise ToolError(describe(exc) + (f" (hint: {exc.hint})" if exc.hint else "")) from None
+            raise ToolError(tool_message(exc)) from None
 
     async def endpoint(self, request: Request) -> Response:
         """The REST endpoint: the JSON list, or the API's error as the other paths pass it."""
@@ -103,14 +101,8 @@ class WhoCan:
             body: Any = await self.answer(request.path_params["organization"],
                                           request.path_params["operation"], database)
             status = 200
-        except UnknownName as exc:
-            status, body = 404, {"code": "not_found", "message": exc.message}
-        except ApiError as exc:
-            status = exc.status if exc.status is not None and 400 <= exc.status <= 599 else 502
-            body = exc.body if isinstance(exc.body, dict) else {
-                "code": "bad_gateway" if status == 502 else "error", "message": exc.message}
         except PstokensError as exc:
-            status, body = 500, {"code": "error", "message": exc.message}
+            status, body = http_error(exc)
         return JSONResponse(body, status_code=status, headers=_HEADERS)
 
     def route(self) -> Route:

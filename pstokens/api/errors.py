@@ -1,18 +1,6 @@
 """Errors from the PlanetScale API, mapped from HTTP in one place (the client).
 
-    ApiError                      status, code, message of the API's answer
-    ├── PermanentApiError         never retried (the retry table says FAIL)
-    │   ├── Unauthorized          401: credentials missing or wrong
-    │   ├── Forbidden             403: credentials lack an access
-    │   ├── NotFound              404: missing, or not visible to these credentials
-    │   ├── InvalidRequest        400 / 422: the request itself is wrong
-    │   ├── PermanentServerError  501, 505 and the other 5xx not worth resending
-    │   └── UnexpectedStatus      any other status (a redirect, 409, 410 ...)
-    ├── TransientApiError         retried with backoff (RETRY); raised once retries run out
-    │   ├── RateLimited           429
-    │   ├── ServerError           500, 502, 503, 504
-    │   └── ConnectionFailed      the request failed on the network
-    └── OutcomeUnknown            a write whose answer was lost: it may have happened
+The tree of these classes is drawn with every other error in `pstokens.errors`.
 
 Which branch an answer lands on is decided by `retry.classify`, the same
 table that decides whether it is resent: a type never says "transient" for
@@ -56,19 +44,19 @@ class PermanentApiError(ApiError):
 
 
 class Unauthorized(PermanentApiError):
-    pass
+    """401: the credentials are missing or wrong."""
 
 
 class Forbidden(PermanentApiError):
-    pass
+    """403: the credentials lack an access the call needs."""
 
 
 class NotFound(PermanentApiError):
-    pass
+    """404: missing, or not visible to these credentials."""
 
 
 class InvalidRequest(PermanentApiError):
-    pass
+    """400 or 422: the request itself is wrong."""
 
 
 class PermanentServerError(PermanentApiError):
@@ -84,15 +72,15 @@ class TransientApiError(ApiError):
 
 
 class RateLimited(TransientApiError):
-    pass
+    """429, still answered once the retries ran out."""
 
 
 class ServerError(TransientApiError):
-    pass
+    """500, 502, 503 or 504, still answered once the retries ran out."""
 
 
 class ConnectionFailed(TransientApiError):
-    pass
+    """The request failed on the network (no answer), after the retries."""
 
 
 class OutcomeUnknown(ApiError):

@@ -23,7 +23,7 @@ from pstokens.api.retry import Fault, RetryPolicy, Verdict, classify, parse_retr
 from pstokens.api.stats import ClientStats
 from pstokens.api.status import check_response
 from pstokens.clock import Clock
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 
 logger = logging.getLogger("pstokens.api")
 
@@ -79,7 +79,7 @@ class HttpSession:
         if rate_limit < 0:
             raise ValueError("rate_limit must be 0 (no pacing) or more")
         if not base_url.startswith(("http://", "https://")):
-            raise PstokensError(
+            raise UsageError(
                 f"invalid API URL {base_url!r}: it must start with https:// (or http://)",
                 hint="check --api-url or PLANETSCALE_API_URL",
             )

@@ -13,7 +13,7 @@ from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.due import due_dates
-from pstokens.errors import PstokensError
+from pstokens.errors import OutputError
 from pstokens.fileio import write_private
 from pstokens.render.calendar import render_calendar
 
@@ -52,9 +52,9 @@ def calendar_command(out_file: str | None) -> None:
     try:
         write_private(target, data)
     except OSError as exc:
-        raise PstokensError(f"cannot write the calendar to {out_file}: "
-                            f"{exc.strerror or type(exc).__name__}",
-                            hint="pick another --out path") from None
+        raise OutputError(f"cannot write the calendar to {out_file}: "
+                          f"{exc.strerror or type(exc).__name__}",
+                          hint="pick another --out path") from None
     out(f"Wrote {len(dates)} event{'s' if len(dates) != 1 else ''} for organization "
         f"{organization} to {out_file}.")
 
@@ -70,5 +70,5 @@ def _check_folder(target: Path) -> None:
     elif not os.access(folder, os.W_OK | os.X_OK):
         reason = f"folder {folder} is not writable"
     if reason:
-        raise PstokensError(f"cannot write the calendar to {target}: {reason}",
-                            hint="create the folder first, or pick another --out path")
+        raise OutputError(f"cannot write the calendar to {target}: {reason}",
+                          hint="create the folder first, or pick another --out path")

@@ -19,7 +19,7 @@ from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options
 from pstokens.config.duration import parse_duration
 from pstokens.engine.lease import Lease
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 from pstokens.render import words
 from pstokens.render.escape import terminal as safe
 
@@ -56,7 +56,7 @@ def exec_command(key: str, ttl: str | None) -> int:
     """
     argv: list[str] = click.get_current_context().meta.get(_COMMAND, [])
     if not argv:
-        raise PstokensError(f"no COMMAND after `--`: {_USAGE}",
+        raise UsageError(f"no COMMAND after `--`: {_USAGE}",
                              hint="name the program to run after `--`, e.g. "
                              "`pstokens exec ci-deploy -- ./deploy.sh`")
     seconds = None
@@ -64,7 +64,7 @@ def exec_command(key: str, ttl: str | None) -> int:
         try:
             seconds = parse_duration(ttl)
         except ValueError as exc:
-            raise PstokensError(f"--ttl: {exc}") from None
+            raise UsageError(f"--ttl: {exc}") from None
     workspace = current_context().workspace()
     workspace.check_exec(key, seconds, argv)  # bad input: before any call
     return asyncio.run(workspace.exec(key, seconds, argv, os.environ, _notify))

@@ -25,7 +25,7 @@ from pstokens.delivery import DEFAULT_SECRETS_DIR
 from pstokens.engine.outcome import ApplyInterrupted, ApplyResult
 from pstokens.engine.plan import Plan
 from pstokens.engine.run import PlanOptions
-from pstokens.errors import PlanError, PstokensError
+from pstokens.errors import PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private
 from pstokens.render import render_json, render_markdown, render_text
 from pstokens.render.apply import (
@@ -74,12 +74,12 @@ def _destinations(
 ) -> tuple[Destination, ...] | None:
     """What the flags say (None: neither was given)."""
     if secrets_dir and secrets_command:
-        raise PstokensError("--secrets-dir and --secrets-command cannot be used together",
-                            hint="pick one; a token that needs both lists a `dir:` and a "
-                            "`command:` entry under `deliver:` in the config")
+        raise UsageError("--secrets-dir and --secrets-command cannot be used together",
+                         hint="pick one; a token that needs both lists a `dir:` and a "
+                         "`command:` entry under `deliver:` in the config")
     if secrets_command is not None and not secrets_command.strip():
-        raise PstokensError("--secrets-command is empty",
-                            hint="give the command that receives each secret on stdin")
+        raise UsageError("--secrets-command is empty",
+                         hint="give the command that receives each secret on stdin")
     if secrets_command:
         return (CommandDestination(secrets_command.strip()),)
     if secrets_dir:
@@ -227,7 +227,7 @@ def apply_command(
 
 def _confirm() -> None:
     if not is_terminal():
-        raise PstokensError("apply needs --auto-approve when not run on a terminal",
-                            hint="or save a plan with `plan --out FILE` and review it first")
+        raise UsageError("apply needs --auto-approve when not run on a terminal",
+                         hint="or save a plan with `plan --out FILE` and review it first")
     if not click.confirm("Apply these changes?", default=False):
         raise PstokensError("apply cancelled; nothing was changed")

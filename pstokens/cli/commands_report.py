@@ -15,7 +15,7 @@ from pstokens.cli.sarif import report_problems_as_sarif
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import Config
 from pstokens.engine.report import Report
-from pstokens.errors import PstokensError
+from pstokens.errors import OutputError
 from pstokens.fileio import write_private
 
 FORMATS = ("text", "markdown", "html", "json", "sarif")
@@ -54,9 +54,9 @@ def report_command(fmt: str, out_file: str | None) -> None:
     try:
         write_private(target, click.unstyle(text).encode())
     except OSError as exc:
-        raise PstokensError(f"cannot write the report to {out_file}: "
-                            f"{exc.strerror or type(exc).__name__}",
-                            hint="pick another --out path") from None
+        raise OutputError(f"cannot write the report to {out_file}: "
+                          f"{exc.strerror or type(exc).__name__}",
+                          hint="pick another --out path") from None
     out(f"Wrote the {fmt} report of {len(report.tokens)} tokens to {out_file}.")
 
 
@@ -72,8 +72,8 @@ def _check_writable(target: Path) -> None:
     elif not os.access(folder, os.W_OK | os.X_OK):
         reason = f"{folder} is not writable"
     if reason:
-        raise PstokensError(f"cannot write the report to {target}: {reason}",
-                            hint="pick another --out path")
+        raise OutputError(f"cannot write the report to {target}: {reason}",
+                          hint="pick another --out path")
 
 
 def render(report: Report, fmt: str, config: Config | None = None) -> str:

@@ -10,7 +10,7 @@ import click
 from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err
 from pstokens.cli.settings import global_options
-from pstokens.errors import PstokensError
+from pstokens.errors import ServeError, UsageError
 
 
 @click.command("emulator")
@@ -42,7 +42,7 @@ def emulator_command(
 
     for name, rate in (("--fail-rate", fail_rate), ("--lose-rate", lose_rate)):
         if not 0.0 <= rate <= 1.0:
-            raise PstokensError(f"{name} must be between 0 and 1, not {rate}")
+            raise UsageError(f"{name} must be between 0 and 1, not {rate}")
     settings = EmulatorSettings(
         organizations=orgs, databases=databases, latency_ms=latency_ms, rate_limit=rate_limit,
         fail_rate=fail_rate, lose_rate=lose_rate, seed=seed,
@@ -53,8 +53,8 @@ def emulator_command(
         sock = listening_socket(host, port)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
-        raise PstokensError(f"cannot listen on {host}:{port} ({reason}): "
-                            "pick another port with --port") from None
+        raise ServeError(f"cannot listen on {host}:{port} ({reason}): "
+                         "pick another port with --port") from None
     with sock:
         bound_port = sock.getsockname()[1]
         address = f"[{host}]" if ":" in host else host
@@ -79,8 +79,8 @@ def serve_command(host: str, rest_port: int, mcp_port: int) -> None:
     """
     serve_token = os.environ.get("PSTOKENS_SERVE_TOKEN", "")
     if not serve_token:
-        raise PstokensError("serve needs PSTOKENS_SERVE_TOKEN set: callers must present it",
-                            hint="export PSTOKENS_SERVE_TOKEN=$(openssl rand -hex 32)")
+        raise ServeError("serve needs PSTOKENS_SERVE_TOKEN set: callers must present it",
+                         hint="export PSTOKENS_SERVE_TOKEN=$(openssl rand -hex 32)")
     from pstokens.adapters.serve import run_adapters
 
     context = _context()

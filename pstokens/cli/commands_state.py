@@ -24,7 +24,7 @@ from pstokens.engine.adopt import (
 from pstokens.engine.export import assign_keys
 from pstokens.engine.live import LiveToken
 from pstokens.engine.observe import read_organization, read_token
-from pstokens.errors import PstokensError
+from pstokens.errors import PstokensError, UsageError
 from pstokens.render.export import export_yaml
 
 
@@ -42,8 +42,8 @@ def import_command(key: str | None, token_id: str | None, by_name: bool) -> None
               pstokens import --by-name
     """
     if by_name == bool(key or token_id) or (not by_name and not (key and token_id)):
-        raise PstokensError("give KEY and TOKEN_ID, or --by-name alone",
-                            hint="pstokens import ci-deploy txhc257pxjuc")
+        raise UsageError("give KEY and TOKEN_ID, or --by-name alone",
+                         hint="pstokens import ci-deploy txhc257pxjuc")
     context = _context()
     config = context.config
     organization = config.organization
@@ -135,10 +135,10 @@ def export_organization(settings: Settings) -> str:
     if present:
         return load_config(path, organization=settings.org).organization
     if settings.org is None:
-        raise PstokensError("export needs an organization",
-                            hint="pass --org NAME, set PLANETSCALE_ORG, or name it in -c FILE")
+        raise UsageError("export needs an organization",
+                         hint="pass --org NAME, set PLANETSCALE_ORG, or name it in -c FILE")
     if ORGANIZATION_NAME.fullmatch(settings.org) is None:
-        raise PstokensError(f"bad organization name {quote(settings.org)} from --org or "
-                            "PLANETSCALE_ORG", hint="use the organization's name as PlanetScale "
-                            "shows it")
+        raise UsageError(f"bad organization name {quote(settings.org)} from --org or "
+                         "PLANETSCALE_ORG", hint="use the organization's name as PlanetScale "
+                         "shows it")
     return settings.org

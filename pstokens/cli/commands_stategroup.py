@@ -18,7 +18,7 @@ from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import out
 from pstokens.cli.settings import global_options
 from pstokens.defaults import KEY_RULE, TOKEN_KEY
-from pstokens.errors import DamagedState, PstokensError, StateError
+from pstokens.errors import DamagedState, StateEditRefused, StateError, UsageError
 from pstokens.state import FileStateStore, State, StateStore
 from pstokens.state.base import encode_state
 
@@ -64,7 +64,7 @@ def state_show(key: str) -> None:
     state = _read_only()[1]
     record = None if state is None else state.tokens.get(key)
     if record is None:
-        raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+        raise StateEditRefused(f"{key!r} is not in state", hint="see `pstokens state list`")
     out(json.dumps({key: record.to_json()}, indent=2))
 
 
@@ -81,7 +81,7 @@ def state_rm(key: str) -> None:
     with context.store.locked(context.settings.lock_timeout):
         state = context.read_state()
         if key not in state.tokens:
-            raise PstokensError(f"{key!r} is not in state", hint="see `pstokens state list`")
+            raise StateEditRefused(f"{key!r} is not in state", hint="see `pstokens state list`")
         context.store.save(state.with_token(key, None))
     out(f"Removed {key} from state; its token still exists in PlanetScale.")
 
@@ -98,7 +98,7 @@ def state_mv(old: str, new: str) -> None:
     Example: pstokens state mv ci-deploy deployer
     """
     if TOKEN_KEY.fullmatch(new) is None:
-        raise PstokensError(
+        raise UsageError(
             f"{new!r} is not a valid key",
             hint=KEY_RULE,
         )
@@ -108,9 +108,9 @@ def state_mv(old: str, new: str) -> None:
         state = context.read_state()
         record = state.tokens.get(old)
         if record is None:
-            raise PstokensError(f"{old!r} is not in state", hint="see `pstokens state list`")
+            raise StateEditRefused(f"{old!r} is not in state", hint="see `pstokens state list`")
         if new in state.tokens:
-            raise PstokensError(
+            raise StateEditRefused(
                 f"{new!r} is already in state (token {state.tokens[new].id or '-'})",
                 hint=f"`pstokens state rm {new}` first if that key should go",
             )
@@ -157,14 +157,14 @@ def state_push(file: str, force: bool) -> None:
     store = context.store
     source = FileStateStore(file)
     if Path(file).resolve() == Path(store.location).resolve():
-        raise PstokensError(
+        raise UsageError(
             f"{file} is the configured state itself: there is nothing to push",
             hint="name the destination with --state (or PSTOKENS_STATE)",
         )
     if not source.exists():
-        raise PstokensError(f"state file {file} does not exist",
-                            hint="name the local state file to upload, e.g. "
-                            "`pstokens state push state/acme.json`")
+        raise UsageError(f"state file {file} does not exist",
+                         hint="name the local state file to upload, e.g. "
+                         "`pstokens state push state/acme.json`")
     local = source.load(context.organization)
     with store.locked(context.settings.lock_timeout):
         there = _readable(store, context.organization, force)

@@ -10,7 +10,7 @@ import asyncio
 import click
 
 from pstokens.cli.settings import global_options, resolve
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 
 FORMATS = ("text", "json")
 
@@ -42,11 +42,11 @@ def who_can_command(operation: str, database: str | None, fmt: str) -> None:
     settings = resolve(click.get_current_context().find_root().obj or {})
     check_operation(operation)
     if database is not None and not database.strip():
-        raise PstokensError("--database is empty", hint="name a database, or leave it out")
+        raise UsageError("--database is empty", hint="name a database, or leave it out")
     workspace = CommandContext(settings).review_workspace()
     if not workspace.organization:
-        raise PstokensError("no organization to ask about",
-                            hint="set organization in the config, --org or PLANETSCALE_ORG")
+        raise UsageError("no organization to ask about",
+                         hint="set organization in the config, --org or PLANETSCALE_ORG")
     with reading(workspace.organization):
         able = asyncio.run(workspace.who_can(operation, database))
     from pstokens.render.whocan import who_can_json, who_can_text

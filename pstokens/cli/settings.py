@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from pstokens.defaults import DEFAULT_API_URL, default_state_path, lock_timeout
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 
 EMULATOR_DATA = Path(".pstokens/emulator.json")
 
@@ -111,7 +111,7 @@ def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Set
         # Either would be silently ignored: an explicit --api-url is refused instead.
         # PLANETSCALE_API_URL in the environment is only a default, which the emulator
         # overrides.
-        raise PstokensError(
+        raise UsageError(
             "--api-url and the embedded emulator (--emulator or PSTOKENS_EMULATOR=1) "
             "cannot be used together",
             hint="drop --api-url to use the emulator, or drop --emulator and unset "
@@ -150,8 +150,8 @@ def _int(value: Any, name: str, default: int, minimum: int) -> int:
     if result is None:
         return default
     if result < minimum:
-        raise PstokensError(f"--{name} must be at least {minimum}, not {result}",
-                            hint=f"leave it out for the default, {default}")
+        raise UsageError(f"--{name} must be at least {minimum}, not {result}",
+                         hint=f"leave it out for the default, {default}")
     return result
 
 
@@ -161,8 +161,8 @@ def _int_or_none(value: Any, name: str) -> int | None:
     try:
         result = int(value)
     except (TypeError, ValueError):
-        raise PstokensError(f"--{name} must be a whole number, not {value!r}",
-                            hint=f"for example --{name} 10") from None
+        raise UsageError(f"--{name} must be a whole number, not {value!r}",
+                         hint=f"for example --{name} 10") from None
     if result < 0:
-        raise PstokensError(f"--{name} must not be negative", hint=f"for example --{name} 10")
+        raise UsageError(f"--{name} must not be negative", hint=f"for example --{name} 10")
     return result

@@ -14,7 +14,7 @@ from pstokens.config.model import Config
 from pstokens.config.schema import ORGANIZATION_NAME, build_config
 from pstokens.config.wording import quote
 from pstokens.config.yamltree import Declined, compose, compose_quickly
-from pstokens.errors import ConfigError, Problem, PstokensError
+from pstokens.errors import ConfigError, ConfigFileError, Problem, UsageError
 
 # A bound on reading, far above any real config (20,000 tokens are about 1.5 MB);
 # what a file costs to compose is bounded in yamltree (aliases, nesting, values).
@@ -36,12 +36,12 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
         with Path(path).open("rb") as stream:
             data = stream.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise PstokensError(f"config file {filename} not found", _CONFIG_HINT) from None
+        raise ConfigFileError(f"config file {filename} not found", _CONFIG_HINT) from None
     except IsADirectoryError:
-        raise PstokensError(f"config file {filename} is a directory", _CONFIG_HINT) from None
+        raise ConfigFileError(f"config file {filename} is a directory", _CONFIG_HINT) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise PstokensError(f"cannot read config file {filename}: {reason}") from None
+        raise ConfigFileError(f"cannot read config file {filename}: {reason}") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     return parse_config(_decode(data, filename), filename=filename, organization=organization)
@@ -54,13 +54,13 @@ def parse_config(
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
         raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:
-        raise PstokensError(
+        raise UsageError(
             f"bad organization name {quote(organization)} from --org or PLANETSCALE_ORG",
             "use the organization's name as PlanetScale shows it",
         )
     config = _build(text, filename, organization)
     if organization is not None and config.organization != organization:
-        raise PstokensError(
+        raise ConfigFileError(
             f"{filename} names organization {quote(config.organization)} but --org or "
             f"PLANETSCALE_ORG names {quote(organization)}; pstokens refuses to guess "
             "which organization to change",

@@ -63,6 +63,7 @@ Reached = Callable[[str], None]  # told each destination that now holds the toke
 
 
 class SecretSink(Protocol):
+    """Where new secrets go: one destination, or several (`DirectorySink`, `CommandSink`)."""
     async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
         """Deliver the secret to each destination in turn, calling `reached(where)`
         as each one holds it; return where it went (for the user, no secret).

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pstokens.config.model import Config
 from pstokens.engine.export import observed_ttl
 from pstokens.engine.live import LiveToken
-from pstokens.errors import PstokensError
+from pstokens.errors import StateEditRefused, UsageError
 from pstokens.state.model import State, TokenRecord
 
 
@@ -51,15 +51,15 @@ def adopt_one(state: State, config: Config, key: str, token: LiveToken) -> Adopt
 def check_importable(state: State, config: Config, key: str, token_id: str) -> None:
     """Refuse, before any API call, an import that would make two keys of one token."""
     if key not in config.tokens:
-        raise PstokensError(f"{key!r} is not in {config.path}", hint="add it to the config first")
+        raise UsageError(f"{key!r} is not in {config.path}", hint="add it to the config first")
     record = state.tokens.get(key)
     if record is not None and record.id:
-        raise PstokensError(f"{key!r} is already in state as {record.id}",
-                            hint=f"`pstokens state rm {key}` first to import another token")
+        raise StateEditRefused(f"{key!r} is already in state as {record.id}",
+                               hint=f"`pstokens state rm {key}` first to import another token")
     owner = _owner(state, token_id)
     if owner is not None:
-        raise PstokensError(f"token {token_id} is already managed as {owner!r}",
-                            hint="`pstokens state list` shows each key and its token")
+        raise StateEditRefused(f"token {token_id} is already managed as {owner!r}",
+                               hint="`pstokens state list` shows each key and its token")
 
 
 def adopt_by_name(state: State, config: Config, live: Mapping[str, LiveToken]) -> Adoption:
@@ -93,7 +93,7 @@ def check_adoptable(state: State, source: str) -> None:
     would be planned for deletion, or hold the same token twice."""
     if state.tokens:
         count = len(state.tokens)
-        raise PstokensError(
+        raise StateEditRefused(
             f"{source} already records {count} key{'s' if count != 1 else ''}; "
             "export --adopt only starts an empty state",
             hint="use `pstokens import KEY TOKEN_ID` to add tokens, or another --state",

@@ -40,7 +40,7 @@ from pstokens.engine.observe import live_token
 from pstokens.engine.ports import TokenApi
 from pstokens.engine.verify import Patience, verify_token
 from pstokens.engine.verifyplan import Chooser
-from pstokens.errors import PstokensError
+from pstokens.errors import PstokensError, UsageError
 from pstokens.secret import Secret
 from pstokens.state.model import LeaseRecord, State
 
@@ -72,15 +72,15 @@ def lease_spec(config: Config, key: str, ttl: int | None) -> tuple[TokenSpec, in
     spec = config.tokens.get(key)
     if spec is None:
         known = ", ".join(sorted(config.tokens)) or "none"
-        raise PstokensError(f"{key!r} is not a key of {config.path}",
-                            hint=f"keys in the config: {known}")
+        raise UsageError(f"{key!r} is not a key of {config.path}",
+                         hint=f"keys in the config: {known}")
     seconds = DEFAULT_TTL if ttl is None else ttl
     most = longest_lease_ttl(config)
     if seconds < MIN_TTL:
-        raise PstokensError(f"--ttl {format_duration(seconds)} is too short: at least 1m",
-                            hint="pass --ttl 1m or longer, e.g. --ttl 15m")
+        raise UsageError(f"--ttl {format_duration(seconds)} is too short: at least 1m",
+                         hint="pass --ttl 1m or longer, e.g. --ttl 15m")
     if most is not None and seconds > most:
-        raise PstokensError(
+        raise UsageError(
             f"--ttl {format_duration(seconds)} is longer than rules.max_ttl "
             f"({format_duration(most)})", hint="pass a shorter --ttl")
     return spec, seconds

@@ -16,7 +16,7 @@ from pstokens.engine.plan import Plan
 from pstokens.engine.planner import PlanOptions
 from pstokens.engine.stale import Moved, MovedKind, config_data, config_moves, digest, plan_moves
 from pstokens.engine.stuck import deletes_in_use
-from pstokens.errors import PlanError, PstokensError, StalePlan, UnsafePlan
+from pstokens.errors import PlanError, StalePlan, UnsafePlan, UsageError
 from pstokens.state.model import State
 
 RUN_AGAIN = "run `pstokens plan --out FILE` again, review it, and apply that"
@@ -27,7 +27,7 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
     for flag, keys in (("--target", options.targets), ("--replace", options.replace)):
         unknown = sorted(k for k in keys if k not in config.tokens and k not in state.tokens)
         if unknown:
-            raise PstokensError(
+            raise UsageError(
                 f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
                 hint="use a token key from the config",
             )

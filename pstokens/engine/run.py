@@ -53,7 +53,7 @@ from pstokens.engine.ports import TokenApi
 from pstokens.engine.rules import refuse_broken_rules
 from pstokens.engine.statewriter import StateWriter
 from pstokens.engine.stuck import forced
-from pstokens.errors import PstokensError
+from pstokens.errors import UsageError
 from pstokens.state.base import StateStore
 from pstokens.state.model import State
 
@@ -94,7 +94,7 @@ class Workspace:
         """The config, refused when its tokens break its own rules (every finding
         located): plans and applies start from this."""
         if self.config is None:
-            raise PstokensError("this needs a config file", hint="pass -c FILE")
+            raise UsageError("this needs a config file", hint="pass -c FILE")
         if not self._checked:
             refuse_broken_rules(self.config)
             self._checked = True
@@ -144,13 +144,13 @@ class Workspace:
         result, None when there was nothing to do or it was not approved.
         """
         if saved is not None and (options.targets or options.replace):
-            raise PstokensError(
+            raise UsageError(
                 "--target and --replace are for fresh plans; a saved plan has its own",
                 hint="apply the saved plan without them, or save a new plan: "
                 "`pstokens plan --target KEY --out FILE`",
             )
         if saved is not None and options.default_deliver is not None:
-            raise PstokensError(
+            raise UsageError(
                 "--secrets-dir and --secrets-command are for fresh plans; a saved plan "
                 "delivers where it recorded",
                 hint="apply the saved plan without them (`pstokens show FILE` lists where "

@@ -16,6 +16,7 @@ from pstokens.render import rules, words
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON-ready data, each change with its reason in words."""
     data = plan.to_json()
     for item, change in zip(data["changes"], plan.changes, strict=True):
         item["reason"] = words.reason(change) or None
@@ -39,6 +40,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
+    """The plan as indented JSON (`pstokens plan --format json`)."""
     return json.dumps(plan_document(plan), indent=2) + "\n"
 
 

@@ -17,6 +17,7 @@ LIMIT = 60_000
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
+    """The plan as Markdown, at most `limit` changes listed (CI summaries, PR comments)."""
     head = [f"## pstokens plan for `{cell(plan.organization)}`", "",
             f"**{cell(words.summary_line(plan))}**", ""]
     sections: list[Section] = []

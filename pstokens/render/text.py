@@ -22,6 +22,7 @@ from pstokens.render.operations import operations_note
 
 
 def render_text(plan: Plan) -> str:
+    """The plan for a person, by key (`pstokens plan`)."""
     lines: list[str] = []
     by_key: dict[str | None, list[Change]] = defaultdict(list)
     for change in plan.changes:

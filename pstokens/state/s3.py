@@ -30,7 +30,7 @@ from obstore.exceptions import AlreadyExistsError, BaseError, PreconditionError
 from obstore.store import S3Store
 
 from pstokens.defaults import lock_timeout
-from pstokens.errors import LockHeld, PstokensError, StateError
+from pstokens.errors import LockHeld, StateError, UsageError
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
 from pstokens.state.s3errors import explain
@@ -53,7 +53,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     """(bucket, key) of `s3://BUCKET/KEY`, or a PstokensError saying what is wrong."""
     bucket, _, key = url.removeprefix(SCHEME).partition("/")
     if not url.startswith(SCHEME) or not bucket or not key or key.endswith("/"):
-        raise PstokensError(
+        raise UsageError(
             f"--state {url} is not an S3 object URL",
             hint="write it as s3://BUCKET/KEY, for example s3://acme-infra/pstokens/acme.json",
         )

@@ -121,7 +121,8 @@ async def test_an_unknown_operation_names_the_closest_and_calls_nothing(
     assert response.status_code == 404
     assert response.json() == {
         "code": "not_found", "message": "unknown operation 'promote_brnch' "
-        "(did you mean 'promote_branch'?)"}
+        "(did you mean 'promote_branch'?) (hint: operation ids are the API's operationId, "
+        "such as promote_branch; docs/who-can.md says where the table comes from)"}
     async with mcp_session(servers, seen) as session:
         result = await session.call_tool("who-can", {"organization": org,
                                                      "operation": "promote_brnch"})

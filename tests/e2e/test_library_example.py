@@ -32,3 +32,15 @@ def test_the_library_example_plans_applies_and_then_has_nothing_to_do(
 
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "No changes." in again.stdout
+
+
+def test_the_python_docs_page_quotes_the_example_as_it_is() -> None:
+    page = (EXAMPLE.parents[2] / "docs" / "python.md").read_text()
+    quoted = page.split("```python\n")[2].split("```\n")[0]
+    assert quoted == EXAMPLE.read_text()
+
+
+def test_the_example_imports_only_from_the_front_door() -> None:
+    imports = [line for line in EXAMPLE.read_text().splitlines()
+               if line.startswith(("import ", "from ")) and "pstokens" in line]
+    assert imports == ["from pstokens import ("]
