@@ -5,9 +5,10 @@ short, reversed, as hex (`od`, `xxd`), base64-encoded (as `kubectl ... -o
 yaml` does), base32-encoded or URL-encoded (every byte escaped, or only
 some), and any of those of the reversed secret. Every run of at least
 `MIN_RUN` characters of the secret, or of one of those forms (base64 and
-base32 at any alignment), is masked, in any case and with whitespace between
-its characters. Matching ignores case: masking a little more than needed is
-safe, missing an upper-cased secret is not. Control characters are escaped so
+base32 at any alignment), is masked, in any case and with whitespace (or
+the colons of colon-separated hex) between its characters. Matching ignores
+case: masking a little more than needed is safe, missing an upper-cased
+secret is not. Control characters are escaped so
 a command's output cannot drive the terminal.
 """
 
@@ -56,13 +57,23 @@ def _encodings(secret: str) -> list[str]:
     return forms
 
 
+def _separator(char: str) -> bool:
+    """What a command may put between the characters of a form: whitespace, or
+    the colons of `xxd`/`openssl`-style hex (`70:73:63`)."""
+    return char.isspace() or char == ":"
+
+
+def _strip(form: str) -> str:
+    return "".join(c for c in form if not _separator(c))
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every run of a secret (or of one of its encodings) replaced by a mask."""
-    kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
+    kept = [(i, c) for i, c in enumerate(text) if not _separator(c)]
     flat = "".join(c for _, c in kept).lower()
     hidden = [False] * len(flat)
     for secret in secrets:
-        for form in _forms(secret):
+        for form in (f for f in (_strip(f) for f in _forms(secret)) if f):
             size = min(MIN_RUN, len(form))
             grams = {form[i : i + size] for i in range(len(form) - size + 1)}
             for start in range(len(flat) - size + 1):

@@ -102,3 +102,9 @@ def test_a_secret_echoed_in_a_form_of_a_form_is_masked(form: str) -> None:
     shown = scrub(f"it printed: {form} and then stopped", [SECRET])
     assert shown.startswith("it printed: ") and shown.endswith(" and then stopped")
     assert form[8:-8] not in shown and MASK in shown
+
+
+def test_colon_separated_hex_of_a_secret_is_masked() -> None:
+    """The second trial: `bytes.hex(":")`, as openssl and xxd-style tools print it."""
+    shown = scrub("dump: " + SECRET.encode().hex(":"), [SECRET])
+    assert SECRET.encode().hex(":")[24:-24] not in shown and MASK in shown
