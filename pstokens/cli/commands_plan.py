@@ -206,9 +206,11 @@ def apply_command(
             err(line)
         return stopped.exit_code
     except PstokensError as exc:
-        if not isinstance(exc, PlanError):  # a refused plan changed nothing: no news
+        # A refused plan, or options refused before anything ran, changed nothing: no
+        # news, but stdout still gets a result with --format json: refused, and why.
+        if not isinstance(exc, PlanError | UsageError):
             notify_apply_error(config, exc)
-        elif fmt == "json":  # stdout still gets a result: refused, and why
+        elif fmt == "json":
             out(render_refused_json(exc), nl=False)
         raise
     # The lock is released: a slow receiver holds nothing up.

@@ -11,7 +11,7 @@ from typing import Any
 
 from pstokens.engine.outcome import ApplyResult, Blocked, Interruption, Outcome, Status
 from pstokens.engine.plan import Action, Change
-from pstokens.errors import PlanError, StalePlan, UnsafePlan
+from pstokens.errors import PlanError, StalePlan, UnsafePlan, UsageError
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
 from pstokens.render.escape import terminal as safe
@@ -152,13 +152,14 @@ def interruption_lines(report: Interruption) -> list[str]:
     return lines
 
 
-def render_refused_json(exc: PlanError) -> str:
+def render_refused_json(exc: PlanError | UsageError) -> str:
     """`apply --format json`'s result when it refused the plan: nothing was done,
     and why, as the error on stderr says it (the exit code stays 1)."""
     from pstokens.render.errors import describe
 
     kind = ("stale_plan" if isinstance(exc, StalePlan)
-            else "unsafe_plan" if isinstance(exc, UnsafePlan) else "plan_refused")
+            else "unsafe_plan" if isinstance(exc, UnsafePlan)
+            else "usage" if isinstance(exc, UsageError) else "plan_refused")
     document = result_document(ApplyResult()) | {
         "success": False,
         "refused": {"kind": kind, "message": describe(exc), "hint": exc.hint},

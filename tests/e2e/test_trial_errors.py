@@ -146,6 +146,20 @@ def test_apply_format_json_prints_a_result_when_it_refuses_a_plan(
     assert emulator.tokens() == []
 
 
+def test_apply_format_json_prints_a_result_when_it_refuses_a_saved_plans_flags(
+    cli: Cli, emulator: Emulator, project: Path
+) -> None:
+    """The second trial: `apply PLANFILE --secrets-command cat --format json` said
+    why on stderr but left stdout empty."""
+    assert cli("plan", "--out", "plan.json").code == 0
+    result = cli("apply", "plan.json", "--secrets-command", "cat", "--format", "json")
+    assert result.code == 1, result.both
+    document = json.loads(result.out)
+    assert document["success"] is False and document["refused"]["kind"] == "usage"
+    assert "are for fresh plans" in document["refused"]["message"]
+    assert emulator.tokens() == []
+
+
 def test_plan_out_refuses_a_plan_apply_would_refuse_and_writes_nothing(
     cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
