@@ -3,8 +3,7 @@
 `build_report` is pure: live tokens, state (which keys manage which tokens)
 and rules in, a `Report` out, which render/ shows as text, Markdown or HTML
 and `to_json` gives to scripts and the MCP `report-service-tokens` tool.
-`read_report` reads the organization as a plan does (list pages; per-token
-access reads only where the API did not embed them) and builds it.
+Reading the organization for it is `reading/reviews.py`'s.
 """
 
 from __future__ import annotations
@@ -14,12 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pstokens import clock
 from pstokens.config.model import Rules
 from pstokens.engine.escalation import Escalation, escalations
 from pstokens.engine.live import LiveToken
-from pstokens.engine.observe import read_organization
-from pstokens.engine.ports import TokenApi
 from pstokens.engine.reach import operations_of
 from pstokens.engine.rules import Unused, Violation, check_live, find_unused, managed_keys
 from pstokens.operations import operations_table
@@ -155,21 +151,6 @@ def build_report(
             escalations=escalations(token, keys.get(token.id)),
         ))
     return Report(organization, now, rules, tuple(rows), tuple(sorted(databases)))
-
-
-async def read_report(
-    client: TokenApi,
-    organization: str,
-    state: State,
-    rules: Rules | None,
-    *,
-    now: datetime | None = None,
-) -> Report:
-    """Read every live token with its accesses, then build the review."""
-    live = await read_organization(
-        client, organization, lambda token: True, expected=len(state.managed_ids())
-    )
-    return build_report(organization, live.values(), state, rules, now or clock.now())
 
 
 def _rules_json(rules: Rules | None) -> dict[str, Any] | None:

@@ -185,7 +185,7 @@ class Workspace:
     async def report(self) -> Report:
         """Every live token, managed or not, with the config's rules when there is
         one; changes nothing and takes no lock."""
-        from pstokens.engine.report import read_report
+        from pstokens.engine.reviews import read_report
 
         # A review, not a run: a config that breaks its own rules is reported on, not refused.
         rules = self.config.rules if self.config is not None else None
@@ -196,7 +196,7 @@ class Workspace:
     async def who_can(self, operation: str, database: str | None = None) -> tuple[Able, ...]:
         """The live tokens, managed or not, that can perform `operation` (on
         `database`), each with the accesses that allow it; the calls a report makes."""
-        from pstokens.engine.whocan import read_who_can
+        from pstokens.engine.reviews import read_who_can
 
         known = ({db for spec in self.config.tokens.values() for db in spec.accesses
                   if db is not None} if self.config is not None else set())

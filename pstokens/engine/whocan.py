@@ -2,8 +2,8 @@
 
 `who_can` is pure (live tokens, state keys and the operations table in, the able
 tokens out, then those possibly able by an access the API does not describe);
-`read_who_can` reads the organization exactly as `report` does, so the CLI, the
-MCP tool and the REST endpoint give one answer from the same calls.
+reading the organization for it is `reading/reviews.py`'s, the same calls a
+report makes, so the CLI, the MCP tool and the REST endpoint give one answer.
 """
 
 from __future__ import annotations
@@ -14,13 +14,9 @@ from difflib import get_close_matches
 from typing import Any
 
 from pstokens.engine.live import LiveToken
-from pstokens.engine.observe import read_organization
-from pstokens.engine.ports import TokenApi
 from pstokens.engine.reach import Held, via
-from pstokens.engine.rules import managed_keys
 from pstokens.errors import PstokensError
 from pstokens.operations import OperationsTable, operations_table
-from pstokens.state.model import State
 
 
 class UnknownName(PstokensError):
@@ -90,24 +86,3 @@ def who_can(
                               possibly=not sure))
     return tuple(sorted(found, key=lambda a: (a.possibly, (a.name or "").casefold(),
                                               a.name or "", a.id)))
-
-
-async def read_who_can(
-    client: TokenApi,
-    organization: str,
-    state: State,
-    operation: str,
-    database: str | None = None,
-    *,
-    known_databases: Iterable[str] = (),
-) -> tuple[Able, ...]:
-    """Read every live token with its accesses (the calls `report` makes), then answer.
-    The operation is checked before any call; the database once the tokens are read."""
-    table = operations_table()
-    check_operation(operation, table)
-    live = await read_organization(
-        client, organization, lambda token: True, expected=len(state.managed_ids())
-    )
-    if database is not None:
-        check_database(database, live.values(), known_databases)
-    return who_can(live.values(), managed_keys(state), operation, database, table)

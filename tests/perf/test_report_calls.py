@@ -9,7 +9,7 @@ from pstokens.config import parse_config
 from pstokens.emulator import EmulatorStore
 from pstokens.engine.fresh import fresh_plan
 from pstokens.engine.planner import PlanOptions
-from pstokens.engine.report import read_report
+from pstokens.engine.reviews import read_report
 
 from .conftest import ORG, config_text, key, seed
 from .test_fallback_reads import AUDIT_LOG, TOKENS, access_reads, client_for, plan_with
