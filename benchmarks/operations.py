@@ -14,10 +14,10 @@ import time
 from datetime import UTC, datetime
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.allows import with_allows
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
-from pstokens.engine.reach import operations_of
+from pstokens.engine.planning.allows import with_allows
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.reach import operations_of
 from pstokens.operations import operations_table
 from pstokens.state.model import State
 

@@ -12,8 +12,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.state.model import State, TokenRecord
 
 # 2 organization accesses + 2 databases x 4 = 10 accesses per token.

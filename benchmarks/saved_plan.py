@@ -24,9 +24,9 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `pstoken
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import make_plan
-from pstokens.engine.stale import config_data, digest
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.stale import config_data, digest
 from pstokens.render.json import render_json, render_saved
 from pstokens.state.model import State
 

@@ -24,14 +24,14 @@ from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.cli.commands_report import render as render_report
 from pstokens.config import Rules, load_config
 from pstokens.delivery import DirectorySink
-from pstokens.engine.apply import Applier
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.observe import read_organization
-from pstokens.engine.outcome import Outcome
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.report import Report, build_report
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.inventory.report import Report, build_report
+from pstokens.engine.planning.outcome import Outcome
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.engine.reading.observe import read_organization
 from pstokens.render import render_text
 from pstokens.state import FileStateStore
 

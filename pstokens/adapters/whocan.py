@@ -20,8 +20,8 @@ from starlette.routing import Route
 from pstokens.adapters.operations import SEGMENT
 from pstokens.api.errors import ApiError
 from pstokens.defaults import default_state_path
+from pstokens.engine.inventory.whocan import UnknownName
 from pstokens.engine.run import Workspace
-from pstokens.engine.whocan import UnknownName
 from pstokens.errors import PstokensError
 from pstokens.render.errors import describe
 from pstokens.state import FileStateStore, StateStore

@@ -11,10 +11,15 @@ from hypothesis import strategies as st
 from pstokens.config import parse_config
 from pstokens.config.model import Config, TokenSpec
 from pstokens.config.schema import TOKEN_KEY
-from pstokens.engine.adopt import adopt_by_name, adopt_exported, adopt_one, check_importable
-from pstokens.engine.export import assign_keys
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.inventory.adopt import (
+    adopt_by_name,
+    adopt_exported,
+    adopt_one,
+    check_importable,
+)
+from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError
 from pstokens.render.export import export_yaml
 from pstokens.state.model import State, TokenRecord

@@ -18,13 +18,13 @@ from pstokens.api.errors import Forbidden, OutcomeUnknown, ServerError, Unauthor
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.config.model import Config, TokenSpec
 from pstokens.delivery import NewSecret
-from pstokens.engine.apply import Applier
-from pstokens.engine.live import LiveToken
-from pstokens.engine.outcome import Blocked, Outcome, Status
-from pstokens.engine.plan import Action, Cause, Change, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.statewriter import StateWriter
-from pstokens.engine.verify import Patience
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.applying.verify import Patience
+from pstokens.engine.planning.outcome import Blocked, Outcome, Status
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import SecretDeliveryError, UnsafePlan
 from pstokens.secret import Secret
 from pstokens.state.model import State, TokenRecord

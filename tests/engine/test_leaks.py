@@ -11,12 +11,12 @@ import pytest
 
 from pstokens.api.errors import Forbidden, ServerError
 from pstokens.api.models import TOKEN_LEAKED, AuditEvent, ServiceToken
-from pstokens.engine.findings import LeakCheck, LeakCheckStatus
-from pstokens.engine.leaks import read_leaks
-from pstokens.engine.plan import Action, Cause, Plan, Retire
-from pstokens.engine.planner import make_plan
-from pstokens.engine.policy import check_same
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.plan import Action, Cause, Plan, Retire
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.policy import check_same
+from pstokens.engine.reading.leaks import read_leaks
+from pstokens.engine.rules.findings import LeakCheck, LeakCheckStatus
+from pstokens.engine.rules.guardrails import Rule
 from pstokens.errors import StalePlan
 from pstokens.notify.events import plan_events
 from pstokens.render.json import plan_document

@@ -9,10 +9,10 @@ import pytest
 
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
-from pstokens.engine.lease import sweep
-from pstokens.engine.leaseplan import LeaseRule, find_leases
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.leases.lease import sweep
+from pstokens.engine.planning.leaseplan import LeaseRule, find_leases
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi, config, spec
 from tests.engine.test_leases import Book

@@ -11,12 +11,19 @@ import pytest
 from pstokens.api.errors import OutcomeUnknown, ServerError
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
-from pstokens.engine.export import assign_keys
-from pstokens.engine.lease import Lease, LeaseError, LeaseMaker, lease_name, lease_spec, sweep
-from pstokens.engine.leaseview import lease_key
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause
-from pstokens.engine.planner import make_plan
+from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.leases.lease import (
+    Lease,
+    LeaseError,
+    LeaseMaker,
+    lease_name,
+    lease_spec,
+    sweep,
+)
+from pstokens.engine.planning.plan import Action, Cause
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.leaseview import lease_key
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError
 from pstokens.render.export import export_yaml
 from pstokens.state.model import LeaseRecord, State

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from pstokens.config.model import CommandDestination, DirDestination
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import FORMAT_VERSION, Action, Plan, Retire
-from pstokens.engine.planner import make_plan
-from pstokens.engine.policy import check_same, check_saved
-from pstokens.engine.stale import MovedKind, config_data
+from pstokens.engine.planning.plan import FORMAT_VERSION, Action, Plan, Retire
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.policy import check_same, check_saved
+from pstokens.engine.planning.stale import MovedKind, config_data
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PlanError, StalePlan
 from pstokens.render import render_markdown, render_text
 from pstokens.render.errors import describe

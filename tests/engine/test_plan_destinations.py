@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from pstokens.config.model import CommandDestination, DirDestination
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.policy import check_same, saved_options
-from pstokens.engine.ports import TokenApi
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.policy import check_same, saved_options
+from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.run import DEFAULT_DELIVER, Workspace
 from pstokens.errors import PlanError, PstokensError, StalePlan
 from pstokens.render import render_text

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pstokens.config.model import Config, Rules, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.policy import config_digest
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.policy import config_digest
+from pstokens.engine.rules.guardrails import Rule
+from pstokens.engine.rules.live import LiveToken
 from pstokens.render import render_markdown, render_text, words
 from pstokens.render.json import plan_document, render_json
 from pstokens.state.model import State, TokenRecord

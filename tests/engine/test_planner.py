@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.findings import DriftKind, UnsafeKind
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.findings import DriftKind, UnsafeKind
+from pstokens.engine.rules.live import LiveToken
 from pstokens.render import words
 from pstokens.state.model import State, TokenRecord
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
-import pstokens.engine.planner as planner_module
+import pstokens.engine.planning.planner as planner_module
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import make_plan
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -39,7 +39,7 @@ def _org(count: int, *, rotate: bool) -> tuple[Config, State, dict[str, LiveToke
 
 
 def _lines_run(make: Callable[[], Plan]) -> tuple[int, Plan]:
-    """Python lines executed in engine/planner.py while `make` runs."""
+    """Python lines executed in engine/planning/planner.py while `make` runs."""
     count = 0
     target = planner_module.__file__
 

@@ -10,11 +10,11 @@ import pytest
 
 from pstokens.api.errors import ServerError
 from pstokens.config.model import Config
-from pstokens.engine.live import LiveToken
-from pstokens.engine.outcome import Blocked, Status
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.stuck import forced
+from pstokens.engine.planning.outcome import Blocked, Status
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.stuck import forced
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import UnsafePlan
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, run, spec

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.findings import WarningKind
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.rotation import RetireWait, Retiring, retire_times
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.findings import WarningKind
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.rotation import RetireWait, Retiring, retire_times
 from pstokens.render import render_markdown, render_text
 from pstokens.state.model import State, TokenRecord
 

@@ -13,8 +13,8 @@ import httpx
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorSettings, EmulatorStore, create_app
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
 from pstokens.state import State
 
 from .conftest import ORG, Recorder, config_text, key, seed

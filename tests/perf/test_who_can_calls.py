@@ -9,10 +9,10 @@ import pytest
 
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorStore
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.reviews import read_who_can
-from pstokens.engine.whocan import UnknownName
+from pstokens.engine.inventory.whocan import UnknownName
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.engine.reading.reviews import read_who_can
 
 from .conftest import ORG, config_text, key, seed
 from .test_fallback_reads import AUDIT_LOG, TOKENS, access_reads, client_for, plan_with

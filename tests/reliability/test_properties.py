@@ -31,12 +31,12 @@ from pstokens.delivery import NewSecret
 from pstokens.delivery.base import Reached
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
-from pstokens.engine.apply import Applier
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.outcome import Outcome, Status
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.outcome import Outcome, Status
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
 from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
 
