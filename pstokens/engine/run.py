@@ -54,6 +54,7 @@ from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import refuse_broken_rules
 from pstokens.errors import PstokensError
+from pstokens.operations import OperationsTable, operations_table
 from pstokens.state.base import StateStore
 from pstokens.state.model import State
 
@@ -88,7 +89,17 @@ class Workspace:
     connect: Callable[[], AbstractAsyncContextManager[TokenApi]]
     config: Config | None = None
     lock_timeout: float = 0.0
+    # The operations table every plan is made with: loaded once, on the first plan,
+    # unless the caller gives one.
+    table: OperationsTable | None = None
     _checked: bool = field(default=False, repr=False)
+
+    def operations(self) -> OperationsTable:
+        """The operations table, loaded once ($PSTOKENS_OPERATIONS_TABLE's, or the
+        packaged one) and then passed to the planner as a value."""
+        if self.table is None:
+            self.table = operations_table()
+        return self.table
 
     def checked_config(self) -> Config:
         """The config, refused when its tokens break its own rules (every finding
@@ -120,7 +131,8 @@ class Workspace:
         async with self._maybe_locked(lock):
             state = self.read_state()
             async with self.connect() as client:
-                return await fresh_plan(client, config, state, options)
+                return await fresh_plan(client, config, state, options,
+                                        table=self.operations())
 
     async def apply(
         self,
@@ -163,7 +175,8 @@ class Workspace:
         async with self._maybe_locked(True):
             state = self.read_state()
             async with self.connect() as client:
-                plan = await plan_for_apply(client, config, state, options, saved=saved)
+                plan = await plan_for_apply(client, config, state, options, saved=saved,
+                                            table=self.operations())
                 if force:  # stuck rotations: only a forced apply deletes them
                     plan = forced(plan)
                 if show is not None:

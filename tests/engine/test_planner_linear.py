@@ -17,7 +17,10 @@ from pstokens.config.model import AccessMap, Config, TokenSpec
 from pstokens.engine.planning.plan import Action, Plan
 from pstokens.engine.planning.planner import make_plan
 from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ACCESSES: AccessMap = {None: frozenset({"read_databases"}), "app": frozenset({"read_branch"})}
@@ -62,8 +65,9 @@ def _lines_run(make: Callable[[], Plan]) -> tuple[int, Plan]:
 
 
 def _growth(count: int, *, rotate: bool) -> float:
-    small, _ = _lines_run(lambda: make_plan(*_org(count, rotate=rotate), now=NOW))
-    large, made = _lines_run(lambda: make_plan(*_org(4 * count, rotate=rotate), now=NOW))
+    small, _ = _lines_run(lambda: make_plan(*_org(count, rotate=rotate), now=NOW, table=TABLE))
+    large, made = _lines_run(lambda: make_plan(*_org(4 * count, rotate=rotate), now=NOW,
+                                               table=TABLE))
     if rotate:
         assert sum(c.action is Action.REPLACE for c in made.changes) == 4 * count
     else:

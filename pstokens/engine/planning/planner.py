@@ -32,6 +32,7 @@ from pstokens.engine.rules.live import LiveToken
 from pstokens.engine.rules.lost import lost_creates
 from pstokens.engine.rules.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
 from pstokens.engine.rules.verifyplan import Chooser
+from pstokens.operations import OperationsTable
 from pstokens.state.model import State, TokenRecord
 
 # A token created with a ttl expires a moment after created_at + ttl.
@@ -76,15 +77,17 @@ def make_plan(
     config_digest: str | None = None,
     config_data: object = None,
     leaks: LeakCheck = NOT_CHECKED,
+    table: OperationsTable,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan.
 
     `leaks` is what the audit log said: a managed token or lease it names is
-    replaced or deleted at once, an unmanaged one is a violation."""
+    replaced or deleted at once, an unmanaged one is a violation. `table` is the
+    operations table, a value like the rest: the engine service loads it once."""
     lease_changes, leases, lease_ids = plan_leases(state, live, now, LeaseRule.of(config),
                                                    options.targets, leaks.leaked)
     out = _Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
-                   default_deliver=options.default_deliver)
+                   default_deliver=options.default_deliver, verification=Chooser(table))
     in_scope = _scope(config, state, options)
 
     for key in sorted(in_scope):
@@ -113,7 +116,7 @@ def make_plan(
                 unmanaged.append(UnmanagedToken(token.id, token.name))
 
     namesakes = _namesakes(out, live)
-    violations, unused = plan_findings(config, state, live, now, options.targets)
+    violations, unused = plan_findings(config, state, live, now, options.targets, table)
     if out.leaked and not options.targets:
         violations = tuple(sorted([*violations, *_leaked_unmanaged(out, live)],
                                   key=violation_order))
@@ -143,7 +146,7 @@ def make_plan(
         config=config_data,
         namesakes=namesakes,
         leak_check=leaks,
-    ), live)
+    ), live, table)
 
 
 def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:

@@ -27,13 +27,16 @@ from pstokens.engine.reading.leaks import read_leaks
 from pstokens.engine.reading.observe import diffed_ids, read_organization
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import needs_accesses
+from pstokens.operations import OperationsTable
 from pstokens.state.model import State
 
 
 async def fresh_plan(
     api: TokenApi, config: Config, state: State, options: PlanOptions,
-    *, now: datetime | None = None,
+    *, table: OperationsTable, now: datetime | None = None,
 ) -> Plan:
+    """Read the organization and the audit log, then plan with `table`, the
+    operations table the caller loaded."""
     check_options(config, state, options)
     wanted = diffed_ids(config, state, options.targets)
     # rules.forbid_accesses is checked on every live token, managed or not.
@@ -54,17 +57,17 @@ async def fresh_plan(
     leaks = await leaks_read
     data = config_data(config)
     return make_plan(config, state, live, now=now, options=options,
-                     config_digest=digest(data), config_data=data, leaks=leaks)
+                     config_digest=digest(data), config_data=data, leaks=leaks, table=table)
 
 
 async def plan_for_apply(
     api: TokenApi, config: Config, state: State, options: PlanOptions,
-    *, saved: Plan | None = None,
+    *, table: OperationsTable, saved: Plan | None = None,
 ) -> Plan:
     """The plan apply carries out: fresh, or the saved one if it still holds."""
     if saved is None:
-        return await fresh_plan(api, config, state, options)
+        return await fresh_plan(api, config, state, options, table=table)
     check_saved(saved, config, state)
-    fresh = await fresh_plan(api, config, state, saved_options(saved))
+    fresh = await fresh_plan(api, config, state, saved_options(saved), table=table)
     check_same(saved, fresh)
     return fresh

@@ -19,6 +19,7 @@ from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import RulesBroken
 
 if TYPE_CHECKING:  # `validate` checks rules without loading the state stores (filelock)
+    from pstokens.operations import OperationsTable
     from pstokens.state.model import State
 
 # A token created with exactly max_ttl may read back a little longer (the API
@@ -131,12 +132,13 @@ def plan_findings(
     live: Mapping[str, LiveToken],
     now: datetime,
     targets: frozenset[str] = frozenset(),
+    table: OperationsTable | None = None,
 ) -> tuple[tuple[Violation, ...], tuple[Unused, ...]]:
     """What a plan reports of `config.rules`: every live token's violations and the
     unused ones; with --target, only the targeted keys' tokens."""
     keys = managed_keys(state)
     tokens = [t for t in live.values() if not targets or keys.get(t.id) in targets]
-    return (check_live(tokens, keys, config.rules),
+    return (check_live(tokens, keys, config.rules, table),
             find_unused(tokens, keys, config.rules, now))
 
 
@@ -193,6 +195,7 @@ def needs_accesses(rules: Rules | None) -> bool:
 
 def forbidden_operations(
     accesses: Iterable[str], rules: Rules, *, on_database: bool,
+    table: OperationsTable | None = None,
 ) -> list[tuple[str, str, bool]]:
     """(access, operation, possibly) for each forbidden operation one of `accesses`
     (held on a database, or on the organization) allows, sorted; `possibly` when the
@@ -204,7 +207,7 @@ def forbidden_operations(
     from pstokens.operations import operations_table
     from pstokens.operations.undescribed import possibly_allowed
 
-    table = operations_table()
+    table = table or operations_table()
     found: list[tuple[str, str, bool]] = []
     for access in sorted(accesses):
         sure = table.by_access.get(access)
@@ -215,10 +218,12 @@ def forbidden_operations(
 
 
 def check_live(
-    tokens: Iterable[LiveToken], keys: Mapping[str, str], rules: Rules | None
+    tokens: Iterable[LiveToken], keys: Mapping[str, str], rules: Rules | None,
+    table: OperationsTable | None = None,
 ) -> tuple[Violation, ...]:
     """Every rule each live token breaks; a token whose accesses were not read
-    is checked on its times only."""
+    is checked on its times only. `table`: the operations table (the packaged
+    one when not given)."""
     if rules is None:
         return ()
     found: list[Violation] = []
@@ -235,7 +240,7 @@ def check_live(
                 Violation(Rule.FORBID_OPERATIONS, token.id, token.name, key, database, access,
                           operation=operation, possibly=possibly)
                 for access, operation, possibly in forbidden_operations(
-                    names, rules, on_database=database is not None)
+                    names, rules, on_database=database is not None, table=table)
             )
         if token.expires_at is None:
             if rules.require_ttl:
