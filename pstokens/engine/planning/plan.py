@@ -91,7 +91,7 @@ class Cause(StrEnum):
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
-    LEASE_EXPIRED = "lease_expired"  # a `pstokens exec` lease past its ttl (engine/leaseplan)
+    LEASE_EXPIRED = "lease_expired"  # a `pstokens exec` lease past its ttl (engine/planning/leaseplan)
     # State-only updates.
     PROTECT = "prevent_destroy_set"
     UNPROTECT = "prevent_destroy_cleared"
@@ -200,7 +200,7 @@ class Change:
     deliver: tuple[Destination, ...] | None = None
     prevent_destroy: bool = False
     # grant: operations the token can perform after it and could not before; revoke:
-    # those it can no longer perform (`denies`). Set by engine.allows; None elsewhere.
+    # those it can no longer perform (`denies`). Set by planning/allows; None elsewhere.
     allows: tuple[str, ...] | None = None
     denies: tuple[str, ...] | None = None
     verify: Verification | None = None
