@@ -91,7 +91,7 @@ class Cause(StrEnum):
     LOST_CREATE_LEFTOVER = "lost_create_leftover"  # made by a lost create of a removed key
     DUPLICATE = "duplicate"  # a second token left by a lost create
     UNMANAGED = "unmanaged"  # unmanaged.policy is delete
-    LEASE_EXPIRED = "lease_expired"  # a `pstokens exec` lease past its ttl (engine/planning/leaseplan)
+    LEASE_EXPIRED = "lease_expired"  # an `exec` lease past its ttl (planning/leaseplan)
     # State-only updates.
     PROTECT = "prevent_destroy_set"
     UNPROTECT = "prevent_destroy_cleared"
