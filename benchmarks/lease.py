@@ -17,8 +17,8 @@ from benchmarks.server import EmulatorProcess
 from benchmarks.workload import API_KEY, DATABASES
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config.model import TokenSpec
-from pstokens.engine.lease import LeaseMaker
-from pstokens.engine.leasebook import LeaseBook
+from pstokens.engine.leases.lease import LeaseMaker
+from pstokens.engine.leases.leasebook import LeaseBook
 from pstokens.state import FileStateStore
 
 ORGANIZATION = "leasebench"

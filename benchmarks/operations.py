@@ -14,12 +14,14 @@ import time
 from datetime import UTC, datetime
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.allows import with_allows
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
-from pstokens.engine.reach import operations_of
+from pstokens.engine.planning.allows import with_allows
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.reach import operations_of
 from pstokens.operations import operations_table
 from pstokens.state.model import State
+
+TABLE = operations_table()
 
 TARGET = 0.5  # seconds of CPU for 10,000 tokens x 10 accesses
 DATABASE_SETS = (
@@ -46,7 +48,7 @@ def time_operations(count: int = 10_000, repeat: int = 3) -> dict[str, float]:
     config = Config("bench", {t.name or "": TokenSpec(t.name or "", t.accesses or {})
                               for t in live})
     plan = make_plan(config, State("bench", "lineage"), {},
-                     now=datetime(2026, 1, 1, tzinfo=UTC))
+                     now=datetime(2026, 1, 1, tzinfo=UTC), table=TABLE)
     results: dict[str, float] = {}
     for name, work in (
         ("each token's operations (report)", lambda: [operations_of(t.accesses, table)

@@ -12,9 +12,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 # 2 organization accesses + 2 databases x 4 = 10 accesses per token.
 ACCESSES: AccessMap = {
@@ -58,7 +61,7 @@ def time_planner(count: int, repeat: int = 3) -> dict[str, float]:
         best = float("inf")
         for _ in range(repeat):
             started = time.perf_counter()
-            make_plan(desired, state, live, now=now)
+            make_plan(desired, state, live, now=now, table=TABLE)
             best = min(best, time.perf_counter() - started)
         results[name] = best
     return results

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from benchmarks.server import EmulatorProcess
-from benchmarks.workload import QuietReporter, Workspace
+from benchmarks.workload import TABLE, QuietReporter, Workspace
 from pstokens.config import load_config
 from pstokens.delivery import DirectorySink
-from pstokens.engine.apply import Applier
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
 from tests.reliability.consumers import Consumer, Destination
 
 TOKENS = 100
@@ -55,7 +55,7 @@ async def rotate_with_consumers(
             with workspace.store.locked():
                 state = workspace.store.load(workspace.organization)
                 plan = await fresh_plan(client, config, state,
-                                        PlanOptions(replace=frozenset(keys)))
+                                        PlanOptions(replace=frozenset(keys)), table=TABLE)
                 applier = Applier(client, StateWriter(workspace.store, state),
                                   DirectorySink(workspace.secrets), QuietReporter())
                 result = await applier.apply(plan)

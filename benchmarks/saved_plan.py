@@ -24,11 +24,14 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `pstoken
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import make_plan
-from pstokens.engine.stale import config_data, digest
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.stale import config_data, digest
+from pstokens.operations import operations_table
 from pstokens.render.json import render_json, render_saved
 from pstokens.state.model import State
+
+TABLE = operations_table()
 
 T = TypeVar("T")
 
@@ -41,7 +44,8 @@ def large_plan(count: int) -> Plan:
     """The first plan of `count` tokens: a create and two grants each, with its config."""
     keys = [f"tok-{i:05d}" for i in range(count)]
     config = Config("bench", {k: TokenSpec(k, ACCESSES) for k in keys})
-    plan = make_plan(config, State("bench", "lineage"), {}, now=datetime(2026, 1, 1, tzinfo=UTC))
+    plan = make_plan(config, State("bench", "lineage"), {}, now=datetime(2026, 1, 1, tzinfo=UTC),
+                     table=TABLE)
     data = config_data(config)
     return replace(plan, config=data, config_digest=digest(data))
 

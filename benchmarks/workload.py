@@ -24,16 +24,19 @@ from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.cli.commands_report import render as render_report
 from pstokens.config import Rules, load_config
 from pstokens.delivery import DirectorySink
-from pstokens.engine.apply import Applier
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.observe import read_organization
-from pstokens.engine.outcome import Outcome
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.report import Report, build_report
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.inventory.report import Report, build_report
+from pstokens.engine.planning.outcome import Outcome
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.engine.reading.observe import read_organization
+from pstokens.operations import operations_table
 from pstokens.render import render_text
 from pstokens.state import FileStateStore
+
+TABLE = operations_table()
 
 T = TypeVar("T")
 
@@ -123,7 +126,7 @@ class Workspace:
             detail["config_and_state"] = time.perf_counter() - started
             with self.store.locked():
                 began = time.perf_counter()
-                plan = await fresh_plan(client, config, state, PlanOptions())
+                plan = await fresh_plan(client, config, state, PlanOptions(), table=TABLE)
                 detail["reads_and_planner"] = time.perf_counter() - began
             began = time.perf_counter()
             render_text(plan)
@@ -144,7 +147,7 @@ class Workspace:
             state = self.store.load(self.organization)
             with self.store.locked():
                 began = time.perf_counter()
-                plan = await fresh_plan(client, config, state, PlanOptions())
+                plan = await fresh_plan(client, config, state, PlanOptions(), table=TABLE)
                 detail["plan"] = time.perf_counter() - began
                 writer = StateWriter(self.store, state)
                 applier = Applier(client, writer, DirectorySink(self.secrets), QuietReporter())
@@ -217,7 +220,7 @@ class Workspace:
                                    transport=httpx.MockTransport(serve), rate_limit=0)
         async with client:
             started = time.perf_counter()
-            await fresh_plan(client, config, state, PlanOptions())
+            await fresh_plan(client, config, state, PlanOptions(), table=TABLE)
             return time.perf_counter() - started
 
     async def measure(self, step: Callable[[], Awaitable[T]]) -> tuple[T, Measured]:

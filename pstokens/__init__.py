@@ -54,13 +54,13 @@ if TYPE_CHECKING:
     from pstokens.delivery.command import CommandSink
     from pstokens.delivery.directory import DirectorySink
     from pstokens.delivery.routing import AllSinks
-    from pstokens.engine.child import CommandNotStarted
-    from pstokens.engine.lease import LeaseError
-    from pstokens.engine.outcome import ApplyInterrupted, ApplyResult
-    from pstokens.engine.plan import Plan
+    from pstokens.engine.applying.verify import UnverifiedToken
+    from pstokens.engine.inventory.whocan import UnknownName
+    from pstokens.engine.leases.child import CommandNotStarted
+    from pstokens.engine.leases.lease import LeaseError
+    from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
+    from pstokens.engine.planning.plan import Plan
     from pstokens.engine.run import PlanOptions, Workspace
-    from pstokens.engine.verify import UnverifiedToken
-    from pstokens.engine.whocan import UnknownName
     from pstokens.errors import (
         ConfigError,
         ConfigFileError,
@@ -90,9 +90,9 @@ if TYPE_CHECKING:
 _WHERE = {
     "Workspace": "pstokens.engine.run",
     "PlanOptions": "pstokens.engine.run",
-    "Plan": "pstokens.engine.plan",
-    "ApplyResult": "pstokens.engine.outcome",
-    "ApplyInterrupted": "pstokens.engine.outcome",
+    "Plan": "pstokens.engine.planning.plan",
+    "ApplyResult": "pstokens.engine.planning.outcome",
+    "ApplyInterrupted": "pstokens.engine.planning.outcome",
     "load_config": "pstokens.config.load",
     "parse_config": "pstokens.config.load",
     "Config": "pstokens.config.model",
@@ -146,10 +146,10 @@ _WHERE = {
     "ConnectionFailed": "pstokens.api.errors",
     "OutcomeUnknown": "pstokens.api.errors",
     "TableError": "pstokens.operations",
-    "UnknownName": "pstokens.engine.whocan",
-    "UnverifiedToken": "pstokens.engine.verify",
-    "LeaseError": "pstokens.engine.lease",
-    "CommandNotStarted": "pstokens.engine.child",
+    "UnknownName": "pstokens.engine.inventory.whocan",
+    "UnverifiedToken": "pstokens.engine.applying.verify",
+    "LeaseError": "pstokens.engine.leases.lease",
+    "CommandNotStarted": "pstokens.engine.leases.child",
     "Refused": "pstokens.adapters.protection",
     "StateLocked": "pstokens.adapters.protection",
 }

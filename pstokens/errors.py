@@ -148,7 +148,7 @@ class PlanError(PstokensError):
 class StalePlan(PlanError):
     """A saved plan whose state, config or organization changed since it was made.
 
-    `moved` holds what changed, typed (`pstokens.engine.stale`); `render.errors`
+    `moved` holds what changed, typed (`pstokens.engine.planning.stale`); `render.errors`
     words it down to the token, access or config field."""
 
     def __init__(self, message: str, hint: str | None = None,

@@ -33,8 +33,8 @@ def test_mypy_strict_finds_nothing() -> None:
 
 
 def test_the_import_layer_contracts_hold() -> None:
-    """engine/ imports no click or httpx, render/ no api/, and config/, api/ and
-    state/ nothing above them (the contracts are in pyproject.toml)."""
+    """The package's layers and engine/'s (pure parts under acting ones), engine/
+    imports no click or httpx, render/ no api/ (the contracts are in pyproject.toml)."""
     script = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(script), "--no-cache"], cwd=ROOT, capture_output=True,
                             text=True, timeout=600)

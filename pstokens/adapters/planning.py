@@ -19,7 +19,7 @@ from typing import Any
 from pstokens.api.client import PlanetScaleClient
 from pstokens.config import Config, load_config
 from pstokens.defaults import default_state_path
-from pstokens.engine.ports import TokenApi
+from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.run import Workspace
 from pstokens.errors import UsageError
 from pstokens.render import plan_document

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from pstokens.engine.locks import StateLocks, StateStores
+from pstokens.engine.applying.locks import StateLocks, StateStores
 from pstokens.errors import LockHeld, PstokensError
 from pstokens.state import StateStore
 

@@ -12,7 +12,7 @@ from pstokens.cli.context import CommandContext
 from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.settings import global_options, resolve
-from pstokens.engine.due import due_dates
+from pstokens.engine.inventory.due import due_dates
 from pstokens.errors import OutputError
 from pstokens.fileio import write_private
 from pstokens.render.calendar import render_calendar

@@ -18,7 +18,7 @@ from pstokens.cli.context import current_context
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import global_options
 from pstokens.config.duration import parse_duration
-from pstokens.engine.lease import Lease
+from pstokens.engine.leases.lease import Lease
 from pstokens.errors import UsageError
 from pstokens.render import words
 from pstokens.render.escape import terminal as safe

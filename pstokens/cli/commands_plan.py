@@ -22,8 +22,8 @@ from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
 from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.delivery import DEFAULT_SECRETS_DIR
-from pstokens.engine.outcome import ApplyInterrupted, ApplyResult
-from pstokens.engine.plan import Plan
+from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
+from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private

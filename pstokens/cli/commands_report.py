@@ -14,7 +14,7 @@ from pstokens.cli.progress import reading
 from pstokens.cli.sarif import report_problems_as_sarif
 from pstokens.cli.settings import global_options, resolve
 from pstokens.config import Config
-from pstokens.engine.report import Report
+from pstokens.engine.inventory.report import Report
 from pstokens.errors import OutputError
 from pstokens.fileio import write_private
 

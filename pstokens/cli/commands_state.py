@@ -13,7 +13,7 @@ from pstokens.cli.settings import Settings, global_options
 from pstokens.config import load_config, parse_config
 from pstokens.config.schema import ORGANIZATION_NAME
 from pstokens.config.wording import quote
-from pstokens.engine.adopt import (
+from pstokens.engine.inventory.adopt import (
     Adoption,
     adopt_by_name,
     adopt_exported,
@@ -21,9 +21,9 @@ from pstokens.engine.adopt import (
     check_adoptable,
     check_importable,
 )
-from pstokens.engine.export import assign_keys
-from pstokens.engine.live import LiveToken
-from pstokens.engine.observe import read_organization, read_token
+from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.reading.observe import read_organization, read_token
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError, UsageError
 from pstokens.render.export import export_yaml
 

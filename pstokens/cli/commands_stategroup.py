@@ -195,7 +195,7 @@ def state_push(file: str, force: bool) -> None:
 
 def _say_what_changes(there: State, local: State, location: str) -> None:
     """Before a push writes: which keys it adds, removes, or points at another token."""
-    from pstokens.engine.stale import state_moves
+    from pstokens.engine.planning.stale import state_moves
     from pstokens.render.stale import moved_text
 
     moves = state_moves({k: r.id for k, r in there.tokens.items()},

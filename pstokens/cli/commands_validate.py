@@ -16,7 +16,7 @@ from pstokens.cli.settings import offline_options, resolve
 from pstokens.config import Config, load_config
 from pstokens.config.model import InvalidConfig
 from pstokens.config.notify import environment_problems
-from pstokens.engine.rules import check_config
+from pstokens.engine.rules.guardrails import check_config
 from pstokens.errors import ConfigError, Problem
 from pstokens.render.rules import config_problem
 

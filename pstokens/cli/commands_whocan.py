@@ -37,7 +37,7 @@ def who_can_command(operation: str, database: str | None, fmt: str) -> None:
     """
     from pstokens.cli.context import CommandContext
     from pstokens.cli.progress import reading
-    from pstokens.engine.whocan import check_operation
+    from pstokens.engine.inventory.whocan import check_operation
 
     settings = resolve(click.get_current_context().find_root().obj or {})
     check_operation(operation)

@@ -19,8 +19,8 @@ from pstokens.config import Config
 from pstokens.errors import PstokensError
 
 if TYPE_CHECKING:
-    from pstokens.engine.outcome import ApplyResult
-    from pstokens.engine.plan import Plan
+    from pstokens.engine.planning.outcome import ApplyResult
+    from pstokens.engine.planning.plan import Plan
     from pstokens.notify.message import Notice
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pstokens.engine.plan import Plan
+from pstokens.engine.planning.plan import Plan
 from pstokens.errors import PlanError
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pstokens.cli.output import colour_off, err, out
-from pstokens.engine.outcome import Outcome, is_step
+from pstokens.engine.planning.outcome import Outcome, is_step
 from pstokens.render.apply import outcome_line
 
 if TYPE_CHECKING:

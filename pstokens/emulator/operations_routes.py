@@ -2,7 +2,7 @@
 
 A token's grants can then be tried for real: a call the table allows answers
 200 with a small plausible body, one it does not answers 403 `forbidden`. The
-routes and the check come from the table (the one `engine/reach.py` reads, by
+routes and the check come from the table (the one `engine/rules/reach.py` reads, by
 its scope rule), never from a hand-written list of paths.
 """
 
@@ -22,7 +22,7 @@ from pstokens.emulator.records import stable_id
 from pstokens.emulator.settings import EmulatorSettings
 from pstokens.emulator.shapes import error_json, list_envelope
 from pstokens.emulator.store import EmulatorStore
-from pstokens.engine.reach import via
+from pstokens.engine.rules.reach import via
 from pstokens.operations import Operation, OperationsTable, operations_table
 
 # Open to any valid caller although the table names no access for it (planetscale-api.md

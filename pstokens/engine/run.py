@@ -42,30 +42,31 @@ from pstokens import clock
 from pstokens.config.model import Config, Destination, DirDestination
 from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery import DirectorySink
-from pstokens.engine.apply import Applier, ApplyResult, Reporter
-from pstokens.engine.fresh import fresh_plan, plan_for_apply
-from pstokens.engine.locks import hold_lock
-from pstokens.engine.outcome import SilentReporter
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.policy import check_options, check_safe
-from pstokens.engine.ports import TokenApi
-from pstokens.engine.rules import refuse_broken_rules
-from pstokens.engine.statewriter import StateWriter
-from pstokens.engine.stuck import forced
+from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
+from pstokens.engine.applying.locks import hold_lock
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.outcome import SilentReporter
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.planning.policy import check_options, check_safe
+from pstokens.engine.planning.stuck import forced
+from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
+from pstokens.engine.reading.ports import TokenApi
+from pstokens.engine.rules.guardrails import refuse_broken_rules
 from pstokens.errors import UsageError
+from pstokens.operations import OperationsTable, operations_table
 from pstokens.state.base import StateStore
 from pstokens.state.model import State
 
 if TYPE_CHECKING:
     from pstokens.config.model import TokenSpec
     from pstokens.delivery import SecretSink
-    from pstokens.engine.execute import Notify
-    from pstokens.engine.lease import SweepResult
-    from pstokens.engine.leasebook import LeaseBook
-    from pstokens.engine.leaseview import LeaseView
-    from pstokens.engine.report import Report
-    from pstokens.engine.whocan import Able
+    from pstokens.engine.inventory.report import Report
+    from pstokens.engine.inventory.whocan import Able
+    from pstokens.engine.leases.execute import Notify
+    from pstokens.engine.leases.lease import SweepResult
+    from pstokens.engine.leases.leasebook import LeaseBook
+    from pstokens.engine.rules.leaseview import LeaseView
 
 __all__ = ["EVERYTHING", "PlanOptions", "Workspace", "hold_lock"]
 
@@ -88,7 +89,17 @@ class Workspace:
     connect: Callable[[], AbstractAsyncContextManager[TokenApi]]
     config: Config | None = None
     lock_timeout: float = 0.0
+    # The operations table every plan is made with: loaded once, on the first plan,
+    # unless the caller gives one.
+    table: OperationsTable | None = None
     _checked: bool = field(default=False, repr=False)
+
+    def operations(self) -> OperationsTable:
+        """The operations table, loaded once ($PSTOKENS_OPERATIONS_TABLE's, or the
+        packaged one) and then passed to the planner as a value."""
+        if self.table is None:
+            self.table = operations_table()
+        return self.table
 
     def checked_config(self) -> Config:
         """The config, refused when its tokens break its own rules (every finding
@@ -120,7 +131,8 @@ class Workspace:
         async with self._maybe_locked(lock):
             state = self.read_state()
             async with self.connect() as client:
-                return await fresh_plan(client, config, state, options)
+                return await fresh_plan(client, config, state, options,
+                                        table=self.operations())
 
     async def apply(
         self,
@@ -163,7 +175,8 @@ class Workspace:
         async with self._maybe_locked(True):
             state = self.read_state()
             async with self.connect() as client:
-                plan = await plan_for_apply(client, config, state, options, saved=saved)
+                plan = await plan_for_apply(client, config, state, options, saved=saved,
+                                            table=self.operations())
                 if force:  # stuck rotations: only a forced apply deletes them
                     plan = forced(plan)
                 if show is not None:
@@ -185,7 +198,7 @@ class Workspace:
     async def report(self) -> Report:
         """Every live token, managed or not, with the config's rules when there is
         one; changes nothing and takes no lock."""
-        from pstokens.engine.report import read_report
+        from pstokens.engine.reading.reviews import read_report
 
         # A review, not a run: a config that breaks its own rules is reported on, not refused.
         rules = self.config.rules if self.config is not None else None
@@ -196,7 +209,7 @@ class Workspace:
     async def who_can(self, operation: str, database: str | None = None) -> tuple[Able, ...]:
         """The live tokens, managed or not, that can perform `operation` (on
         `database`), each with the accesses that allow it; the calls a report makes."""
-        from pstokens.engine.whocan import read_who_can
+        from pstokens.engine.reading.reviews import read_who_can
 
         known = ({db for spec in self.config.tokens.values() for db in spec.accesses
                   if db is not None} if self.config is not None else set())
@@ -209,8 +222,8 @@ class Workspace:
         """`exec`'s guards before any call: a known key, a ttl within bounds, a
         COMMAND that can start (else 127 not found, 126 not executable, as a shell;
         nothing is made)."""
-        from pstokens.engine.child import unstartable
-        from pstokens.engine.lease import lease_spec
+        from pstokens.engine.leases.child import unstartable
+        from pstokens.engine.leases.lease import lease_spec
 
         spec, seconds = lease_spec(self.checked_config(), key, ttl)
         problem = unstartable(argv)
@@ -225,8 +238,8 @@ class Workspace:
         """Run `argv` with a lease holding `key`'s accesses (deleted however it ends);
         COMMAND's exit status, 128+N for signal N. The lock is held only around the
         state writes, so parallel execs of one key work."""
-        from pstokens.engine.execute import exec_with_lease
-        from pstokens.engine.lease import LeaseMaker
+        from pstokens.engine.leases.execute import exec_with_lease
+        from pstokens.engine.leases.lease import LeaseMaker
 
         spec, seconds = self.check_exec(key, ttl, argv)
         async with self.connect() as client:
@@ -237,9 +250,9 @@ class Workspace:
     async def leases(self) -> list[LeaseView]:
         """Every lease: recorded in state, or live and admitted by the config's `LeaseRule`.
         A recorded lease is gone only when the API no longer has it (`confirm_gone`)."""
-        from pstokens.engine.lease import confirm_gone
-        from pstokens.engine.leaseplan import LeaseRule, find_leases, settled
-        from pstokens.engine.observe import live_token
+        from pstokens.engine.leases.lease import confirm_gone
+        from pstokens.engine.planning.leaseplan import LeaseRule, find_leases, settled
+        from pstokens.engine.reading.observe import live_token
 
         before = self.read_state()
         async with self.connect() as client:
@@ -250,15 +263,15 @@ class Workspace:
 
     async def sweep_leases(self, *, every: bool = False) -> SweepResult:
         """Delete expired leases (`every`: all of them) and forget those already gone."""
-        from pstokens.engine.lease import sweep
-        from pstokens.engine.leaseplan import LeaseRule
+        from pstokens.engine.leases.lease import sweep
+        from pstokens.engine.planning.leaseplan import LeaseRule
 
         async with self.connect() as client:
             return await sweep(client, self._lease_book(), self.organization, clock.now(),
                                every=every, rule=LeaseRule.of(self.config))
 
     def _lease_book(self) -> LeaseBook:
-        from pstokens.engine.leasebook import LeaseBook
+        from pstokens.engine.leases.leasebook import LeaseBook
 
         return LeaseBook(self.store, self.organization, self.lock_timeout)
 

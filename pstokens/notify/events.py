@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pstokens.config.model import NotifyEvent
-from pstokens.engine.findings import WarningKind
-from pstokens.engine.outcome import ApplyResult
-from pstokens.engine.plan import Cause, Plan
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.outcome import ApplyResult
+from pstokens.engine.planning.plan import Cause, Plan
+from pstokens.engine.rules.findings import WarningKind
+from pstokens.engine.rules.guardrails import Rule
 
 
 def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:

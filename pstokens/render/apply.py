@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pstokens.engine.outcome import ApplyResult, Blocked, Interruption, Outcome, Status
-from pstokens.engine.plan import Action, Change
+from pstokens.engine.planning.outcome import ApplyResult, Blocked, Interruption, Outcome, Status
+from pstokens.engine.planning.plan import Action, Change
 from pstokens.errors import PlanError, StalePlan, UnsafePlan, UsageError
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name

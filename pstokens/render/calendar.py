@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import icalendar
 
 from pstokens import __version__
-from pstokens.engine.due import Due, DueKind
+from pstokens.engine.inventory.due import Due, DueKind
 from pstokens.render.rules import duration
 
 _HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))

@@ -7,7 +7,7 @@ other error already is its own sentence.
 
 from __future__ import annotations
 
-from pstokens.engine.rules import ConfigViolation
+from pstokens.engine.rules.guardrails import ConfigViolation
 from pstokens.errors import ConfigError, PstokensError, RulesBroken, StalePlan
 from pstokens.render.rules import config_problem
 

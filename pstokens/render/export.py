@@ -1,6 +1,6 @@
 """The pstokens.yaml that `export` prints: live tokens under their keys, as YAML.
 
-The engine (`pstokens.engine.export`) decides each token's key; this writes
+The engine (`pstokens.engine.inventory.export`) decides each token's key; this writes
 the file. A token whose key is not its name, or whose name is shared, gets a
 comment naming it (quoted: names are untrusted) and the command that adopts it.
 """
@@ -14,8 +14,8 @@ import yaml
 from pstokens.accesses import ALL_ACCESSES
 from pstokens.config.duration import format_duration
 from pstokens.config.wording import quote
-from pstokens.engine.export import observed_ttl
-from pstokens.engine.live import LiveToken
+from pstokens.engine.inventory.export import observed_ttl
+from pstokens.engine.rules.live import LiveToken
 
 
 def export_yaml(

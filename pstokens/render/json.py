@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pstokens.engine.plan import Plan
+from pstokens.engine.planning.plan import Plan
 from pstokens.render import rules, words
 
 

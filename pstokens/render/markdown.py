@@ -7,7 +7,7 @@ value from the API is escaped: a name must not inject HTML or break a table.
 
 from __future__ import annotations
 
-from pstokens.engine.plan import Action, Change, Plan
+from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import markdown as cell
 from pstokens.render.fit import Section, fit_sections

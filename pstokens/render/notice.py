@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pstokens.config.model import NotifyEvent
-from pstokens.engine.findings import SkipKind, WarningKind
-from pstokens.engine.outcome import ApplyResult
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.outcome import ApplyResult
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.rules.findings import SkipKind, WarningKind
+from pstokens.engine.rules.guardrails import Rule
 from pstokens.notify.events import apply_event, plan_events
 from pstokens.notify.message import Notice
 from pstokens.render.apply import outcome_line, summary

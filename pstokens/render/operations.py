@@ -6,8 +6,8 @@ of them are destructive; the words are here, shared by text and Markdown.
 
 from __future__ import annotations
 
-from pstokens.engine.escalation import Escalation, EscalationKind
-from pstokens.engine.plan import Action, Change
+from pstokens.engine.inventory.escalation import Escalation, EscalationKind
+from pstokens.engine.planning.plan import Action, Change
 from pstokens.operations import operations_table
 from pstokens.render.rules import token_label, where
 

@@ -19,7 +19,7 @@ import hashlib
 import html
 import json
 
-from pstokens.engine.report import Report, TokenRow
+from pstokens.engine.inventory.report import Report, TokenRow
 from pstokens.operations import operations_table
 from pstokens.operations.undescribed import possibly_allowed
 from pstokens.render.operations import escalation_finding, operations_count, short_escalation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pstokens.engine.report import Report
+from pstokens.engine.inventory.report import Report
 
 
 def render_report_json(report: Report) -> str:

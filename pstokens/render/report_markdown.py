@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pstokens.engine.report import Report, TokenRow
+from pstokens.engine.inventory.report import Report, TokenRow
 from pstokens.render.escape import markdown
 from pstokens.render.fit import Section, fit_sections
 from pstokens.render.operations import escalation_finding, operations_count, short_escalation

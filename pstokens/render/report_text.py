@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import click
 
-from pstokens.engine.report import Report, TokenRow
+from pstokens.engine.inventory.report import Report, TokenRow
 from pstokens.render.escape import name as shown_name
 from pstokens.render.operations import escalation_text, operations_count, short_escalation
 from pstokens.render.rules import (

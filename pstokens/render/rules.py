@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pstokens.config.duration import format_duration
-from pstokens.engine.rules import ConfigViolation, Rule, Unused, Violation
+from pstokens.engine.rules.guardrails import ConfigViolation, Rule, Unused, Violation
 from pstokens.errors import Problem
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name

@@ -35,10 +35,10 @@ from pstokens.render.sarif_rules import (
 )
 
 if TYPE_CHECKING:  # `validate` renders problems without loading the plan and report views
-    from pstokens.engine.plan import Plan
-    from pstokens.engine.report import Report, TokenRow
-    from pstokens.engine.rotation import Retiring
-    from pstokens.engine.rules import Unused, Violation
+    from pstokens.engine.inventory.report import Report, TokenRow
+    from pstokens.engine.planning.plan import Plan
+    from pstokens.engine.rules.guardrails import Unused, Violation
+    from pstokens.engine.rules.rotation import Retiring
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pstokens.engine.findings import WarningKind
-from pstokens.engine.rules import Rule
+from pstokens.engine.rules.findings import WarningKind
+from pstokens.engine.rules.guardrails import Rule
 
 Level = Literal["error", "warning"]
 

@@ -1,7 +1,7 @@
 """Why a saved plan is stale, in words: `ci-deploy gained read_branch on app-prod
 outside pstokens`, `tokens.ci-deploy.ttl changed from 90d to 30d`.
 
-The engine (`pstokens.engine.stale`) finds what moved and hands it over typed;
+The engine (`pstokens.engine.planning.stale`) finds what moved and hands it over typed;
 this module only words it. Names from the organization or a plan file are
 untrusted: every one passes through `safe`.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from pstokens.config.duration import format_duration
-from pstokens.engine.findings import DriftKind
-from pstokens.engine.plan import Change
-from pstokens.engine.stale import Moved, MovedKind
+from pstokens.engine.planning.plan import Change
+from pstokens.engine.planning.stale import Moved, MovedKind
+from pstokens.engine.rules.findings import DriftKind
 from pstokens.errors import StalePlan
 from pstokens.render.rules import safe, where
 from pstokens.render.words import reason

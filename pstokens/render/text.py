@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import click
 
-from pstokens.engine.plan import Action, Change, Plan
+from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pstokens.engine.reach import Held
-from pstokens.engine.whocan import Able
+from pstokens.engine.inventory.whocan import Able
+from pstokens.engine.rules.reach import Held
 from pstokens.operations import operations_table
 from pstokens.render.rules import safe, token_label, where
 

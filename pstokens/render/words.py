@@ -12,7 +12,8 @@ from datetime import UTC
 
 from pstokens.config.duration import format_duration, format_rough
 from pstokens.config.model import CommandDestination
-from pstokens.engine.findings import (
+from pstokens.engine.planning.plan import Cause, Change, Plan
+from pstokens.engine.rules.findings import (
     Drift,
     DriftKind,
     LeakCheck,
@@ -24,9 +25,8 @@ from pstokens.engine.findings import (
     UnsafeKind,
     WarningKind,
 )
-from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.plan import Cause, Change, Plan
-from pstokens.engine.rotation import RetireWait, Retiring
+from pstokens.engine.rules.leaseview import LeaseView
+from pstokens.engine.rules.rotation import RetireWait, Retiring
 
 NO_CHANGES = "No changes. The organization matches the configuration."
 

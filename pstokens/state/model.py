@@ -32,7 +32,7 @@ class TokenRecord:
     from which a plan deletes them; a retiring ID without one goes at once.
     `successor_delivered_at` gives, for retiring tokens, when the token that
     replaced them was delivered: with `retire_when_unused`, the time from which
-    PlanetScale's `last_used_at` decides when they go (`engine/rotation.py`).
+    PlanetScale's `last_used_at` decides when they go (`engine/rules/rotation.py`).
     """
 
     id: str | None
@@ -51,7 +51,7 @@ class TokenRecord:
     # Folders its secret's `.env` file was written to, cleaned when it is deleted.
     secret_dirs: tuple[str, ...] = ()
     # False when apply could not call the API with the new token's credentials:
-    # the next plan replaces it (see `engine/verify.py`).
+    # the next plan replaces it (see `engine/applying/verify.py`).
     verified: bool = True
     # Token ID -> the destinations that hold its secret (a file's path, a command's
     # label), for the key's token and those it is replacing: a token reached only

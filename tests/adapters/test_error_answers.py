@@ -11,7 +11,7 @@ import pytest
 from pstokens.adapters.errors import ANSWERS, PASSED_ON, Reply, http_error, tool_message
 from pstokens.adapters.protection import Refused, StateLocked
 from pstokens.api.errors import ApiError, Forbidden, NotFound
-from pstokens.engine.whocan import UnknownName
+from pstokens.engine.inventory.whocan import UnknownName
 from pstokens.errors import LockHeld, PstokensError, UsageError
 from tests.test_error_tree import every_error
 

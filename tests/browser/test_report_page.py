@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from pstokens.config import Rules
-from pstokens.engine.live import LiveToken
-from pstokens.engine.report import build_report
-from pstokens.engine.whocan import who_can
+from pstokens.engine.inventory.report import build_report
+from pstokens.engine.inventory.whocan import who_can
+from pstokens.engine.rules.live import LiveToken
 from pstokens.operations import operations_table
 from pstokens.render.report_html import render_report_html
 from pstokens.state import State

@@ -143,7 +143,7 @@ def test_rotate_after_not_shorter_than_ttl_is_a_warning(
 
 
 def test_the_config_digest_follows_deliver_and_overlap_but_not_warning_positions() -> None:
-    from pstokens.engine.policy import config_digest
+    from pstokens.engine.planning.policy import config_digest
 
     def digest(text: str) -> str:
         return config_digest(parse_config(text, filename="p.yaml"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.engine.rules import Rule, check_config
+from pstokens.engine.rules.guardrails import Rule, check_config
 from pstokens.errors import ConfigError
 from pstokens.operations import TABLE_ENV
 from pstokens.render.rules import config_problem

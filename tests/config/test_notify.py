@@ -90,7 +90,7 @@ def test_the_environment_check_warns_of_unset_variables_and_refuses_non_web_urls
 
 
 def test_changing_who_is_notified_leaves_a_saved_plan_applicable() -> None:
-    from pstokens.engine.policy import config_digest
+    from pstokens.engine.planning.policy import config_digest
 
     quiet = parse_config("organization: acme\ntokens: {}\n")
     told = parse_config(HEAD + "  - url_env: HOOK\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pstokens.config import Rules, parse_config
-from pstokens.engine.rules import Rule, check_config
+from pstokens.engine.rules.guardrails import Rule, check_config
 from pstokens.errors import ConfigError
 from pstokens.render.rules import config_problem
 

@@ -70,7 +70,7 @@ class Consumer:
 def test_a_consumer_never_reads_a_token_lacking_its_grants_or_unverified(
     cli: Cli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("pstokens.engine.verify.PATIENCE", 0.0)  # refusals here last
+    monkeypatch.setattr("pstokens.engine.applying.verify.PATIENCE", 0.0)  # refusals here last
     write_config(workdir / "pstokens.yaml", CONFIG)
     assert cli("apply", "--auto-approve").code == 0
     consumer = Consumer(workdir / ".pstokens" / "secrets" / "acme" / "app.env", emulator.url)

@@ -137,7 +137,8 @@ def test_a_command_that_is_not_found_exits_127_and_leaves_no_lease(
 def test_a_lease_that_fails_verification_is_deleted_and_command_never_runs(
     cli: Cli, emulator: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("pstokens.engine.lease.lease_name", lambda key: f"{key}+lease-refused0")
+    monkeypatch.setattr("pstokens.engine.leases.lease.lease_name",
+                        lambda key: f"{key}+lease-refused0")
     emulator.store.refuse(name="ci-deploy+lease-refused0")
     report = project / "report.json"
     result = cli("exec", "ci-deploy", "--", *probe(report))

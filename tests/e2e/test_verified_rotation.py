@@ -29,7 +29,7 @@ BRANCHES = "GET /v1/organizations/{organization}/databases/{database}/branches"
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     """A refusal is not asked again for 30 s here: the emulator's refusals last."""
-    monkeypatch.setattr("pstokens.engine.verify.PATIENCE", 0.0)
+    monkeypatch.setattr("pstokens.engine.applying.verify.PATIENCE", 0.0)
 
 
 def branches(emulator: Emulator, token_id: str, secret: str) -> int:

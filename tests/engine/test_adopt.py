@@ -11,13 +11,21 @@ from hypothesis import strategies as st
 from pstokens.config import parse_config
 from pstokens.config.model import Config, TokenSpec
 from pstokens.config.schema import TOKEN_KEY
-from pstokens.engine.adopt import adopt_by_name, adopt_exported, adopt_one, check_importable
-from pstokens.engine.export import assign_keys
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.inventory.adopt import (
+    adopt_by_name,
+    adopt_exported,
+    adopt_one,
+    check_importable,
+)
+from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError
+from pstokens.operations import operations_table
 from pstokens.render.export import export_yaml
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -74,7 +82,7 @@ def test_an_adopted_export_validates_and_plans_no_change(tokens: list[LiveToken]
     keys = assign_keys(tokens)
     config = parse_config(export_yaml("acme", keys, adopted=True))
     state = adopt_exported(State.new("acme"), keys).state
-    plan = make_plan(config, state, {t.id: t for t in tokens}, now=NOW)
+    plan = make_plan(config, state, {t.id: t for t in tokens}, now=NOW, table=TABLE)
     assert not plan.differs, plan  # no change, skip, drift or unmanaged token: "No changes."
     assert plan.unsafe == ()
 

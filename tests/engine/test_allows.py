@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pstokens.engine.allows import with_allows
-from pstokens.engine.plan import Action, Change, Plan
+from pstokens.engine.planning.allows import with_allows
+from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.operations import operations_table
 from tests.engine.test_planner import config, live, plan, record, spec, state, token
 

@@ -18,16 +18,19 @@ from pstokens.api.errors import Forbidden, OutcomeUnknown, ServerError, Unauthor
 from pstokens.api.models import CreatedToken, ServiceToken, TokenAccess
 from pstokens.config.model import Config, TokenSpec
 from pstokens.delivery import NewSecret
-from pstokens.engine.apply import Applier
-from pstokens.engine.live import LiveToken
-from pstokens.engine.outcome import Blocked, Outcome, Status
-from pstokens.engine.plan import Action, Cause, Change, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.statewriter import StateWriter
-from pstokens.engine.verify import Patience
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.applying.verify import Patience
+from pstokens.engine.planning.outcome import Blocked, Outcome, Status
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import SecretDeliveryError, UnsafePlan
+from pstokens.operations import operations_table
 from pstokens.secret import Secret
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ORG = "acme"
@@ -221,7 +224,7 @@ def run(api: FakeApi, state: State, plan: Plan, *, sink: Sink | None = None,
 
 
 def plan_of(cfg: Config, state: State, api: FakeApi, **options: frozenset[str]) -> Plan:
-    return make_plan(cfg, state, live(api), now=NOW, options=PlanOptions(**options))
+    return make_plan(cfg, state, live(api), now=NOW, options=PlanOptions(**options), table=TABLE)
 
 
 def existing(api: FakeApi, token_id: str, name: str) -> TokenRecord:

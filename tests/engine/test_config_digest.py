@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pstokens.config import model
-from pstokens.engine.stale import config_data, digest
+from pstokens.engine.planning.stale import config_data, digest
 from tests.engine.test_apply import config, spec
 
 

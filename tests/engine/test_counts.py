@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from pstokens.cli.progress import ProgressReporter
-from pstokens.engine.outcome import ApplyResult, Outcome, Status
-from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.planning.outcome import ApplyResult, Outcome, Status
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
 from pstokens.render.apply import summary
 
 

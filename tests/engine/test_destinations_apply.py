@@ -15,10 +15,10 @@ from collections.abc import Callable
 import pytest
 
 from pstokens.delivery import NewSecret
-from pstokens.engine.apply import Applier
-from pstokens.engine.outcome import ApplyInterrupted, Made, Status
-from pstokens.engine.plan import Action, Cause
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.outcome import ApplyInterrupted, Made, Status
+from pstokens.engine.planning.plan import Action, Cause
 from pstokens.render.apply import interruption_lines, outcome_line
 from pstokens.secret import Secret
 from pstokens.state.model import State, TokenRecord

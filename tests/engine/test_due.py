@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config import parse_config
-from pstokens.engine.due import DueKind, due_dates
-from pstokens.engine.live import LiveToken
-from pstokens.engine.report import build_report
+from pstokens.engine.inventory.due import DueKind, due_dates
+from pstokens.engine.inventory.report import build_report
+from pstokens.engine.rules.live import LiveToken
 from pstokens.state.model import State, TokenRecord
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

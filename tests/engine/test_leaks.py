@@ -11,19 +11,22 @@ import pytest
 
 from pstokens.api.errors import Forbidden, ServerError
 from pstokens.api.models import TOKEN_LEAKED, AuditEvent, ServiceToken
-from pstokens.engine.findings import LeakCheck, LeakCheckStatus
-from pstokens.engine.leaks import read_leaks
-from pstokens.engine.plan import Action, Cause, Plan, Retire
-from pstokens.engine.planner import make_plan
-from pstokens.engine.policy import check_same
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.plan import Action, Cause, Plan, Retire
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.policy import check_same
+from pstokens.engine.reading.leaks import read_leaks
+from pstokens.engine.rules.findings import LeakCheck, LeakCheckStatus
+from pstokens.engine.rules.guardrails import Rule
 from pstokens.errors import StalePlan
 from pstokens.notify.events import plan_events
+from pstokens.operations import operations_table
 from pstokens.render.json import plan_document
 from pstokens.render.notice import plan_notices
 from pstokens.render.text import render_text
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, live, run, spec
+
+TABLE = operations_table()
 
 HOUR = 3600
 
@@ -34,7 +37,7 @@ def leaked(*ids: str) -> LeakCheck:
 
 def plan_with(cfg_specs: list, state: State, api: FakeApi, leaks: LeakCheck,
               **kw: object) -> Plan:
-    return make_plan(config(*cfg_specs, **kw), state, live(api), now=NOW, leaks=leaks)
+    return make_plan(config(*cfg_specs, **kw), state, live(api), now=NOW, leaks=leaks, table=TABLE)
 
 
 def one_key(api: FakeApi, **spec_kw: object) -> tuple[list, State]:
@@ -84,7 +87,7 @@ def test_the_leaked_token_stays_while_its_successor_is_not_delivered() -> None:
     assert ("delete", "old1") not in api.calls  # its consumers still hold it
     assert "old1" in after.tokens["ci"].retiring
     # The next plan (the leak still in the log) deletes it once a successor is delivered.
-    again = make_plan(config(*specs), after, live(api), now=NOW, leaks=leaked("old1"))
+    again = make_plan(config(*specs), after, live(api), now=NOW, leaks=leaked("old1"), table=TABLE)
     assert any(c.action is Action.DELETE and c.token_id == "old1" and c.cause is Cause.LEAKED
                for c in again.changes)
 
@@ -304,10 +307,11 @@ def test_markdown_and_sarif_show_the_note_the_warning_and_the_leaked_violation()
     api.tokens["hand1"] = ServiceToken(id="hand1", name="by|hand", created_at=NOW)
     cfg = config()
     skipped = make_plan(cfg, State("acme", "L"), live(api), now=NOW,
-                        leaks=LeakCheck(LeakCheckStatus.SKIPPED, detail="403 <b>"))
+                        leaks=LeakCheck(LeakCheckStatus.SKIPPED, detail="403 <b>"), table=TABLE)
     failed = make_plan(cfg, State("acme", "L"), live(api), now=NOW,
-                       leaks=LeakCheck(LeakCheckStatus.FAILED, detail="503"))
-    found = make_plan(cfg, State("acme", "L"), live(api), now=NOW, leaks=leaked("hand1"))
+                       leaks=LeakCheck(LeakCheckStatus.FAILED, detail="503"), table=TABLE)
+    found = make_plan(cfg, State("acme", "L"), live(api), now=NOW, leaks=leaked("hand1"),
+                      table=TABLE)
 
     assert "**Note:** leak check skipped" in render_markdown(skipped)
     assert "<b>" not in render_markdown(skipped)

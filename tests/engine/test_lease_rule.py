@@ -9,13 +9,16 @@ import pytest
 
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
-from pstokens.engine.lease import sweep
-from pstokens.engine.leaseplan import LeaseRule, find_leases
-from pstokens.engine.live import LiveToken
-from pstokens.engine.planner import make_plan
+from pstokens.engine.leases.lease import sweep
+from pstokens.engine.planning.leaseplan import LeaseRule, find_leases
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi, config, spec
 from tests.engine.test_leases import Book
+
+TABLE = operations_table()
 
 HOUR = 3600
 
@@ -41,7 +44,7 @@ def test_an_unrecorded_token_is_a_lease_only_when_it_looks_like_what_exec_makes(
     assert rule.admits(token(name, ttl)) is lease
     live = {"t1": token(name, ttl)}
     plan = make_plan(config(spec("ci"), rules=Rules(max_ttl=max_ttl)), State("acme", "L"),
-                     live, now=NOW)
+                     live, now=NOW, table=TABLE)
     assert [v.token_id for v in plan.leases] == (["t1"] if lease else [])
     assert [u.id for u in plan.unmanaged] == ([] if lease else ["t1"])
 
@@ -57,7 +60,7 @@ def test_a_recorded_lease_stays_a_lease_whatever_it_looks_like() -> None:
     live = {"t1": token("odd+lease-abcdefgh", None)}
     record = LeaseRecord("odd", NOW + timedelta(hours=1), id="t1")
     state = State("acme", "L", leases={"odd+lease-abcdefgh": record})
-    plan = make_plan(config(), state, live, now=NOW)
+    plan = make_plan(config(), state, live, now=NOW, table=TABLE)
     assert [v.token_id for v in plan.leases] == ["t1"] and plan.unmanaged == ()
 
 

@@ -11,16 +11,26 @@ import pytest
 from pstokens.api.errors import OutcomeUnknown, ServerError
 from pstokens.api.models import ServiceToken
 from pstokens.config.model import Rules
-from pstokens.engine.export import assign_keys
-from pstokens.engine.lease import Lease, LeaseError, LeaseMaker, lease_name, lease_spec, sweep
-from pstokens.engine.leaseview import lease_key
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause
-from pstokens.engine.planner import make_plan
+from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.leases.lease import (
+    Lease,
+    LeaseError,
+    LeaseMaker,
+    lease_name,
+    lease_spec,
+    sweep,
+)
+from pstokens.engine.planning.plan import Action, Cause
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.leaseview import lease_key
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError
+from pstokens.operations import operations_table
 from pstokens.render.export import export_yaml
 from pstokens.state.model import LeaseRecord, State
 from tests.engine.test_apply import NOW, FakeApi, FakeTime, config, existing, run, spec
+
+TABLE = operations_table()
 
 ACCESSES = {None: frozenset({"read_databases"}), "app": frozenset({"read_branch"}),
             "web": frozenset({"read_branch", "connect_branch"})}
@@ -129,7 +139,7 @@ def test_a_plan_lists_a_live_lease_apart_and_never_as_unmanaged() -> None:
     lease = opened(api, book)
     api.tokens[lease.token_id] = api.tokens[lease.token_id].model_copy(
         update={"expires_at": NOW + timedelta(minutes=15)})
-    plan = make_plan(config(), book.state, live_of(api), now=NOW)
+    plan = make_plan(config(), book.state, live_of(api), now=NOW, table=TABLE)
     assert [v.token_id for v in plan.leases] == [lease.token_id]
     assert plan.unmanaged == () and plan.changes == () and plan.drift == ()
 
@@ -139,7 +149,7 @@ def test_a_plan_deletes_an_expired_lease_and_apply_forgets_it() -> None:
     lease = opened(api, book)
     api.tokens[lease.token_id] = api.tokens[lease.token_id].model_copy(
         update={"expires_at": NOW - timedelta(seconds=1)})
-    plan = make_plan(config(), book.state, live_of(api), now=NOW)
+    plan = make_plan(config(), book.state, live_of(api), now=NOW, table=TABLE)
     assert [(c.action, c.token_id, c.cause) for c in plan.changes] == [
         (Action.DELETE, lease.token_id, Cause.LEASE_EXPIRED)]
     assert plan.leases == () and plan.differs and plan.unsafe == ()
@@ -153,7 +163,7 @@ def test_an_intent_whose_create_answer_was_lost_is_found_by_its_name() -> None:
     api.tokens["t9"] = ServiceToken(id="t9", name=name, created_at=NOW,
                                     expires_at=NOW - timedelta(seconds=1))
     state = State("acme", "L", leases={name: LeaseRecord("ci", NOW, pending_since=NOW)})
-    plan = make_plan(config(), state, live_of(api), now=NOW)
+    plan = make_plan(config(), state, live_of(api), now=NOW, table=TABLE)
     assert [(c.token_id, c.cause) for c in plan.changes] == [("t9", Cause.LEASE_EXPIRED)]
 
 
@@ -163,7 +173,7 @@ def test_a_lease_is_never_taken_for_a_managed_token() -> None:
     api.tokens["t2"] = ServiceToken(id="t2", name="ci+lease-00000000", created_at=NOW,
                                     expires_at=NOW + timedelta(minutes=5))
     state = State("acme", "L", 1, {"ci": record})
-    plan = make_plan(config(spec("ci")), state, live_of(api), now=NOW)
+    plan = make_plan(config(spec("ci")), state, live_of(api), now=NOW, table=TABLE)
     assert plan.changes == () and plan.unmanaged == ()
     assert [(v.token_id, v.recorded) for v in plan.leases] == [("t2", False)]
 

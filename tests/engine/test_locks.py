@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pstokens.engine.locks import Hold, StateLocks, hold_lock
+from pstokens.engine.applying.locks import Hold, StateLocks, hold_lock
 from pstokens.errors import LockHeld
 from pstokens.state import FileStateStore
 

@@ -6,8 +6,8 @@ import dataclasses
 from datetime import UTC, datetime
 
 from pstokens.api.listing import ListedAccess, ListedToken, _Resource
-from pstokens.engine.live import LiveToken
-from pstokens.engine.observe import live_token
+from pstokens.engine.reading.observe import live_token
+from pstokens.engine.rules.live import LiveToken
 
 AT = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -10,16 +10,19 @@ from pathlib import Path
 import pytest
 
 from pstokens.config.model import CommandDestination, DirDestination
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import FORMAT_VERSION, Action, Plan, Retire
-from pstokens.engine.planner import make_plan
-from pstokens.engine.policy import check_same, check_saved
-from pstokens.engine.stale import MovedKind, config_data
+from pstokens.engine.planning.plan import FORMAT_VERSION, Action, Plan, Retire
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.planning.policy import check_same, check_saved
+from pstokens.engine.planning.stale import MovedKind, config_data
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PlanError, StalePlan
+from pstokens.operations import operations_table
 from pstokens.render import render_markdown, render_text
 from pstokens.render.errors import describe
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, plan_of, run, spec
+
+TABLE = operations_table()
 
 HOUR = 3600
 
@@ -124,7 +127,7 @@ def test_a_saved_plan_after_an_out_of_band_grant_names_the_key_and_the_access() 
 
     def planned(accesses: dict[str | None, frozenset[str]]) -> Plan:
         token = LiveToken("t1", "ci", NOW, None, accesses)
-        return make_plan(cfg, state, {"t1": token}, now=NOW)
+        return make_plan(cfg, state, {"t1": token}, now=NOW, table=TABLE)
 
     saved = planned(held)
     fresh = planned({"app": frozenset({"read_branch", "connect_branch"})})

@@ -14,16 +14,19 @@ from pathlib import Path
 import pytest
 
 from pstokens.config.model import CommandDestination, DirDestination
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.policy import check_same, saved_options
-from pstokens.engine.ports import TokenApi
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.policy import check_same, saved_options
+from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.run import DEFAULT_DELIVER, Workspace
 from pstokens.errors import PlanError, PstokensError, StalePlan
+from pstokens.operations import operations_table
 from pstokens.render import render_text
 from pstokens.state import FileStateStore
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, config, live, spec
+
+TABLE = operations_table()
 
 FLAG = (CommandDestination("vault kv put secret/x -", stdin="json"),)
 
@@ -32,7 +35,7 @@ def _plan(default: tuple[CommandDestination | DirDestination, ...] | None) -> Pl
     own = (DirDestination("own"),)
     cfg = config(spec("ci"), spec("other", deliver=own))
     return make_plan(cfg, State("acme", "L"), live(FakeApi()), now=NOW,
-                     options=PlanOptions(default_deliver=default))
+                     options=PlanOptions(default_deliver=default), table=TABLE)
 
 
 def test_every_new_token_carries_its_resolved_destinations() -> None:
@@ -83,7 +86,7 @@ def test_a_saved_plan_is_rechecked_with_its_own_destinations() -> None:
     assert saved_options(saved).default_deliver == FLAG
     cfg = config(spec("ci"), spec("other", deliver=(DirDestination("own"),)))
     fresh = make_plan(cfg, State("acme", "L"), live(FakeApi()), now=NOW,
-                      options=saved_options(saved))
+                      options=saved_options(saved), table=TABLE)
     check_same(saved, fresh)  # the same destinations: it holds
 
     edited = dc_replace(saved, changes=tuple(

@@ -10,14 +10,17 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pstokens.config.model import Config, Rules, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.policy import config_digest
-from pstokens.engine.rules import Rule
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.policy import config_digest
+from pstokens.engine.rules.guardrails import Rule
+from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.render import render_markdown, render_text, words
 from pstokens.render.json import plan_document, render_json
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -48,7 +51,7 @@ def with_admin(live: dict[str, LiveToken], *, used_days_ago: int = 1) -> dict[st
 
 def test_an_unmanaged_token_holding_a_forbidden_access_makes_the_plan_differ() -> None:
     state, live = converged()
-    plan = make_plan(config(), state, with_admin(live), now=NOW)
+    plan = make_plan(config(), state, with_admin(live), now=NOW, table=TABLE)
     assert not plan.changes and not plan.unmanaged  # policy ignore: only the rule speaks
     assert [(v.rule, v.token_id, v.key, v.database, v.access) for v in plan.violations] == [
         (Rule.FORBID_ACCESSES, "adm1", None, "app-prod", "delete_production_branch")]
@@ -62,7 +65,7 @@ def test_an_unmanaged_token_holding_a_forbidden_access_makes_the_plan_differ() -
 def test_unused_tokens_are_warnings_that_leave_a_converged_plan_unchanged() -> None:
     state, live = converged()
     plan = make_plan(config(Rules(unused_after=90 * DAY)), state,
-                     with_admin(live, used_days_ago=200), now=NOW)
+                     with_admin(live, used_days_ago=200), now=NOW, table=TABLE)
     assert plan.violations == () and not plan.differs
     assert [u.token_id for u in plan.unused] == ["adm1"]
     text = click.unstyle(render_text(plan))
@@ -73,20 +76,20 @@ def test_unused_tokens_are_warnings_that_leave_a_converged_plan_unchanged() -> N
 
 def test_without_rules_a_plan_reports_nothing_of_them() -> None:
     state, live = converged()
-    plan = make_plan(config(None), state, with_admin(live, used_days_ago=500), now=NOW)
+    plan = make_plan(config(None), state, with_admin(live, used_days_ago=500), now=NOW, table=TABLE)
     assert plan.violations == () and plan.unused == () and not plan.differs
 
 
 def test_a_targeted_plan_checks_only_the_targeted_tokens() -> None:
     state, live = converged()
     plan = make_plan(config(), state, with_admin(live), now=NOW,
-                     options=PlanOptions(targets=frozenset({"ci"})))
+                     options=PlanOptions(targets=frozenset({"ci"})), table=TABLE)
     assert plan.violations == ()
 
 
 def test_text_and_markdown_show_a_rule_violations_section() -> None:
     state, live = converged()
-    plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW)
+    plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW, table=TABLE)
     text = click.unstyle(render_text(plan))
     assert 'Rule violations (1):\n  "legacy-admin" [id adm1, unmanaged] holds ' \
         "delete_production_branch on database app-prod (rules.forbid_accesses)" in text
@@ -99,7 +102,7 @@ def test_text_and_markdown_show_a_rule_violations_section() -> None:
 
 def test_violations_and_unused_warnings_are_in_the_json_and_load_back() -> None:
     state, live = converged()
-    plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW)
+    plan = make_plan(config(), state, with_admin(live, used_days_ago=200), now=NOW, table=TABLE)
     data = json.loads(render_json(plan))
     assert data["violations"][0]["rule"] == "forbid_accesses"
     assert data["violations"][0]["message"].startswith('"legacy-admin" [id adm1, unmanaged] holds')

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.findings import DriftKind, UnsafeKind
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.findings import DriftKind, UnsafeKind
+from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.render import words
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -56,7 +59,7 @@ def token(token_id: str, name: str | None, *, accesses: dict[str | None, list[st
 
 
 def plan(cfg: Config, st: State, lv: dict[str, LiveToken], **options: frozenset[str]) -> Plan:
-    return make_plan(cfg, st, lv, now=NOW, options=PlanOptions(**options))
+    return make_plan(cfg, st, lv, now=NOW, options=PlanOptions(**options), table=TABLE)
 
 
 def actions(p: Plan) -> list[tuple[str, str | None, str | None, tuple[str, ...]]]:

@@ -12,12 +12,15 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
-import pstokens.engine.planner as planner_module
+import pstokens.engine.planning.planner as planner_module
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import make_plan
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import make_plan
+from pstokens.engine.rules.live import LiveToken
+from pstokens.operations import operations_table
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ACCESSES: AccessMap = {None: frozenset({"read_databases"}), "app": frozenset({"read_branch"})}
@@ -39,7 +42,7 @@ def _org(count: int, *, rotate: bool) -> tuple[Config, State, dict[str, LiveToke
 
 
 def _lines_run(make: Callable[[], Plan]) -> tuple[int, Plan]:
-    """Python lines executed in engine/planner.py while `make` runs."""
+    """Python lines executed in engine/planning/planner.py while `make` runs."""
     count = 0
     target = planner_module.__file__
 
@@ -62,8 +65,9 @@ def _lines_run(make: Callable[[], Plan]) -> tuple[int, Plan]:
 
 
 def _growth(count: int, *, rotate: bool) -> float:
-    small, _ = _lines_run(lambda: make_plan(*_org(count, rotate=rotate), now=NOW))
-    large, made = _lines_run(lambda: make_plan(*_org(4 * count, rotate=rotate), now=NOW))
+    small, _ = _lines_run(lambda: make_plan(*_org(count, rotate=rotate), now=NOW, table=TABLE))
+    large, made = _lines_run(lambda: make_plan(*_org(4 * count, rotate=rotate), now=NOW,
+                                               table=TABLE))
     if rotate:
         assert sum(c.action is Action.REPLACE for c in made.changes) == 4 * count
     else:

@@ -16,19 +16,22 @@ import click
 import pytest
 
 from pstokens.config.model import Config, NotifyEvent, TokenSpec
-from pstokens.engine.findings import PlanWarning, WarningKind
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause, Plan, Retire
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.policy import check_safe
-from pstokens.engine.rotation import RetireWait, unused_for
-from pstokens.engine.stuck import forced
+from pstokens.engine.planning.plan import Action, Cause, Plan, Retire
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.policy import check_safe
+from pstokens.engine.planning.stuck import forced
+from pstokens.engine.rules.findings import PlanWarning, WarningKind
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.rotation import RetireWait, unused_for
 from pstokens.errors import UnsafePlan
 from pstokens.notify.events import plan_events
+from pstokens.operations import operations_table
 from pstokens.render import render_json, render_markdown, render_text
 from pstokens.render.notice import plan_notices
 from pstokens.render.sarif import render_plan_sarif
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HALF_HOUR = 1800
@@ -61,7 +64,8 @@ def retiring(*, delivered: datetime | None, overlap_end: datetime | None = None,
 def plan(config: Config, record: TokenRecord, *, used: datetime | None,
          replace: frozenset[str] = frozenset()) -> Plan:
     live = {"new": token("new", used=NOW), "old": token("old", used=used)}
-    return make_plan(config, st(record), live, now=NOW, options=PlanOptions(replace=replace))
+    return make_plan(config, st(record), live, now=NOW, options=PlanOptions(replace=replace),
+                     table=TABLE)
 
 
 def changes(p: Plan) -> list[tuple[Action, str | None, Cause | None]]:
@@ -193,7 +197,7 @@ def test_a_replace_says_the_old_token_waits_until_unused() -> None:
         (BOTH, "old t1 kept 1h after the new token is delivered and until unused for 30m"),
     ):
         p = make_plan(cfg(spec), st(record), live, now=NOW,
-                      options=PlanOptions(replace=frozenset({"ci"})))
+                      options=PlanOptions(replace=frozenset({"ci"})), table=TABLE)
         [head] = [c for c in p.changes if c.action is Action.REPLACE]
         assert head.retire == Retire("t1", spec.overlap or 0, HALF_HOUR)
         assert head.to_json()["retire"]["retire_when_unused_seconds"] == HALF_HOUR

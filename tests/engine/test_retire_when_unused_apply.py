@@ -10,14 +10,17 @@ import pytest
 
 from pstokens.api.errors import ServerError
 from pstokens.config.model import Config
-from pstokens.engine.live import LiveToken
-from pstokens.engine.outcome import Blocked, Status
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.stuck import forced
+from pstokens.engine.planning.outcome import Blocked, Status
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.stuck import forced
+from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import UnsafePlan
+from pstokens.operations import operations_table
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, run, spec
+
+TABLE = operations_table()
 
 QUIET = 1800
 
@@ -30,7 +33,7 @@ def plan_at(cfg: Config, state: State, api: FakeApi, now: datetime = NOW,
             replace: frozenset[str] = frozenset()) -> Plan:
     live = {t.id: LiveToken(t.id, t.name, t.created_at, t.expires_at, {},
                             last_used_at=t.last_used_at) for t in api.tokens.values()}
-    return make_plan(cfg, state, live, now=now, options=PlanOptions(replace=replace))
+    return make_plan(cfg, state, live, now=now, options=PlanOptions(replace=replace), table=TABLE)
 
 
 def replaced(api: FakeApi, cfg: Config) -> State:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pstokens.engine.findings import DriftKind
-from pstokens.engine.plan import Action, Cause
+from pstokens.engine.planning.plan import Action, Cause
+from pstokens.engine.rules.findings import DriftKind
 from pstokens.render.text import render_text
 from pstokens.state.model import State
 from tests.engine.test_apply import FakeApi, config, existing, plan_of, run, spec

@@ -13,13 +13,16 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pstokens.config.model import Config, TokenSpec
-from pstokens.engine.findings import WarningKind
-from pstokens.engine.live import LiveToken
-from pstokens.engine.plan import Action, Cause, Plan
-from pstokens.engine.planner import PlanOptions, make_plan
-from pstokens.engine.rotation import RetireWait, Retiring, retire_times
+from pstokens.engine.planning.plan import Action, Cause, Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.rules.findings import WarningKind
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.rotation import RetireWait, Retiring, retire_times
+from pstokens.operations import operations_table
 from pstokens.render import render_markdown, render_text
 from pstokens.state.model import State, TokenRecord
+
+TABLE = operations_table()
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = 3600
@@ -44,7 +47,8 @@ def live(*tokens: LiveToken) -> dict[str, LiveToken]:
 
 def plan(config: Config, state: State, lv: dict[str, LiveToken], *, now: datetime = NOW,
          replace_keys: frozenset[str] = frozenset()) -> Plan:
-    return make_plan(config, state, lv, now=now, options=PlanOptions(replace=replace_keys))
+    return make_plan(config, state, lv, now=now, options=PlanOptions(replace=replace_keys),
+                     table=TABLE)
 
 
 def current(**kw: object) -> TokenRecord:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from pstokens.engine.outcome import Blocked, Status
-from pstokens.engine.plan import Action, Cause
+from pstokens.engine.planning.outcome import Blocked, Status
+from pstokens.engine.planning.plan import Action, Cause
 from pstokens.state.model import State
 from tests.engine.test_apply import NOW, FakeApi, Sink, config, existing, plan_of, run, spec
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pstokens.config import Rules
-from pstokens.engine.live import LiveToken
-from pstokens.engine.rules import (
+from pstokens.engine.rules.guardrails import (
     Rule,
     Unused,
     Violation,
@@ -15,6 +14,7 @@ from pstokens.engine.rules import (
     managed_keys,
     needs_accesses,
 )
+from pstokens.engine.rules.live import LiveToken
 from pstokens.render.rules import unused_text, violation_text
 from pstokens.state import State
 from pstokens.state.model import TokenRecord

@@ -14,10 +14,10 @@ import pytest
 
 from pstokens.api.errors import NotFound
 from pstokens.api.models import ServiceToken
-from pstokens.engine.lease import sweep
-from pstokens.engine.leaseplan import LeaseRule, find_leases, settled
-from pstokens.engine.leaseview import LeaseView
-from pstokens.engine.policy import check_safe
+from pstokens.engine.leases.lease import sweep
+from pstokens.engine.planning.leaseplan import LeaseRule, find_leases, settled
+from pstokens.engine.planning.policy import check_safe
+from pstokens.engine.rules.leaseview import LeaseView
 from pstokens.engine.run import Workspace
 from pstokens.errors import PstokensError
 from pstokens.render import words

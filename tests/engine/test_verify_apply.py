@@ -8,9 +8,9 @@ apply and the token it replaces stays exactly as it was.
 
 from __future__ import annotations
 
-from pstokens.engine.outcome import Status
-from pstokens.engine.plan import Action
-from pstokens.engine.verify import PATIENCE
+from pstokens.engine.applying.verify import PATIENCE
+from pstokens.engine.planning.outcome import Status
+from pstokens.engine.planning.plan import Action
 from pstokens.state.model import State
 from tests.engine.test_apply import (
     FakeApi,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.verifyplan import Chooser, Verification, choose_verification
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.rules.verifyplan import Chooser, Verification, choose_verification
 from pstokens.errors import PlanError
 from pstokens.operations import operations_table
 from pstokens.render.markdown import render_markdown

@@ -7,8 +7,8 @@ import pytest
 
 from pstokens.accesses import ALL_ACCESSES, DATABASE_ACCESSES, ORGANIZATION_ACCESSES
 from pstokens.config import parse_config
-from pstokens.engine.reach import Held, via
-from pstokens.engine.rules import check_config
+from pstokens.engine.rules.guardrails import check_config
+from pstokens.engine.rules.reach import Held, via
 from pstokens.operations import operations_table
 from pstokens.operations.undescribed import possibly_allowed, reason, undescribed_accesses
 from pstokens.render.rules import config_problem

@@ -13,11 +13,14 @@ import httpx
 from pstokens.api import Credentials, PlanetScaleClient
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorSettings, EmulatorStore, create_app
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.operations import operations_table
 from pstokens.state import State
 
 from .conftest import ORG, Recorder, config_text, key, seed
+
+TABLE = operations_table()
 
 TOKENS = f"/v1/organizations/{ORG}/service-tokens"
 # Every plan also reads the audit log once, for leaks (beside the list, so first or not).
@@ -43,7 +46,7 @@ async def plan_with(
     config = parse_config(config_text(key(i) for i in range(managed)))
     client, recorder = client_for(store, {"strip_embedded": strip})
     async with client:
-        plan = await fresh_plan(client, config, state, PlanOptions(targets=targets))
+        plan = await fresh_plan(client, config, state, PlanOptions(targets=targets), table=TABLE)
     assert not plan.has_changes, plan.changes[:3]
     return recorder
 

@@ -7,12 +7,15 @@ import math
 
 from pstokens.config import parse_config
 from pstokens.emulator import EmulatorStore
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.report import read_report
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.engine.reading.reviews import read_report
+from pstokens.operations import operations_table
 
 from .conftest import ORG, config_text, key, seed
 from .test_fallback_reads import AUDIT_LOG, TOKENS, access_reads, client_for, plan_with
+
+TABLE = operations_table()
 
 
 async def test_a_report_of_1000_tokens_makes_the_plans_calls() -> None:
@@ -51,7 +54,7 @@ async def test_a_plan_with_forbidden_accesses_reads_every_tokens_accesses() -> N
         "tokens:", "rules:\n  forbid_accesses: [delete_databases]\ntokens:", 1)
     client, recorder = client_for(store, {"strip_embedded": True})
     async with client:
-        plan = await fresh_plan(client, parse_config(text), state, PlanOptions())
+        plan = await fresh_plan(client, parse_config(text), state, PlanOptions(), table=TABLE)
 
     assert not plan.changes and plan.violations == ()
     assert len(access_reads(recorder)) == 50  # the 30 unmanaged ones too

@@ -78,7 +78,7 @@ def test_plan_against_a_real_url_loads_neither_emulator_nor_adapters(tmp_path: P
             "PLANETSCALE_API_URL": url, "PLANETSCALE_API_KEY": "perf-test-key",
             "PSTOKENS_RATE_LIMIT": "0",
         })
-    assert "pstokens.engine.planner" in modules  # it did plan
+    assert "pstokens.engine.planning.planner" in modules  # it did plan
     assert loaded(modules, NEVER_FOR_EVERYDAY_COMMANDS + S3_ONLY) == []
 
 
@@ -114,8 +114,9 @@ def test_the_engine_loads_no_http_or_cli_stack() -> None:
     """The layer contract, at run time: the engine reaches the API through a
     protocol and its plain models, so importing it loads neither httpx nor click."""
     code = (
-        "import sys, pstokens.engine.planner, pstokens.engine.apply, pstokens.engine.fresh, "
-        "pstokens.engine.policy, pstokens.engine.report; "
+        "import sys, pstokens.engine.planning.planner, pstokens.engine.applying.apply, "
+        "pstokens.engine.reading.fresh, "
+        "pstokens.engine.planning.policy, pstokens.engine.inventory.report; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', "
         "'click', 'anyio')))"
     )

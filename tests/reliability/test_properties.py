@@ -31,14 +31,17 @@ from pstokens.delivery import NewSecret
 from pstokens.delivery.base import Reached
 from pstokens.emulator import EmulatorSettings, create_app
 from pstokens.emulator.store import SECRET_PREFIX
-from pstokens.engine.apply import Applier
-from pstokens.engine.fresh import fresh_plan
-from pstokens.engine.outcome import Outcome, Status
-from pstokens.engine.plan import Action, Plan
-from pstokens.engine.planner import PlanOptions
-from pstokens.engine.statewriter import StateWriter
+from pstokens.engine.applying.apply import Applier
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.outcome import Outcome, Status
+from pstokens.engine.planning.plan import Action, Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.reading.fresh import fresh_plan
+from pstokens.operations import operations_table
 from pstokens.state import FileStateStore, State, TokenRecord
 from tests.reliability.conftest import RecordingStore
+
+TABLE = operations_table()
 
 ORG = "prop"
 KEYS = ("alpha", "bravo", "charlie", "delta")
@@ -235,7 +238,7 @@ async def converge(world: World, folder: Path) -> None:
         transport=httpx.ASGITransport(app=app), rate_limit=0,
     )
     async with client:
-        plan = await fresh_plan(client, config, state, PlanOptions())
+        plan = await fresh_plan(client, config, state, PlanOptions(), table=TABLE)
         live_before = {t["id"] for t in store.tokens(ORG)}
         app.state.stats.reset()
         sink, failures = MemorySink(), Failures()
@@ -248,7 +251,7 @@ async def converge(world: World, folder: Path) -> None:
         calls = writes(app)
         check_calls(world, plan, calls, live_before)
 
-        again = await fresh_plan(client, config, result.state, PlanOptions())
+        again = await fresh_plan(client, config, result.state, PlanOptions(), table=TABLE)
         assert again.changes == (), again.changes
         assert again.unsafe == ()
     live = {t["id"]: t for t in store.tokens(ORG)}

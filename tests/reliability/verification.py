@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pstokens.engine import verify
+from pstokens.engine.applying import verify
 
 
 def make_quick(monkeypatch: pytest.MonkeyPatch) -> None:

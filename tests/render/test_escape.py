@@ -15,9 +15,9 @@ import click
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pstokens.engine.findings import PlanWarning, UnmanagedToken, WarningKind
-from pstokens.engine.outcome import Outcome, Status
-from pstokens.engine.plan import Action, Cause, Change, Plan
+from pstokens.engine.planning.outcome import Outcome, Status
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
+from pstokens.engine.rules.findings import PlanWarning, UnmanagedToken, WarningKind
 from pstokens.render import render_markdown, render_text
 from pstokens.render.apply import outcome_line
 from pstokens.render.escape import markdown, terminal

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pstokens.engine.plan import Action, Change, Plan
+from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.render.markdown import render_markdown
 from pstokens.render.operations import operations_note
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pstokens.config import Rules
-from pstokens.engine.live import LiveToken
-from pstokens.engine.report import Report, build_report
+from pstokens.engine.inventory.report import Report, build_report
+from pstokens.engine.rules.live import LiveToken
 from pstokens.render.report_html import CSP, SCRIPT, render_report_html
 from pstokens.render.report_markdown import LIMIT, render_report_markdown
 from pstokens.render.report_text import render_report_text

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from pstokens.config import Config, parse_config
-from pstokens.engine.plan import Plan
-from pstokens.engine.rules import Rule, Violation
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.rules.guardrails import Rule, Violation
 from pstokens.errors import Problem
 from pstokens.render.sarif import render_plan_sarif, render_problems_sarif
 from tests.sarif_schema import valid_sarif

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 import tests.render.test_sarif_rules as every
-from pstokens.engine.escalation import Escalation, EscalationKind
-from pstokens.engine.findings import PlanWarning, WarningKind
-from pstokens.engine.plan import Plan
-from pstokens.engine.report import Report
-from pstokens.engine.rules import Rule, Unused
+from pstokens.engine.inventory.escalation import Escalation, EscalationKind
+from pstokens.engine.inventory.report import Report
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.rules.findings import PlanWarning, WarningKind
+from pstokens.engine.rules.guardrails import Rule, Unused
 from pstokens.errors import Problem
 from pstokens.render.sarif import render_plan_sarif, render_problems_sarif, render_report_sarif
 

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.engine import escalation, findings, rules
-from pstokens.engine.escalation import Escalation, EscalationKind
-from pstokens.engine.findings import PlanWarning, WarningKind
-from pstokens.engine.plan import Plan
-from pstokens.engine.report import Report, TokenRow
-from pstokens.engine.rules import Rule, Unused, Violation
+from pstokens.engine.inventory import escalation
+from pstokens.engine.inventory.escalation import Escalation, EscalationKind
+from pstokens.engine.inventory.report import Report, TokenRow
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.rules import findings
+from pstokens.engine.rules import guardrails as rules
+from pstokens.engine.rules.findings import PlanWarning, WarningKind
+from pstokens.engine.rules.guardrails import Rule, Unused, Violation
 from pstokens.render.sarif import (
     Result,
     document,
@@ -101,7 +103,7 @@ def _fingerprints(text: str) -> list[str]:
 
 def test_two_tokens_of_one_key_get_distinct_fingerprints_and_the_current_one_survives_a_replacement(
 ) -> None:
-    from pstokens.engine.rotation import Retiring
+    from pstokens.engine.rules.rotation import Retiring
 
     old, new = (Violation(Rule.REQUIRE_TTL, t, "ci", "ci") for t in ("t1", "t2"))
     before = _fingerprints(render_plan_sarif(Plan("acme", "l", 1, violations=(old,)), CONFIG))

@@ -11,7 +11,7 @@ import json
 
 from benchmarks.saved_plan import large_plan
 from pstokens.cli.planfile import MAX_PLAN_BYTES
-from pstokens.engine.plan import Plan
+from pstokens.engine.planning.plan import Plan
 from pstokens.render.json import plan_document, render_saved
 
 

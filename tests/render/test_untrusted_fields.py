@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 
 import click
 
-from pstokens.engine.findings import (
+from pstokens.engine.inventory.report import build_report
+from pstokens.engine.planning.outcome import Outcome, Status
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
+from pstokens.engine.rules.findings import (
     Drift,
     DriftKind,
     PlanWarning,
@@ -24,12 +27,9 @@ from pstokens.engine.findings import (
     UnsafeKind,
     WarningKind,
 )
-from pstokens.engine.live import LiveToken
-from pstokens.engine.outcome import Outcome, Status
-from pstokens.engine.plan import Action, Cause, Change, Plan
-from pstokens.engine.report import build_report
-from pstokens.engine.rotation import Retiring
-from pstokens.engine.rules import Rule, Unused, Violation
+from pstokens.engine.rules.guardrails import Rule, Unused, Violation
+from pstokens.engine.rules.live import LiveToken
+from pstokens.engine.rules.rotation import Retiring
 from pstokens.render import render_markdown, render_text
 from pstokens.render.apply import outcome_line
 from pstokens.render.escape import key, markdown, name

@@ -1,0 +1,6 @@
+"""Acts: carrying out a plan: calls, verification, delivery, state writes, locks.
+
+`apply` runs the phases, `createstep` and `deliverstep` the steps of a new
+token, `verify` the call made as it, `statewriter` keeps state on disk in
+step, `locks` holds the state lock from async code.
+"""

@@ -1,0 +1,214 @@
+"""The steps of a new token between its grants and the retirement of the one it replaces.
+
+PRODUCT.md "Rotation": create, grant, **verify, deliver**, retire. Once its
+grants are done, each new token is verified with one call as itself (the
+plan's `verify`), and only then delivered, destination by destination. A
+token that cannot be made ready (a grant failed, verification failed, no
+destination took it) was never delivered: it is deleted in the same apply
+and its key's state goes back to exactly what it was, so the token it
+replaces stays as it was. A token some destinations took is in use there:
+it is kept, so is the old one, and state records who holds which (the next
+plan replaces it, cause `partly_delivered`). The applier keeps the key out
+of retirement in every case but full delivery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from pstokens.api.errors import NotFound
+from pstokens.delivery import NewSecret, SecretSink
+from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.applying.verify import Patience, UnverifiedToken, verify_token
+from pstokens.engine.planning.outcome import Blocked, Made, Outcome, Status
+from pstokens.engine.planning.plan import Change
+from pstokens.engine.reading.ports import TokenApi
+from pstokens.engine.rules.rotation import retire_times, successor_times
+from pstokens.errors import PstokensError, SecretDeliveryError
+from pstokens.secret import Secret
+from pstokens.state.model import TokenRecord
+
+
+@dataclass
+class NewTokens:
+    """What this apply made, key by key, for the steps after the create and for
+    the report of an interrupted apply. Secrets live here until delivered."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # key -> new token ID
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    verified: set[str] = field(default_factory=set)
+    reached: dict[str, list[str]] = field(default_factory=dict)  # key -> destinations
+    finished: set[str] = field(default_factory=set)  # keys whose outcome is reported
+
+    def made(self, creates: list[Change], deleted: set[str]) -> tuple[Made, ...]:
+        """Each create under way or done and not deleted again, as it stands."""
+        found = []
+        for change in creates:
+            key = change.key or ""
+            token_id = self.ids.get(key)
+            if token_id in deleted or (token_id is None and key in self.finished):
+                continue
+            found.append(Made(key, token_id, key in self.verified,
+                              tuple(self.reached.get(key, ())),
+                              change.token_id if change.retire is not None else None))
+        return tuple(found)
+
+
+class Readying:
+    """Verify, then deliver, each new token; delete again those never delivered."""
+
+    def __init__(self, client: TokenApi, writer: StateWriter, organization: str,
+                 new: NewTokens, report: Callable[[Outcome], None],
+                 now: Callable[[], datetime], patience: Patience | None) -> None:
+        self._client = client
+        self._writer = writer
+        self._org = organization
+        self._new = new
+        self._report = report
+        self._now = now
+        self._patience = patience
+        self.sink: SecretSink | None = None  # set by the applier from the plan
+        self.before: Mapping[str, TokenRecord] = {}  # key -> its record before this apply
+        self.overlaps: Mapping[str, int] = {}
+        self.until_unused: set[str] = set()  # keys whose replaced token waits to go unused
+        self.unready: set[str] = set()  # keys whose new token is not delivered everywhere
+        self.deleted: set[str] = set()  # new token IDs deleted again
+
+    async def ready(self, change: Change) -> None:
+        key = change.key
+        assert key is not None and self.sink is not None
+        token_id = self._new.ids[key]
+        secret = self._new.secrets.pop(key)
+        if key in self.unready:  # a grant to it failed: it can never be delivered as it is
+            await self._discard(change, token_id, Status.SKIPPED, blocked=Blocked.GRANT_FAILED)
+            return
+        try:
+            await verify_token(self._client, self._org, token_id, secret, change.verify,
+                               self._patience)
+        except UnverifiedToken as exc:
+            self.unready.add(key)
+            await self._writer.update(key, _unverified(token_id), durable=True)
+            await self._discard(change, token_id, Status.UNVERIFIED, error=_words(exc))
+            return
+        self._new.verified.add(key)
+        item = NewSecret(self._org, key, token_id, secret, name=change.name)
+        reached = self._new.reached.setdefault(key, [])
+        try:
+            await self.sink.deliver(item, reached.append)
+        except SecretDeliveryError as exc:
+            self.unready.add(key)
+            if not reached:
+                await self._discard(change, token_id, Status.UNDELIVERED, error=_words(exc))
+            else:
+                await self._partly(change, item, tuple(reached), _words(exc))
+            return
+        held = tuple(reached)
+        await self._writer.update(key, lambda r: self._delivered(key, r, held),
+                                  durable=bool(self.overlaps.get(key))
+                                  or key in self.until_unused)
+        self._new.finished.add(key)
+        self._report(Outcome(change, Status.DONE, token_id, delivered_to=held))
+
+    def _delivered(self, key: str, record: TokenRecord | None,
+                   held: tuple[str, ...]) -> TokenRecord | None:
+        """Delivered: with `overlap`, what the key replaced retires from now on, and
+        with `retire_when_unused` its use is judged from now on.
+
+        Written with `delivered` in one step, so no crash can leave an old token
+        whose successor is in use without the time it may be deleted from.
+        """
+        if record is None or record.id is None:
+            return record
+        waiting = [i for i in record.retiring if i not in record.retire_at]
+        now = self._now()
+        times = retire_times(record, waiting, now, self.overlaps.get(key))
+        assert self.sink is not None
+        folders = tuple(dict.fromkeys([*record.secret_dirs, *self.sink.folders(key)]))
+        return replace(record, delivered=True, retire_at=times, secret_dirs=folders,
+                       successor_delivered_at=successor_times(record, now),
+                       held_by=_holders(record, record.id, held, ()))
+
+    async def _partly(self, change: Change, item: NewSecret, held: tuple[str, ...],
+                      error: str) -> None:
+        """Some destinations hold the new token: it is kept, and so is the old one."""
+        key, token_id = item.key, item.token_id
+        assert self.sink is not None
+        rest = tuple(d for d in self.sink.destinations(item) if d not in held)
+        old = change.token_id if change.retire is not None else None
+        # Which of the others hold the old token: as state records (a destination that
+        # failed before holds nothing), or all of them when state never said.
+        before = self._writer.state.tokens.get(key)
+        known = before.held_by.get(old) if before is not None and old is not None else None
+        kept = rest if known is None else tuple(d for d in rest if d in known)
+        if old is None:
+            kept = ()
+
+        def partly(record: TokenRecord | None) -> TokenRecord | None:
+            if record is None or record.id != token_id:
+                return record
+            assert self.sink is not None
+            folders = tuple(dict.fromkeys([*record.secret_dirs, *self.sink.folders(key)]))
+            return replace(record, delivered=False, secret_dirs=folders,
+                           held_by=_holders(record, token_id, held, rest, old))
+
+        await self._writer.update(key, partly, durable=True)
+        self._new.finished.add(key)
+        self._report(Outcome(change, Status.PARTLY_DELIVERED, token_id, error=error,
+                             delivered_to=held, kept_at=kept,
+                             missed=tuple(d for d in rest if d not in kept)))
+
+    async def _discard(self, change: Change, token_id: str, status: Status, *,
+                       error: str | None = None, blocked: Blocked | None = None) -> None:
+        """Delete a new token nobody holds, and put its key's state back as it was.
+
+        Until the delete is done, state names the token (undelivered or
+        unverified), so a crash leaves it for the next plan to replace.
+        """
+        key = change.key
+        assert key is not None
+        try:
+            with contextlib.suppress(NotFound):  # already gone: what a delete wants
+                await self._client.delete_token(self._org, token_id)
+        except PstokensError as exc:
+            self._new.finished.add(key)
+            why = f"{error}; " if error else ""
+            self._report(Outcome(change, status, token_id, blocked=blocked,
+                                 error=f"{why}deleting it failed too ({_words(exc)})"))
+            return
+        self.deleted.add(token_id)
+        before = self.before.get(key)
+        await self._writer.update(key, lambda _r: before, durable=True)
+        self._new.finished.add(key)
+        self._report(Outcome(change, status, token_id, error=error, blocked=blocked,
+                             rolled_back=True))
+
+
+def _holders(record: TokenRecord, token_id: str, held: tuple[str, ...],
+             rest: tuple[str, ...], old: str | None = None) -> dict[str, tuple[str, ...]]:
+    """`held_by` once `token_id` is in `held`: those no longer hold any other
+    token; `old`, if given, is held by `rest` where nothing says otherwise."""
+    holders: dict[str, tuple[str, ...]] = {}
+    for other, places in record.held_by.items():
+        left = tuple(p for p in places if p not in held)
+        if other != token_id and left:
+            holders[other] = left
+    if old is not None and old not in record.held_by and rest:
+        holders[old] = rest
+    holders[token_id] = held
+    return holders
+
+
+def _unverified(token_id: str) -> Callable[[TokenRecord | None], TokenRecord | None]:
+    def update(record: TokenRecord | None) -> TokenRecord | None:
+        if record is None or record.id != token_id:
+            return record
+        return replace(record, verified=False)
+
+    return update
+
+
+def _words(exc: PstokensError) -> str:
+    return exc.message + (f" ({exc.hint})" if exc.hint else "")

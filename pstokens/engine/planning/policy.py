@@ -1,0 +1,117 @@
+"""The rules that guard a run, in one place, for every caller (CLI, adapters, library).
+
+Before any call: `--target` and `--replace` must name known keys, and a
+`prevent_destroy` key cannot be replaced. For a saved plan: the state (lineage,
+serial), the config (digest) and the organization (a fresh plan with the same
+targets and replacements) must all be as they were. Before apply: a plan past
+the safety threshold, or one that deletes an unmanaged namesake of a key,
+needs `force`. The CLI only parses, asks and renders around these.
+"""
+
+from __future__ import annotations
+
+from pstokens.config.model import Config
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.planning.stale import (
+    Moved,
+    MovedKind,
+    config_data,
+    config_moves,
+    digest,
+    plan_moves,
+)
+from pstokens.engine.planning.stuck import deletes_in_use
+from pstokens.engine.rules.findings import UnsafeKind
+from pstokens.errors import PlanError, StalePlan, UnsafePlan, UsageError
+from pstokens.state.model import State
+
+RUN_AGAIN = "run `pstokens plan --out FILE` again, review it, and apply that"
+
+
+def check_options(config: Config, state: State, options: PlanOptions) -> None:
+    """Refuse options that name unknown keys, or replace a protected token."""
+    for flag, keys in (("--target", options.targets), ("--replace", options.replace)):
+        unknown = sorted(k for k in keys if k not in config.tokens and k not in state.tokens)
+        if unknown:
+            raise UsageError(
+                f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
+                hint="use a token key from the config",
+            )
+    protected = sorted(k for k in options.replace
+                       if k in config.tokens and config.tokens[k].prevent_destroy)
+    if protected:
+        raise PlanError(
+            f"--replace {', '.join(protected)}: prevent_destroy is set, so pstokens will not "
+            "replace (delete) that token",
+            hint="remove prevent_destroy from its config first if the replacement is intended",
+        )
+
+
+def config_digest(config: Config) -> str:
+    """A digest of what the config asks for (not where it lives, nor its comments)."""
+    return digest(config_data(config))
+
+
+def saved_options(saved: Plan) -> PlanOptions:
+    return PlanOptions(frozenset(saved.targets), frozenset(saved.replace),
+                       default_deliver=saved.default_deliver)
+
+
+def check_saved(saved: Plan, config: Config, state: State) -> None:
+    """Refuse a saved plan whose state or config moved on since it was made,
+    saying what moved (`StalePlan.moved`)."""
+    if saved.organization != config.organization:
+        raise StalePlan(
+            f"saved plan is for organization {saved.organization!r}, "
+            f"the config names {config.organization!r}"
+        )
+    moved: list[Moved] = []
+    from_nothing = saved.serial == state.serial == 0 and not state.tokens
+    if (saved.lineage, saved.serial) != (state.lineage, state.serial) and not from_nothing:
+        same_line = saved.lineage == state.lineage or saved.serial == 0  # 0: made from none
+        moved.append(Moved(MovedKind.STATE_SERIAL, before=saved.serial, after=state.serial)
+                     if same_line else
+                     Moved(MovedKind.STATE_LINEAGE, before=saved.lineage, after=state.lineage))
+    current = config_data(config)
+    if saved.config_digest != digest(current):
+        moved += config_moves(saved.config, current)
+    if moved:
+        raise StalePlan("saved plan is stale: the state or the configuration changed since "
+                        "it was made", hint=RUN_AGAIN, moved=moved)
+
+
+def check_same(saved: Plan, fresh: Plan) -> None:
+    """Refuse a saved plan when a fresh read of the organization plans otherwise."""
+    if saved.comparable() != fresh.comparable():
+        raise StalePlan(
+            "saved plan is stale: the organization changed since it was made "
+            "(a fresh read no longer gives the same changes)",
+            hint=RUN_AGAIN, moved=plan_moves(saved, fresh),
+        )
+
+
+def check_safe(plan: Plan, *, force: bool) -> None:
+    """Refuse an unsafe plan unless forced (and a delete of a token still in use,
+    which only a forced apply plans: `engine/planning/stuck.py`)."""
+    if force:
+        return
+    if in_use := deletes_in_use(plan):
+        raise UnsafePlan(f"refusing to delete {len(in_use)} retiring token(s) PlanetScale "
+                         f"still sees used ({', '.join(c.token_id or '' for c in in_use)})",
+                         hint="pass --force to delete them anyway")
+    if not plan.unsafe:
+        return
+    reasons = []
+    for item in plan.unsafe:
+        if item.kind is UnsafeKind.TOO_MANY_DELETES:
+            unmanaged = (f" and {item.unmanaged} unmanaged ({item.deletes} in all)"
+                         if item.unmanaged else "")
+            reasons.append(f"it deletes {item.managed_deletes} of {item.managed} managed "
+                           f"tokens{unmanaged}, more than safety.max_delete_percent "
+                           f"({item.percent}%)")
+        else:
+            reasons.append(f"it deletes unmanaged token {item.token_id}, whose name is the "
+                           f"config key {item.key!r} (a state that predates another apply?)")
+    raise UnsafePlan(f"refusing to apply: {'; '.join(reasons)}",
+                     hint="check the plan, then pass --force if it is right")
