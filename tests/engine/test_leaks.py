@@ -332,3 +332,19 @@ def test_a_protected_leaked_token_of_a_removed_key_is_a_skip_that_says_leaked() 
     assert [(s.token_id, s.cause) for s in plan.skipped] == [("old1", Cause.LEAKED)]
     assert "delete (it is leaked) skipped" in render_text(plan)
     assert "leaked" in [str(e) for e in plan_events(plan)]
+
+
+def test_a_refused_leak_check_says_nothing_of_the_service_token_accesses() -> None:
+    """The second trial: the skipped note ended with the client's generic 403 hint,
+    naming accesses the credentials already had."""
+    from pstokens.api.errors import Forbidden
+    from pstokens.engine.reading.leaks import read_leaks
+
+    class Refusing:
+        async def list_audit_log(self, *_args: object, **_options: object) -> list[object]:
+            raise Forbidden("403 forbidden", hint="the credentials need read_service_tokens, "
+                            "write_service_tokens and delete_service_tokens")
+
+    check = asyncio.run(read_leaks(Refusing(), "acme", NOW))  # type: ignore[arg-type]
+    assert check.status is LeakCheckStatus.SKIPPED
+    assert "write_service_tokens" not in (check.detail or "")

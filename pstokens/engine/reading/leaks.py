@@ -30,7 +30,9 @@ async def read_leaks(api: TokenApi, organization: str, now: datetime) -> LeakChe
             organization, since=now - LOOK_BACK, actions=(TOKEN_LEAKED,)
         )
     except Forbidden as exc:
-        return LeakCheck(LeakCheckStatus.SKIPPED, detail=_words(exc))
+        # The client's hint for a 403 names the service-token accesses; what is
+        # missing here is read_audit_logs, which the note itself names.
+        return LeakCheck(LeakCheckStatus.SKIPPED, detail=exc.message)
     except ApiError as exc:
         return LeakCheck(LeakCheckStatus.FAILED, detail=_words(exc))
     return LeakCheck(LeakCheckStatus.CHECKED, leaked_ids(events, now))
