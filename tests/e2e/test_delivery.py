@@ -315,6 +315,33 @@ def test_ctrl_c_during_delivery_says_which_tokens_exist_and_who_holds_them(
     assert gone(group)  # the command was stopped with the run
 
 
+def test_ctrl_c_after_a_folder_took_the_token_records_it_and_the_file_goes_with_it(
+    cli: Cli, emulator: Emulator, workdir: Path, fifo: Fifo
+) -> None:
+    """The second trial: interrupted while a command ran after a `dir:` took the
+    token, state forgot the folder: the next plan said "never delivered" and the
+    delete left the folder's .env behind."""
+    write_config(workdir / "pstokens.yaml", CONFIG.replace(
+        "  ci:\n", "  ci:\n    deliver:\n      - dir: own\n" + blocking(fifo)))
+    run = pstokens(workdir, "apply", "--auto-approve")
+    group = int(fifo.line(run))
+    try:
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        stop_group(group)
+    assert run.returncode == 130, err
+    [token] = emulator.by_name("ci")
+    assert state(workdir)["ci"]["held_by"] == {token["id"]: ["own/acme/ci.env"]}
+    plan = cli("plan")
+    assert "reached only some of its destinations" in plan.out, plan.out
+    write_config(workdir / "pstokens.yaml", CONFIG.replace(
+        "  ci:\n    accesses:\n      organization: [read_databases]\n", ""))
+    assert cli("apply", "--auto-approve").code == 0
+    assert emulator.by_name("ci") == []
+    assert not (workdir / "own" / "acme" / "ci.env").exists()
+
+
 def test_a_command_leaving_a_detached_grandchild_ends_in_the_usual_lines(
     emulator: Emulator, cli: Cli, workdir: Path
 ) -> None:

@@ -14,6 +14,7 @@ of retirement in every case but full delivery.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,10 @@ class Readying:
         reached = self._new.reached.setdefault(key, [])
         try:
             await self.sink.deliver(item, reached.append)
+        except asyncio.CancelledError:
+            if reached:  # Ctrl-C once some took it: state must say who holds it
+                await self._record_held(change, item, tuple(reached))
+            raise
         except SecretDeliveryError as exc:
             self.unready.add(key)
             if not reached:
@@ -134,6 +139,16 @@ class Readying:
     async def _partly(self, change: Change, item: NewSecret, held: tuple[str, ...],
                       error: str) -> None:
         """Some destinations hold the new token: it is kept, and so is the old one."""
+        kept, missed = await self._record_held(change, item, held)
+        self._new.finished.add(item.key)
+        self._report(Outcome(change, Status.PARTLY_DELIVERED, item.token_id, error=error,
+                             delivered_to=held, kept_at=kept, missed=missed))
+
+    async def _record_held(self, change: Change, item: NewSecret, held: tuple[str, ...]
+                           ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """State, on disk, of a new token only `held` took (the next plan replaces it,
+        and its files go when it is deleted); the others that still hold the old
+        token, and those that hold nothing."""
         key, token_id = item.key, item.token_id
         assert self.sink is not None
         rest = tuple(d for d in self.sink.destinations(item) if d not in held)
@@ -155,10 +170,7 @@ class Readying:
                            held_by=_holders(record, token_id, held, rest, old))
 
         await self._writer.update(key, partly, durable=True)
-        self._new.finished.add(key)
-        self._report(Outcome(change, Status.PARTLY_DELIVERED, token_id, error=error,
-                             delivered_to=held, kept_at=kept,
-                             missed=tuple(d for d in rest if d not in kept)))
+        return kept, tuple(d for d in rest if d not in kept)
 
     async def _discard(self, change: Change, token_id: str, status: Status, *,
                        error: str | None = None, blocked: Blocked | None = None) -> None:
