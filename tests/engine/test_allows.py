@@ -35,10 +35,12 @@ def test_a_grant_that_opens_nothing_new_allows_nothing() -> None:
     assert grant.allows == ()
 
 
-def test_an_access_the_table_does_not_describe_allows_nothing_listed() -> None:
+def test_an_access_the_table_does_not_describe_opens_what_it_may_allow_never_nothing() -> None:
+    """PRODUCT.md: never shown as allowing nothing. The second trial saw a grant of
+    delete_databases read "opens no new operation"; it may delete every database."""
     (grant,) = grants(plan(config(spec("ci", org=["delete_databases"])), state(), live()))
-    assert grant.allows == ()
     assert not TABLE.described("delete_databases")
+    assert "delete_database" in (grant.allows or ())
 
 
 def test_an_organization_access_already_held_covers_the_same_operations_on_a_database() -> None:

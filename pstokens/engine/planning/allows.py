@@ -1,9 +1,11 @@
 """The post-pass that says what each access change opens or closes, in operations.
 
 Called once at the end of planning: a pure function over the plan's changes and
-the accesses seen live. Grants run before revokes and in plan order, so each
-grant is measured against the token's live accesses plus the grants before it,
-and each revoke against everything granted before it.
+the accesses seen live. A grant of an access the API does not describe opens
+what it may allow (pstokens' own table): fail closed, never "nothing". Grants
+run before revokes and in plan order, so each grant is measured against the
+token's live accesses plus the grants before it, and each revoke against
+everything granted before it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.engine.rules.live import LiveToken
 from pstokens.engine.rules.reach import performable
 from pstokens.operations import OperationsTable, operations_table
+from pstokens.operations.undescribed import possibly_allowed
 
 # (action, accesses changed, accesses held on the change's scope, on the organization)
 _Key = tuple[Action, frozenset[str], tuple[frozenset[str], frozenset[str]]]
@@ -51,6 +54,10 @@ def _measure(change: Change, token: dict[str | None, set[str]], table: Operation
         touched = table.allowed_by(asked)
         before = performable(token, change.database, table)
         if change.action is Action.GRANT:
+            # Fail closed: what an access the API does not describe may allow counts
+            # as opened (who-can lists it as "possibly"), never as nothing.
+            for access in asked:
+                touched |= possibly_allowed(access, change.database is not None, table)
             found = tuple(sorted(touched - before))
         else:
             rest = {db: names - asked if db == change.database else names
