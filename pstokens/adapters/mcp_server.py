@@ -179,17 +179,40 @@ def create_mcp_server(
     server = CheckedServer(
         "pstokens",
         title="pstokens: PlanetScale service tokens",
-        instructions="Manage PlanetScale service tokens and their accesses. "
-        "create-service-token returns the new token's secret once, in `token` (and "
-        "`plain_text_refresh_token`, where PlanetScale issues one): neither can be read "
-        "again. plan-service-tokens shows what `pstokens apply` would do. "
-        "Grant and revoke take `access` (a list) and `database` (leave it out for the "
-        "organization). Creates, deletes, grants and revokes are refused while a pstokens "
-        "plan or apply holds the state lock; send them again once it has finished.",
+        instructions=_INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
     )
-    catalogue: list[tuple[str, str, ToolFunction, ToolAnnotations, str]] = [
+    # who-can finds the organization as plan and report do when a call names none.
+    who_can = WhoCan(client, backend.state_store, backend.organization)
+    for name, title, fn, hints, detail in [
+        *_catalogue(tools), (TOOL_NAME, TOOL_TITLE, who_can.tool, _READ, TOOL_DETAIL),
+    ]:
+        server.add_checked_tool(
+            fn,
+            name=name,
+            title=title,
+            description=f"{title}. {detail}",
+            annotations=hints.model_copy(update={"title": title}),
+            structured_output=True,
+        )
+    return server
+
+
+_INSTRUCTIONS = (
+    "Manage PlanetScale service tokens and their accesses. "
+    "create-service-token returns the new token's secret once, in `token` (and "
+    "`plain_text_refresh_token`, where PlanetScale issues one): neither can be read "
+    "again. plan-service-tokens shows what `pstokens apply` would do. "
+    "Grant and revoke take `access` (a list) and `database` (leave it out for the "
+    "organization). Creates, deletes, grants and revokes are refused while a pstokens "
+    "plan or apply holds the state lock; send them again once it has finished."
+)
+
+
+def _catalogue(tools: _Tools) -> list[tuple[str, str, ToolFunction, ToolAnnotations, str]]:
+    """Each tool: its name, title, function, hints and what its description adds."""
+    return [
         ("list-service-tokens", "List service tokens", tools.list_service_tokens, _READ,
          "Every token of the organization, all pages read. No secrets are ever included."),
         ("create-service-token", "Create a service token", tools.create_service_token, _WRITE,
@@ -219,19 +242,6 @@ def create_mcp_server(
          "(managed or not) with its accesses by database and organization, expiry, last "
          "use and rule violations. Reads only: changes nothing, takes no lock."),
     ]
-    # who-can finds the organization as plan and report do when a call names none.
-    who_can = WhoCan(client, backend.state_store, backend.organization)
-    catalogue.append((TOOL_NAME, TOOL_TITLE, who_can.tool, _READ, TOOL_DETAIL))
-    for name, title, fn, hints, detail in catalogue:
-        server.add_checked_tool(
-            fn,
-            name=name,
-            title=title,
-            description=f"{title}. {detail}",
-            annotations=hints.model_copy(update={"title": title}),
-            structured_output=True,
-        )
-    return server
 
 
 def create_mcp_app(

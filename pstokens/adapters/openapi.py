@@ -229,70 +229,81 @@ def openapi_document(server_url: str) -> dict[str, Any]:
     token = _path_param("service-token-id", "The service token's ID.")
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "pstokens REST adapter: PlanetScale service tokens",
-            "version": __version__,
-            "description": "The seed's six service-token operations, and revoke, forwarded to "
-            "PlanetScale with pstokens' credentials, pacing and retries. The API's status and "
-            "error body are passed on as they are. Creates, deletes, grants and revokes "
-            "hold pstokens' state lock for the call: while a pstokens plan or apply holds "
-            "it they answer 409 `state_locked` and nothing is sent. The accesses are served "
-            "at the seed's `/accesses` and at the API's own `/access`.",
-        },
+        "info": _info(),
         "servers": [{"url": server_url}],
         "security": [{"serveToken": []}],
         "paths": {
-            _TOKENS: {
-                "parameters": [org],
-                "get": {
-                    "operationId": "listservicetokens",
-                    "summary": "List service tokens",
-                    "parameters": _PAGING,
-                    "responses": {"200": _json(_list_of("ServiceToken"), "The tokens."),
-                                  **_errors(401, 403, 404, 422, 429, 502)},
-                },
-                "post": {
-                    "operationId": "createservicetoken",
-                    "summary": "Create a service token",
-                    "requestBody": {"required": False, "content": {
-                        "application/json": {"schema": _ref("CreateServiceToken")}}},
-                    "responses": {
-                        "200": _json(_ref("ServiceToken"), "The new token, its secret in "
-                                     "`token`: shown this once, never again."),
-                        **_errors(400, 401, 403, 404, 409, 422, 429, 502),
-                    },
-                },
-            },
-            _TOKEN: {
-                "parameters": [org, token],
-                "get": {
-                    "operationId": "getservicetoken",
-                    "summary": "Get a service token",
-                    "responses": {"200": _json(_ref("ServiceToken"), "The token, no secret."),
-                                  **_errors(401, 403, 404, 429, 502)},
-                },
-                "delete": {
-                    "operationId": "deleteservicetoken",
-                    "summary": "Delete a service token",
-                    "description": "Refused with 409 `conflict` when pstokens' state marks "
-                    "the token prevent_destroy, and 409 `state_locked` while a pstokens plan "
-                    "or apply holds the state lock.",
-                    "responses": {"204": {"description": "Deleted."},
-                                  **_errors(401, 403, 404, 429, 502),
-                                  "409": _json(_ref("Refusal"), _DELETE_REFUSED)},
-                },
-            },
+            _TOKENS: _tokens(org),
+            _TOKEN: _token(org, token),
             **{_TOKEN + suffix: _accesses(org, token, suffix) for suffix in _ACCESS_PATHS},
             **who_can_openapi(org),
         },
-        "components": {
-            "schemas": _SCHEMAS,
-            "securitySchemes": {
-                "serveToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The value of PSTOKENS_SERVE_TOKEN where `pstokens serve` runs.",
-                }
+        "components": {"schemas": _SCHEMAS, "securitySchemes": _SECURITY},
+    }
+
+
+def _info() -> dict[str, Any]:
+    return {
+        "title": "pstokens REST adapter: PlanetScale service tokens",
+        "version": __version__,
+        "description": "The seed's six service-token operations, and revoke, forwarded to "
+        "PlanetScale with pstokens' credentials, pacing and retries. The API's status and "
+        "error body are passed on as they are. Creates, deletes, grants and revokes "
+        "hold pstokens' state lock for the call: while a pstokens plan or apply holds "
+        "it they answer 409 `state_locked` and nothing is sent. The accesses are served "
+        "at the seed's `/accesses` and at the API's own `/access`.",
+    }
+
+
+def _tokens(org: dict[str, Any]) -> dict[str, Any]:
+    """The tokens path: list and create."""
+    return {
+        "parameters": [org],
+        "get": {
+            "operationId": "listservicetokens",
+            "summary": "List service tokens",
+            "parameters": _PAGING,
+            "responses": {"200": _json(_list_of("ServiceToken"), "The tokens."),
+                          **_errors(401, 403, 404, 422, 429, 502)},
+        },
+        "post": {
+            "operationId": "createservicetoken",
+            "summary": "Create a service token",
+            "requestBody": {"required": False, "content": {
+                "application/json": {"schema": _ref("CreateServiceToken")}}},
+            "responses": {
+                "200": _json(_ref("ServiceToken"), "The new token, its secret in "
+                             "`token`: shown this once, never again."),
+                **_errors(400, 401, 403, 404, 409, 422, 429, 502),
             },
         },
     }
+
+
+def _token(org: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+    """One token's path: get and delete."""
+    return {
+        "parameters": [org, token],
+        "get": {
+            "operationId": "getservicetoken",
+            "summary": "Get a service token",
+            "responses": {"200": _json(_ref("ServiceToken"), "The token, no secret."),
+                          **_errors(401, 403, 404, 429, 502)},
+        },
+        "delete": {
+            "operationId": "deleteservicetoken",
+            "summary": "Delete a service token",
+            "description": "Refused with 409 `conflict` when pstokens' state marks "
+            "the token prevent_destroy, and 409 `state_locked` while a pstokens plan "
+            "or apply holds the state lock.",
+            "responses": {"204": {"description": "Deleted."},
+                          **_errors(401, 403, 404, 429, 502),
+                          "409": _json(_ref("Refusal"), _DELETE_REFUSED)},
+        },
+    }
+
+
+_SECURITY = {"serveToken": {
+    "type": "http", "scheme": "bearer",
+    "description": "The value of PSTOKENS_SERVE_TOKEN where `pstokens serve` runs.",
+}}

@@ -56,65 +56,16 @@ def create_rest_app(
     """The REST adapter over an open client, callers gated by `serve_token`;
     `guard` runs writes under the state lock and refuses deleting what state protects."""
     check_serve_token(serve_token)
-    operations = Operations(client, guard)
-
-    def forward(call: Callable[[Request], Awaitable[Answer]]) -> Handler:
-        async def endpoint(request: Request) -> Response:
-            try:
-                answer = await call(request)
-            except PstokensError as exc:
-                answer = error_answer(exc)
-            except BadRequest as exc:
-                answer = exc.answer
-            return _response(answer)
-
-        return endpoint
-
-    async def list_tokens(request: Request) -> Answer:
-        listed = await operations.list_tokens(_org(request), **read_paging(request.query_params))
-        return Answer(200, _local_page_urls(request, listed))
-
-    async def create_token(request: Request) -> Answer:
-        body = read_body(await request.body(), CreateBody)
-        return Answer(200, await operations.create_token(_org(request), body.name, body.ttl))
-
-    async def get_token(request: Request) -> Answer:
-        return Answer(200, await operations.get_token(_org(request), _token_id(request)))
-
-    async def delete_token(request: Request) -> Answer:
-        await operations.delete_token(_org(request), _token_id(request))
-        return Answer(204)
-
-    async def list_accesses(request: Request) -> Answer:
-        paging = read_paging(request.query_params)
-        listed = await operations.list_accesses(_org(request), _token_id(request), **paging)
-        return Answer(200, _local_page_urls(request, listed))
-
-    async def grant_accesses(request: Request) -> Answer:
-        change = read_body(await request.body(), AccessChange)
-        granted = await operations.grant_accesses(
-            _org(request), _token_id(request), change.access, change.database
-        )
-        return _changed(granted)
-
-    async def revoke_accesses(request: Request) -> Answer:
-        change = read_body(await request.body(), AccessChange)
-        left = await operations.revoke_accesses(
-            _org(request), _token_id(request), change.access, change.database
-        )
-        return _changed(left)
-
-    async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
-
+    calls = _Calls(Operations(client, guard))
     # One route per path, its methods together, so a 405's `Allow` names them all.
-    access_methods = {"GET": list_accesses, "POST": grant_accesses, "DELETE": revoke_accesses}
+    access_methods = {"GET": calls.list_accesses, "POST": calls.grant_accesses,
+                      "DELETE": calls.revoke_accesses}
     routes = [
-        _by_method(TOKENS, {"GET": list_tokens, "POST": create_token}, forward),
-        _by_method(TOKEN, {"GET": get_token, "DELETE": delete_token}, forward),
-        _by_method(ACCESSES, access_methods, forward),
-        _by_method(ACCESS, access_methods, forward),
-        Route("/openapi.json", openapi, methods=["GET"], name="openapi"),
+        _by_method(TOKENS, {"GET": calls.list_tokens, "POST": calls.create_token}),
+        _by_method(TOKEN, {"GET": calls.get_token, "DELETE": calls.delete_token}),
+        _by_method(ACCESSES, access_methods),
+        _by_method(ACCESS, access_methods),
+        Route("/openapi.json", _openapi, methods=["GET"], name="openapi"),
         WhoCan(client, state_store).route(),
     ]
     return Starlette(
@@ -131,11 +82,65 @@ def create_rest_app(
     )
 
 
-def _by_method(
-    path: str, calls: Mapping[str, Callable[[Request], Awaitable[Answer]]],
-    forward: Callable[[Callable[[Request], Awaitable[Answer]]], Handler],
-) -> Route:
-    handlers = {method: forward(call) for method, call in calls.items()}
+class _Calls:
+    """Each path's methods: a request read into one typed operation, its answer."""
+
+    def __init__(self, operations: Operations) -> None:
+        self.operations = operations
+
+    async def list_tokens(self, request: Request) -> Answer:
+        listed = await self.operations.list_tokens(_org(request),
+                                                   **read_paging(request.query_params))
+        return Answer(200, _local_page_urls(request, listed))
+
+    async def create_token(self, request: Request) -> Answer:
+        body = read_body(await request.body(), CreateBody)
+        return Answer(200, await self.operations.create_token(_org(request), body.name,
+                                                              body.ttl))
+
+    async def get_token(self, request: Request) -> Answer:
+        return Answer(200, await self.operations.get_token(_org(request), _token_id(request)))
+
+    async def delete_token(self, request: Request) -> Answer:
+        await self.operations.delete_token(_org(request), _token_id(request))
+        return Answer(204)
+
+    async def list_accesses(self, request: Request) -> Answer:
+        paging = read_paging(request.query_params)
+        listed = await self.operations.list_accesses(_org(request), _token_id(request), **paging)
+        return Answer(200, _local_page_urls(request, listed))
+
+    async def grant_accesses(self, request: Request) -> Answer:
+        change = read_body(await request.body(), AccessChange)
+        return _changed(await self.operations.grant_accesses(
+            _org(request), _token_id(request), change.access, change.database))
+
+    async def revoke_accesses(self, request: Request) -> Answer:
+        change = read_body(await request.body(), AccessChange)
+        return _changed(await self.operations.revoke_accesses(
+            _org(request), _token_id(request), change.access, change.database))
+
+
+def _forward(call: Callable[[Request], Awaitable[Answer]]) -> Handler:
+    """An endpoint answering with `call`'s answer, or with the error it raised."""
+    async def endpoint(request: Request) -> Response:
+        try:
+            answer = await call(request)
+        except PstokensError as exc:
+            answer = error_answer(exc)
+        except BadRequest as exc:
+            answer = exc.answer
+        return _response(answer)
+
+    return endpoint
+
+
+async def _openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(str(request.base_url).rstrip("/")), headers=_HEADERS)
+
+
+def _by_method(path: str, calls: Mapping[str, Callable[[Request], Awaitable[Answer]]]) -> Route:
+    handlers = {method: _forward(call) for method, call in calls.items()}
 
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method

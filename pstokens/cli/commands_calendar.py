@@ -15,7 +15,7 @@ from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.inventory.due import due_dates
 from pstokens.errors import OutputError
 from pstokens.fileio import write_private
-from pstokens.render.calendar import render_calendar
+from pstokens.render.formats import CALENDAR
 
 
 @click.command("calendar")
@@ -45,7 +45,8 @@ def calendar_command(out_file: str | None) -> None:
     with reading(organization):
         report = asyncio.run(workspace.report())
     dates = due_dates(report, config, state)
-    data = render_calendar(organization, dates, report.generated_at)
+    data = CALENDAR.render("ical", organization=organization, dates=dates,
+                           now=report.generated_at)
     if target is None:
         click.echo(data.decode(), nl=False)
         return

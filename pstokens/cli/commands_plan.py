@@ -27,15 +27,10 @@ from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private
-from pstokens.render import render_json, render_markdown, render_text
-from pstokens.render.apply import (
-    interruption_lines,
-    render_refused_json,
-    render_result_json,
-    summary,
-)
+from pstokens.render import render_text
+from pstokens.render.apply import interruption_lines, summary
+from pstokens.render.formats import APPLY_REFUSED, APPLY_RESULT, PLAN
 from pstokens.render.json import render_saved
-from pstokens.render.sarif import render_plan_sarif
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +85,7 @@ def _destinations(
 @click.command("plan")
 @global_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan as JSON.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]),
+@click.option("--format", "fmt", type=click.Choice(PLAN.names),
               default="text", show_default=True,
               help="How to print the plan (sarif: its rule findings and warnings, for code "
                    "scanning).")
@@ -132,16 +127,10 @@ def plan_command(
             raise PlanError(f"cannot write the plan to {out_file}: "
                             f"{exc.strerror or type(exc).__name__}",
                             hint="pick another --out path, in a folder you can write") from None
-    if fmt == "json":
-        out(render_json(plan), nl=False)
-    elif fmt == "markdown":
-        out(render_markdown(plan))
-    elif fmt == "sarif":
-        out(render_plan_sarif(plan, config), nl=False)
-    else:
-        out(render_text(plan))
-        if out_file:
-            out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
+    form = PLAN[fmt]
+    out(PLAN.render(fmt, plan=plan, config=config), nl=form.newline)
+    if out_file and not form.document:
+        out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
     notify_plan(config, plan)
     return 2 if detailed_exitcode and plan.differs else 0
 
@@ -154,7 +143,7 @@ def plan_command(
               help="Apply an unsafe plan (past safety.max_delete_percent, or deleting an "
                    "unmanaged token named like a key); also delete the old tokens of stuck "
                    "rotations (retire_when_unused).")
-@click.option("--format", "fmt", type=FormatChoice(["text", "json"]), default="text",
+@click.option("--format", "fmt", type=FormatChoice(APPLY_RESULT.names), default="text",
               show_default=True,
               help="json: the plan and step lines go to stderr, the result to stdout.")
 @scope_options
@@ -178,11 +167,11 @@ def apply_command(
     try:
         saved = load_plan(Path(planfile)) if planfile else None
     except PlanError as exc:
-        if fmt == "json":
-            out(render_refused_json(exc), nl=False)
+        _refused(fmt, exc)
         raise
     options = PlanOptions(frozenset(targets), frozenset(replace), destinations)
-    show = err if fmt == "json" else out
+    document = APPLY_RESULT[fmt].document  # stdout holds the result: lines go to stderr
+    show = err if document else out
 
     def shown(plan: Plan) -> None:
         if saved is None:
@@ -197,11 +186,12 @@ def apply_command(
     try:
         applied, result = asyncio.run(workspace.apply(
             options, saved=saved, force=force, show=shown, approve=approved,
-            progress=lambda plan: applying(len(plan.changes), to_stderr=fmt == "json"),
+            progress=lambda plan: applying(len(plan.changes), to_stderr=document),
         ))
     except ApplyInterrupted as stopped:  # Ctrl-C: say which tokens exist and who holds them
-        if fmt == "json":
-            out(render_result_json(stopped.result, stopped.report), nl=False)
+        if document:
+            out(APPLY_RESULT.render(fmt, result=stopped.result, interrupted=stopped.report),
+                nl=False)
         for line in interruption_lines(stopped.report):
             err(line)
         return stopped.exit_code
@@ -210,13 +200,13 @@ def apply_command(
         # news, but stdout still gets a result with --format json: refused, and why.
         if not isinstance(exc, PlanError | UsageError):
             notify_apply_error(config, exc)
-        elif fmt == "json":
-            out(render_refused_json(exc), nl=False)
+        else:
+            _refused(fmt, exc)
         raise
     # The lock is released: a slow receiver holds nothing up.
     notify_apply(config, result, applied)
-    if fmt == "json":
-        out(render_result_json(result or ApplyResult()), nl=False)
+    if document:
+        out(APPLY_RESULT.render(fmt, result=result or ApplyResult(), interrupted=None), nl=False)
     if result is None:
         return 0
     if result.errors:
@@ -225,6 +215,12 @@ def apply_command(
         return 1
     show(f"\nApply complete! {summary(result)}")
     return 0
+
+
+def _refused(fmt: str, exc: PlanError | UsageError) -> None:
+    """A refused apply changed nothing; a document format still says so on stdout."""
+    if APPLY_REFUSED[fmt].document:
+        out(APPLY_REFUSED.render(fmt, exc=exc), nl=False)
 
 
 def _confirm() -> None:

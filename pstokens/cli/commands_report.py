@@ -13,17 +13,14 @@ from pstokens.cli.output import out
 from pstokens.cli.progress import reading
 from pstokens.cli.sarif import report_problems_as_sarif
 from pstokens.cli.settings import global_options, resolve
-from pstokens.config import Config
-from pstokens.engine.inventory.report import Report
 from pstokens.errors import OutputError
 from pstokens.fileio import write_private
-
-FORMATS = ("text", "markdown", "html", "json", "sarif")
+from pstokens.render.formats import REPORT
 
 
 @click.command("report")
 @global_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(REPORT.names), default="text", show_default=True,
               help="text (a table fitted to the terminal), markdown, html (one file), json, or "
                    "sarif (rule findings for code scanning).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False),
@@ -47,9 +44,9 @@ def report_command(fmt: str, out_file: str | None) -> None:
     workspace = context.review_workspace()
     with reading(workspace.organization):
         report = asyncio.run(workspace.report())
-    text = render(report, fmt, workspace.config)
+    text = REPORT.render(fmt, report=report, config=workspace.config)
     if target is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(text, nl=REPORT[fmt].newline)
         return
     try:
         write_private(target, click.unstyle(text).encode())
@@ -75,25 +72,3 @@ def _check_writable(target: Path) -> None:
         raise OutputError(f"cannot write the report to {target}: {reason}",
                           hint="pick another --out path")
 
-
-def render(report: Report, fmt: str, config: Config | None = None) -> str:
-    """The report in one of FORMATS (`config` locates sarif's findings)."""
-    if fmt == "json":
-        from pstokens.render.report_json import render_report_json
-
-        return render_report_json(report)
-    if fmt == "sarif":
-        from pstokens.render.sarif import render_report_sarif
-
-        return render_report_sarif(report, config)
-    if fmt == "markdown":
-        from pstokens.render.report_markdown import render_report_markdown
-
-        return render_report_markdown(report)
-    if fmt == "html":
-        from pstokens.render.report_html import render_report_html
-
-        return render_report_html(report)
-    from pstokens.render.report_text import render_report_text
-
-    return render_report_text(report)

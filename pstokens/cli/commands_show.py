@@ -9,12 +9,12 @@ import click
 from pstokens.cli.output import out
 from pstokens.cli.planfile import load_plan
 from pstokens.cli.sarif import FormatChoice
-from pstokens.render import render_json, render_markdown, render_text
+from pstokens.render.formats import SAVED_PLAN
 
 
 @click.command("show")
 @click.argument("planfile", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FormatChoice(["text", "json", "markdown"]), default="text",
+@click.option("--format", "fmt", type=FormatChoice(SAVED_PLAN.names), default="text",
               show_default=True, help="How to print the plan.")
 def show_command(planfile: str, fmt: str) -> None:
     """Print a plan saved by `plan --out`, as text, JSON or Markdown.
@@ -24,9 +24,4 @@ def show_command(planfile: str, fmt: str) -> None:
     Example: pstokens show plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
     plan = load_plan(Path(planfile))
-    if fmt == "json":
-        click.echo(render_json(plan), nl=False)
-    elif fmt == "markdown":
-        out(render_markdown(plan))
-    else:
-        out(render_text(plan))
+    out(SAVED_PLAN.render(fmt, plan=plan), nl=SAVED_PLAN[fmt].newline)

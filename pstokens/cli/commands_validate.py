@@ -18,6 +18,7 @@ from pstokens.config.model import InvalidConfig
 from pstokens.config.notify import environment_problems
 from pstokens.engine.rules.guardrails import check_config
 from pstokens.errors import ConfigError, Problem
+from pstokens.render.formats import FINDINGS
 from pstokens.render.rules import config_problem
 
 RULES_HINT = "change the token, or the rule it breaks"
@@ -25,7 +26,7 @@ RULES_HINT = "change the token, or the rule it breaks"
 
 @click.command("validate")
 @offline_options
-@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(FINDINGS.names), default="text",
               show_default=True,
               help="text, or sarif: SARIF 2.1.0 for code scanning on stdout (exit codes alike).")
 def validate_command(fmt: str) -> None:
@@ -42,24 +43,24 @@ def validate_command(fmt: str) -> None:
     except InvalidConfig as exc:  # every problem at once: its own, and the rules' on the rest
         every = sorted({*exc.problems, *_broken_rules(exc.partial)},
                        key=lambda p: (p.line, p.column))
-        _sarif(fmt, every)
+        _document(fmt, every)
         raise ConfigError(every, hint=exc.hint) from None
     except ConfigError as exc:
-        _sarif(fmt, exc.problems)
+        _document(fmt, exc.problems)
         raise
     refused = _broken_rules(config)
     unusable, unset = environment_problems(config, os.environ)  # notify's variables
     problems = (*refused, *unusable)
     warnings = (*config.warnings, *unset)
-    if fmt == "sarif":
-        _sarif(fmt, problems, warnings)
+    if FINDINGS[fmt].document:
+        _document(fmt, problems, warnings)
     else:
         for warning in warnings:
             err(str(warning))
     if problems:
         raise ConfigError(problems, hint=RULES_HINT if refused else
                           "put the webhook's http(s) URL in the variable")
-    if fmt != "sarif":
+    if not FINDINGS[fmt].document:
         count = len(config.tokens)
         out(f"{config.path}: valid ({count} token{'s' if count != 1 else ''}, "
             f"organization {config.organization}).")
@@ -70,9 +71,8 @@ def _broken_rules(config: Config) -> list[Problem]:
     return [config_problem(v) for v in check_config(config)]
 
 
-def _sarif(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
-    if fmt != "sarif":
-        return
-    from pstokens.render.sarif import render_problems_sarif
-
-    out(render_problems_sarif("validate", problems, warnings), nl=False)
+def _document(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
+    """A document format (SARIF) prints every finding on stdout, the refused ones too."""
+    if FINDINGS[fmt].document:
+        out(FINDINGS.render(fmt, command="validate", problems=problems, warnings=warnings),
+            nl=False)

@@ -11,8 +11,7 @@ import click
 
 from pstokens.cli.settings import global_options, resolve
 from pstokens.errors import UsageError
-
-FORMATS = ("text", "json")
+from pstokens.render.formats import WHO_CAN
 
 
 @click.command("who-can")
@@ -21,7 +20,8 @@ FORMATS = ("text", "json")
 @click.option("--database", metavar="DB",
               help="Only tokens able to perform it on database DB (its accesses on DB "
                    "and the organization's).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(WHO_CAN.names), default="text",
+              show_default=True,
               help="text, or json: [{id, name, key, via: [{access, database}], possibly}].")
 def who_can_command(operation: str, database: str | None, fmt: str) -> None:
     """The live tokens, managed or not, that can perform an API operation.
@@ -49,7 +49,5 @@ def who_can_command(operation: str, database: str | None, fmt: str) -> None:
                          hint="set organization in the config, --org or PLANETSCALE_ORG")
     with reading(workspace.organization):
         able = asyncio.run(workspace.who_can(operation, database))
-    from pstokens.render.whocan import who_can_json, who_can_text
-
-    text = who_can_json(able) if fmt == "json" else who_can_text(able, operation, database)
-    click.echo(text, nl=False)
+    text = WHO_CAN.render(fmt, able=able, operation=operation, database=database)
+    click.echo(text, nl=WHO_CAN[fmt].newline)

@@ -27,7 +27,13 @@ from pstokens.engine.rules.findings import (
     UnmanagedToken,
     WarningKind,
 )
-from pstokens.engine.rules.guardrails import Rule, Violation, plan_findings, violation_order
+from pstokens.engine.rules.guardrails import (
+    Rule,
+    Unused,
+    Violation,
+    plan_findings,
+    violation_order,
+)
 from pstokens.engine.rules.live import LiveToken
 from pstokens.engine.rules.lost import lost_creates
 from pstokens.engine.rules.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
@@ -68,16 +74,9 @@ class _Builder:
 
 
 def make_plan(
-    config: Config,
-    state: State,
-    live: Mapping[str, LiveToken],
-    *,
-    now: datetime,
-    options: PlanOptions = PlanOptions(),
-    config_digest: str | None = None,
-    config_data: object = None,
-    leaks: LeakCheck = NOT_CHECKED,
-    table: OperationsTable,
+    config: Config, state: State, live: Mapping[str, LiveToken], *, now: datetime,
+    options: PlanOptions = PlanOptions(), config_digest: str | None = None,
+    config_data: object = None, leaks: LeakCheck = NOT_CHECKED, table: OperationsTable,
 ) -> Plan:
     """Compare desired, recorded and live tokens; return the ordered plan.
 
@@ -89,37 +88,10 @@ def make_plan(
     out = _Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
                    default_deliver=options.default_deliver, verification=Chooser(table))
     in_scope = _scope(config, state, options)
-
-    for key in sorted(in_scope):
-        record = state.tokens.get(key)
-        spec = config.tokens.get(key)
-        if spec is None:
-            if record is not None:
-                _remove(out, key, record, live)
-        else:
-            _converge(out, spec, record, live, now, forced=key in options.replace)
-        if record is not None:
-            _retire(out, key, record, live, now, spec)
-            if spec is not None:  # a removed key leaves state whole
-                _retiring_gone(out, key, record, live)
-
-    unmanaged: list[UnmanagedToken] = []
-    if not options.targets and config.unmanaged_policy != "ignore":
-        for token in live.values():
-            if token.id in out.claimed or _excepted(token, config):
-                continue
-            if config.unmanaged_policy == "delete":
-                out.changes.append(
-                    Change(Action.DELETE, None, token.id, name=token.name, cause=Cause.UNMANAGED)
-                )
-            else:
-                unmanaged.append(UnmanagedToken(token.id, token.name))
-
+    _walk_keys(out, config, state, live, now, options, in_scope)
+    unmanaged = _unmanaged(out, config, live, options)
     namesakes = _namesakes(out, live)
-    violations, unused = plan_findings(config, state, live, now, options.targets, table)
-    if out.leaked and not options.targets:
-        violations = tuple(sorted([*violations, *_leaked_unmanaged(out, live)],
-                                  key=violation_order))
+    violations, unused = _findings(out, config, state, live, now, options, table)
     return with_allows(Plan(
         organization=config.organization,
         lineage=state.lineage,
@@ -129,11 +101,8 @@ def make_plan(
         drift=tuple(out.drift),
         skipped=tuple(out.skipped),
         unsafe=unsafe_findings(out.changes, state, config),
-        warnings=tuple(
-            PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
-            for c in Plan.ordered(c for c in out.changes
-                                  if c.action is Action.CREATE and c.key in namesakes)
-        ) + _expiring(out, config, state, live, now, in_scope) + stuck_warnings(out.retiring),
+        warnings=_namesake_warnings(out, namesakes)
+        + _expiring(out, config, state, live, now, in_scope) + stuck_warnings(out.retiring),
         retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
         violations=violations,
         unused=unused,
@@ -147,6 +116,65 @@ def make_plan(
         namesakes=namesakes,
         leak_check=leaks,
     ), live, table)
+
+
+def _walk_keys(
+    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
+    options: PlanOptions, in_scope: set[str],
+) -> None:
+    """Each key in scope, in order: created, converged or removed, its old tokens retired."""
+    for key in sorted(in_scope):
+        record = state.tokens.get(key)
+        spec = config.tokens.get(key)
+        if spec is None:
+            if record is not None:
+                _remove(out, key, record, live)
+        else:
+            _converge(out, spec, record, live, now, forced=key in options.replace)
+        if record is not None:
+            _retire(out, key, record, live, now, spec)
+            if spec is not None:  # a removed key leaves state whole
+                _retiring_gone(out, key, record, live)
+
+
+def _unmanaged(
+    out: _Builder, config: Config, live: Mapping[str, LiveToken], options: PlanOptions,
+) -> list[UnmanagedToken]:
+    """Live tokens nobody claims: listed, or deleted under unmanaged.policy delete."""
+    unmanaged: list[UnmanagedToken] = []
+    if options.targets or config.unmanaged_policy == "ignore":
+        return unmanaged
+    for token in live.values():
+        if token.id in out.claimed or _excepted(token, config):
+            continue
+        if config.unmanaged_policy == "delete":
+            out.changes.append(
+                Change(Action.DELETE, None, token.id, name=token.name, cause=Cause.UNMANAGED)
+            )
+        else:
+            unmanaged.append(UnmanagedToken(token.id, token.name))
+    return unmanaged
+
+
+def _findings(
+    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
+    options: PlanOptions, table: OperationsTable,
+) -> tuple[tuple[Violation, ...], tuple[Unused, ...]]:
+    """The rules' violations (leaked unmanaged tokens among them) and the unused rules."""
+    violations, unused = plan_findings(config, state, live, now, options.targets, table)
+    if out.leaked and not options.targets:
+        violations = tuple(sorted([*violations, *_leaked_unmanaged(out, live)],
+                                  key=violation_order))
+    return violations, unused
+
+
+def _namesake_warnings(out: _Builder,
+                       namesakes: dict[str, tuple[str, ...]]) -> tuple[PlanWarning, ...]:
+    return tuple(
+        PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
+        for c in Plan.ordered(c for c in out.changes
+                              if c.action is Action.CREATE and c.key in namesakes)
+    )
 
 
 def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:
