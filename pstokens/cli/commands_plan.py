@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pstokens.cli.completion import config_keys
 from pstokens.cli.context import CommandContext, current_context
 from pstokens.cli.notices import notify_apply, notify_apply_error, notify_plan
 from pstokens.cli.output import err, is_terminal, out
@@ -43,8 +44,9 @@ def scope_options(func: F) -> F:
     """--target and --replace, shared by plan and apply."""
     for option in reversed((
         click.option("--target", "targets", multiple=True, metavar="KEY",
-                     help="Only this key (repeatable)."),
+                     shell_complete=config_keys, help="Only this key (repeatable)."),
         click.option("--replace", "replace", multiple=True, metavar="KEY",
+                     shell_complete=config_keys,
                      help="Force a new token for this key (repeatable)."),
     )):
         func = option(func)

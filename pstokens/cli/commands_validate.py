@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -29,17 +30,33 @@ RULES_HINT = "change the token, or the rule it breaks"
 @click.option("--format", "fmt", type=click.Choice(FINDINGS.names), default="text",
               show_default=True,
               help="text, or sarif: SARIF 2.1.0 for code scanning on stdout (exit codes alike).")
-def validate_command(fmt: str) -> None:
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+def validate_command(fmt: str, files: tuple[str, ...]) -> None:
     """Check the config offline: no API call, nothing written.
 
     Also checks what the variables named under notify: hold (an unset one is
-    a warning).
+    a warning). FILES, when given, are checked instead of the config, each on
+    its own (as the pre-commit hook passes them).
 
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
+    paths = [Path(f) for f in files] or [settings.config_path]
+    failed: list[ConfigError] = []
+    for path in paths:
+        try:
+            _validate(path, settings.org, fmt)
+        except ConfigError as exc:
+            if len(paths) == 1:
+                raise
+            failed.append(exc)
+    if failed:
+        raise ConfigError([p for exc in failed for p in exc.problems], hint=failed[0].hint)
+
+
+def _validate(path: Path, organization: str | None, fmt: str) -> None:
     try:
-        config = load_config(settings.config_path, organization=settings.org)
+        config = load_config(path, organization=organization)
     except InvalidConfig as exc:  # every problem at once: its own, and the rules' on the rest
         every = sorted({*exc.problems, *_broken_rules(exc.partial)},
                        key=lambda p: (p.line, p.column))

@@ -47,6 +47,8 @@ COMMANDS = LazyCommands({
     "exec": ("pstokens.cli.commands_exec:exec_command",
              "Run COMMAND with a short-lived token holding KEY's accesses, deleted when it "
              "ends."),
+    "schema": ("pstokens.cli.commands_schema:schema_command",
+               "Print the JSON Schema (draft 2020-12) of the config or of the JSON plan."),
     "lease": ("pstokens.cli.commands_exec:lease_group",
               "List or sweep the short-lived tokens made by `pstokens exec`."),
 })
