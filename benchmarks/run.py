@@ -229,7 +229,7 @@ async def _paced(workspace: Workspace, size: int, args: argparse.Namespace) -> l
 def _planner_rows(count: int) -> list[Row]:
     rows = []
     for situation, seconds in time_planner(count).items():
-        rows.append(Row(f"planner, {count:,} tokens x 10 accesses: {situation}", "0",
+        rows.append(Row(f"planner, {count:,} tokens x 10 accesses: {situation} (CPU)", "0",
                         seconds, None, f"< {PLANNER_TARGET} s", seconds < PLANNER_TARGET))
     return rows
 
@@ -248,14 +248,14 @@ def _startup_rows(runs: int) -> list[Row]:
     rows = []
     for name, seconds in times.items():
         if name == "pstokens --version":
-            rows.append(Row("pstokens --version (cold start)", "0", version, None,
+            rows.append(Row("pstokens --version (cold start, CPU)", "0", version, None,
                             f"<= {STARTUP_TARGET}x the core imports ({version / core:.2f}x)",
                             version <= STARTUP_TARGET * core))
         elif name in LIGHT:
-            rows.append(Row(f"{name} (cold start)", "0", seconds, None,
+            rows.append(Row(f"{name} (cold start, CPU)", "0", seconds, None,
                             f"< {LIGHT_TARGET} s", seconds < LIGHT_TARGET))
         else:
-            rows.append(Row(name, "0", seconds, None, "", None))
+            rows.append(Row(f"{name} (CPU)", "0", seconds, None, "", None))
     return rows
 
 
