@@ -20,5 +20,5 @@ deny contains msg if {
 	change.action in {"create", "replace"}
 	change.ttl > max_days * 86400
 	msg := sprintf("%s lives %d days; at most %d are allowed",
-		[change.key, change.ttl / 86400, max_days])
+		[change.key, floor(change.ttl / 86400), max_days])
 }

@@ -48,7 +48,7 @@ def validate_command(fmt: str) -> None:
         _sarif(fmt, exc.problems)
         raise
     refused = _broken_rules(config)
-    denied, cautions = _policies(config)
+    denied, cautions, policy_hint = _policies(config)
     unusable, unset = environment_problems(config, os.environ)  # notify's variables
     problems = (*refused, *denied, *unusable)
     warnings = (*config.warnings, *cautions, *unset)
@@ -58,7 +58,8 @@ def validate_command(fmt: str) -> None:
         for warning in warnings:
             err(str(warning))
     if problems:
-        raise ConfigError(problems, hint=RULES_HINT if refused or denied else
+        raise ConfigError(problems, hint=policy_hint if policy_hint and not refused else
+                          RULES_HINT if refused or denied else
                           "put the webhook's http(s) URL in the variable")
     if fmt != "sarif":
         count = len(config.tokens)
@@ -71,13 +72,13 @@ def _broken_rules(config: Config) -> list[Problem]:
     return [config_problem(v) for v in check_config(config)]
 
 
-def _policies(config: Config) -> tuple[list[Problem], list[Problem]]:
+def _policies(config: Config) -> tuple[list[Problem], list[Problem], str | None]:
     """`rules.policies` held to the plan the config makes in an empty organization:
-    a policy that does not parse or fails, and each deny, is a problem; each warn a
-    warning (located at the config's `policies:`)."""
+    a policy that does not parse or fails (with its hint), and each deny, is a problem;
+    each warn a warning (located at the config's `policies:`)."""
     policies = config.rules.policies if config.rules is not None else ()
     if not policies:
-        return [], []
+        return [], [], None
     from pstokens import clock
     from pstokens.engine.planning.judging import Judge, judged, offline_plan
     from pstokens.engine.rules.policies import PolicyKind, check_policies
@@ -90,13 +91,13 @@ def _policies(config: Config) -> tuple[list[Problem], list[Problem]]:
         plan = judged(offline_plan(config, operations_table(), clock.now()), config,
                       Judge(plan_document))
     except ConfigError as exc:
-        return list(exc.problems), []
+        return list(exc.problems), [], exc.hint
     line, column = config.spot("rules", "policies")
     found: tuple[list[Problem], list[Problem]] = ([], [])
     for finding in plan.policies:
         problem = Problem(config.path, line, column, policy_text(finding))
         found[finding.kind is not PolicyKind.DENY].append(problem)
-    return found
+    return *found, None
 
 
 def _sarif(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:

@@ -16,9 +16,8 @@ from pstokens.engine.inventory import escalation
 from pstokens.engine.inventory.escalation import Escalation, EscalationKind
 from pstokens.engine.inventory.report import Report, TokenRow
 from pstokens.engine.planning.plan import Plan
-from pstokens.engine.rules import findings
+from pstokens.engine.rules import findings, policies
 from pstokens.engine.rules import guardrails as rules
-from pstokens.engine.rules import policies
 from pstokens.engine.rules.findings import PlanWarning, WarningKind
 from pstokens.engine.rules.guardrails import Rule, Unused, Violation
 from pstokens.engine.rules.policies import PolicyFinding, PolicyKind
