@@ -128,8 +128,9 @@ def test_a_policy_that_does_not_parse_is_an_error_at_its_line_and_column() -> No
 
 
 def test_a_policy_without_a_package_is_an_error() -> None:
-    with pytest.raises(ConfigError, match="declares no package"):
+    with pytest.raises(ConfigError) as caught:
         evaluate([PolicyFile.of("p.rego", "# nothing\n")], {})
+    assert str(caught.value.problems[0]).startswith("p.rego:1:")
 
 
 def test_a_policy_failing_on_the_plan_is_an_error_at_its_package() -> None:

@@ -16,7 +16,6 @@ the process ends, but nothing waits for it.)
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -74,7 +73,7 @@ def check_policies(policies: Sequence[PolicyFile]) -> None:
     """Refuse a policy that does not parse (ConfigError at FILE:LINE:COLUMN), before any
     call: `validate`, plan and apply start with it."""
     for policy in policies:
-        _interpreter(policy)
+        _interpreter(policy)  # alone, so an error names its file
 
 
 def evaluate(
@@ -84,16 +83,19 @@ def evaluate(
     json` prints it), evaluated once; ConfigError when one fails or they run past `limit`."""
     if not policies:
         return ()
-    text = json.dumps(document)
     outcome: list[tuple[PolicyFinding, ...] | Exception] = []
     running: list[PolicyFile] = []
 
     def run() -> None:
         try:
+            from regopy import Input
+
             found: list[PolicyFinding] = []
+            interpreter = _interpreter(*policies)  # one input for every policy: read once
+            interpreter.set_input(Input(document))
             for policy in policies:
                 running.append(policy)
-                found.extend(_evaluate(policy, text))
+                found.extend(_evaluate(interpreter, policy))
             outcome.append(tuple(found))
         except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
             outcome.append(exc)
@@ -113,10 +115,8 @@ def evaluate(
     return result
 
 
-def _evaluate(policy: PolicyFile, document: str) -> list[PolicyFinding]:
+def _evaluate(interpreter: Any, policy: PolicyFile) -> list[PolicyFinding]:
     package, line = package_of(policy)
-    interpreter = _interpreter(policy)
-    interpreter.set_input_term(document)
     output = interpreter.query(f"data.{package}")
     if not output.ok():
         raise ConfigError([Problem(policy.path, line, 1, "the policy failed while "
@@ -136,15 +136,16 @@ def _strings(value: Any) -> list[str]:
     return sorted(m for m in found if isinstance(m, str))
 
 
-def _interpreter(policy: PolicyFile) -> Any:
+def _interpreter(*policies: PolicyFile) -> Any:
     from regopy import Interpreter, LogLevel, RegoError
 
     interpreter = Interpreter()
     interpreter.log_level = LogLevel.NONE
-    try:
-        interpreter.add_module(policy.path, policy.text)
-    except RegoError as exc:
-        raise ConfigError([_located(policy, str(exc))], HINT) from None
+    for policy in policies:
+        try:
+            interpreter.add_module(policy.path, policy.text)
+        except RegoError as exc:
+            raise ConfigError([_located(policy, str(exc))], HINT) from None
     return interpreter
 
 
