@@ -31,6 +31,7 @@ from benchmarks.lease import time_exec_overhead
 from benchmarks.operations import TARGET as OPERATIONS_TARGET
 from benchmarks.operations import time_operations
 from benchmarks.planner import time_planner
+from benchmarks.policies import VALIDATE_TARGET, time_policies
 from benchmarks.rotation import TARGET as ROTATE_TARGET
 from benchmarks.rotation import TOKENS as ROTATE_TOKENS
 from benchmarks.rotation import rotate_with_consumers
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += asyncio.run(_paced(workspace, args.rate_limited_tokens, args))
     rows += _planner_rows(args.planner_tokens)
     rows += _operations_rows(args.planner_tokens)
+    rows += _policy_rows()
     rows += _startup_rows(args.startup_runs)
     _print_table(rows, args)
     if args.json:
@@ -239,6 +241,19 @@ def _operations_rows(count: int) -> list[Row]:
     return [Row(f"operations, {count:,} tokens x 10 accesses: {name} (CPU)", "0", seconds, None,
                 f"< {OPERATIONS_TARGET} s", seconds < OPERATIONS_TARGET)
             for name, seconds in time_operations(count).items()]
+
+
+def _policy_rows(count: int = 1000) -> list[Row]:
+    """Three Rego policies (examples/policy/) on 1,000 tokens: once on the plan, per
+    1,000 changes; and `validate` of that config, which judges the offline plan."""
+    times = time_policies(count)
+    per = times["evaluate"] / times["changes"] * 1000
+    return [
+        Row(f"policies: three on a {count:,}-token plan ({int(times['changes']):,} changes; "
+            f"{per:.2f} s per 1,000 changes)", "0", times["evaluate"], None, "", None),
+        Row(f"validate, {count:,} tokens, three policies", "0", times["validate"], None,
+            f"< {VALIDATE_TARGET} s", times["validate"] < VALIDATE_TARGET),
+    ]
 
 
 def _startup_rows(runs: int) -> list[Row]:

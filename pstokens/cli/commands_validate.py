@@ -66,16 +66,18 @@ def _validate(path: Path, organization: str | None, fmt: str) -> None:
         _document(fmt, exc.problems)
         raise
     refused = _broken_rules(config)
+    denied, cautions, policy_hint = _policies(config)
     unusable, unset = environment_problems(config, os.environ)  # notify's variables
-    problems = (*refused, *unusable)
-    warnings = (*config.warnings, *unset)
+    problems = (*refused, *denied, *unusable)
+    warnings = (*config.warnings, *cautions, *unset)
     if FINDINGS[fmt].document:
         _document(fmt, problems, warnings)
     else:
         for warning in warnings:
             err(str(warning))
     if problems:
-        raise ConfigError(problems, hint=RULES_HINT if refused else
+        raise ConfigError(problems, hint=policy_hint if policy_hint and not refused else
+                          RULES_HINT if refused or denied else
                           "put the webhook's http(s) URL in the variable")
     if not FINDINGS[fmt].document:
         count = len(config.tokens)
@@ -86,6 +88,34 @@ def _validate(path: Path, organization: str | None, fmt: str) -> None:
 def _broken_rules(config: Config) -> list[Problem]:
     """The engine's findings where the config breaks its own rules, located."""
     return [config_problem(v) for v in check_config(config)]
+
+
+def _policies(config: Config) -> tuple[list[Problem], list[Problem], str | None]:
+    """`rules.policies` held to the plan the config makes in an empty organization:
+    a policy that does not parse or fails (with its hint), and each deny, is a problem;
+    each warn a warning (located at the config's `policies:`)."""
+    policies = config.rules.policies if config.rules is not None else ()
+    if not policies:
+        return [], [], None
+    from pstokens import clock
+    from pstokens.engine.planning.judging import Judge, judged, offline_plan
+    from pstokens.engine.rules.policies import PolicyKind, check_policies
+    from pstokens.operations import operations_table
+    from pstokens.render.json import plan_document
+    from pstokens.render.rules import policy_text
+
+    try:
+        check_policies(policies)
+        plan = judged(offline_plan(config, operations_table(), clock.now()), config,
+                      Judge(plan_document))
+    except ConfigError as exc:
+        return list(exc.problems), [], exc.hint
+    line, column = config.spot("rules", "policies")
+    found: tuple[list[Problem], list[Problem]] = ([], [])
+    for finding in plan.policies:
+        problem = Problem(config.path, line, column, policy_text(finding))
+        found[finding.kind is not PolicyKind.DENY].append(problem)
+    return *found, None
 
 
 def _document(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:

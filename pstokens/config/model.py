@@ -65,6 +65,23 @@ class TokenSpec:
 
 
 @dataclass(frozen=True)
+class PolicyFile:
+    """A Rego policy named by `rules.policies`: its path as shown (relative to the
+    working folder, joined to the config's), its text and the text's SHA-256 (what a
+    saved plan records: editing a policy makes the plan stale, without the text in it)."""
+
+    path: str
+    text: str = field(repr=False, compare=False)
+    sha256: str = ""
+
+    @classmethod
+    def of(cls, path: str, text: str) -> PolicyFile:
+        import hashlib
+
+        return cls(path, text, hashlib.sha256(text.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
 class Rules:
     """The guardrails under `rules:`, checked against the config and every live token."""
 
@@ -74,6 +91,8 @@ class Rules:
     require_ttl: bool = False
     max_ttl: int | None = None  # seconds
     unused_after: int = DEFAULT_UNUSED_AFTER  # seconds
+    # Rego run on every plan (engine/rules/policies.py), in the order the config lists them.
+    policies: tuple[PolicyFile, ...] = ()
 
 
 class NotifyEvent(StrEnum):

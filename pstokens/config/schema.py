@@ -28,6 +28,7 @@ from pstokens.config.model import (
 )
 from pstokens.config.nodes import Checker, Entry, is_null
 from pstokens.config.notify import read_notify
+from pstokens.config.policies import read_policies
 from pstokens.config.wording import did_you_mean, quote
 from pstokens.defaults import KEY_RULE, TOKEN_KEY
 from pstokens.errors import ConfigError, Problem
@@ -37,7 +38,8 @@ TOP_KEYS = (
 )
 UNMANAGED_KEYS = ("policy", "except")
 SAFETY_KEYS = ("max_delete_percent",)
-RULE_KEYS = ("forbid_accesses", "forbid_operations", "require_ttl", "max_ttl", "unused_after")
+RULE_KEYS = ("forbid_accesses", "forbid_operations", "require_ttl", "max_ttl", "unused_after",
+             "policies")
 TOKEN_KEYS = ("ttl", "rotate_after", "prevent_destroy", "accesses", "overlap",
               "retire_when_unused", "deliver")
 ACCESS_KEYS = ("organization", "databases")
@@ -158,8 +160,8 @@ def _rules(
         return None
     if is_null(entry.value):
         return Rules()
-    expected = ("a mapping with forbid_accesses, forbid_operations, require_ttl, max_ttl or "
-                "unused_after")
+    expected = ("a mapping with forbid_accesses, forbid_operations, require_ttl, max_ttl, "
+                "unused_after or policies")
     fields = check.mapping(entry.value, "rules", expected, RULE_KEYS)
     if fields is None:
         return None
@@ -178,12 +180,16 @@ def _rules(
     operations = forbidden_operations(check, fields.get("forbid_operations"))
     require = fields.get("require_ttl")
     unused = _duration(check, fields.get("unused_after"), "rules.unused_after")
+    policies = fields.get("policies")
+    files = () if policies is None else read_policies(check, check.strings(
+        policies.value, "rules.policies", "a policy file", "policy files"), check.filename)
     return Rules(
         forbid_accesses=frozenset(forbidden),
         forbid_operations=operations,
         require_ttl=require is not None and bool(check.boolean(require.value, "rules.require_ttl")),
         max_ttl=_duration(check, fields.get("max_ttl"), "rules.max_ttl"),
         unused_after=DEFAULT_UNUSED_AFTER if unused is None else unused,
+        policies=files,
     )
 
 

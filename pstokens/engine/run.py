@@ -45,6 +45,7 @@ from pstokens.delivery import DirectorySink
 from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.applying.locks import hold_lock
 from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions
@@ -53,6 +54,7 @@ from pstokens.engine.planning.stuck import forced
 from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import refuse_broken_rules
+from pstokens.engine.rules.policies import check_policies
 from pstokens.errors import UsageError
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.state.base import StateStore
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
     from pstokens.engine.leases.leasebook import LeaseBook
     from pstokens.engine.rules.leaseview import LeaseView
 
-__all__ = ["EVERYTHING", "PlanOptions", "Workspace", "hold_lock"]
+__all__ = ["EVERYTHING", "Judge", "PlanOptions", "Workspace", "hold_lock"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()
@@ -92,6 +94,9 @@ class Workspace:
     # The operations table every plan is made with: loaded once, on the first plan,
     # unless the caller gives one.
     table: OperationsTable | None = None
+    # What `rules.policies` see of each plan, and for how long (`Judge`: the plan's own
+    # data; the CLI and the adapters pass the document `plan --format json` prints).
+    judge: Judge = field(default_factory=Judge)
     _checked: bool = field(default=False, repr=False)
 
     def operations(self) -> OperationsTable:
@@ -108,6 +113,8 @@ class Workspace:
             raise UsageError("this needs a config file", hint="pass -c FILE")
         if not self._checked:
             refuse_broken_rules(self.config)
+            if self.config.rules is not None:  # a policy that does not parse: before any call
+                check_policies(self.config.rules.policies)
             self._checked = True
         return self.config
 
@@ -132,7 +139,7 @@ class Workspace:
             state = self.read_state()
             async with self.connect() as client:
                 return await fresh_plan(client, config, state, options,
-                                        table=self.operations())
+                                        table=self.operations(), judge=self.judge)
 
     async def apply(
         self,
@@ -176,7 +183,7 @@ class Workspace:
             state = self.read_state()
             async with self.connect() as client:
                 plan = await plan_for_apply(client, config, state, options, saved=saved,
-                                            table=self.operations())
+                                            table=self.operations(), judge=self.judge)
                 if force:  # stuck rotations: only a forced apply deletes them
                     plan = forced(plan)
                 if show is not None:

@@ -17,7 +17,7 @@ def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
     events = []
     if plan.differs:
         events.append(NotifyEvent.DRIFT)
-    if plan.violations:
+    if plan.violations or plan.denied:  # rules:, or a policy's deny
         events.append(NotifyEvent.VIOLATIONS)
     if expiring(plan):
         events.append(NotifyEvent.EXPIRING)

@@ -20,7 +20,7 @@ from pstokens.notify.events import apply_event, plan_events
 from pstokens.notify.message import Notice
 from pstokens.render.apply import outcome_line, summary
 from pstokens.render.escape import terminal
-from pstokens.render.rules import violation_text
+from pstokens.render.rules import policy_text, violation_text
 from pstokens.render.words import summary_line, warning
 
 if TYPE_CHECKING:  # the sender's types; importing it loads httpx
@@ -43,11 +43,16 @@ def plan_notices(plan: Plan) -> list[Notice]:
                                    f"{summary_line(plan)}", []))
         elif event is NotifyEvent.VIOLATIONS:
             tokens = len({v.token_id for v in plan.violations})
+            counts = {"violations": len(plan.violations), "tokens": tokens}
+            if plan.denied:  # only then: notices without policies stay as they were
+                counts["policy_violations"] = len(plan.denied)
             notices.append(_notice(
-                event, org, {"violations": len(plan.violations), "tokens": tokens},
-                f"{_count(len(plan.violations), 'rule violation')} by live tokens:",
-                [violation_text(v) for v in plan.violations],
+                event, org, counts, _violations_headline(plan),
+                [violation_text(v) for v in plan.violations]
+                + [policy_text(f) for f in plan.denied],
                 violations=[v.to_json() for v in plan.violations],
+                **({"policy_violations": [f.to_json() for f in plan.denied]}
+                   if plan.denied else {}),
             ))
         elif event is NotifyEvent.ROTATION_STUCK:
             stuck = [w for w in plan.warnings if w.kind is WarningKind.ROTATION_STUCK]
@@ -151,6 +156,15 @@ def failure_text(item: Undelivered) -> str:
                                           Failure.NO_SIGNING_KEY) else "not delivered"
     return (f"Warning: notify entry {item.number} ({target.url_env}): {item.notice.event} "
             f"{sent}: {why}")
+
+
+def _violations_headline(plan: Plan) -> str:
+    said = []
+    if plan.violations:
+        said.append(f"{_count(len(plan.violations), 'rule violation')} by live tokens")
+    if plan.denied:
+        said.append(f"{_count(len(plan.denied), 'policy violation')} in the plan")
+    return ", ".join(said) + ":"
 
 
 def _notice(event: NotifyEvent, organization: str, counts: dict[str, int], headline: str,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from pstokens.config.duration import format_duration
 from pstokens.engine.rules.guardrails import ConfigViolation, Rule, Unused, Violation
+from pstokens.engine.rules.policies import PolicyFinding
 from pstokens.errors import Problem
 from pstokens.render.escape import key as shown_key
 from pstokens.render.escape import name as shown_name
@@ -68,6 +69,12 @@ def violation_text(violation: Violation) -> str:
     """`legacy-admin [id ..., unmanaged] holds delete_databases on the organization (...)`."""
     label = token_label(violation.name, violation.token_id, violation.key)
     return f"{label} {finding(violation)}"
+
+
+def policy_text(finding: PolicyFinding) -> str:
+    """`policy pstokens.teams: payments-ci touches orders-prod` (the policy's own words,
+    escaped: they may quote token names)."""
+    return f"policy {terminal(finding.package)}: {terminal(finding.message)}"
 
 
 def config_problem(violation: ConfigViolation) -> Problem:

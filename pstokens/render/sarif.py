@@ -21,7 +21,7 @@ from urllib.parse import quote
 from pstokens import __version__
 from pstokens.config.model import Config, Spot
 from pstokens.errors import Problem
-from pstokens.render.rules import unused_warning, violation_text
+from pstokens.render.rules import policy_text, unused_warning, violation_text
 from pstokens.render.sarif_rules import (
     CONFIG_RULE,
     CONFIG_WARNING_RULE,
@@ -31,13 +31,16 @@ from pstokens.render.sarif_rules import (
     RULES,
     UNUSED_RULE,
     Level,
+    RuleText,
     generic,
+    policy_rule,
 )
 
 if TYPE_CHECKING:  # `validate` renders problems without loading the plan and report views
     from pstokens.engine.inventory.report import Report, TokenRow
     from pstokens.engine.planning.plan import Plan
     from pstokens.engine.rules.guardrails import Unused, Violation
+    from pstokens.engine.rules.policies import PolicyFinding
     from pstokens.engine.rules.rotation import Retiring
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
@@ -57,6 +60,8 @@ class Result:
     column: int
     identity: tuple[str, ...]  # what the finding is about, hashed into its fingerprint
     properties: dict[str, Any] = field(default_factory=dict)
+    # Its rule's words when the rule is not in RULES (a policy's package: `policy_rule`).
+    text: RuleText | None = None
 
 
 def render_problems_sarif(
@@ -76,6 +81,7 @@ def render_plan_sarif(plan: Plan, config: Config) -> str:
     roles = _plan_roles(plan)
     results = [_violation(config, v, roles) for v in plan.violations]
     results += [_unused(config, u, roles) for u in plan.unused]
+    results += [_policy(config, f) for f in plan.policies]
     for item in plan.warnings:
         line, column = _key_spot(config, item.key, str(item.kind))
         results.append(Result(
@@ -114,7 +120,7 @@ def document(command: str, results: Iterable[Result]) -> str:
     results = list(results)
     texts = dict(RULES)
     for result in results:
-        texts.setdefault(result.rule, generic(result.rule))
+        texts.setdefault(result.rule, result.text or generic(result.rule))
     index = {rule: position for position, rule in enumerate(texts)}
     rules = [
         {"id": str(rule), "name": text.name,
@@ -181,6 +187,19 @@ def _violation(config: Config | None, violation: Violation, roles: Roles) -> Res
         _bag(token_id=violation.token_id, key=violation.key, database=violation.database,
              access=violation.access, operation=violation.operation),
     )
+
+
+def _policy(config: Config, finding: PolicyFinding) -> Result:
+    """A policy's deny (error) or warn (warning), under a rule named by its package, at
+    the config's `rules: policies:` entry."""
+    from pstokens.engine.rules.policies import PolicyKind
+
+    line, column = config.spot("rules", "policies")
+    level: Level = "error" if finding.kind is PolicyKind.DENY else "warning"
+    return Result(finding.package, level, policy_text(finding), config.path, line, column,
+                  (str(finding.kind), finding.message),
+                  _bag(policy=finding.file, kind=str(finding.kind)),
+                  policy_rule(finding.package, finding.file))
 
 
 def _unused(config: Config | None, unused: Unused, roles: Roles) -> Result:

@@ -122,6 +122,16 @@ RULES: dict[str, RuleText] = {
 }
 
 
+def policy_rule(package: str, file: str) -> RuleText:
+    """The rule of a Rego policy (`rules.policies`): its ID is the policy's package."""
+    return RuleText(
+        "RegoPolicy", "error", f"The Rego policy {package} denies or warns about the plan.",
+        f"The policy {package} ({file}), listed under rules.policies, was evaluated against "
+        "the plan as `plan --format json` prints it: each string of its `deny` set is a "
+        "violation, each string of its `warn` set a warning.",
+        "Change the config so the plan no longer breaks the policy, or change the policy.")
+
+
 def generic(rule: str) -> RuleText:
     """A rule for a finding this table does not describe yet: shown rather than lost."""
     return RuleText("Finding", "warning", f"pstokens finding {rule}.",

@@ -70,11 +70,17 @@ def render_text(plan: Plan) -> str:
         lines.extend(click.style(f"  {rules.violation_text(v)}", fg="red")
                      for v in plan.violations)
         lines.append("")
+    if plan.denied:
+        lines.append(click.style(f"Policy violations ({len(plan.denied)}):", bold=True))
+        lines.extend(click.style(f"  {rules.policy_text(f)}", fg="red") for f in plan.denied)
+        lines.append("")
     leak_warning = words.leak_warning(plan.leak_check, safe)
-    if plan.warnings or plan.unused or leak_warning:
+    cautions = [f for f in plan.policies if f not in plan.denied]
+    if plan.warnings or plan.unused or leak_warning or cautions:
         lines.append(click.style("Warnings:", bold=True))
         lines.extend(f"  {words.warning(w, shown_key)}" for w in plan.warnings)
         lines.extend(f"  {rules.unused_warning(u)}" for u in plan.unused)
+        lines.extend(f"  {rules.policy_text(f)}" for f in cautions)
         if leak_warning:
             lines.append(click.style(f"  {leak_warning}", fg="yellow"))
         lines.append("")

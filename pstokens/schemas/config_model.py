@@ -80,6 +80,8 @@ class Rules(_Closed):
     require_ttl: bool | None = None
     max_ttl: Duration | None = None
     unused_after: Duration | None = None
+    policies: list[str] | None = Field(
+        None, description="Rego files, relative to the config file and inside its folder")
 
 
 class NotifyTarget(_Closed):

@@ -87,6 +87,15 @@ class LeakCheck(_Open):
     message: str | None = None
 
 
+class PolicyResult(_Closed):
+    """A string of a policy's `deny` or `warn` set."""
+
+    kind: Literal["deny", "warn"]
+    package: str
+    message: str
+    file: str
+
+
 class PlanDocument(_Closed):
     """The plan `pstokens plan --format json` prints and `plan --out` saves."""
 
@@ -113,3 +122,5 @@ class PlanDocument(_Closed):
     summary: dict[str, int]
     operation_sets: list[list[str]] | None = Field(None, description="saved plans only")
     verifications: list[list[str | None]] | None = Field(None, description="saved plans only")
+    policies: list[PolicyResult] | None = Field(
+        None, description="rules.policies' findings, present only when there are some")

@@ -16,10 +16,11 @@ from pstokens.engine.inventory import escalation
 from pstokens.engine.inventory.escalation import Escalation, EscalationKind
 from pstokens.engine.inventory.report import Report, TokenRow
 from pstokens.engine.planning.plan import Plan
-from pstokens.engine.rules import findings
+from pstokens.engine.rules import findings, policies
 from pstokens.engine.rules import guardrails as rules
 from pstokens.engine.rules.findings import PlanWarning, WarningKind
 from pstokens.engine.rules.guardrails import Rule, Unused, Violation
+from pstokens.engine.rules.policies import PolicyFinding, PolicyKind
 from pstokens.render.sarif import (
     Result,
     document,
@@ -34,7 +35,7 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CONFIG = parse_config("organization: acme\ntokens:\n  ci:\n    ttl: 30d\n")
 
 # The enums whose members are findings a person is shown, and what each renders through.
-FINDING_ENUMS: tuple[type[Enum], ...] = (Rule, WarningKind, EscalationKind)
+FINDING_ENUMS: tuple[type[Enum], ...] = (Rule, WarningKind, EscalationKind, PolicyKind)
 # The engine's other enums of what a plan reports: changes to come, not findings.
 # Not findings: what drifted, why a change was skipped, why a plan is unsafe, and
 # whether the audit log could be read (a failed read is a plan note, not a rule).
@@ -56,6 +57,9 @@ def _rendered(member: Enum) -> list[dict[str, Any]]:
     elif isinstance(member, EscalationKind):
         row = _row("t1", "ci", NOW, escalations=(Escalation(member, "t1", "ci", "ci"),))
         text = render_report_sarif(Report("acme", NOW, None, (row,), ()), CONFIG)
+    elif isinstance(member, PolicyKind):  # its rule is the policy's package
+        found = PolicyFinding(member, "pstokens.teams", "ci touches orders", "policy/t.rego")
+        text = render_plan_sarif(Plan("acme", "l", 1, policies=(found,)), CONFIG)
     else:  # pragma: no cover - a new enum in FINDING_ENUMS needs a branch here
         raise AssertionError(f"no way to render {member!r}")
     results: list[dict[str, Any]] = valid_sarif(text)["runs"][0]["results"]
@@ -67,7 +71,7 @@ def _row(token_id: str, key: str | None, created: datetime, **extra: Any) -> Tok
 
 
 def test_every_enum_of_findings_is_listed_here() -> None:
-    modules: tuple[ModuleType, ...] = (findings, rules, escalation)
+    modules: tuple[ModuleType, ...] = (findings, rules, escalation, policies)
     enums = {name for module in modules for name, value in inspect.getmembers(module)
              if inspect.isclass(value) and issubclass(value, Enum)
              and value.__module__ == module.__name__}
@@ -77,9 +81,16 @@ def test_every_enum_of_findings_is_listed_here() -> None:
 @pytest.mark.parametrize("member", [m for e in FINDING_ENUMS for m in e], ids=str)
 def test_every_finding_type_renders_as_a_described_rule(member: Enum) -> None:
     [result] = _rendered(member)
-    text = RULES.get(str(member)) or RULES.get(result["ruleId"])
-    assert text is not None, f"{member!r} has no SARIF rule in render/sarif_rules.py"
-    log = valid_sarif(render_problems_sarif("validate", []))
+    if isinstance(member, PolicyKind):  # described by `policy_rule`, under its package
+        assert result["ruleId"] == "pstokens.teams"
+        text = RULES.get(result["ruleId"])
+        assert text is None
+        found = PolicyFinding(member, "pstokens.teams", "ci touches orders", "policy/t.rego")
+        log = valid_sarif(render_plan_sarif(Plan("acme", "l", 1, policies=(found,)), CONFIG))
+    else:
+        text = RULES.get(str(member)) or RULES.get(result["ruleId"])
+        assert text is not None, f"{member!r} has no SARIF rule in render/sarif_rules.py"
+        log = valid_sarif(render_problems_sarif("validate", []))
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["informationUri"].startswith("https://")
     rule = driver["rules"][result["ruleIndex"]]

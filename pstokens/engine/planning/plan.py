@@ -39,6 +39,7 @@ from pstokens.engine.rules.plancheck import (
     one_of,
     operation_sets,
 )
+from pstokens.engine.rules.policies import PolicyFinding, PolicyKind
 from pstokens.engine.rules.rotation import Retiring
 from pstokens.engine.rules.verifyplan import Verification
 from pstokens.errors import PlanError
@@ -329,6 +330,8 @@ class Plan:
     namesakes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     # What the audit log said (engine/reading/leaks.py): the leaked IDs, or why it was not read.
     leak_check: LeakCheck = NOT_CHECKED
+    # `rules.policies`' findings on this plan's document: a deny makes the plan differ.
+    policies: tuple[PolicyFinding, ...] = ()
 
     @staticmethod
     def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
@@ -343,7 +346,12 @@ class Plan:
     def differs(self) -> bool:
         """Whether anything at all differs: what `--detailed-exitcode` exits 2 for."""
         return bool(self.changes or self.skipped or self.unmanaged or self.drift
-                    or self.violations)
+                    or self.violations or self.denied)
+
+    @property
+    def denied(self) -> tuple[PolicyFinding, ...]:
+        """The policies' violations (their `deny` strings)."""
+        return tuple(f for f in self.policies if f.kind is PolicyKind.DENY)
 
     def summary(self) -> dict[str, int]:
         return tally(self.changes)
@@ -379,7 +387,7 @@ class Plan:
             "leases": [v.to_json() for v in self.leases],
             "leak_check": self.leak_check.to_json(),
             "summary": self.summary(),
-        }
+        } | ({"policies": [f.to_json() for f in self.policies]} if self.policies else {})
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
@@ -408,6 +416,7 @@ class Plan:
                 removed=tuple(str(k) for k in data.get("removed") or []),
                 config=data.get("config"),
                 leak_check=LeakCheck.from_json(data.get("leak_check")),
+                policies=entries(data, "policies", PolicyFinding.from_json, PolicyKind),
             )
         except PlanError as exc:
             raise PlanError(f"{source} is damaged: {exc.message}",

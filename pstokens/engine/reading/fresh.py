@@ -14,6 +14,7 @@ from datetime import datetime
 from pstokens import clock
 from pstokens.api.listing import ListedToken
 from pstokens.config.model import Config
+from pstokens.engine.planning.judging import PLAN_DATA, Judge, judged
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions, make_plan
 from pstokens.engine.planning.policy import (
@@ -33,10 +34,10 @@ from pstokens.state.model import State
 
 async def fresh_plan(
     api: TokenApi, config: Config, state: State, options: PlanOptions,
-    *, table: OperationsTable, now: datetime | None = None,
+    *, table: OperationsTable, now: datetime | None = None, judge: Judge = PLAN_DATA,
 ) -> Plan:
     """Read the organization and the audit log, then plan with `table`, the
-    operations table the caller loaded."""
+    operations table the caller loaded, and judge it by `rules.policies`."""
     check_options(config, state, options)
     wanted = diffed_ids(config, state, options.targets)
     # rules.forbid_accesses is checked on every live token, managed or not.
@@ -56,18 +57,20 @@ async def fresh_plan(
         raise
     leaks = await leaks_read
     data = config_data(config)
-    return make_plan(config, state, live, now=now, options=options,
+    plan = make_plan(config, state, live, now=now, options=options,
                      config_digest=digest(data), config_data=data, leaks=leaks, table=table)
+    return judged(plan, config, judge)
 
 
 async def plan_for_apply(
     api: TokenApi, config: Config, state: State, options: PlanOptions,
-    *, table: OperationsTable, saved: Plan | None = None,
+    *, table: OperationsTable, saved: Plan | None = None, judge: Judge = PLAN_DATA,
 ) -> Plan:
     """The plan apply carries out: fresh, or the saved one if it still holds."""
     if saved is None:
-        return await fresh_plan(api, config, state, options, table=table)
+        return await fresh_plan(api, config, state, options, table=table, judge=judge)
     check_saved(saved, config, state)
-    fresh = await fresh_plan(api, config, state, saved_options(saved), table=table)
+    fresh = await fresh_plan(api, config, state, saved_options(saved), table=table,
+                             judge=judge)
     check_same(saved, fresh)
     return fresh

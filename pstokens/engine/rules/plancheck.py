@@ -53,7 +53,7 @@ def checked_top(data: dict[str, Any]) -> None:
     _typed(state, "lineage", str, where="state.")
     _typed(state, "serial", int, where="state.")
     for name in ("targets", "replace", "removed", "unmanaged", "drift", "skipped",
-                 "violations", "warnings", "retiring", "leases"):
+                 "violations", "warnings", "retiring", "leases", "policies"):
         _typed(data, name, list, optional=True)
     _typed(data, "unsafe", list, optional=True)
 

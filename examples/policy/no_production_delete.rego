@@ -1,0 +1,38 @@
+# No token may hold an access that deletes something in production.
+#
+# Input: the plan, as `pstokens plan --format json` prints it. A token's wanted
+# accesses are under input.config.tokens (its organization-level ones under the
+# key "(organization)"); the accesses the plan grants are its "grant" changes.
+package pstokens.no_production_delete
+
+import rego.v1
+
+production_deletes := {
+	"delete_production_branch",
+	"delete_production_branch_backups",
+	"delete_production_branch_password",
+	"delete_production_read_only_branch_password",
+}
+
+# Asked for in the config.
+deny contains msg if {
+	some key, token in input.config.tokens
+	some database, accesses in token.accesses
+	some access in accesses
+	access in production_deletes
+	msg := sprintf("%s may not hold %s (on %s)", [key, access, database])
+}
+
+# Granted by this plan (a --target plan's config is whole too; this catches a grant
+# to a token the config no longer describes).
+deny contains msg if {
+	some change in input.changes
+	change.action == "grant"
+	some access in change.accesses
+	access in production_deletes
+	msg := sprintf("%s may not hold %s (on %s)", [change.key, access, where(change.database)])
+}
+
+where(database) := database if database != null
+
+where(null) := "(organization)"

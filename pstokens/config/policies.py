@@ -1,0 +1,84 @@
+"""`rules.policies`: the Rego files a config names, read where the config is read.
+
+Each path is relative to the config file and may not leave its folder (as the
+MCP plan tool's paths may not). A file that is missing, unreadable or not
+UTF-8 is a problem located in the config (or, for a byte that is not UTF-8,
+in the policy file itself), found before any API call. Evaluating them is the
+engine's (`engine/rules/policies.py`); this module only reads text.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import yaml
+
+from pstokens.config.model import PolicyFile
+from pstokens.config.nodes import Checker
+from pstokens.config.wording import quote
+from pstokens.errors import Problem
+
+# Far above any real policy; a bound keeps a mistaken path from reading a disk image.
+MAX_POLICY_BYTES = 1024 * 1024
+INSTALL_HINT = "pip install 'pstokens[policy]'"
+
+
+def read_policies(
+    check: Checker, entries: list[tuple[yaml.Node, str]], filename: str
+) -> tuple[PolicyFile, ...]:
+    """The text of each policy file `entries` name, relative to the config `filename`;
+    every problem is added to `check`."""
+    if not entries:
+        return ()
+    if importlib.util.find_spec("regopy") is None:
+        check.add(entries[0][0], "rules.policies needs the Rego evaluator regopy, which "
+                  f"is not installed: {INSTALL_HINT}")
+        return ()
+    folder = Path(filename).parent
+    found: list[PolicyFile] = []
+    for node, name in entries:
+        policy = _read(check, node, folder, name)
+        if policy is not None:
+            found.append(policy)
+    return tuple(found)
+
+
+def _read(check: Checker, node: yaml.Node, folder: Path, name: str) -> PolicyFile | None:
+    shown = os.path.normpath(folder / name)
+    if Path(name).is_absolute() or not _inside(folder, folder / name):
+        check.add(node, f"policy {quote(name)} is outside the config file's folder; "
+                  "name a file under it")
+        return None
+    try:
+        with Path(shown).open("rb") as stream:
+            data = stream.read(MAX_POLICY_BYTES + 1)
+    except FileNotFoundError:
+        check.add(node, f"policy file {quote(shown)} not found")
+        return None
+    except OSError as exc:
+        check.add(node, f"cannot read policy file {quote(shown)}: "
+                  f"{exc.strerror or type(exc).__name__}")
+        return None
+    if len(data) > MAX_POLICY_BYTES:
+        check.add(node, f"policy file {quote(shown)} is larger than 1 MiB")
+        return None
+    try:
+        return PolicyFile.of(shown, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start:exc.start].decode("utf-8", "replace")) + 1
+        check.problems.append(Problem(shown, line, column, "the policy is not UTF-8 text: "
+                                      f"byte 0x{data[exc.start]:02X} cannot be read"))
+        return None
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """Whether `path`, links followed, stays under `folder`."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True

@@ -1,0 +1,55 @@
+"""`rules.policies` on a plan: evaluated once, on the plan's document, findings kept in it.
+
+Pure: `Judge` says what a policy sees (the caller's document maker: the CLI
+and the adapters pass the one `plan --format json` prints; a library caller
+gets the plan's own data) and how long it may run. `offline_plan` is what
+`validate` judges without the API: the plan the config makes in an empty
+organization, every token a create.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pstokens.config.model import Config
+from pstokens.engine.planning.plan import Plan
+from pstokens.engine.planning.planner import PlanOptions, make_plan
+from pstokens.engine.planning.stale import config_data, digest
+from pstokens.engine.rules.policies import TIME_LIMIT, evaluate
+from pstokens.operations import OperationsTable
+from pstokens.state.model import State
+
+Document = Callable[[Plan], Mapping[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Judge:
+    """How `rules.policies` see a plan: its `document`, and the seconds they may run."""
+
+    document: Document = Plan.to_json
+    limit: float = TIME_LIMIT
+
+
+def judged(plan: Plan, config: Config, judge: Judge) -> Plan:
+    """`plan` with its policies' findings: every policy evaluated once, on its document."""
+    policies = config.rules.policies if config.rules is not None else ()
+    if not policies:
+        return plan
+    found = evaluate(policies, judge.document(plan), judge.limit)
+    return dataclasses.replace(plan, policies=found)
+
+
+def offline_plan(config: Config, table: OperationsTable, now: datetime) -> Plan:
+    """The plan `config` makes in an empty organization with no state: what `validate`
+    holds the policies to, offline."""
+    data = config_data(config)
+    return make_plan(config, State.new(config.organization), {}, now=now,
+                     options=PlanOptions(), config_digest=digest(data), config_data=data,
+                     table=table)
+
+
+# A judge for callers that give none: the plan's own data, the usual limit.
+PLAN_DATA = Judge()
