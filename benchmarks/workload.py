@@ -21,7 +21,6 @@ import httpx
 
 from benchmarks.server import EmulatorProcess
 from pstokens.api import Credentials, PlanetScaleClient
-from pstokens.cli.commands_report import render as render_report
 from pstokens.config import Rules, load_config
 from pstokens.delivery import DirectorySink
 from pstokens.engine.applying.apply import Applier
@@ -34,6 +33,7 @@ from pstokens.engine.reading.fresh import fresh_plan
 from pstokens.engine.reading.observe import read_organization
 from pstokens.operations import operations_table
 from pstokens.render import render_text
+from pstokens.render.formats import REPORT
 from pstokens.state import FileStateStore
 
 TABLE = operations_table()
@@ -178,7 +178,7 @@ class Workspace:
             detail["build"] = time.process_time() - began
             for fmt in ("text", "markdown", "html", "json"):
                 began = time.process_time()
-                render_report(report, fmt)
+                REPORT.render(fmt, report=report, config=None)
                 detail[fmt] = time.process_time() - began
             assert config.organization == self.organization
             return report
