@@ -42,18 +42,12 @@ if TYPE_CHECKING:
         UnexpectedStatus,
     )
     from pstokens.config.load import load_config, parse_config
-    from pstokens.config.model import (
-        CommandDestination,
-        Config,
-        DirDestination,
-        InvalidConfig,
-        Rules,
-        TokenSpec,
-    )
+    from pstokens.config.model import Config, InvalidConfig, Rules, TokenSpec
     from pstokens.delivery.base import SecretSink
     from pstokens.delivery.command import CommandSink
     from pstokens.delivery.directory import DirectorySink
     from pstokens.delivery.routing import AllSinks
+    from pstokens.destinations import CommandDestination, DirDestination
     from pstokens.engine.applying.verify import UnverifiedToken
     from pstokens.engine.inventory.whocan import UnknownName
     from pstokens.engine.leases.child import CommandNotStarted
@@ -98,8 +92,8 @@ _WHERE = {
     "Config": "pstokens.config.model",
     "TokenSpec": "pstokens.config.model",
     "Rules": "pstokens.config.model",
-    "DirDestination": "pstokens.config.model",
-    "CommandDestination": "pstokens.config.model",
+    "DirDestination": "pstokens.destinations",
+    "CommandDestination": "pstokens.destinations",
     "InvalidConfig": "pstokens.config.model",
     "StateStore": "pstokens.state.base",
     "State": "pstokens.state.model",

@@ -21,8 +21,8 @@ from pstokens.cli.planfile import MAX_PLAN_BYTES, load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
-from pstokens.config.model import CommandDestination, Destination, DirDestination
 from pstokens.delivery import DEFAULT_SECRETS_DIR
+from pstokens.destinations import CommandDestination, Destination, DirDestination
 from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions

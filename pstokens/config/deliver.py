@@ -12,15 +12,15 @@ import os
 import yaml
 
 from pstokens.config.duration import parse_duration
-from pstokens.config.model import (
+from pstokens.config.nodes import Checker, Entry, is_null
+from pstokens.config.wording import did_you_mean, quote
+from pstokens.destinations import (
     STDIN_FORMS,
     CommandDestination,
     Destination,
     DirDestination,
     StdinForm,
 )
-from pstokens.config.nodes import Checker, Entry, is_null
-from pstokens.config.wording import did_you_mean, quote
 from pstokens.errors import Problem
 
 DESTINATION_KINDS = ("command", "dir")

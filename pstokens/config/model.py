@@ -11,39 +11,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from pstokens.destinations import Destination
 from pstokens.errors import ConfigError, Problem
 
 UnmanagedPolicy = Literal["ignore", "report", "delete"]
-# What a `command:` destination reads on stdin besides the secret alone (None):
-# `env` both lines of the .env file, `json` {"id": ..., "token": ...}.
-StdinForm = Literal["env", "json"]
-STDIN_FORMS: tuple[StdinForm, ...] = ("env", "json")
 
 DEFAULT_UNUSED_AFTER = 90 * 86400
 
 # Accesses of one token: database name -> access names; the key None holds
 # organization-level accesses.
 AccessMap = Mapping[str | None, frozenset[str]]
-
-
-@dataclass(frozen=True)
-class CommandDestination:
-    """`- command: CMD`: run through the shell, the secret alone on stdin (or, with
-    `stdin:`, the token's ID and secret together)."""
-
-    command: str
-    timeout: int | None = None  # seconds; None: the default
-    stdin: StdinForm | None = None
-
-
-@dataclass(frozen=True)
-class DirDestination:
-    """`- dir: PATH`: the --secrets-dir layout under PATH."""
-
-    path: str
-
-
-Destination = CommandDestination | DirDestination
 
 
 @dataclass(frozen=True)

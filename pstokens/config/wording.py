@@ -1,7 +1,7 @@
 """How config problems quote what the user wrote and suggest what they meant.
 
-Kept in one place so every message quotes values the same, safe way: a value
-from the file can hold control characters that must not reach a terminal raw.
+The quoting itself is `pstokens.quoting`'s, shared with delivery and the
+export; it is named here too so the config's modules find both in one place.
 """
 
 from __future__ import annotations
@@ -9,26 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-_MAX_SHOWN = 60
+from pstokens.quoting import quote
 
-
-def quote(text: str, limit: int | None = _MAX_SHOWN) -> str:
-    """`text` in double quotes, escaped, and shortened if longer than `limit`.
-
-    Every character that is not printable (control, line and paragraph
-    separators, bidi and other format characters) is shown as its escape.
-    """
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append(char.encode("unicode_escape").decode("ascii"))
-    return '"' + "".join(out) + '"'
+__all__ = ["did_you_mean", "quote"]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -19,11 +19,11 @@ import json
 import os
 import signal
 
-from pstokens.config.model import StdinForm
-from pstokens.config.wording import quote
 from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.scrub import last_lines
+from pstokens.destinations import StdinForm
 from pstokens.errors import SecretDeliveryError
+from pstokens.quoting import quote
 
 DEFAULT_TIMEOUT = 120.0
 # After SIGTERM, how long the group has before SIGKILL.

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pstokens.config.model import CommandDestination, Destination
 from pstokens.delivery.base import NewSecret, Reached, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DirectorySink
+from pstokens.destinations import CommandDestination, Destination
 from pstokens.errors import SecretDeliveryError
 
 

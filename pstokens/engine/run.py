@@ -14,7 +14,7 @@ convention. A library caller, in full (`docs/architecture.md` has more)::
 
     from pstokens.api import Credentials, PlanetScaleClient
     from pstokens.config import load_config
-    from pstokens.config.model import DirDestination
+    from pstokens.destinations import DirDestination
     from pstokens.engine.run import PlanOptions, Workspace
     from pstokens.state import FileStateStore
 
@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pstokens import clock
-from pstokens.config.model import Config, Destination, DirDestination
+from pstokens.config.model import Config
 from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery import DirectorySink
+from pstokens.destinations import Destination, DirDestination
 from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.applying.locks import hold_lock
 from pstokens.engine.applying.statewriter import StateWriter

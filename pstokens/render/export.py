@@ -13,9 +13,9 @@ import yaml
 
 from pstokens.accesses import ALL_ACCESSES
 from pstokens.config.duration import format_duration
-from pstokens.config.wording import quote
 from pstokens.engine.inventory.export import observed_ttl
 from pstokens.engine.rules.live import LiveToken
+from pstokens.quoting import quote
 
 
 def export_yaml(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 from pstokens.config.duration import format_duration, format_rough
-from pstokens.config.model import CommandDestination
+from pstokens.destinations import CommandDestination
 from pstokens.engine.planning.plan import Cause, Change, Plan
 from pstokens.engine.rules.findings import (
     Drift,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.config.model import CommandDestination, DirDestination, StdinForm
+from pstokens.destinations import CommandDestination, DirDestination, StdinForm
 from pstokens.errors import ConfigError
 
 HEAD = "organization: acme\ntokens:\n  ci:\n"  # the token body starts on line 4

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pstokens.config.model import StdinForm
 from pstokens.delivery import CommandSink, NewSecret
 from pstokens.delivery.command import stdin_body
 from pstokens.delivery.scrub import MASK
+from pstokens.destinations import StdinForm
 from pstokens.errors import SecretDeliveryError
 from pstokens.secret import Secret
 

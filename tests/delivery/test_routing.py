@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pstokens.config import parse_config
-from pstokens.config.model import Config, Destination
+from pstokens.config.model import Config
 from pstokens.delivery import (
     AllSinks,
     CommandSink,
@@ -16,6 +16,7 @@ from pstokens.delivery import (
     PerTokenSink,
     forget_files,
 )
+from pstokens.destinations import Destination
 from pstokens.errors import SecretDeliveryError
 from pstokens.secret import Secret
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pstokens import destinations
 from pstokens.config import model
 from pstokens.engine.planning.stale import config_data, digest
 from tests.engine.test_apply import config, spec
@@ -38,6 +39,6 @@ def test_a_config_holds_no_floats_whose_exponent_msgspec_would_write_otherwise()
     """json.dumps writes 1e+16 where msgspec writes 1e16: the digest relies on
     the config's fields being no floats."""
     for kind in (model.Config, model.TokenSpec, model.Rules, model.NotifyTarget,
-                 model.CommandDestination, model.DirDestination):
+                 destinations.CommandDestination, destinations.DirDestination):
         hints = typing.get_type_hints(kind)
         assert all("float" not in str(hints[f.name]) for f in dataclasses.fields(kind)), kind

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pstokens.config.model import CommandDestination, DirDestination
+from pstokens.destinations import CommandDestination, DirDestination
 from pstokens.engine.planning.plan import FORMAT_VERSION, Action, Plan, Retire
 from pstokens.engine.planning.planner import make_plan
 from pstokens.engine.planning.policy import check_same, check_saved

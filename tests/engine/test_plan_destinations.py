@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pstokens.config.model import CommandDestination, DirDestination
+from pstokens.destinations import CommandDestination, DirDestination
 from pstokens.engine.planning.plan import Action, Plan
 from pstokens.engine.planning.planner import PlanOptions, make_plan
 from pstokens.engine.planning.policy import check_same, saved_options

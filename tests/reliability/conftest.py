@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from pstokens.config import TokenSpec, load_config
-from pstokens.config.model import DirDestination
+from pstokens.destinations import DirDestination
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import REFRESH_PREFIX, SECRET_PREFIX
 from pstokens.state import FileStateStore

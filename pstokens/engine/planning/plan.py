@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pstokens.config.model import CommandDestination, Destination, DirDestination
+from pstokens.destinations import CommandDestination, Destination, DirDestination
 from pstokens.engine.rules.findings import (
     NOT_CHECKED,
     Drift,

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from pstokens.config.model import AccessMap, Config, Destination, TokenSpec
+from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.destinations import Destination
 from pstokens.engine.planning.allows import with_allows
 from pstokens.engine.planning.leaseplan import LeaseRule, plan_leases
 from pstokens.engine.planning.plan import Action, Cause, Change, Plan, Retire

@@ -19,7 +19,8 @@ from typing import Any
 
 import msgspec
 
-from pstokens.config.model import CommandDestination, Config, DirDestination, TokenSpec
+from pstokens.config.model import Config, TokenSpec
+from pstokens.destinations import CommandDestination, DirDestination
 from pstokens.engine.planning.plan import Change, Plan, deliver_to_json
 from pstokens.engine.rules.findings import Drift
 

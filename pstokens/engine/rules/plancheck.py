@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pstokens.config.model import STDIN_FORMS
 from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
+from pstokens.destinations import STDIN_FORMS
 from pstokens.errors import PlanError
 
 _SEGMENT = PATH_SEGMENT
