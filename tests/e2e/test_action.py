@@ -105,16 +105,27 @@ def test_the_action_installs_pstokens_once_a_job_without_touching_github_env(
     github_env = tmp_path / "github_env"
     (tmp_path / "runner-temp").mkdir()
 
-    def install(action_path: str) -> None:
+    def install(action_path: str, extras: str = "") -> int:
         env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path / "runner-temp"),
-               "GITHUB_ACTION_PATH": action_path, "GITHUB_ENV": str(github_env)}
-        subprocess.run(["bash", "-eo", "pipefail", "-c", script], env=env, check=True)
+               "GITHUB_ACTION_PATH": action_path, "GITHUB_ENV": str(github_env),
+               "PSTOKENS_EXTRAS": extras}
+        return subprocess.run(["bash", "-eo", "pipefail", "-c", script], env=env,
+                              capture_output=True).returncode
 
-    install("/actions/pstokens/a")
-    install("/actions/pstokens/a")  # the same Action again in this job
-    install("/actions/pstokens/b")  # another checkout of it
+    assert install("/actions/pstokens/a") == 0
+    assert install("/actions/pstokens/a") == 0  # the same Action again in this job
+    assert install("/actions/pstokens/b") == 0  # another checkout of it
+    assert install("/actions/pstokens/b", "policy") == 0  # with the Rego extra
+    assert install("/actions/pstokens/b", "policy --index-url=http://evil") == 1
     assert log.read_text().splitlines() == [
         "-m pip install --quiet /actions/pstokens/a",
         "-m pip install --quiet /actions/pstokens/b",
+        "-m pip install --quiet /actions/pstokens/b[policy]",
     ]
     assert not github_env.exists()  # later steps see no variable of the Action's
+
+
+def test_the_action_offers_every_extra_pstokens_declares() -> None:
+    """`extras: policy` is what a config with `rules.policies` needs in CI."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert "policy" in action["inputs"]["extras"]["description"]
