@@ -62,7 +62,7 @@ class SkipKind(StrEnum):
 @dataclass(frozen=True)
 class Skipped:
     """A change pstokens would make but will not (prevent_destroy). `cause` is a
-    `Cause` value (as a string, to keep this module below plan.py)."""
+    `Cause` value (as a string, to keep this module below change.py)."""
 
     key: str
     token_id: str | None
