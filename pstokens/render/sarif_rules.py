@@ -112,6 +112,14 @@ RULES: dict[str, RuleText] = {
         "successor was delivered, so some consumer never switched.",
         "Find the consumer still using the old token and move it to the new one, or run "
         "`pstokens apply --force` to delete the old token anyway."),
+    WarningKind.TOKENS_PILING_UP: RuleText(
+        "TokensPilingUp", "warning",
+        "A key's secret keeps reaching only some of its destinations: its tokens pile up.",
+        "A new token that reaches only some destinations is kept, and so is the token it "
+        "replaces, so while a destination keeps failing each apply leaves one more live "
+        "token for the key.",
+        "Fix the destination the last apply named as failing, then apply: the extra tokens "
+        "are deleted once a new token reaches every destination."),
     ESCALATION_RULE: RuleText(
         "EscalationPath", "warning",
         "A token holds an access that leads to more access.",
