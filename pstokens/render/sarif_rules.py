@@ -16,6 +16,8 @@ from pstokens.engine.rules.guardrails import Rule
 
 Level = Literal["error", "warning"]
 
+# A placeholder, as pyproject's [project.urls]: pstokens has no public home yet
+# (docs/ci-output.md says so). SARIF wants a URI here; change both together.
 INFORMATION_URI = "https://github.com/pstokens/pstokens"
 HELP_URI = f"{INFORMATION_URI}/blob/main/docs/ci-output.md#what-becomes-a-result"
 
