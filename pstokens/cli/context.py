@@ -23,7 +23,7 @@ from pstokens.api.client import PlanetScaleClient
 from pstokens.cli.settings import EMULATOR_DATA, Settings, resolve
 from pstokens.config import Config, load_config
 from pstokens.engine.run import Judge, Workspace
-from pstokens.errors import PstokensError
+from pstokens.errors import ConfigFileError, PstokensError
 from pstokens.state import FileStateStore, State, StateStore
 
 EMULATOR_ORG_FALLBACK = "acme"
@@ -66,13 +66,18 @@ class CommandContext:
     def review_workspace(self) -> Workspace:
         """For the commands that only read (report, who-can, calendar): the config's
         workspace; when no config is named (-c, PSTOKENS_CONFIG) and none is found,
-        the organization named by --org or PLANETSCALE_ORG, without rules. A named
-        config that is missing is an error, as it is for plan."""
+        the organization named by --org or PLANETSCALE_ORG, without rules (without
+        either, an error that says so). A named config that is missing is an
+        error, as it is for plan."""
         settings = self.settings
         organization = settings.org
-        if (organization is not None and not settings.config_named
-                and not settings.config_path.exists()):
-            return self.workspace(organization, config=False)
+        if not settings.config_named and not settings.config_path.exists():
+            if organization is not None:
+                return self.workspace(organization, config=False)
+            raise ConfigFileError(
+                f"config file {settings.config_path} not found",
+                hint="pass --org NAME (or set PLANETSCALE_ORG) to read an organization "
+                     "without a config, or -c FILE")
         return self.workspace()
 
     def workspace(self, organization: str | None = None, *, config: bool = True) -> Workspace:

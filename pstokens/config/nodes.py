@@ -60,9 +60,10 @@ class Checker:
         self.filename = filename
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []  # valid, but probably not what was meant
-        # Problems that are only a misnamed access (left out of the token, which is
-        # otherwise read whole): `validate` still checks that token against the rules.
-        self.misnamed_accesses = 0
+        # Problems in a part of a token that no rule reads, the rest being read whole:
+        # a misnamed access (left out of the token) or a malformed `deliver:` entry.
+        # `validate` still checks that token against the rules.
+        self.contained = 0
 
     def add(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark

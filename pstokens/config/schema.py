@@ -214,15 +214,15 @@ def _tokens(
         return {}
     specs: dict[str, TokenSpec] = {}
     for key, (key_node, value) in fields.items():
-        before, misnamed = len(check.problems), check.misnamed_accesses
+        before, contained = len(check.problems), check.contained
         if TOKEN_KEY.fullmatch(key) is None:
             check.add(key_node, f"bad token key {quote(key)}: {KEY_RULE}")
         spots[("tokens", key)] = _spot(key_node)
         spec = _token(check, key, value, allow_unknown, spots)
         if spec is not None:
             specs[key] = spec
-        if len(check.problems) - before > check.misnamed_accesses - misnamed:
-            troubled.add(key)  # a misnamed access alone leaves the rest of it to check
+        if len(check.problems) - before > check.contained - contained:
+            troubled.add(key)  # a misnamed access or bad deliver: leaves the rest to check
     return specs
 
 
@@ -252,12 +252,15 @@ def _token(
     if "accesses" in fields:
         spot = _AccessSpots(spots, key)
         accesses = _accesses(check, where, fields["accesses"].value, allow_unknown, spot)
+    before = len(check.problems)
+    deliver = read_deliver(check, fields.get("deliver"))
+    check.contained += len(check.problems) - before  # no rule reads deliver:
     return TokenSpec(
         key, accesses, ttl, rotate_after, prevent_destroy,
         overlap=_duration(check, fields.get("overlap"), "overlap"),
         retire_when_unused=_duration(check, fields.get("retire_when_unused"),
                                      "retire_when_unused"),
-        deliver=read_deliver(check, fields.get("deliver")),
+        deliver=deliver,
     )
 
 
@@ -322,7 +325,7 @@ def _access_list(
             good.add(name)
             spot(database, name, item)
             continue
-        check.misnamed_accesses += 1
+        check.contained += 1
         if name in ORGANIZATION_ACCESSES:
             check.add(
                 item,

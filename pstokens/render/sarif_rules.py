@@ -16,6 +16,8 @@ from pstokens.engine.rules.guardrails import Rule
 
 Level = Literal["error", "warning"]
 
+# A placeholder, as pyproject's [project.urls]: pstokens has no public home yet
+# (docs/ci-output.md says so). SARIF wants a URI here; change both together.
 INFORMATION_URI = "https://github.com/pstokens/pstokens"
 HELP_URI = f"{INFORMATION_URI}/blob/main/docs/ci-output.md#what-becomes-a-result"
 
@@ -112,6 +114,14 @@ RULES: dict[str, RuleText] = {
         "successor was delivered, so some consumer never switched.",
         "Find the consumer still using the old token and move it to the new one, or run "
         "`pstokens apply --force` to delete the old token anyway."),
+    WarningKind.TOKENS_PILING_UP: RuleText(
+        "TokensPilingUp", "warning",
+        "A key's secret keeps reaching only some of its destinations: its tokens pile up.",
+        "A new token that reaches only some destinations is kept, and so is the token it "
+        "replaces, so while a destination keeps failing each apply leaves one more live "
+        "token for the key.",
+        "Fix the destination the last apply named as failing, then apply: the extra tokens "
+        "are deleted once a new token reaches every destination."),
     ESCALATION_RULE: RuleText(
         "EscalationPath", "warning",
         "A token holds an access that leads to more access.",

@@ -160,6 +160,12 @@ def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
         return (f"{escape(item.key)}: rotation stuck: replaced token {ids} is still in use 7 "
                 "days after its successor was delivered; find the consumer still using it "
                 "(`pstokens apply --force` deletes it anyway)")
+    if item.kind is WarningKind.TOKENS_PILING_UP:
+        ids = ", ".join(escape(i) for i in item.token_ids)
+        return (f"{escape(item.key)}: {len(item.token_ids)} live tokens ({ids}): its secret "
+                "keeps reaching only some of its destinations, and each apply keeps one more "
+                "token; fix the destination the last apply named as failing, then apply (the "
+                "extra tokens go once a new one reaches them all)")
     if item.kind is WarningKind.EXPIRES_SOON:
         when = (item.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
                 if item.expires_at else "soon")

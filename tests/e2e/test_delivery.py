@@ -142,6 +142,27 @@ def test_a_destination_failing_after_another_leaves_the_token_partly_delivered(
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_destination_that_keeps_failing_warns_as_live_tokens_pile_up(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    """Each apply keeps one more partly delivered token: past one extra, plans say so."""
+    own = "  ci:\n    deliver:\n      - dir: own\n      - command: cat >/dev/null; exit 9\n"
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("  ci:\n", own))
+    for live in (1, 2, 3):
+        assert cli("apply", "--auto-approve").code == 1
+        assert len(emulator.by_name("ci")) == live
+        plan = cli("plan", "--format", "json")
+        warnings = [w for w in json.loads(plan.out)["warnings"]
+                    if w["kind"] == "tokens_piling_up"]
+        text = cli("plan").out
+        if live < 3:  # the token and the one it replaces: expected
+            assert warnings == [] and "live tokens" not in text
+            continue
+        ids = sorted(t["id"] for t in emulator.by_name("ci"))
+        assert [(w["key"], w["token_ids"]) for w in warnings] == [("ci", ids)]
+        assert (f"ci: 3 live tokens ({', '.join(ids)}): its secret keeps reaching only some "
+                "of its destinations") in " ".join(text.split())
+
 def test_a_hanging_command_is_stopped_and_named(
     cli: Cli, emulator: Emulator, workdir: Path
 ) -> None:

@@ -106,6 +106,23 @@ def test_replace_of_a_protected_token_is_refused_before_any_call(
     assert emulator.stats()["total"] == 0
 
 
+def test_replace_of_a_key_outside_target_is_refused_before_any_call(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    """`--replace` of a key that `--target` leaves out would be silently ignored."""
+    config(workdir)
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.reset_stats()
+    for command in ("plan", "apply"):
+        result = cli(command, "--target", "app", "--replace", "other", "--auto-approve"
+                     if command == "apply" else "--detailed-exitcode")
+        assert result.code == 1, result.both
+        assert "--replace other is outside --target" in result.err, result.err
+        assert "Hint: " in result.err and "--target other" in result.err
+        assert "Traceback" not in result.err
+    assert emulator.stats()["total"] == 0
+
+
 # 4. A saved plan records its targets, replacements and config digest.
 
 def test_a_saved_plan_with_target_and_replace_can_be_applied(

@@ -206,6 +206,42 @@ tokens:
     ]
 
 
+
+def test_validate_reports_rule_breaks_beside_malformed_deliver_entries(
+    cli: Cli, workdir: Path
+) -> None:
+    """No rule reads `deliver:`, so its problems leave the token's rules checked."""
+    write_config(workdir / "pstokens.yaml", """\
+organization: acme
+rules:
+  forbid_accesses: [delete_databases]
+  require_ttl: true
+tokens:
+  ci:
+    deliver:
+      - command: 42
+        bogus: x
+      - dir: ""
+    accesses:
+      organization: [delete_databases, read_brnch]
+""")
+    result = cli("validate")
+    assert result.code == 1
+    assert result.err.splitlines()[:7] == [
+        "Error: 6 problems in the configuration:",
+        "pstokens.yaml:6:3: token \"ci\" sets no ttl, but rules.require_ttl is true",
+        "pstokens.yaml:8:18: command must be a shell command that reads the secret on stdin, "
+        "not the number 42 (quote it: \"42\")",
+        "pstokens.yaml:9:9: unknown key \"bogus\" in each entry of deliver (expected one of: "
+        "command, timeout, stdin)",
+        "pstokens.yaml:10:14: dir is empty: give the folder that receives "
+        "<organization>/<key>.env",
+        "pstokens.yaml:12:22: token \"ci\" asks for delete_databases on the organization, "
+        "which rules.forbid_accesses forbids",
+        "pstokens.yaml:12:40: unknown access \"read_brnch\" (did you mean \"read_branch\"? "
+        "it is a database access)",
+    ]
+
 # -- every error has its Hint line ------------------------------------------------
 
 

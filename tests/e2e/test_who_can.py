@@ -137,6 +137,19 @@ def test_an_organization_without_tokens_is_an_empty_answer_and_an_empty_name_an_
     assert len(blank.err.strip().splitlines()) <= 2
 
 
+
+@pytest.mark.parametrize("command", [("who-can", "promote_branch"), ("report",), ("calendar",)])
+def test_a_review_without_a_config_or_org_hints_org(
+    cli: Cli, emulator: Emulator, workdir: Path, command: tuple[str, ...]
+) -> None:
+    """These read an organization with no config at all: the error says how."""
+    result = cli(*command)
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.both
+    error, hint = result.err.strip().splitlines()
+    assert error == "Error: config file pstokens.yaml not found"
+    assert hint.startswith("Hint: ") and "--org NAME" in hint and "-c FILE" in hint
+    assert emulator.stats()["total"] == 0
+
 def test_forbid_operations_is_checked_live_on_every_token(
     cli: Cli, emulator: Emulator, workdir: Path
 ) -> None:

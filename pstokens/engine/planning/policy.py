@@ -1,7 +1,8 @@
 """The rules that guard a run, in one place, for every caller (CLI, adapters, library).
 
-Before any call: `--target` and `--replace` must name known keys, and a
-`prevent_destroy` key cannot be replaced. For a saved plan: the state (lineage,
+Before any call: `--target` and `--replace` must name known keys, a replaced
+key must be among the targets (when there are any), and a `prevent_destroy`
+key cannot be replaced. For a saved plan: the state (lineage,
 serial), the config (digest) and the organization (a fresh plan with the same
 targets and replacements) must all be as they were. Before apply: a plan past
 the safety threshold, or one that deletes an unmanaged namesake of a key,
@@ -30,7 +31,8 @@ RUN_AGAIN = "run `pstokens plan --out FILE` again, review it, and apply that"
 
 
 def check_options(config: Config, state: State, options: PlanOptions) -> None:
-    """Refuse options that name unknown keys, or replace a protected token."""
+    """Refuse options that name unknown keys, replace a key outside the targets,
+    or replace a protected token."""
     for flag, keys in (("--target", options.targets), ("--replace", options.replace)):
         unknown = sorted(k for k in keys if k not in config.tokens and k not in state.tokens)
         if unknown:
@@ -38,6 +40,13 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
                 f"{flag} names {', '.join(unknown)}, which is neither in the config nor in state",
                 hint="use a token key from the config",
             )
+    if options.targets and (outside := sorted(options.replace - options.targets)):
+        # The plan covers only the targets: such a replacement would be silently dropped.
+        raise UsageError(
+            f"--replace {', '.join(outside)} is outside --target "
+            f"{', '.join(sorted(options.targets))}, so it would not be replaced",
+            hint=f"add {' '.join(f'--target {k}' for k in outside)}, or drop --target",
+        )
     protected = sorted(k for k in options.replace
                        if k in config.tokens and config.tokens[k].prevent_destroy)
     if protected:

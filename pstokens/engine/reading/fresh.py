@@ -1,5 +1,5 @@
-"""A fresh plan: read the organization and its audit log, then plan; shared by plan,
-apply and the adapters.
+"""A fresh plan: read the organization and its audit log, then plan (and warn of
+tokens piling up behind a failing destination); shared by plan, apply and the adapters.
 
 `plan_for_apply` is the one way to get a plan that apply may carry out: a
 fresh one, or a saved one checked against the state, the config and a fresh
@@ -15,6 +15,7 @@ from pstokens import clock
 from pstokens.api.listing import ListedToken
 from pstokens.config.model import Config
 from pstokens.engine.planning.judging import PLAN_DATA, Judge, judged
+from pstokens.engine.planning.piling import with_piling
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions, make_plan
 from pstokens.engine.planning.policy import (
@@ -59,7 +60,8 @@ async def fresh_plan(
     data = config_data(config)
     plan = make_plan(config, state, live, now=now, options=options,
                      config_digest=digest(data), config_data=data, leaks=leaks, table=table)
-    return judged(plan, config, judge)
+    keys = [k for k in config.tokens if not options.targets or k in options.targets]
+    return judged(with_piling(plan, state, live, keys), config, judge)
 
 
 async def plan_for_apply(

@@ -62,7 +62,7 @@ class SkipKind(StrEnum):
 @dataclass(frozen=True)
 class Skipped:
     """A change pstokens would make but will not (prevent_destroy). `cause` is a
-    `Cause` value (as a string, to keep this module below plan.py)."""
+    `Cause` value (as a string, to keep this module below change.py)."""
 
     key: str
     token_id: str | None
@@ -124,6 +124,9 @@ class WarningKind(StrEnum):
     # A replaced token (retire_when_unused) still in use 7 days after its successor
     # was delivered: only `apply --force` deletes it.
     ROTATION_STUCK = "rotation_stuck"
+    # A partly delivered key with more live tokens than one partly delivered
+    # replacement leaves: a destination keeps failing, each apply adds a token.
+    TOKENS_PILING_UP = "tokens_piling_up"
 
 
 @dataclass(frozen=True)
