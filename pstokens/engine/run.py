@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery import DirectorySink
 from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.applying.locks import hold_lock
+from pstokens.engine.applying.stateedits import StateEdits
 from pstokens.engine.applying.statewriter import StateWriter
 from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
@@ -58,7 +59,6 @@ from pstokens.engine.rules.policies import check_policies
 from pstokens.errors import UsageError
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.state.base import StateStore
-from pstokens.state.model import State
 
 if TYPE_CHECKING:
     from pstokens.config.model import TokenSpec
@@ -79,10 +79,12 @@ DEFAULT_DELIVER: tuple[Destination, ...] = (DirDestination(str(DEFAULT_SECRETS_D
 
 
 @dataclass
-class Workspace:
+class Workspace(StateEdits):
     """An organization, its state store and a way to reach its API.
 
-    `config` is None only for `report`, which then reviews without rules.
+    Its state edits (`import`, `export --adopt`, `state rm|mv|push|unlock`) are
+    in `StateEdits` (`engine/applying/stateedits.py`). `config` is None only for `report`
+    and `export`, which then read without rules.
     `lock_timeout` is how long a run waits for the state lock (0: not at all).
     """
 
@@ -117,9 +119,6 @@ class Workspace:
                 check_policies(self.config.rules.policies)
             self._checked = True
         return self.config
-
-    def read_state(self) -> State:
-        return self.store.load(self.organization)
 
     def check(self, options: PlanOptions) -> Config:
         """The guards that need no lock and no call; run them before either."""
@@ -281,16 +280,6 @@ class Workspace:
         from pstokens.engine.leases.leasebook import LeaseBook
 
         return LeaseBook(self.store, self.organization, self.lock_timeout)
-
-    @contextlib.asynccontextmanager
-    async def locked(self) -> AsyncIterator[None]:
-        """Hold the state lock (waiting up to `lock_timeout`) for one call: what the
-        caller's own writes run under (the adapters share holds: `engine.locks`)."""
-        async with hold_lock(self.store, self.lock_timeout):
-            yield
-
-    def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
-        return self.locked() if lock else contextlib.nullcontext()
 
 
 def _with_destinations(options: PlanOptions) -> PlanOptions:
