@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from pstokens.adapters.protection import Refused, StateLocked
     from pstokens.api.auth import Credentials, InvalidCredentials, MissingCredentials
     from pstokens.api.client import PlanetScaleClient
     from pstokens.api.errors import (
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from pstokens.delivery.directory import DirectorySink
     from pstokens.delivery.routing import AllSinks
     from pstokens.engine.applying.verify import UnverifiedToken
+    from pstokens.engine.applying.writeguard import Refused, StateLocked
     from pstokens.engine.inventory.whocan import UnknownName
     from pstokens.engine.leases.child import CommandNotStarted
     from pstokens.engine.leases.lease import LeaseError
@@ -150,8 +150,8 @@ _WHERE = {
     "UnverifiedToken": "pstokens.engine.applying.verify",
     "LeaseError": "pstokens.engine.leases.lease",
     "CommandNotStarted": "pstokens.engine.leases.child",
-    "Refused": "pstokens.adapters.protection",
-    "StateLocked": "pstokens.adapters.protection",
+    "Refused": "pstokens.engine.applying.writeguard",
+    "StateLocked": "pstokens.engine.applying.writeguard",
 }
 
 __all__ = [
