@@ -2,7 +2,7 @@
 
 The state may be a local file or an S3 object (`--state s3://BUCKET/KEY`);
 each command works on either through the context's store. Every edit runs
-in the engine service (`Workspace.forget`, `rename`, `push`, `unlock`: the
+in the engine service (`Workspace.forget`, `rename`, `push`, `force_unlock`: the
 lock, the rules, the write, which refuses to overwrite a version written
 since it read); this module asks and prints. list, show and pull only read.
 """
@@ -169,5 +169,5 @@ def state_unlock(lock_id: str) -> None:
 
     Example: pstokens state unlock 0b5c2b8e-5f7e-4f1e-9a55-1f3b2c9d8e7a
     """
-    holder = _context().workspace().unlock(lock_id)
+    holder = _context().workspace().force_unlock(lock_id)
     out(f"Removed the lock held by {holder.describe()}.")

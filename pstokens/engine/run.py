@@ -30,7 +30,6 @@ from pstokens.config.model import Config, Destination, DirDestination
 from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery import DirectorySink
 from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
-from pstokens.engine.applying.locks import hold_lock
 from pstokens.engine.applying.notifier import Notifier, is_news
 from pstokens.engine.applying.stateedits import StateEdits
 from pstokens.engine.applying.statewriter import StateWriter
@@ -58,7 +57,7 @@ if TYPE_CHECKING:
     from pstokens.engine.leases.leasebook import LeaseBook
     from pstokens.engine.rules.leaseview import LeaseView
 
-__all__ = ["EVERYTHING", "Judge", "Notifier", "PlanOptions", "Workspace", "hold_lock"]
+__all__ = ["EVERYTHING", "Judge", "Notifier", "PlanOptions", "Workspace"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()

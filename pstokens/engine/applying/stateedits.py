@@ -95,7 +95,7 @@ class StateEdits:
     def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
         return self.locked() if lock else contextlib.nullcontext()
 
-    def unlock(self, lock_id: str) -> LockHolder:
+    def force_unlock(self, lock_id: str) -> LockHolder:
         """`state unlock`: remove a lock a killed run left, if its ID is `lock_id`."""
         return self.store.unlock(lock_id)
 
