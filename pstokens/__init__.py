@@ -5,8 +5,9 @@ here, so no caller has to know the private modules behind it::
 
     from pstokens import Workspace, FileStateStore, PlanetScaleClient, load_config
 
-`Workspace` is the engine service (plan, apply, report, who-can, exec); the
-rest are its inputs (config, state stores, the client, secret sinks), its
+`Workspace` is the engine service (plan, apply, report, who-can, exec, import,
+export, state edits); the rest are its inputs (config, state stores, the
+client, secret sinks, a `Notifier` such as `WebhookNotifier`), its
 outputs (`Plan`, `ApplyResult`, the renderers) and every error it raises
 (drawn in `pstokens.errors`). docs/python.md shows a whole run.
 
@@ -23,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from pstokens.adapters.protection import Refused, StateLocked
     from pstokens.api.auth import Credentials, InvalidCredentials, MissingCredentials
     from pstokens.api.client import PlanetScaleClient
     from pstokens.api.errors import (
@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from pstokens.delivery.directory import DirectorySink
     from pstokens.delivery.routing import AllSinks
     from pstokens.destinations import CommandDestination, DirDestination
+    from pstokens.engine.applying.notifier import Notifier
     from pstokens.engine.applying.verify import UnverifiedToken
+    from pstokens.engine.applying.writeguard import Refused, StateLocked
     from pstokens.engine.inventory.whocan import UnknownName
     from pstokens.engine.leases.child import CommandNotStarted
     from pstokens.engine.leases.lease import LeaseError
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from pstokens.operations import TableError
     from pstokens.render.json import plan_document, render_json
     from pstokens.render.markdown import render_markdown
+    from pstokens.render.notifier import WebhookNotifier
     from pstokens.render.text import render_text
     from pstokens.state.base import StateStore
     from pstokens.state.model import State
@@ -84,6 +87,8 @@ if TYPE_CHECKING:
 _WHERE = {
     "Workspace": "pstokens.engine.run",
     "PlanOptions": "pstokens.engine.run",
+    "Notifier": "pstokens.engine.applying.notifier",
+    "WebhookNotifier": "pstokens.render.notifier",
     "Plan": "pstokens.engine.planning.plan",
     "ApplyResult": "pstokens.engine.planning.outcome",
     "ApplyInterrupted": "pstokens.engine.planning.outcome",
@@ -144,8 +149,8 @@ _WHERE = {
     "UnverifiedToken": "pstokens.engine.applying.verify",
     "LeaseError": "pstokens.engine.leases.lease",
     "CommandNotStarted": "pstokens.engine.leases.child",
-    "Refused": "pstokens.adapters.protection",
-    "StateLocked": "pstokens.adapters.protection",
+    "Refused": "pstokens.engine.applying.writeguard",
+    "StateLocked": "pstokens.engine.applying.writeguard",
 }
 
 __all__ = [
@@ -173,6 +178,7 @@ __all__ = [
     "LockHeld",
     "MissingCredentials",
     "NotFound",
+    "Notifier",
     "OutcomeUnknown",
     "OutputError",
     "PermanentApiError",
@@ -206,6 +212,7 @@ __all__ = [
     "UnsafePlan",
     "UnverifiedToken",
     "UsageError",
+    "WebhookNotifier",
     "Workspace",
     "__version__",
     "load_config",

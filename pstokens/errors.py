@@ -28,8 +28,8 @@ MCP tool error.
     ├── TableError                (operations) the operations table could not be read
     ├── OutputError               a report, calendar or other output file could not be written
     ├── ServeError                `pstokens serve` or the emulator cannot start
-    ├── Refused                   (adapters.protection) a REST/MCP write pstokens refuses
-    │   └── StateLocked           (adapters.protection) ... because a run holds the state lock
+    ├── Refused                   (engine.writeguard) a REST/MCP write pstokens refuses
+    │   └── StateLocked           (engine.writeguard) ... because a run holds the state lock
     ├── MissingCredentials        (api.auth) no PlanetScale credentials
     ├── InvalidCredentials        (api.auth) a credential that cannot go into a header
     └── ApiError                  (api.errors) anything the API answered, or did not

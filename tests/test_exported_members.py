@@ -18,7 +18,8 @@ SERVICE = {"Workspace", "PlanOptions", "Plan", "ApplyResult", "load_config", "pa
            "Config", "TokenSpec", "Rules", "DirDestination", "CommandDestination",
            "StateStore", "State", "FileStateStore", "S3StateStore", "PlanetScaleClient",
            "Credentials", "SecretSink", "DirectorySink", "CommandSink", "AllSinks",
-           "render_text", "render_json", "render_markdown", "plan_document"}
+           "render_text", "render_json", "render_markdown", "plan_document",
+           "Notifier", "WebhookNotifier"}
 
 
 def test_every_exported_name_imports_and_is_documented() -> None:

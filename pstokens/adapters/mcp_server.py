@@ -23,9 +23,9 @@ from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.errors import tool_message
 from pstokens.adapters.operations import SEGMENT, Operations
 from pstokens.adapters.planning import ToolBackend
-from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.whocan import TOOL_DETAIL, TOOL_NAME, TOOL_TITLE, WhoCan
 from pstokens.api.client import PlanetScaleClient
+from pstokens.engine.applying.writeguard import WriteGuard
 from pstokens.errors import PstokensError
 
 MCP_PATH = "/mcp"

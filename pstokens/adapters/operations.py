@@ -3,7 +3,7 @@
 Both adapters call these, so they agree on what an organization or token ID
 may be, on reading every page of a list unless a page is asked for, and on
 the state lock every write takes (and the `prevent_destroy` check a delete
-makes under it, `protection.py`). Answers are the API's JSON as sent; a
+makes under it: the engine's `WriteGuard`). Answers are the API's JSON as sent; a
 create's carries the new token's secrets, this once.
 """
 
@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pstokens.adapters.protection import WriteGuard
 from pstokens.api.client import PlanetScaleClient
 from pstokens.api.errors import NotFound
+from pstokens.engine.applying.writeguard import WriteGuard
 
 # One path segment: starts with a letter or digit, so "." and ".." never reach a URL.
 SEGMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"

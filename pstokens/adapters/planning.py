@@ -1,7 +1,8 @@
 """The read-only MCP tools' work: `plan-service-tokens` and `report-service-tokens`.
 
-Each runs through the engine service (`pstokens.engine.run.Workspace`), as the
-CLI does, and changes nothing (no lock, no write), so an agent can ask as
+Each runs through the engine service (`pstokens.engine.run.Workspace`, opened
+by `pstokens.engine.open.Opener`, which loads the config), as the CLI does,
+and changes nothing (no lock, no write), so an agent can ask as
 often as it likes. Asked for no file, a tool uses the config `serve` was
 started with (`-c`). Asked for one, it reads only YAML files under one
 directory: a config error quotes the file, and a caller must not use that to
@@ -10,24 +11,17 @@ read anything else.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from pstokens.api.client import PlanetScaleClient
-from pstokens.config import Config, load_config
-from pstokens.defaults import default_state_path
+from pstokens.engine.open import Notifiers, Opener, StateStores, default_store
 from pstokens.engine.reading.ports import TokenApi
-from pstokens.engine.run import Judge, Workspace
+from pstokens.engine.run import Judge
 from pstokens.errors import UsageError
 from pstokens.render import plan_document
-from pstokens.state import FileStateStore, StateStore
-
-
-def default_state_store(organization: str) -> StateStore:
-    return FileStateStore(default_state_path(organization))
 
 
 class ToolBackend:
@@ -37,19 +31,25 @@ class ToolBackend:
     def __init__(
         self,
         client: PlanetScaleClient,
-        state_store: Callable[[str], StateStore] = default_state_store,
+        state_store: StateStores = default_store,
         organization: str | None = None,
         root: Path | None = None,
         default_config: Path | None = None,
+        *,
+        lock_timeout: float = 0.0,
+        notifiers: Notifiers | None = None,
     ) -> None:
         """`state_store` maps an organization to its state store (as --state does);
         `organization` is --org / PLANETSCALE_ORG, used when a call names none;
         configs a call names are read under `root` only (default: the working
         directory); `default_config` is the one planned when a call names none
-        (the operator's `-c`, so it may lie anywhere; default `pstokens.yaml`)."""
+        (the operator's `-c`, so it may lie anywhere; default `pstokens.yaml`).
+        The engine's `Opener` loads each config and opens its workspace (with the
+        notifier `notifiers` makes of it, and `lock_timeout` for the writes' guard)."""
         self._client = client
-        self._state_store = state_store
         self._organization = organization
+        self.opener = Opener(self._shared, state_store, lock_timeout,
+                             judge=Judge(plan_document), notifiers=notifiers)
         self.root = (root or Path.cwd()).resolve()
         self.default_config = (self.root / (default_config or Path("pstokens.yaml"))).resolve()
 
@@ -59,10 +59,10 @@ class ToolBackend:
         """The JSON plan for the config at `config_path` (relative to `root`),
         or for `default_config` when it is None."""
         path = self.default_config if config_path is None else self.config_file(config_path)
-        org = organization or self._organization
-        # File reads happen off the event loop: both adapters share it.
-        config = await asyncio.to_thread(load_config, path, organization=org)
-        plan = await self._workspace(config.organization, config).plan(lock=False)
+        workspace = await self.opener.load(path, organization or self._organization)
+        # A look, not a run: no lock, and no `notify:` entry hears of it (an agent may
+        # ask as often as it likes).
+        plan = await workspace.plan(lock=False, notify=False)
         return plan_document(plan)
 
     async def report(
@@ -73,11 +73,11 @@ class ToolBackend:
         and none where serve's `-c` points, `organization` is reviewed without rules."""
         org = organization or self._organization
         path = self.default_config if config_path is None else self.config_file(config_path)
-        config = None
         if config_path is not None or org is None or path.exists():
-            config = await asyncio.to_thread(load_config, path, organization=org)
-            org = config.organization
-        report = await self._workspace(org, config).report()
+            workspace = await self.opener.load(path, org)
+        else:
+            workspace = self.opener.workspace(org)
+        report = await workspace.report()
         return report.to_json()
 
     async def organization(self, organization: str | None = None) -> str:
@@ -91,16 +91,11 @@ class ToolBackend:
                 "name the organization: serve was started without --org, and "
                 f"{self.default_config.name} (its -c config) does not exist",
                 hint="pass `organization`, or start serve with --org or a -c config")
-        config = await asyncio.to_thread(load_config, self.default_config)
-        return config.organization
+        return (await self.opener.load(self.default_config)).organization
 
     @property
-    def state_store(self) -> Callable[[str], StateStore]:
-        return self._state_store
-
-    def _workspace(self, organization: str, config: Config | None) -> Workspace:
-        return Workspace(organization, self._state_store(organization), self._shared,
-                         config=config, judge=Judge(plan_document))
+    def state_store(self) -> StateStores:
+        return self.opener.stores
 
     @contextlib.asynccontextmanager
     async def _shared(self) -> AsyncIterator[TokenApi]:

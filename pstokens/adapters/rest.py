@@ -24,7 +24,6 @@ from starlette.routing import Route
 from pstokens.adapters.bearer import BearerAuthMiddleware, check_serve_token
 from pstokens.adapters.openapi import openapi_document
 from pstokens.adapters.operations import NOT_FOUND_BODY, Operations
-from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.rest_bodies import (
     AccessChange,
     Answer,
@@ -34,8 +33,10 @@ from pstokens.adapters.rest_bodies import (
     read_body,
     read_paging,
 )
-from pstokens.adapters.whocan import StateStores, WhoCan
+from pstokens.adapters.whocan import WhoCan
 from pstokens.api.client import PlanetScaleClient
+from pstokens.engine.applying.writeguard import WriteGuard
+from pstokens.engine.open import StateStores
 from pstokens.errors import PstokensError
 
 TOKENS = "/v1/organizations/{organization}/service-tokens"

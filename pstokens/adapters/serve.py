@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import signal
@@ -27,11 +28,10 @@ from uvicorn.config import LOGGING_CONFIG
 from pstokens.adapters.bearer import check_serve_token
 from pstokens.adapters.mcp_server import MCP_PATH, create_mcp_app
 from pstokens.adapters.planning import ToolBackend
-from pstokens.adapters.protection import WriteGuard
 from pstokens.adapters.rest import create_rest_app
 from pstokens.api.client import PlanetScaleClient
+from pstokens.engine.open import StateStore
 from pstokens.errors import ServeError, UsageError
-from pstokens.state import StateStore
 
 STARTUP_TIMEOUT = 10.0
 logger = logging.getLogger("uvicorn.error")  # shown by uvicorn's log config, beside its own lines
@@ -96,13 +96,19 @@ async def serve_session(
 
     `started` is called once both listen (tests use it to reach and stop them).
     Both adapters' writes hold the organization's state lock (waiting up to
-    `lock_timeout` s), and refuse to delete a token its state protects.
+    `lock_timeout` s), and refuse to delete a token its state protects: the
+    engine's guard. A workspace they open tells its config's `notify:` entries
+    of what it runs (a failed notice is a logged warning).
     """
+    from pstokens.render.notifier import notifier_for
+
     async with session.serve_client() as client:
         backend = ToolBackend(
-            client, session.state_store, session.default_organization, default_config=config
+            client, session.state_store, session.default_organization, default_config=config,
+            lock_timeout=lock_timeout,
+            notifiers=functools.partial(notifier_for, warn=logger.warning),
         )
-        guard = WriteGuard(session.state_store, lock_timeout)
+        guard = backend.opener.guard()
         servers = AdapterServers(
             [
                 ("REST", create_rest_app(client, serve_token, guard=guard,

@@ -19,10 +19,8 @@ from starlette.routing import Route
 
 from pstokens.adapters.errors import http_error, tool_message
 from pstokens.adapters.operations import SEGMENT
-from pstokens.defaults import default_state_path
-from pstokens.engine.run import Workspace
+from pstokens.engine.open import Opener, StateStores, default_store
 from pstokens.errors import PstokensError, UsageError
-from pstokens.state import FileStateStore, StateStore
 
 WHO_CAN_PATH = "/v1/organizations/{organization}/who-can/{operation}"
 TOOL_NAME = "who-can"
@@ -36,8 +34,6 @@ TOOL_DETAIL = (
     "`database`, on that database (its own accesses and the organization's). Reads only: "
     "changes nothing, takes no lock.")
 _HEADERS = {"Cache-Control": "no-store"}
-
-StateStores = Callable[[str], StateStore]
 
 OperationId = Annotated[str, Field(description="An API operation id, such as promote_branch "
                                    "or delete_database.", pattern=r"^[a-z][a-z0-9_]{0,99}$")]
@@ -55,10 +51,6 @@ WhoCanOrganization = Annotated[
 DefaultOrganization = Callable[[], Awaitable[str]]
 
 
-def _default_store(organization: str) -> StateStore:
-    return FileStateStore(default_state_path(organization))
-
-
 class WhoCan:
     """Answers who-can through the shared client, keys from `state_store`."""
 
@@ -67,12 +59,12 @@ class WhoCan:
         """`default_organization` names the organization when a tool call names none,
         as the plan and report tools find it."""
         self._client = client
-        self._state_store = state_store or _default_store
+        self._opener = Opener(self._shared, state_store or default_store)
         self._default_organization = default_organization
 
     async def answer(self, organization: str, operation: str,
                      database: str | None = None) -> list[dict[str, Any]]:
-        workspace = Workspace(organization, self._state_store(organization), self._shared)
+        workspace = self._opener.workspace(organization)
         able = await workspace.who_can(operation, database or None)
         return [a.to_json() for a in able]
 

@@ -7,6 +7,7 @@ unsafe plans, --force) lives in the engine; this module asks and prints.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,12 +16,12 @@ import click
 
 from pstokens.cli.completion import config_keys
 from pstokens.cli.context import CommandContext, current_context
-from pstokens.cli.notices import notify_apply, notify_apply_error, notify_plan
 from pstokens.cli.output import err, is_terminal, out
 from pstokens.cli.planfile import MAX_PLAN_BYTES, load_plan
 from pstokens.cli.progress import applying, reading
 from pstokens.cli.sarif import FormatChoice, config_problems_as_sarif
 from pstokens.cli.settings import global_options
+from pstokens.config import Config
 from pstokens.delivery import DEFAULT_SECRETS_DIR
 from pstokens.destinations import CommandDestination, Destination, DirDestination
 from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
@@ -113,8 +114,20 @@ def plan_command(
     options = PlanOptions(frozenset(targets), frozenset(replace),
                           _destinations(secrets_dir, secrets_command))
     config = workspace.check(options)  # bad input: before any lock or call
-    with reading(workspace.organization):
-        plan = asyncio.run(workspace.plan(options))
+    with contextlib.ExitStack() as spinning:
+        spinning.enter_context(reading(workspace.organization))
+
+        def shown(plan: Plan) -> None:
+            spinning.close()  # the organization is read: the spinner gives way to the plan
+            _show_plan(plan, config, fmt, out_file)
+
+        # Shown, then `notify:` entries hear of it (the engine's notifier).
+        plan = asyncio.run(workspace.plan(options, show=shown))
+    return 2 if detailed_exitcode and plan.differs else 0
+
+
+def _show_plan(plan: Plan, config: Config, fmt: str, out_file: str | None) -> None:
+    """Save the plan if asked (`--out`), then print it in `fmt`."""
     if out_file:
         payload = render_saved(plan)
         if len(payload) > MAX_PLAN_BYTES:  # apply and show would refuse it: never write it
@@ -133,8 +146,6 @@ def plan_command(
     out(PLAN.render(fmt, plan=plan, config=config), nl=form.newline)
     if out_file and not form.document:
         out(f"\nSaved the plan to {out_file}; run `pstokens apply {out_file}` to apply it.")
-    notify_plan(config, plan)
-    return 2 if detailed_exitcode and plan.differs else 0
 
 
 @click.command("apply")
@@ -184,9 +195,9 @@ def apply_command(
             _confirm()
         return True
 
-    config = workspace.checked_config()
+    workspace.checked_config()
     try:
-        applied, result = asyncio.run(workspace.apply(
+        _, result = asyncio.run(workspace.apply(
             options, saved=saved, force=force, show=shown, approve=approved,
             progress=lambda plan: applying(len(plan.changes), to_stderr=document),
         ))
@@ -197,16 +208,11 @@ def apply_command(
         for line in interruption_lines(stopped.report):
             err(line)
         return stopped.exit_code
-    except PstokensError as exc:
-        # A refused plan, or options refused before anything ran, changed nothing: no
-        # news, but stdout still gets a result with --format json: refused, and why.
-        if not isinstance(exc, PlanError | UsageError):
-            notify_apply_error(config, exc)
-        else:
-            _refused(fmt, exc)
+    except (PlanError, UsageError) as exc:
+        # A refused plan, or options refused before anything ran, changed nothing (no
+        # news for `notify:`), but stdout still gets a result with --format json.
+        _refused(fmt, exc)
         raise
-    # The lock is released: a slow receiver holds nothing up.
-    notify_apply(config, result, applied)
     if document:
         out(APPLY_RESULT.render(fmt, result=result or ApplyResult(), interrupted=None), nl=False)
     if result is None:

@@ -1,4 +1,9 @@
-"""`import` and `export`: bringing tokens under management (`state` is in commands_stategroup)."""
+"""`import` and `export`: bringing tokens under management (`state` is in commands_stategroup).
+
+The engine service does the work (`Workspace.adopt`, `adopt_by_name`, `export`:
+the lock, the reads, the rules of adoption, the state write); this module
+parses, asks and prints what it returns.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,10 @@ import click
 from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import Settings, global_options
-from pstokens.config import load_config, parse_config
+from pstokens.config import load_config
 from pstokens.config.schema import ORGANIZATION_NAME
-from pstokens.config.wording import quote
-from pstokens.engine.inventory.adopt import (
-    Adoption,
-    adopt_by_name,
-    adopt_exported,
-    adopt_one,
-    check_adoptable,
-    check_importable,
-)
-from pstokens.engine.inventory.export import assign_keys
-from pstokens.engine.reading.observe import read_organization, read_token
-from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import PstokensError, UsageError
+from pstokens.quoting import quote
 from pstokens.render.export import export_yaml
 
 
@@ -44,28 +38,11 @@ def import_command(key: str | None, token_id: str | None, by_name: bool) -> None
     if by_name == bool(key or token_id) or (not by_name and not (key and token_id)):
         raise UsageError("give KEY and TOKEN_ID, or --by-name alone",
                          hint="pstokens import ci-deploy txhc257pxjuc")
-    context = _context()
-    config = context.config
-    organization = config.organization
+    workspace = _context().workspace()
     if key is not None and token_id is not None:
-        check_importable(context.read_state(), config, key, token_id)
-    context.read_state()
-    with context.store.locked(context.settings.lock_timeout):
-        state = context.read_state()
-
-        async def run() -> Adoption:
-            async with context.client() as client:
-                if key is not None and token_id is not None:
-                    token = await read_token(client, organization, token_id)
-                    return adopt_one(state, config, key, token)
-                live = await read_organization(
-                    client, organization, lambda t: t.name is not None and t.name in config.tokens
-                )
-                return adopt_by_name(state, config, live)
-
-        adoption = asyncio.run(run())
-        if adoption.adopted:
-            context.store.save(adoption.state)
+        adoption = asyncio.run(workspace.adopt(key, token_id))
+    else:
+        adoption = asyncio.run(workspace.adopt_by_name())
     for adopted_key, adopted_id in adoption.adopted:
         out(f"Imported {adopted_id} as {adopted_key}.")
     for shared_key, ids in adoption.ambiguous:
@@ -99,28 +76,16 @@ def export_command(adopt: bool) -> None:
     """
     context = _context()
     organization = export_organization(context.settings)
-
-    async def read() -> dict[str, LiveToken]:
-        async with context.client(organization) as client:
-            live = await read_organization(client, organization, lambda _: True)
-        return assign_keys(live.values())
-
+    workspace = context.workspace(organization, config=False)
     if not adopt:
-        out(export_yaml(organization, asyncio.run(read())), nl=False)
+        exported = asyncio.run(workspace.export())
+        out(export_yaml(organization, exported.keys), nl=False)
         return
-    store = context.state_store(organization)
-    where = store.location
-    check_adoptable(store.load(organization), where)
-    with store.locked(context.settings.lock_timeout):
-        state = store.load(organization)
-        check_adoptable(state, where)
-        keys = asyncio.run(read())
-        text = export_yaml(organization, keys, adopted=True)
-        parse_config(text, filename="the exported config")  # what the next plan reads
-        store.save(adopt_exported(state, keys, where).state)
-    out(text, nl=False)
-    count = len(keys)
-    err(f"Recorded {count} token{'s' if count != 1 else ''} in {where}; "
+    exported = asyncio.run(workspace.export(
+        adopt=lambda keys: export_yaml(organization, keys, adopted=True)))
+    out(exported.text or "", nl=False)
+    count = len(exported.keys)
+    err(f"Recorded {count} token{'s' if count != 1 else ''} in {exported.location}; "
         "`pstokens plan` with this config shows no changes.")
 
 

@@ -1,26 +1,28 @@
 """`state list|show|rm|mv|pull|push|unlock`: inspect, edit and move the state.
 
 The state may be a local file or an S3 object (`--state s3://BUCKET/KEY`);
-each command works on either through the context's store. Every edit holds
-the state lock and writes through the store, which refuses to overwrite a
-version written since it read.
+each command works on either through the context's store. Every edit runs
+in the engine service (`Workspace.forget`, `rename`, `push`, `force_unlock`: the
+lock, the rules, the write, which refuses to overwrite a version written
+since it read); this module asks and prints. list, show and pull only read.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import out
 from pstokens.cli.settings import global_options
-from pstokens.defaults import KEY_RULE, TOKEN_KEY
-from pstokens.errors import DamagedState, StateEditRefused, StateError, UsageError
-from pstokens.state import FileStateStore, State, StateStore
+from pstokens.errors import StateEditRefused, StateError
+from pstokens.state import State, StateStore
 from pstokens.state.base import encode_state
+
+if TYPE_CHECKING:
+    from pstokens.engine.applying.stateedits import PushPreview
 
 
 @click.group("state")
@@ -76,13 +78,7 @@ def state_rm(key: str) -> None:
 
     Example: pstokens state rm old-deploy
     """
-    context = _context()
-    context.read_state()
-    with context.store.locked(context.settings.lock_timeout):
-        state = context.read_state()
-        if key not in state.tokens:
-            raise StateEditRefused(f"{key!r} is not in state", hint="see `pstokens state list`")
-        context.store.save(state.with_token(key, None))
+    _context().workspace().forget(key)
     out(f"Removed {key} from state; its token still exists in PlanetScale.")
 
 
@@ -97,24 +93,8 @@ def state_mv(old: str, new: str) -> None:
 
     Example: pstokens state mv ci-deploy deployer
     """
-    if TOKEN_KEY.fullmatch(new) is None:
-        raise UsageError(
-            f"{new!r} is not a valid key",
-            hint=KEY_RULE,
-        )
     context = _context()
-    context.read_state()
-    with context.store.locked(context.settings.lock_timeout):
-        state = context.read_state()
-        record = state.tokens.get(old)
-        if record is None:
-            raise StateEditRefused(f"{old!r} is not in state", hint="see `pstokens state list`")
-        if new in state.tokens:
-            raise StateEditRefused(
-                f"{new!r} is already in state (token {state.tokens[new].id or '-'})",
-                hint=f"`pstokens state rm {new}` first if that key should go",
-            )
-        context.store.save(state.with_token(old, None).with_token(new, record))
+    record = context.workspace().rename(old, new)
     out(f"Moved {old} to {new} in state; token {record.id or '-'} is unchanged.")
     config = context.config
     if new not in config.tokens:
@@ -153,85 +133,29 @@ def state_push(file: str, force: bool) -> None:
 
     Example: pstokens state push state/acme.json --state s3://acme-infra/pstokens/acme.json
     """
-    context = _context()
-    store = context.store
-    source = FileStateStore(file)
-    if Path(file).resolve() == Path(store.location).resolve():
-        raise UsageError(
-            f"{file} is the configured state itself: there is nothing to push",
-            hint="name the destination with --state (or PSTOKENS_STATE)",
-        )
-    if not source.exists():
-        raise UsageError(f"state file {file} does not exist",
-                         hint="name the local state file to upload, e.g. "
-                         "`pstokens state push state/acme.json`")
-    local = source.load(context.organization)
-    with store.locked(context.settings.lock_timeout):
-        there = _readable(store, context.organization, force)
-        if there is None:
-            written = store.save(local)
-        elif store.exists():
-            _check_push(file, local.lineage, local.serial, store.location, there.lineage,
-                        there.serial)
-            if local.serial == there.serial:
-                if local.tokens != there.tokens:
-                    raise StateError(
-                        f"{file} and {store.location} both have serial {local.serial} "
-                        "but differ: each changed since they parted",
-                        hint="compare them (`pstokens state pull`) and push the right one "
-                        "after the next apply",
-                    )
-                out(f"{store.location} already holds {file} (serial {local.serial}).")
-                return
-            _say_what_changes(there, local, store.location)
-            written = store.save(replace(local, serial=max(local.serial, there.serial)))
-        else:
-            _say_what_changes(there, local, store.location)
-            written = store.save(local)
-    count = len(written.tokens)
-    out(f"Pushed {file} to {store.location} (serial {written.serial}, "
+    pushed = _context().workspace().push(file, force=force, show=_say_what_changes)
+    if pushed.written is None:
+        out(f"{pushed.location} already holds {file} (serial {pushed.serial}).")
+        return
+    count = len(pushed.written.tokens)
+    out(f"Pushed {file} to {pushed.location} (serial {pushed.serial}, "
         f"{count} key{'s' if count != 1 else ''}).")
 
 
-def _say_what_changes(there: State, local: State, location: str) -> None:
+def _say_what_changes(preview: PushPreview) -> None:
     """Before a push writes: which keys it adds, removes, or points at another token."""
-    from pstokens.engine.planning.stale import state_moves
     from pstokens.render.stale import moved_text
 
-    moves = state_moves({k: r.id for k, r in there.tokens.items()},
-                        {k: r.id for k, r in local.tokens.items()})
+    location, moves = preview.location, preview.moves
+    if preview.damaged is not None:
+        out(f"Replacing a state that cannot be read: {preview.damaged}.")
+        return
     if not moves:
         out(f"The push changes no key in {location}.")
         return
     out(f"The push changes {len(moves)} key{'s' if len(moves) != 1 else ''} in {location}:")
     for moved in moves:
         out(f"  {moved_text(moved)}")
-
-
-def _readable(store: StateStore, organization: str, force: bool) -> State | None:
-    """The state there, or None when it cannot be read and --force replaces it."""
-    try:
-        return store.load(organization)
-    except DamagedState as exc:
-        if not force:
-            raise
-        out(f"Replacing a state that cannot be read: {exc.message}.")
-        return None
-
-
-def _check_push(file: str, lineage: str, serial: int, location: str, there_lineage: str,
-                there_serial: int) -> None:
-    if lineage != there_lineage:
-        raise StateError(
-            f"{file} is another state than {location} (lineage {lineage}, "
-            f"not {there_lineage})",
-            hint="push only a copy of the same state; `pstokens state pull` shows what is there",
-        )
-    if serial < there_serial:
-        raise StateError(
-            f"{file} is older than {location} (serial {serial}, not {there_serial})",
-            hint="`pstokens state pull` gets the newer one",
-        )
 
 
 @state_group.command("unlock")
@@ -245,5 +169,5 @@ def state_unlock(lock_id: str) -> None:
 
     Example: pstokens state unlock 0b5c2b8e-5f7e-4f1e-9a55-1f3b2c9d8e7a
     """
-    holder = _context().store.unlock(lock_id)
+    holder = _context().workspace().force_unlock(lock_id)
     out(f"Removed the lock held by {holder.describe()}.")

@@ -89,12 +89,14 @@ class CommandContext:
         else:
             loaded = None
             assert organization is not None
+        from pstokens.cli.notices import cli_notifier
         from pstokens.render.json import plan_document
 
         return Workspace(
             organization, self.state_store(organization) if not config else self.store,
             connect=lambda: self.client(organization), config=loaded,
             lock_timeout=self.settings.lock_timeout, judge=Judge(plan_document),
+            notifier=cli_notifier(loaded) if loaded is not None else None,
         )
 
     # What `serve` needs (pstokens.adapters.serve.ServeSource)

@@ -7,33 +7,20 @@ known keys (before any lock or call), a saved plan keeps its own scope and
 destinations, the state lock is held for the whole run, a saved plan must
 still hold, and an unsafe plan needs `force`.
 
-The engine knows no HTTP: a Workspace is given `connect`, which opens a
-client satisfying `TokenApi` (the CLI's and the adapters' open
-`PlanetScaleClient`). Everything else in `pstokens.engine` is private by
-convention. A library caller, in full (`docs/architecture.md` has more)::
-
-    from pstokens.api import Credentials, PlanetScaleClient
-    from pstokens.config import load_config
-    from pstokens.destinations import DirDestination
-    from pstokens.engine.run import PlanOptions, Workspace
-    from pstokens.state import FileStateStore
-
-    config = load_config(Path("pstokens.yaml"))
-    workspace = Workspace(
-        config.organization, FileStateStore(Path("state/acme.json")),
-        connect=lambda: PlanetScaleClient(API_URL, Credentials.from_env(os.environ)),
-        config=config,
-    )
-    options = PlanOptions(default_deliver=(DirDestination("secrets"),))
-    plan = await workspace.plan(options)
-    result = await workspace.apply(options)
+The engine knows no HTTP and no webhooks: a Workspace is given `connect`,
+which opens a client satisfying `TokenApi` (the CLI's and the adapters' open
+`PlanetScaleClient`), and a `notifier` told of each plan and apply (none by
+default). Its state edits (import, export --adopt, state rm|mv|push|unlock)
+and its lock are `StateEdits` (`engine/applying/stateedits.py`). Everything
+else in `pstokens.engine` is private by convention; docs/python.md shows a
+library caller's whole run (`examples/library/plan_and_apply.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,22 +31,22 @@ from pstokens.defaults import DEFAULT_SECRETS_DIR
 from pstokens.delivery import DirectorySink
 from pstokens.destinations import Destination, DirDestination
 from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
-from pstokens.engine.applying.locks import hold_lock
+from pstokens.engine.applying.notifier import Notifier, is_news
+from pstokens.engine.applying.stateedits import StateEdits
 from pstokens.engine.applying.statewriter import StateWriter
 from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions
-from pstokens.engine.planning.policy import check_options, check_safe
+from pstokens.engine.planning.policy import check_options, check_safe, check_saved_scope
 from pstokens.engine.planning.stuck import forced
 from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import refuse_broken_rules
 from pstokens.engine.rules.policies import check_policies
-from pstokens.errors import UsageError
+from pstokens.errors import PstokensError, UsageError
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.state.base import StateStore
-from pstokens.state.model import State
 
 if TYPE_CHECKING:
     from pstokens.config.model import TokenSpec
@@ -71,19 +58,20 @@ if TYPE_CHECKING:
     from pstokens.engine.leases.leasebook import LeaseBook
     from pstokens.engine.rules.leaseview import LeaseView
 
-__all__ = ["EVERYTHING", "Judge", "PlanOptions", "Workspace", "hold_lock"]
+__all__ = ["EVERYTHING", "Judge", "Notifier", "PlanOptions", "Workspace"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()
 # Where new secrets go when neither `deliver:` nor the options say.
 DEFAULT_DELIVER: tuple[Destination, ...] = (DirDestination(str(DEFAULT_SECRETS_DIR)),)
+_Progress = Callable[[Plan], AbstractContextManager[Reporter]]
 
 
 @dataclass
-class Workspace:
+class Workspace(StateEdits):
     """An organization, its state store and a way to reach its API.
 
-    `config` is None only for `report`, which then reviews without rules.
+    `config` is None only for `report` and `export`, which read without rules.
     `lock_timeout` is how long a run waits for the state lock (0: not at all).
     """
 
@@ -98,6 +86,8 @@ class Workspace:
     # What `rules.policies` see of each plan, and for how long (`Judge`: the plan's own
     # data; the CLI and the adapters pass the document `plan --format json` prints).
     judge: Judge = field(default_factory=Judge)
+    # Told of each plan and apply (`engine/applying/notifier.py`); None: nobody.
+    notifier: Notifier | None = None
     _checked: bool = field(default=False, repr=False)
 
     def operations(self) -> OperationsTable:
@@ -119,28 +109,32 @@ class Workspace:
             self._checked = True
         return self.config
 
-    def read_state(self) -> State:
-        return self.store.load(self.organization)
-
     def check(self, options: PlanOptions) -> Config:
         """The guards that need no lock and no call; run them before either."""
         config = self.checked_config()
         check_options(config, self.read_state(), options)
         return config
 
-    async def plan(self, options: PlanOptions = EVERYTHING, *, lock: bool = True) -> Plan:
+    async def plan(self, options: PlanOptions = EVERYTHING, *, lock: bool = True,
+                   show: Callable[[Plan], None] | None = None, notify: bool = True) -> Plan:
         """A fresh plan. With `lock` (plan, as the CLI runs it) the state lock is
         held while it is made; the read-only tools plan without it. Every new
         token's destinations are resolved in it (`DEFAULT_DELIVER` when neither
         its `deliver:` nor `options.default_deliver` says), so a saved plan
-        delivers where it says."""
+        delivers where it says. Once the lock is let go, `show` sees the plan and
+        then the notifier hears of it (unless `notify` is False: a look, not a run)."""
         options = _with_destinations(options)
         config = self.check(options)
         async with self._maybe_locked(lock):
             state = self.read_state()
             async with self.connect() as client:
-                return await fresh_plan(client, config, state, options,
+                plan = await fresh_plan(client, config, state, options,
                                         table=self.operations(), judge=self.judge)
+        if show is not None:
+            show(plan)
+        if notify and self.notifier is not None:
+            await self.notifier.planned(plan)
+        return plan
 
     async def apply(
         self,
@@ -151,7 +145,7 @@ class Workspace:
         force: bool = False,
         show: Callable[[Plan], None] | None = None,
         approve: Callable[[Plan], bool] | None = None,
-        progress: Callable[[Plan], AbstractContextManager[Reporter]] | None = None,
+        progress: _Progress | None = None,
     ) -> tuple[Plan, ApplyResult | None]:
         """Plan (or check `saved`) and carry it out, under the lock throughout.
 
@@ -161,25 +155,32 @@ class Workspace:
         for them instead. `show` sees the plan first; `approve` is asked only once the plan has
         changes and passed the safety guard (False: nothing is done); `progress`
         gives the reporter each step is told to. Returns the plan and the
-        result, None when there was nothing to do or it was not approved.
+        result, None when there was nothing to do or it was not approved. The
+        notifier hears of the result, or of an error that stopped the apply,
+        once the lock is let go.
         """
-        if saved is not None and (options.targets or options.replace):
-            raise UsageError(
-                "--target and --replace are for fresh plans; a saved plan has its own",
-                hint="apply the saved plan without them, or save a new plan: "
-                "`pstokens plan --target KEY --out FILE`",
-            )
-        if saved is not None and options.default_deliver is not None:
-            raise UsageError(
-                "--secrets-dir and --secrets-command are for fresh plans; a saved plan "
-                "delivers where it recorded",
-                hint="apply the saved plan without them (`pstokens show FILE` lists where "
-                "each secret goes), or save a new plan with them: "
-                "`pstokens plan --secrets-dir DIR --out FILE`",
-            )
+        if saved is not None:
+            check_saved_scope(options)
         if saved is None and sink is None:
             options = _with_destinations(options)
         config = self.check(options)
+        try:
+            plan, result = await self._apply(config, options, saved, force, sink,
+                                             (show, approve, progress))
+        except PstokensError as exc:
+            if self.notifier is not None and is_news(exc):
+                await self.notifier.apply_failed(exc)
+            raise
+        if result is not None and self.notifier is not None:
+            await self.notifier.applied(plan, result)
+        return plan, result
+
+    async def _apply(
+        self, config: Config, options: PlanOptions, saved: Plan | None, force: bool,
+        sink: SecretSink | None, asks: tuple[Callable[[Plan], None] | None,
+                                             Callable[[Plan], bool] | None, _Progress | None],
+    ) -> tuple[Plan, ApplyResult | None]:
+        show, approve, progress = asks
         async with self._maybe_locked(True):
             state = self.read_state()
             async with self.connect() as client:
@@ -282,16 +283,6 @@ class Workspace:
         from pstokens.engine.leases.leasebook import LeaseBook
 
         return LeaseBook(self.store, self.organization, self.lock_timeout)
-
-    @contextlib.asynccontextmanager
-    async def locked(self) -> AsyncIterator[None]:
-        """Hold the state lock (waiting up to `lock_timeout`) for one call: what the
-        caller's own writes run under (the adapters share holds: `engine.locks`)."""
-        async with hold_lock(self.store, self.lock_timeout):
-            yield
-
-    def _maybe_locked(self, lock: bool) -> AbstractAsyncContextManager[None]:
-        return self.locked() if lock else contextlib.nullcontext()
 
 
 def _with_destinations(options: PlanOptions) -> PlanOptions:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from pstokens.adapters import Refused, StateLocked
 from pstokens.adapters.errors import ANSWERS, PASSED_ON, Reply, http_error, tool_message
-from pstokens.adapters.protection import Refused, StateLocked
 from pstokens.api.errors import ApiError, Forbidden, NotFound
 from pstokens.engine.inventory.whocan import UnknownName
 from pstokens.errors import LockHeld, PstokensError, UsageError

@@ -67,6 +67,25 @@ def saved_options(saved: Plan) -> PlanOptions:
                        default_deliver=saved.default_deliver)
 
 
+def check_saved_scope(options: PlanOptions) -> None:
+    """A saved plan has its own scope and destinations: options for a fresh plan
+    are refused with it."""
+    if options.targets or options.replace:
+        raise UsageError(
+            "--target and --replace are for fresh plans; a saved plan has its own",
+            hint="apply the saved plan without them, or save a new plan: "
+            "`pstokens plan --target KEY --out FILE`",
+        )
+    if options.default_deliver is not None:
+        raise UsageError(
+            "--secrets-dir and --secrets-command are for fresh plans; a saved plan "
+            "delivers where it recorded",
+            hint="apply the saved plan without them (`pstokens show FILE` lists where "
+            "each secret goes), or save a new plan with them: "
+            "`pstokens plan --secrets-dir DIR --out FILE`",
+        )
+
+
 def check_saved(saved: Plan, config: Config, state: State) -> None:
     """Refuse a saved plan whose state or config moved on since it was made,
     saying what moved (`StalePlan.moved`)."""

@@ -1,4 +1,5 @@
-"""What the adapters' writes owe a plan or apply: its state lock, and `prevent_destroy`.
+"""The engine's guard of the adapters' writes: the state lock of a plan or apply, and
+`prevent_destroy`.
 
 A create, delete, grant or revoke through REST or MCP runs holding the
 organization's state lock (waiting up to `--lock-timeout`), so it never lands
@@ -6,6 +7,10 @@ in the middle of a plan or apply; while one holds the lock the write is
 refused (409 `state_locked`) naming the holder, and nothing is sent. A delete
 then reads state under that lock and is refused (409) when the token is
 protected, or when state cannot be read to tell.
+
+It lives in the engine, beside the lock a plan or apply takes, so the REST and
+MCP writes (`pstokens.adapters.operations`) keep the same lock order as every
+other caller; `serve` gets its guard from `engine/open.py`'s `Opener`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from collections.abc import AsyncIterator
 
 from pstokens.engine.applying.locks import StateLocks, StateStores
 from pstokens.errors import LockHeld, PstokensError
-from pstokens.state import StateStore
+from pstokens.state.base import StateStore
 
 
 class Refused(PstokensError):
-    """A request pstokens itself refuses (not the API): answered 409 `conflict`
-    (`pstokens.adapters.errors`)."""
+    """An adapter's write pstokens itself refuses (not the API): answered 409
+    `conflict` (`pstokens.adapters.errors`)."""
 
 
 class StateLocked(Refused):
