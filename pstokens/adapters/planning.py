@@ -20,7 +20,7 @@ from pstokens.api.client import PlanetScaleClient
 from pstokens.config import Config, load_config
 from pstokens.defaults import default_state_path
 from pstokens.engine.reading.ports import TokenApi
-from pstokens.engine.run import Judge, Workspace
+from pstokens.engine.run import Judge, Workspace, isolated
 from pstokens.errors import UsageError
 from pstokens.render import plan_document
 from pstokens.state import FileStateStore, StateStore
@@ -100,7 +100,7 @@ class ToolBackend:
 
     def _workspace(self, organization: str, config: Config | None) -> Workspace:
         return Workspace(organization, self._state_store(organization), self._shared,
-                         config=config, judge=Judge(plan_document))
+                         config=config, judge=Judge(plan_document, evaluate=isolated))
 
     @contextlib.asynccontextmanager
     async def _shared(self) -> AsyncIterator[TokenApi]:

@@ -99,15 +99,18 @@ def _policies(config: Config) -> tuple[list[Problem], list[Problem], str | None]
         return [], [], None
     from pstokens import clock
     from pstokens.engine.planning.judging import Judge, judged, offline_plan
-    from pstokens.engine.rules.policies import PolicyKind, check_policies
+    from pstokens.engine.reading.policyrun import PolicyRun
+    from pstokens.engine.rules.policies import PolicyKind
     from pstokens.operations import operations_table
     from pstokens.render.json import plan_document
     from pstokens.render.rules import policy_text
 
     try:
-        check_policies(policies)
-        plan = judged(offline_plan(config, operations_table(), clock.now()), config,
-                      Judge(plan_document))
+        # The child that evaluates them starts (and compiles them: one that does not
+        # parse is a problem at its line) while this process makes the plan.
+        with PolicyRun(policies) as run:
+            plan = judged(offline_plan(config, operations_table(), clock.now()), config,
+                          Judge(plan_document, evaluate=run.evaluate))
     except ConfigError as exc:
         return list(exc.problems), [], exc.hint
     line, column = config.spot("rules", "policies")
