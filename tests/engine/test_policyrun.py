@@ -3,6 +3,7 @@ back at their file and line, and a policy that runs too long stopped, its proces
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from pstokens.config.model import PolicyFile
 from pstokens.engine.reading.policyrun import PolicyRun, isolated
 from pstokens.engine.rules.policies import PolicyFinding, PolicyKind
-from pstokens.errors import ConfigError
+from pstokens.errors import ConfigError, PstokensError
 
 pytest.importorskip("regopy")
 
@@ -68,4 +69,18 @@ def test_a_looping_policy_is_stopped_and_its_process_killed() -> None:
 def test_a_run_left_unused_is_killed_on_leaving_its_block() -> None:
     with PolicyRun([LOOPING]) as run:
         pass
+    assert run.process.returncode is not None
+
+
+@pytest.mark.parametrize(("worker", "said"), [
+    ("pstokens.no_such_worker", "the Rego evaluator stopped unexpectedly (exit 1)"),
+    ("this", "the Rego evaluator answered something unreadable"),  # prints the Zen of Python
+])
+def test_a_child_that_dies_or_babbles_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, worker: str, said: str
+) -> None:
+    monkeypatch.setattr("pstokens.engine.reading.policyrun.WORKER", worker)
+    run = PolicyRun([LOOPING])
+    with pytest.raises(PstokensError, match=re.escape(said)):
+        run.evaluate([LOOPING], PLAN, 60)
     assert run.process.returncode is not None

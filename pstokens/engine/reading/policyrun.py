@@ -32,6 +32,7 @@ from pstokens.engine.rules.policies import PolicyFinding, stopped
 from pstokens.errors import ConfigError, Problem, PstokensError
 
 WORKER = "pstokens.engine.reading.policyworker"
+UNEXPECTED = "run it again; report it if it persists"
 
 
 class PolicyRun:
@@ -44,9 +45,13 @@ class PolicyRun:
         here = str(Path(pstokens.__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (here, os.environ.get("PYTHONPATH")) if p)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", WORKER], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-m", WORKER], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        except OSError as exc:
+            raise PstokensError(f"cannot start the Rego evaluator: {exc.strerror or exc}",
+                                UNEXPECTED) from None
         self._replies: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=self._read, name="pstokens-policies", daemon=True).start()
         self._send({"policies": [[p.path, p.text] for p in self.policies]})
@@ -107,8 +112,12 @@ class PolicyRun:
         if not line:
             code = self.process.wait()
             raise PstokensError(f"the Rego evaluator stopped unexpectedly (exit {code})",
-                                "run it again; report it if it persists")
-        reply: dict[str, Any] = json.loads(line)
+                                UNEXPECTED)
+        try:
+            reply: dict[str, Any] = json.loads(line)
+        except ValueError:
+            raise PstokensError("the Rego evaluator answered something unreadable",
+                                UNEXPECTED) from None
         error = reply.get("error")
         if error is None:
             return reply
