@@ -19,7 +19,7 @@ from typing import Any
 from pstokens.api.client import PlanetScaleClient
 from pstokens.engine.open import Notifiers, Opener, StateStores, default_store
 from pstokens.engine.reading.ports import TokenApi
-from pstokens.engine.run import Judge
+from pstokens.engine.run import Judge, isolated
 from pstokens.errors import UsageError
 from pstokens.render import plan_document
 
@@ -49,7 +49,7 @@ class ToolBackend:
         self._client = client
         self._organization = organization
         self.opener = Opener(self._shared, state_store, lock_timeout,
-                             judge=Judge(plan_document), notifiers=notifiers)
+                             judge=Judge(plan_document, evaluate=isolated), notifiers=notifiers)
         self.root = (root or Path.cwd()).resolve()
         self.default_config = (self.root / (default_config or Path("pstokens.yaml"))).resolve()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,9 @@ from pstokens.engine.rules.guardrails import check_config
 from pstokens.errors import ConfigError, Problem
 from pstokens.render.formats import FINDINGS
 from pstokens.render.rules import config_problem
+
+if TYPE_CHECKING:  # the policies' module loads only for a config that names policies
+    from pstokens.engine.rules.policies import PolicyFinding
 
 RULES_HINT = "change the token, or the rule it breaks"
 
@@ -66,12 +70,14 @@ def _validate(path: Path, organization: str | None, fmt: str) -> None:
         _document(fmt, exc.problems)
         raise
     refused = _broken_rules(config)
-    denied, cautions, policy_hint = _policies(config)
+    findings, broken, policy_hint = _policies(config)
+    denied, cautions = _located(config, findings)
     unusable, unset = environment_problems(config, os.environ)  # notify's variables
-    problems = (*refused, *denied, *unusable)
+    problems = (*refused, *broken, *denied, *unusable)
     warnings = (*config.warnings, *cautions, *unset)
-    if FINDINGS[fmt].document:
-        _document(fmt, problems, warnings)
+    if FINDINGS[fmt].document:  # each policy finding under its package's rule
+        _document(fmt, (*refused, *broken, *unusable), (*config.warnings, *unset), config,
+                  findings)
     else:
         for warning in warnings:
             err(str(warning))
@@ -90,36 +96,48 @@ def _broken_rules(config: Config) -> list[Problem]:
     return [config_problem(v) for v in check_config(config)]
 
 
-def _policies(config: Config) -> tuple[list[Problem], list[Problem], str | None]:
+def _policies(config: Config) -> tuple[list[PolicyFinding], list[Problem], str | None]:
     """`rules.policies` held to the plan the config makes in an empty organization:
-    a policy that does not parse or fails (with its hint), and each deny, is a problem;
-    each warn a warning (located at the config's `policies:`)."""
+    their findings; or, when a policy does not parse or fails, that problem and its hint."""
     policies = config.rules.policies if config.rules is not None else ()
     if not policies:
         return [], [], None
     from pstokens import clock
     from pstokens.engine.planning.judging import Judge, judged, offline_plan
-    from pstokens.engine.rules.policies import PolicyKind, check_policies
+    from pstokens.engine.reading.policyrun import PolicyRun
     from pstokens.operations import operations_table
     from pstokens.render.json import plan_document
-    from pstokens.render.rules import policy_text
 
     try:
-        check_policies(policies)
-        plan = judged(offline_plan(config, operations_table(), clock.now()), config,
-                      Judge(plan_document))
+        # The child that evaluates them starts (and compiles them: one that does not
+        # parse is a problem at its line) while this process makes the plan.
+        with PolicyRun(policies) as run:
+            plan = judged(offline_plan(config, operations_table(), clock.now()), config,
+                          Judge(plan_document, evaluate=run.evaluate))
     except ConfigError as exc:
-        return list(exc.problems), [], exc.hint
-    line, column = config.spot("rules", "policies")
+        return [], list(exc.problems), exc.hint
+    return list(plan.policies), [], None
+
+
+def _located(
+    config: Config, findings: Sequence[PolicyFinding]
+) -> tuple[list[Problem], list[Problem]]:
+    """Each deny a problem, each warn a warning, located at the config's `policies:`."""
+    from pstokens.engine.rules.policies import PolicyKind
+    from pstokens.render.rules import policy_text
+
+    line, column = config.spot("rules", "policies") if findings else (1, 1)
     found: tuple[list[Problem], list[Problem]] = ([], [])
-    for finding in plan.policies:
+    for finding in findings:
         problem = Problem(config.path, line, column, policy_text(finding))
         found[finding.kind is not PolicyKind.DENY].append(problem)
-    return *found, None
+    return found
 
 
-def _document(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
-    """A document format (SARIF) prints every finding on stdout, the refused ones too."""
+def _document(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = (),
+              config: Config | None = None, policies: Sequence[PolicyFinding] = ()) -> None:
+    """A document format (SARIF) prints every finding on stdout, the refused ones too;
+    each policy finding under its policy's package."""
     if FINDINGS[fmt].document:
-        out(FINDINGS.render(fmt, command="validate", problems=problems, warnings=warnings),
-            nl=False)
+        out(FINDINGS.render(fmt, command="validate", problems=problems, warnings=warnings,
+                            config=config, policies=policies), nl=False)

@@ -22,7 +22,7 @@ from pstokens.api.auth import Credentials, MissingCredentials
 from pstokens.api.client import PlanetScaleClient
 from pstokens.cli.settings import EMULATOR_DATA, Settings, resolve
 from pstokens.config import Config, load_config
-from pstokens.engine.run import Judge, Workspace
+from pstokens.engine.run import Judge, Workspace, isolated
 from pstokens.errors import ConfigFileError, PstokensError
 from pstokens.state import FileStateStore, State, StateStore
 
@@ -95,7 +95,7 @@ class CommandContext:
         return Workspace(
             organization, self.state_store(organization) if not config else self.store,
             connect=lambda: self.client(organization), config=loaded,
-            lock_timeout=self.settings.lock_timeout, judge=Judge(plan_document),
+            lock_timeout=self.settings.lock_timeout, judge=Judge(plan_document, evaluate=isolated),
             notifier=cli_notifier(loaded) if loaded is not None else None,
         )
 

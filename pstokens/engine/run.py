@@ -41,6 +41,7 @@ from pstokens.engine.planning.planner import PlanOptions
 from pstokens.engine.planning.policy import check_options, check_safe, check_saved_scope
 from pstokens.engine.planning.stuck import forced
 from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
+from pstokens.engine.reading.policyrun import isolated
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import refuse_broken_rules
 from pstokens.engine.rules.policies import check_policies
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from pstokens.engine.leases.leasebook import LeaseBook
     from pstokens.engine.rules.leaseview import LeaseView
 
-__all__ = ["EVERYTHING", "Judge", "Notifier", "PlanOptions", "Workspace"]
+__all__ = ["EVERYTHING", "Judge", "Notifier", "PlanOptions", "Workspace", "isolated"]
 
 # Plan every key, replace none: what `pstokens plan` does with no --target/--replace.
 EVERYTHING = PlanOptions()
@@ -84,8 +85,9 @@ class Workspace(StateEdits):
     # unless the caller gives one.
     table: OperationsTable | None = None
     # What `rules.policies` see of each plan, and for how long (`Judge`: the plan's own
-    # data; the CLI and the adapters pass the document `plan --format json` prints).
-    judge: Judge = field(default_factory=Judge)
+    # data, in a child process killed past the limit; the CLI and the adapters pass the
+    # document `plan --format json` prints).
+    judge: Judge = field(default_factory=lambda: Judge(evaluate=isolated))
     # Told of each plan and apply (`engine/applying/notifier.py`); None: nobody.
     notifier: Notifier | None = None
     _checked: bool = field(default=False, repr=False)

@@ -89,10 +89,12 @@ REPORT: Family[str] = Family("report", ("report", "config"), (
 ))
 
 # `validate`: text is its warnings and verdict, SARIF the problems as a log.
-FINDINGS: Family[str] = Family("validate findings", ("command", "problems", "warnings"), (
-    _text(None),
-    Format("sarif", _R + "sarif:render_problems_sarif", ("command", "problems", "warnings")),
-))
+FINDINGS: Family[str] = Family(
+    "validate findings", ("command", "problems", "warnings", "config", "policies"), (
+        _text(None),
+        Format("sarif", _R + "sarif:render_problems_sarif",
+               ("command", "problems", "warnings", "config", "policies")),
+    ))
 
 WHO_CAN: Family[str] = Family("who-can", ("able", "operation", "database"), (
     _text(_R + "whocan:who_can_text", "able", "operation", "database"),

@@ -65,11 +65,15 @@ class Result:
 
 
 def render_problems_sarif(
-    command: str, problems: Sequence[Problem], warnings: Sequence[Problem] = ()
+    command: str, problems: Sequence[Problem], warnings: Sequence[Problem] = (),
+    config: Config | None = None, policies: Sequence[PolicyFinding] = (),
 ) -> str:
-    """`validate` (or a command refusing its config): every problem and warning in the file."""
+    """`validate` (or a command refusing its config): every problem and warning in the file,
+    and each finding of `config`'s `rules.policies` under its policy's package (as `plan`)."""
     results = [_problem(p, "error") for p in problems]
     results += [_problem(w, "warning") for w in warnings]
+    if config is not None:
+        results += [_policy(config, f) for f in policies]
     return document(command, results)
 
 

@@ -81,3 +81,25 @@ def test_a_policy_that_does_not_parse_is_refused_before_any_call(
         assert "policy/ttl.rego:4:5: the policy does not parse" in result.err
         assert "Traceback" not in result.both
     assert emulator.stats()["total"] == 0
+
+
+def test_validate_sarif_puts_each_policy_finding_under_its_package(
+    cli: Cli, workdir: Path, policies: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("30d", "180d").replace(
+        "    accesses:\n", "    accesses:\n      organization: [read_databases]\n", 1))
+    result = cli("validate", "--format", "sarif")
+    assert result.code == 1, result.both
+    run = json.loads(result.out)["runs"][0]
+    found = {(r["ruleId"], r["level"], r["message"]["text"]) for r in run["results"]}
+    assert found == {
+        ("pstokens.ttl", "error",
+         "policy pstokens.ttl: payments-ci lives 180 days; at most 90 are allowed"),
+        ("pstokens.teams", "warning",
+         "policy pstokens.teams: payments-ci belongs to team payments but holds organization "
+         "accesses"),
+    }
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert "policy/ttl.rego" in rules["pstokens.ttl"]["fullDescription"]["text"]
+    location = run["results"][0]["locations"][0]["physicalLocation"]
+    assert location["region"]["startLine"] == 3  # at `policies:`

@@ -14,7 +14,7 @@ from datetime import datetime
 from pstokens import clock
 from pstokens.api.listing import ListedToken
 from pstokens.config.model import Config
-from pstokens.engine.planning.judging import PLAN_DATA, Judge, judged
+from pstokens.engine.planning.judging import Judge, judged
 from pstokens.engine.planning.piling import with_piling
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions, make_plan
@@ -27,10 +27,14 @@ from pstokens.engine.planning.policy import (
 from pstokens.engine.planning.stale import config_data, digest
 from pstokens.engine.reading.leaks import read_leaks
 from pstokens.engine.reading.observe import diffed_ids, read_organization
+from pstokens.engine.reading.policyrun import isolated
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.guardrails import needs_accesses
 from pstokens.operations import OperationsTable
 from pstokens.state.model import State
+
+# The judge for callers that give none: the plan's own data, evaluated in a child process.
+PLAN_DATA = Judge(evaluate=isolated)
 
 
 async def fresh_plan(

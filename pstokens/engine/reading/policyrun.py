@@ -1,0 +1,143 @@
+"""`rules.policies` evaluated in a child process that is killed past the time limit.
+
+PRODUCT.md: a policy that loops or runs long is stopped after 10 s with an
+error. rego-cpp gives no way to interrupt a query, and a thread cannot be
+killed, so the policies run in a child (policyworker.py) and a run past its
+limit kills it: nothing of it is left running.
+
+Starting a Python process costs tens of milliseconds, so a `PolicyRun` starts
+its child as soon as the policies are known (the child then loads the
+evaluator and compiles them) and the caller makes the plan meanwhile;
+`evaluate` hands over the plan's document. `isolated` does both at once, for
+callers with nothing to do in between. Without policies nothing is started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pstokens
+from pstokens.config.model import PolicyFile
+from pstokens.engine.rules.policies import PolicyFinding, stopped
+from pstokens.errors import ConfigError, Problem, PstokensError
+
+WORKER = "pstokens.engine.reading.policyworker"
+UNEXPECTED = "run it again; report it if it persists"
+
+
+class PolicyRun:
+    """One child evaluating `policies` on one plan: started now, killed when it is done,
+    when it runs past the limit, or when the caller leaves the `with` block."""
+
+    def __init__(self, policies: Sequence[PolicyFile]) -> None:
+        self.policies = tuple(policies)
+        # The child imports the pstokens this process runs, whatever the working folder.
+        here = str(Path(pstokens.__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-m", WORKER], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        except OSError as exc:
+            raise PstokensError(f"cannot start the Rego evaluator: {exc.strerror or exc}",
+                                UNEXPECTED) from None
+        self._replies: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._read, name="pstokens-policies", daemon=True).start()
+        self._send({"policies": [[p.path, p.text] for p in self.policies]})
+
+    def evaluate(self, policies: Sequence[PolicyFile], document: Mapping[str, Any],
+                 limit: float) -> tuple[PolicyFinding, ...]:
+        """Every policy's findings on `document` (a `Judge`'s evaluate); ConfigError when
+        one does not parse or fails, or when they run past `limit` seconds (counted from
+        now): then the child is killed."""
+        if tuple(policies) != self.policies:
+            raise ValueError("this run was started for other policies")
+        deadline = time.monotonic() + limit
+        running = 0
+        try:
+            self._reply(deadline)  # compiled: a policy that does not parse says so here
+            self._send(document)
+            while True:
+                reply = self._reply(deadline)
+                if "running" in reply:
+                    running = int(reply["running"])
+                else:
+                    return tuple(PolicyFinding.from_json(f) for f in reply["findings"])
+        except TimeoutError:
+            raise stopped(self.policies[running], limit) from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+    def __enter__(self) -> PolicyRun:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def _send(self, message: Mapping[str, Any]) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(message).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the child is gone: its last reply (or its silence) says why
+
+    def _reply(self, deadline: float) -> dict[str, Any]:
+        """The child's next message; TimeoutError past `deadline`; its error, raised."""
+        try:
+            line = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise TimeoutError from None
+        if not line:
+            code = self.process.wait()
+            raise PstokensError(f"the Rego evaluator stopped unexpectedly (exit {code})",
+                                UNEXPECTED)
+        try:
+            reply: dict[str, Any] = json.loads(line)
+        except ValueError:
+            raise PstokensError("the Rego evaluator answered something unreadable",
+                                UNEXPECTED) from None
+        error = reply.get("error")
+        if error is None:
+            return reply
+        if "problems" in error:
+            raise ConfigError([Problem(str(f), int(n), int(c), str(m))
+                               for f, n, c, m in error["problems"]], error.get("hint"))
+        raise PstokensError(str(error["message"]), error.get("hint"))
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            for line in self.process.stdout:
+                self._replies.put(line)
+        except (OSError, ValueError):
+            pass  # closed under us: the run is over
+        self._replies.put(b"")
+
+
+def isolated(policies: Sequence[PolicyFile], document: Mapping[str, Any],
+             limit: float) -> tuple[PolicyFinding, ...]:
+    """A `Judge`'s evaluate: start the child and evaluate at once."""
+    with PolicyRun(policies) as run:
+        return run.evaluate(policies, document, limit)

@@ -1,0 +1,57 @@
+"""The child process that evaluates `rules.policies` (run by engine/reading/policyrun.py).
+
+A runaway policy must be stopped after 10 s, and a thread running rego-cpp cannot
+be: so the policies run here, in a process the parent kills. It reads no config
+and loads no more than the evaluator and engine/rules/policies.py, so it starts
+while the parent still makes the plan.
+
+Its protocol is JSON lines. In (stdin): `{"policies": [[path, text], ...]}`, then
+the plan's document. Out (stdout): `{"ready": true}` once every policy compiled,
+`{"running": i}` before policy `i` starts, then `{"findings": [...]}`; or
+`{"error": {...}}` (a ConfigError's problems and hint, or a message) and nothing more.
+
+    python -P -m pstokens.engine.reading.policyworker
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any, NamedTuple
+
+from pstokens.engine.rules.policies import Evaluator
+from pstokens.errors import ConfigError, PstokensError
+
+
+class _Policy(NamedTuple):
+    path: str
+    text: str
+
+
+def main(source: IO[bytes], sink: IO[bytes]) -> int:
+    def say(message: dict[str, Any]) -> None:
+        sink.write(json.dumps(message).encode() + b"\n")
+        sink.flush()
+
+    try:
+        policies = [_Policy(str(p), str(t)) for p, t in json.loads(source.readline())["policies"]]
+        evaluator = Evaluator(policies)
+        say({"ready": True})
+        document = json.loads(source.readline())
+        found = evaluator.judge(document, lambda index: say({"running": index}))
+    except ConfigError as exc:
+        say({"error": {"problems": [[p.file, p.line, p.column, p.message]
+                                    for p in exc.problems], "hint": exc.hint}})
+        return 1
+    except PstokensError as exc:
+        say({"error": {"message": exc.message, "hint": exc.hint}})
+        return 1
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which shows it
+        say({"error": {"message": f"the Rego evaluator failed: {type(exc).__name__}"}})
+        return 1
+    say({"findings": [f.to_json() for f in found]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.stdin.buffer, sys.stdout.buffer))
