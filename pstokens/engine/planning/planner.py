@@ -2,20 +2,24 @@
 
 A pure function over plain data. It reads no file, makes no call and knows no
 HTTP or CLI type, so nearly all behaviour is tested with plain values. Each
-change carries a typed cause; `pstokens.render` words it.
+change carries a typed cause; `pstokens.render` words it. When a live token is
+replaced and when the ones it replaced go are `replacing.py`'s rules; the plan
+being built is `builder.py`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
 from pstokens.destinations import Destination
 from pstokens.engine.planning.allows import with_allows
+from pstokens.engine.planning.builder import Builder
 from pstokens.engine.planning.leaseplan import LeaseRule, plan_leases
 from pstokens.engine.planning.plan import Action, Cause, Change, Plan, Retire
+from pstokens.engine.planning.replacing import replace_cause, retire, retiring_gone
 from pstokens.engine.planning.unsafe import unsafe_findings
 from pstokens.engine.rules.findings import (
     NOT_CHECKED,
@@ -37,13 +41,10 @@ from pstokens.engine.rules.guardrails import (
 )
 from pstokens.engine.rules.live import LiveToken
 from pstokens.engine.rules.lost import lost_creates
-from pstokens.engine.rules.rotation import Retiring, decide_retiring, expires_soon, stuck_warnings
+from pstokens.engine.rules.rotation import expires_soon, stuck_warnings
 from pstokens.engine.rules.verifyplan import Chooser
 from pstokens.operations import OperationsTable
 from pstokens.state.model import State, TokenRecord
-
-# A token created with a ttl expires a moment after created_at + ttl.
-TTL_TOLERANCE = 60
 
 
 @dataclass(frozen=True)
@@ -53,25 +54,6 @@ class PlanOptions:
     # Where the secrets of new tokens without `deliver:` go (--secrets-dir or
     # --secrets-command, resolved); the plan records them. None: apply's sink decides.
     default_deliver: tuple[Destination, ...] | None = None
-
-
-@dataclass
-class _Builder:
-    changes: list[Change] = field(default_factory=list)
-    drift: list[Drift] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    claimed: set[str] = field(default_factory=set)
-    retiring: list[Retiring] = field(default_factory=list)
-    # Keys this plan makes a new token for, gathered from `changes` as it grows
-    # (`changes[:creates_seen]` read so far): `_retire` asks once per key, and
-    # rescanning every change each time made plans quadratic.
-    creates: set[str] = field(default_factory=set)
-    creates_seen: int = 0
-    default_deliver: tuple[Destination, ...] | None = None
-    # Token IDs PlanetScale's audit log reports leaked (engine/reading/leaks.py).
-    leaked: frozenset[str] = frozenset()
-    # How each new token will be verified, one choice per distinct access map.
-    verification: Chooser = field(default_factory=Chooser)
 
 
 def make_plan(
@@ -86,7 +68,7 @@ def make_plan(
     operations table, a value like the rest: the engine service loads it once."""
     lease_changes, leases, lease_ids = plan_leases(state, live, now, LeaseRule.of(config),
                                                    options.targets, leaks.leaked)
-    out = _Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
+    out = Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
                    default_deliver=options.default_deliver, verification=Chooser(table))
     in_scope = _scope(config, state, options)
     _walk_keys(out, config, state, live, now, options, in_scope)
@@ -120,7 +102,7 @@ def make_plan(
 
 
 def _walk_keys(
-    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
+    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
     options: PlanOptions, in_scope: set[str],
 ) -> None:
     """Each key in scope, in order: created, converged or removed, its old tokens retired."""
@@ -132,14 +114,14 @@ def _walk_keys(
                 _remove(out, key, record, live)
         else:
             _converge(out, spec, record, live, now, forced=key in options.replace)
-        if record is not None:
-            _retire(out, key, record, live, now, spec)
+        if record is not None and record.retiring:  # tokens it replaced, still to go
+            retire(out, key, record, live, now, spec)
             if spec is not None:  # a removed key leaves state whole
-                _retiring_gone(out, key, record, live)
+                retiring_gone(out, key, record, live)
 
 
 def _unmanaged(
-    out: _Builder, config: Config, live: Mapping[str, LiveToken], options: PlanOptions,
+    out: Builder, config: Config, live: Mapping[str, LiveToken], options: PlanOptions,
 ) -> list[UnmanagedToken]:
     """Live tokens nobody claims: listed, or deleted under unmanaged.policy delete."""
     unmanaged: list[UnmanagedToken] = []
@@ -158,7 +140,7 @@ def _unmanaged(
 
 
 def _findings(
-    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
+    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
     options: PlanOptions, table: OperationsTable,
 ) -> tuple[tuple[Violation, ...], tuple[Unused, ...]]:
     """The rules' violations (leaked unmanaged tokens among them) and the unused rules."""
@@ -169,7 +151,7 @@ def _findings(
     return violations, unused
 
 
-def _namesake_warnings(out: _Builder,
+def _namesake_warnings(out: Builder,
                        namesakes: dict[str, tuple[str, ...]]) -> tuple[PlanWarning, ...]:
     return tuple(
         PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
@@ -183,7 +165,7 @@ def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:
     return keys & set(options.targets) if options.targets else keys
 
 
-def _namesakes(out: _Builder, live: Mapping[str, LiveToken]) -> dict[str, tuple[str, ...]]:
+def _namesakes(out: Builder, live: Mapping[str, LiveToken]) -> dict[str, tuple[str, ...]]:
     """Key being created -> live tokens of that name that pstokens does not manage."""
     creates = {c.key for c in out.changes if c.action in (Action.CREATE, Action.REPLACE)}
     found: dict[str, list[str]] = {}
@@ -194,7 +176,7 @@ def _namesakes(out: _Builder, live: Mapping[str, LiveToken]) -> dict[str, tuple[
 
 
 def _converge(
-    out: _Builder,
+    out: Builder,
     spec: TokenSpec,
     record: TokenRecord | None,
     live: Mapping[str, LiveToken],
@@ -215,7 +197,7 @@ def _converge(
         _create(out, spec, record.id, Cause.DELETED_OUTSIDE)
         return
     cause = (Cause.LEAKED if token.id in out.leaked
-             else _replace_cause(spec, record, token, now, forced=forced))
+             else replace_cause(spec, record, token, now, forced=forced))
     if cause is not None:
         if not spec.prevent_destroy:
             _create(out, spec, record.id, cause, previous_ttl=record.ttl)
@@ -229,30 +211,8 @@ def _converge(
     _diff_accesses(out, key, record, token, spec.accesses)
 
 
-def _replace_cause(
-    spec: TokenSpec, record: TokenRecord, token: LiveToken, now: datetime, *, forced: bool
-) -> Cause | None:
-    if not record.verified:
-        return Cause.UNVERIFIED
-    if record.partly_delivered:
-        return Cause.PARTLY_DELIVERED
-    if not record.delivered:
-        return Cause.UNDELIVERED
-    if token.expires_at is not None and token.expires_at <= now:
-        return Cause.EXPIRED
-    if not _same_ttl(spec.ttl, record.ttl):
-        return Cause.TTL_CHANGED
-    created = token.created_at or record.created_at
-    rotate_after = None if spec.rotate_after is None else timedelta(seconds=spec.rotate_after)
-    if rotate_after is not None and created is not None and now - created >= rotate_after:
-        return Cause.ROTATE_AFTER
-    if forced:
-        return Cause.FORCED
-    return None
-
-
 def _create(
-    out: _Builder, spec: TokenSpec, old_id: str | None, cause: Cause,
+    out: Builder, spec: TokenSpec, old_id: str | None, cause: Cause,
     *, previous_ttl: int | None = None,
 ) -> None:
     action = Action.CREATE if old_id is None else Action.REPLACE
@@ -275,7 +235,7 @@ def _create(
 
 
 def _recover(
-    out: _Builder, spec: TokenSpec, record: TokenRecord, live: Mapping[str, LiveToken]
+    out: Builder, spec: TokenSpec, record: TokenRecord, live: Mapping[str, LiveToken]
 ) -> None:
     """A create whose outcome was lost: adopt what it made, or create again."""
     found = _claim_lost(out, spec.key, record, live)
@@ -290,58 +250,15 @@ def _recover(
 
 
 def _claim_lost(
-    out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
+    out: Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
 ) -> list[LiveToken]:
     found = lost_creates(key, record, live.values(), out.claimed)
     out.claimed.update(t.id for t in found)
     return found
 
 
-def _retire(
-    out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken],
-    now: datetime, spec: TokenSpec | None,
-) -> None:
-    """Tokens this key replaced: kept while their overlap lasts (and, with
-    retire_when_unused, while PlanetScale sees them used), then deleted; a leaked
-    one goes now (apply still waits for the key's new token, if it makes one)."""
-    replacing = _makes_new_token(out, key)
-    leaked = [i for i in record.retiring if i in out.leaked and i in live]
-    if leaked:
-        record = replace(record, retiring=tuple(i for i in record.retiring if i not in leaked))
-        out.changes += [Change(Action.DELETE, key, i, name=record.name, cause=Cause.LEAKED)
-                        for i in leaked]
-    decision = decide_retiring(key, record, live, now,
-                               overlap=spec.overlap if spec else None, replacing=replacing,
-                               retire_when_unused=spec.retire_when_unused if spec else None)
-    out.retiring += decision.waiting
-    for token_id, cause in [*((i, Cause.RETIRED) for i in decision.now),
-                            *((i, Cause.OVERLAP_ENDED) for i in decision.ended),
-                            *((i, Cause.NOT_USED) for i in decision.unused)]:
-        out.changes.append(Change(Action.DELETE, key, token_id, name=record.name, cause=cause))
-
-
-def _makes_new_token(out: _Builder, key: str) -> bool:
-    """Whether the plan so far creates or replaces `key`: each change is read once."""
-    for change in out.changes[out.creates_seen:]:
-        if change.key is not None and change.action in (Action.CREATE, Action.REPLACE):
-            out.creates.add(change.key)
-    out.creates_seen = len(out.changes)
-    return key in out.creates
-
-
-def _retiring_gone(
-    out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
-) -> None:
-    """Retiring tokens deleted outside pstokens: drift, and state forgets them."""
-    for token_id in record.retiring:
-        if token_id not in live:
-            out.drift.append(Drift(key, token_id, DriftKind.DELETED))
-            out.changes.append(Change(Action.DELETE, key, token_id, name=record.name,
-                                      cause=Cause.RETIRING_GONE))
-
-
 def _expiring(
-    out: _Builder, config: Config, state: State, live: Mapping[str, LiveToken],
+    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken],
     now: datetime, in_scope: set[str],
 ) -> tuple[PlanWarning, ...]:
     """Managed tokens expiring within 14 days that nothing in this plan replaces."""
@@ -356,7 +273,7 @@ def _expiring(
     return tuple(found)
 
 
-def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
+def _remove(out: Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
     """A key gone from the config: delete its token (and any lost create's)."""
     lost = _claim_lost(out, key, record, live)
     for token in lost:
@@ -378,7 +295,7 @@ def _remove(out: _Builder, key: str, record: TokenRecord, live: Mapping[str, Liv
 
 
 def _diff_accesses(
-    out: _Builder, key: str, record: TokenRecord, token: LiveToken, desired: AccessMap
+    out: Builder, key: str, record: TokenRecord, token: LiveToken, desired: AccessMap
 ) -> None:
     actual: AccessMap = token.accesses or {}
     if desired == actual == record.accesses:
@@ -397,7 +314,7 @@ def _diff_accesses(
             out.changes.append(Change(Action.REVOKE, key, token.id, database, revoke))
 
 
-def _leaked_unmanaged(out: _Builder, live: Mapping[str, LiveToken]) -> list[Violation]:
+def _leaked_unmanaged(out: Builder, live: Mapping[str, LiveToken]) -> list[Violation]:
     """Live tokens the audit log reports leaked that pstokens does not manage."""
     return [Violation(Rule.LEAKED, token_id, live[token_id].name, None)
             for token_id in sorted(out.leaked)
@@ -407,8 +324,3 @@ def _leaked_unmanaged(out: _Builder, live: Mapping[str, LiveToken]) -> list[Viol
 def _excepted(token: LiveToken, config: Config) -> bool:
     return token.id in config.unmanaged_except or (token.name or "") in config.unmanaged_except
 
-
-def _same_ttl(desired: int | None, recorded: int | None) -> bool:
-    if desired is None or recorded is None:
-        return desired == recorded
-    return abs(desired - recorded) <= TTL_TOLERANCE

@@ -200,6 +200,8 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
+    if kind is TokenSpec:
+        return _token(value)
     names = _COMPARED.get(kind)
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
@@ -220,3 +222,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _token(spec: TokenSpec) -> dict[str, Any]:
+    """A token's plain form, `_plain`'s most common case written out (a thousand
+    tokens took 4 of a plan's milliseconds): scalars kept as they are, and the
+    accesses (typed `frozenset[str]` by database) sorted without asking each
+    set what it holds."""
+    plain: dict[str, Any] = {}
+    for name in _compared(TokenSpec):
+        value = getattr(spec, name)
+        if type(value) in _SCALARS:
+            plain[name] = value
+        elif name == "accesses":
+            plain[name] = {ORGANIZATION_LEVEL if database is None else database: sorted(names)
+                           for database, names in value.items()}
+        else:
+            plain[name] = _plain(value)
+    return plain

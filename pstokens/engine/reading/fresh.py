@@ -9,7 +9,11 @@ read of the organization (with the saved plan's own targets and replacements).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pstokens import clock
 from pstokens.api.listing import ListedToken
@@ -29,6 +33,7 @@ from pstokens.engine.reading.leaks import read_leaks
 from pstokens.engine.reading.observe import diffed_ids, read_organization
 from pstokens.engine.reading.policyrun import isolated
 from pstokens.engine.reading.ports import TokenApi
+from pstokens.engine.rules.findings import NOT_CHECKED
 from pstokens.engine.rules.guardrails import needs_accesses
 from pstokens.operations import OperationsTable
 from pstokens.state.model import State
@@ -53,19 +58,15 @@ async def fresh_plan(
 
     known = state.managed_ids()
     now = now or clock.now()
-    # The audit log is read beside the tokens: a plan waits for the slower, not both.
-    leaks_read = asyncio.ensure_future(read_leaks(api, config.organization, now))
+    reads: list[asyncio.Future[Any]] = []
     try:
-        live = await read_organization(api, config.organization, needs, expected=len(known))
+        plan = await _read_and_plan(api, config, state, options, table, now, needs,
+                                    len(known), reads)
     except BaseException:
-        leaks_read.cancel()
+        for read in reads:
+            read.cancel()
         raise
-    leaks = await leaks_read
-    data = config_data(config)
-    plan = make_plan(config, state, live, now=now, options=options,
-                     config_digest=digest(data), config_data=data, leaks=leaks, table=table)
-    keys = [k for k in config.tokens if not options.targets or k in options.targets]
-    return judged(with_piling(plan, state, live, keys), config, judge)
+    return judged(plan, config, judge)
 
 
 async def plan_for_apply(
@@ -80,3 +81,40 @@ async def plan_for_apply(
                              judge=judge)
     check_same(saved, fresh)
     return fresh
+
+
+async def _read_and_plan(
+    api: TokenApi, config: Config, state: State, options: PlanOptions,
+    table: OperationsTable, now: datetime, needs: Callable[[ListedToken], bool],
+    expected: int, reads: list[asyncio.Future[Any]],
+) -> Plan:
+    """The organization and the audit log read together (each started read is put
+    in `reads`, for the caller to cancel on an error), then the plan.
+
+    The audit log is asked for once the list's pages have taken their connection
+    slots (two turns of the loop: the list's task makes the page requests, they
+    take their slots). With fewer slots than pages + 1, the log's one small read
+    is then the one that waits, and the planner runs while it is on its way rather
+    than after the last page: a plan depends on the log only through the token IDs
+    it names, so one made as if it named none is the plan when it names none.
+    """
+    live_read = asyncio.ensure_future(
+        read_organization(api, config.organization, needs, expected=expected))
+    reads.append(live_read)
+    for _ in range(2):
+        await asyncio.sleep(0)
+    leaks_read = asyncio.ensure_future(read_leaks(api, config.organization, now))
+    reads.append(leaks_read)
+    live = await live_read
+    data = config_data(config)
+    plan_with = functools.partial(make_plan, config, state, live, now=now, options=options,
+                                  config_digest=digest(data), config_data=data, table=table)
+    keys = [k for k in config.tokens if not options.targets or k in options.targets]
+    if leaks_read.done():
+        plan = plan_with(leaks=leaks_read.result())
+    else:
+        guess = plan_with(leaks=NOT_CHECKED)
+        leaks = await leaks_read
+        plan = (dataclasses.replace(guess, leak_check=leaks) if not leaks.leaked
+                else plan_with(leaks=leaks))
+    return with_piling(plan, state, live, keys)
