@@ -145,32 +145,38 @@ async def _unpaced(workspace: Workspace, size: int, args: argparse.Namespace) ->
     raw = statistics.median(seconds for seconds, _ in raw_runs)
     fastest_plan = plans[0].detail["reads_and_planner"]
     fastest_raw = min(seconds for seconds, _ in raw_runs)
+    # The bare client making the calls a plan must make: the pages and, since
+    # leaks are checked on every plan, the one audit-log read. With 11 calls on
+    # 10 connections either client waits a round trip for the last one.
+    floor = statistics.median(with_log)
+    fastest_floor = min(with_log)
     own = [await workspace.local_plan(raw_runs[0][1]) for _ in range(PLAN_REPEAT)]
     own_cpu = statistics.median(cpu for cpu, _ in own)
     own_wall = statistics.median(wall for _, wall in own)
     own_fastest = min(cpu for cpu, _ in own)
-    within = reads_and_planner <= PLAN_TARGET * raw
+    within = reads_and_planner <= PLAN_TARGET * floor
     rows = [
         Row(f"plan {size} managed tokens",
             f"{planned.calls - AUDIT_READS} pages + 1 audit-log read", reads_and_planner,
             bound(planned),
             f"calls = {pages} pages + 1 ({'ok' if plan_ok else 'WRONG'}); median <= "
-            f"{PLAN_TARGET}x the bare httpx client's: {reads_and_planner / raw:.2f}x "
+            f"{PLAN_TARGET}x a bare httpx client making the same {pages + 1} calls: "
+            f"{reads_and_planner / floor:.2f}x "
             f"({'OK' if within else 'MISS'}; fastest {_fmt_seconds(fastest_plan)} against "
-            f"{_fmt_seconds(fastest_raw)}, {fastest_plan / fastest_raw:.2f}x)"
+            f"{_fmt_seconds(fastest_floor)}, {fastest_plan / fastest_floor:.2f}x)"
             if size >= 1000 else f"calls = {pages} pages + 1",
             plan_ok and (size < 1000 or within)),
         Row("  same, whole command after start-up", f"{planned.calls} pages", planned.seconds,
             bound(planned), "config + state + reads + plan + render", None),
-        Row("  the emulator alone: same pages, bare httpx, unparsed", f"{pages} pages", raw,
-            max(latency, pages * latency / parallelism),
-            f"the floor the emulator sets (fastest {_fmt_seconds(fastest_raw)})", None),
-        Row("  the same bare client, the plan's audit-log read asked for too (not the target)",
-            f"{pages} pages + 1", statistics.median(with_log),
+        Row("  the bare client, same pages + the audit-log read (the target's floor)",
+            f"{pages} pages + 1", floor,
             max(latency, (pages + 1) * latency / parallelism),
-            f"{pages + 1} calls on {parallelism} connections; the plan takes "
-            f"{reads_and_planner / statistics.median(with_log):.2f}x this",
-            None),
+            f"{pages + 1} calls on {parallelism} connections (fastest "
+            f"{_fmt_seconds(fastest_floor)})", None),
+        Row("  the bare client, the pages alone (no audit-log read)", f"{pages} pages", raw,
+            max(latency, pages * latency / parallelism),
+            f"the floor before plans read the audit log: the plan takes "
+            f"{reads_and_planner / raw:.2f}x this (fastest {_fmt_seconds(fastest_raw)})", None),
         Row("  pstokens' own work: same plan, pages served from memory (CPU)", "0", own_cpu,
             None,
             f"parse the pages, plan: median <= {OWN_WORK_TARGET * 1000:.0f} ms CPU "
