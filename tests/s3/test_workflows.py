@@ -248,7 +248,8 @@ def test_the_action_installs_from_its_own_checkout_and_never_interpolates_inputs
     assert action["runs"]["using"] == "composite"
     assert {"command", "working-directory"} <= set(action["inputs"])
     install = next(s for s in action["runs"]["steps"] if s.get("name") == "Install pstokens")
-    assert 'pip install --quiet "$GITHUB_ACTION_PATH"' in install["run"]
+    assert 'target="$GITHUB_ACTION_PATH"' in install["run"]  # its own checkout (+ extras)
+    assert 'pip install --quiet "$target"' in install["run"]
     for step in action["runs"]["steps"]:
         # Inputs reach scripts only through env: an input cannot inject shell code.
         assert "${{" not in step.get("run", "")
