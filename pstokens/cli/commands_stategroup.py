@@ -24,6 +24,7 @@ from pstokens.state.base import encode_state
 
 
 @click.group("state")
+@global_options
 def state_group() -> None:
     """Inspect or edit the state (a file, or an S3 object with --state s3://BUCKET/KEY)."""
 
