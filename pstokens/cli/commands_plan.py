@@ -28,10 +28,10 @@ from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private
-from pstokens.render import render_text
 from pstokens.render.apply import interruption_lines, summary
 from pstokens.render.formats import APPLY_REFUSED, APPLY_RESULT, PLAN
 from pstokens.render.json import render_saved
+from pstokens.render.text import styled_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -181,7 +181,7 @@ def apply_command(
 
     def shown(plan: Plan) -> None:
         if saved is None:
-            show(render_text(plan))
+            show(styled_text(plan))
 
     def approved(plan: Plan) -> bool:
         if saved is None and not auto_approve:
