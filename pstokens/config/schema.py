@@ -91,7 +91,11 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     )
     if check.problems:
         clean = {k: s for k, s in tokens.items() if k not in troubled}
-        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean))
+        keys = tuple(where[1] for where in spots
+                     if where[0] == "tokens" and len(where) == 2
+                     and TOKEN_KEY.fullmatch(str(where[1])) is not None)
+        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean),
+                            keys=keys)
     return config
 
 
