@@ -91,9 +91,9 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     )
     if check.problems:
         clean = {k: s for k, s in tokens.items() if k not in troubled}
-        keys = tuple(where[1] for where in spots
-                     if where[0] == "tokens" and len(where) == 2
-                     and TOKEN_KEY.fullmatch(str(where[1])) is not None)
+        keys = tuple(key for place, key, *rest in (w for w in spots if len(w) >= 2)
+                     if place == "tokens" and not rest and key is not None
+                     and TOKEN_KEY.fullmatch(key) is not None)
         raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean),
                             keys=keys)
     return config
