@@ -8,6 +8,7 @@ MCP tool error.
 
     PstokensError                 message + hint, shown as one sentence on stderr (exit 1)
     ├── UsageError                a bad option, argument or combination of them; nothing done
+    │   └── InvalidDestination    a secret destination that could never deliver (raised when made)
     ├── ConfigFileError           a config file that cannot be read, or names another organization
     ├── ConfigError               every problem in a config, each FILE:LINE:COL
     │   └── InvalidConfig         (config.model) ... and what could be read of it, for validate
@@ -84,6 +85,11 @@ class Problem:
 
 class UsageError(PstokensError):
     """A bad option or argument, or options that cannot go together: nothing was done."""
+
+
+class InvalidDestination(UsageError):
+    """A `command:` or `dir:` destination that could never deliver (empty, a null
+    character, an unknown `stdin`): refused when made, before any token exists."""
 
 
 class ConfigFileError(PstokensError):

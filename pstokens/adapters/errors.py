@@ -34,6 +34,7 @@ PASSED_ON = None  # the API's own answer, passed on (see `http_error`)
 ANSWERS: dict[str, Reply | None] = {
     "PstokensError": SERVER_FAULT,
     "UsageError": Reply(400, "bad_request"),
+    "InvalidDestination": Reply(400, "bad_request"),
     "ConfigFileError": SERVER_FAULT,
     "ConfigError": SERVER_FAULT,
     "InvalidConfig": SERVER_FAULT,

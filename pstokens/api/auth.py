@@ -44,11 +44,12 @@ class Credentials:
     secret: Secret = field(default_factory=lambda: Secret(""), repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Credentials | None:
-        """The service token pair if complete, else the API key, else None.
+    def from_env(cls, env: Mapping[str, str]) -> Credentials:
+        """The service token pair if complete, else the API key.
 
-        Half a pair with no API key to fall back on is an error naming the
-        missing variable: it is almost always a typo in a CI secret's name.
+        Neither is `MissingCredentials` naming the variables to set; half a pair
+        with no API key to fall back on names the missing one: it is almost
+        always a typo in a CI secret's name.
         """
         token_id = _read(env, TOKEN_ID_VAR)
         token = _read(env, TOKEN_VAR)
@@ -62,7 +63,7 @@ class Credentials:
             raise MissingCredentials(
                 f"{present} is set but {missing} is not: set both, or {API_KEY_VAR}"
             )
-        return None
+        raise MissingCredentials()
 
     @classmethod
     def service_token(cls, token_id: str, token: str) -> Credentials:

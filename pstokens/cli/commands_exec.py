@@ -84,6 +84,7 @@ def _notify(event: str, lease: Lease) -> None:
 
 
 @click.group("lease")
+@global_options
 def lease_group() -> None:
     """List or sweep the short-lived tokens made by `pstokens exec`."""
 

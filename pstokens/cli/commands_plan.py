@@ -29,10 +29,10 @@ from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private
-from pstokens.render import render_text
 from pstokens.render.apply import interruption_lines, summary
 from pstokens.render.formats import APPLY_REFUSED, APPLY_RESULT, PLAN
 from pstokens.render.json import render_saved
+from pstokens.render.text import styled_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,16 +71,20 @@ def _destinations(
     secrets_dir: str | None, secrets_command: str | None,
 ) -> tuple[Destination, ...] | None:
     """What the flags say (None: neither was given)."""
-    if secrets_dir and secrets_command:
+    if secrets_dir is not None and secrets_command is not None:
         raise UsageError("--secrets-dir and --secrets-command cannot be used together",
                          hint="pick one; a token that needs both lists a `dir:` and a "
                          "`command:` entry under `deliver:` in the config")
     if secrets_command is not None and not secrets_command.strip():
         raise UsageError("--secrets-command is empty",
                          hint="give the command that receives each secret on stdin")
-    if secrets_command:
+    if secrets_dir is not None and not secrets_dir.strip():
+        raise UsageError("--secrets-dir is empty",
+                         hint="give the folder that receives each secret, or leave the "
+                         f"option out for {DEFAULT_SECRETS_DIR}")
+    if secrets_command is not None:
         return (CommandDestination(secrets_command.strip()),)
-    if secrets_dir:
+    if secrets_dir is not None:
         return (DirDestination(secrets_dir),)
     return None
 
@@ -188,7 +192,7 @@ def apply_command(
 
     def shown(plan: Plan) -> None:
         if saved is None:
-            show(render_text(plan))
+            show(styled_text(plan))
 
     def approved(plan: Plan) -> bool:
         if saved is None and not auto_approve:

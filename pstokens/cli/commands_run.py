@@ -9,11 +9,12 @@ import click
 
 from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err
-from pstokens.cli.settings import global_options
+from pstokens.cli.settings import global_options, standalone_options
 from pstokens.errors import ServeError, UsageError
 
 
 @click.command("emulator")
+@standalone_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to bind.")
 @click.option("--data", type=click.Path(dir_okay=False), help="Keep data in FILE (else memory).")

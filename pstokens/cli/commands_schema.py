@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from pstokens.cli.output import out
+from pstokens.cli.settings import standalone_options
 from pstokens.schemas import NAMES, SchemaName, render
 
 
 @click.command("schema")
+@standalone_options
 @click.argument("document", type=click.Choice(NAMES))
 def schema_command(document: SchemaName) -> None:
     """Print the JSON Schema (draft 2020-12) of the config or of the JSON plan.

@@ -9,10 +9,12 @@ import click
 from pstokens.cli.output import out
 from pstokens.cli.planfile import load_plan
 from pstokens.cli.sarif import FormatChoice
+from pstokens.cli.settings import standalone_options
 from pstokens.render.formats import SAVED_PLAN
 
 
 @click.command("show")
+@standalone_options
 @click.argument("planfile", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=FormatChoice(SAVED_PLAN.names), default="text",
               show_default=True, help="How to print the plan.")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 @click.group("state")
+@global_options
 def state_group() -> None:
     """Inspect or edit the state (a file, or an S3 object with --state s3://BUCKET/KEY)."""
 

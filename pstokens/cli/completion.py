@@ -3,12 +3,15 @@
 click completes commands and options by itself (`_PSTOKENS_COMPLETE=bash_source
 pstokens`, docs/schemas.md); this adds the token keys of the config that `-c`,
 PSTOKENS_CONFIG or ./pstokens.yaml names. Completion runs on every Tab: whatever
-goes wrong (no file, a broken config) offers nothing rather than a traceback.
+goes wrong (no file, a broken config) offers nothing rather than a traceback,
+and it reads only a regular file (a FIFO would block it). A config with
+problems still offers every key that is a key, whatever is wrong beneath it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -24,10 +27,12 @@ def config_keys(ctx: click.Context, param: click.Parameter,
     try:
         named = (ctx.find_root().obj or {}).get("config") or os.environ.get("PSTOKENS_CONFIG")
         path = Path(named or "pstokens.yaml")
+        if not path.is_file():  # a FIFO or a device could block the Tab: regular files only
+            return []
         try:
-            tokens = load_config(path, organization=None).tokens
-        except InvalidConfig as exc:  # the keys it could read still complete (no org too)
-            tokens = exc.partial.tokens
-        return [CompletionItem(key) for key in sorted(tokens) if key.startswith(incomplete)]
+            keys: Iterable[str] = load_config(path, organization=None).tokens
+        except InvalidConfig as exc:  # every key that is a key still completes (no org too)
+            keys = exc.keys
+        return [CompletionItem(key) for key in sorted(keys) if key.startswith(incomplete)]
     except Exception:  # noqa: BLE001 - a Tab never shows a traceback
         return []

@@ -142,9 +142,11 @@ class CommandContext:
                 parallelism=settings.parallelism,
             )
         else:
-            credentials = Credentials.from_env(os.environ)
-            if credentials is None:
-                raise MissingCredentials(hint="or pass --emulator to try pstokens locally")
+            try:
+                credentials = Credentials.from_env(os.environ)
+            except MissingCredentials as exc:
+                raise MissingCredentials(exc.message, hint="or pass --emulator to try "
+                                         "pstokens locally") from None
             client = PlanetScaleClient(
                 settings.api_url,
                 credentials,

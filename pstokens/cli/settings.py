@@ -49,35 +49,53 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+# Each global option: its declarations (flags, then the name it is kept under), and
+# click's settings for it.
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("-c", "--config", "config"), {
+        "type": click.Path(dir_okay=False),
+        "help": "Config file [env PSTOKENS_CONFIG; default pstokens.yaml]."}),
+    (("--state", "state"), {
+        "metavar": "FILE|s3://BUCKET/KEY",
+        "help": "State file or S3 object [env PSTOKENS_STATE; default "
+                "state/<organization>.json]."}),
+    (("--org", "org"), {"help": "Organization [env PLANETSCALE_ORG]."}),
+    (("--api-url", "api_url"), {
+        "help": f"API base URL [env PLANETSCALE_API_URL; default {DEFAULT_API_URL}]."}),
+    (("--emulator", "emulator"), {
+        "is_flag": True, "default": False,
+        "help": "Use the embedded emulator in .pstokens/ [env PSTOKENS_EMULATOR=1]."}),
+    (("--parallelism", "parallelism"), {
+        "type": int, "help": "API calls in flight at most [env PSTOKENS_PARALLELISM; "
+                             "default 10]."}),
+    (("--rate-limit", "rate_limit"), {
+        "type": int, "help": "Requests a minute, paced; 0 turns pacing off "
+                             "[env PSTOKENS_RATE_LIMIT; default 600]."}),
+    (("--lock-timeout", "lock_timeout"), {
+        "type": float, "metavar": "SECONDS",
+        "help": "Seconds to wait for the state lock [env PSTOKENS_LOCK_TIMEOUT; default 0: "
+                "fail at once]."}),
+    (("--no-color", "no_color"), {
+        "is_flag": True, "default": False,
+        "help": "No colour, even on a terminal [env NO_COLOR, any value]."}),
+    (("--debug", "debug"), {
+        "is_flag": True, "default": False,
+        "help": "Log API calls (credentials and secrets redacted) and show tracebacks."}),
+)
+
+
 def global_options(func: F) -> F:
-    """The options every command takes, before or after its name."""
-    options = [
-        click.option("-c", "--config", "config", type=click.Path(dir_okay=False),
-                     help="Config file [env PSTOKENS_CONFIG; default pstokens.yaml]."),
-        click.option("--state", "state", metavar="FILE|s3://BUCKET/KEY",
-                     help="State file or S3 object "
-                          "[env PSTOKENS_STATE; default state/<organization>.json]."),
-        click.option("--org", "org", help="Organization [env PLANETSCALE_ORG]."),
-        click.option("--api-url", "api_url",
-                     help=f"API base URL [env PLANETSCALE_API_URL; default {DEFAULT_API_URL}]."),
-        click.option("--emulator", "emulator", is_flag=True, default=False,
-                     help="Use the embedded emulator in .pstokens/ [env PSTOKENS_EMULATOR=1]."),
-        click.option("--parallelism", "parallelism", type=int,
-                     help="API calls in flight at most [env PSTOKENS_PARALLELISM; default 10]."),
-        click.option("--rate-limit", "rate_limit", type=int,
-                     help="Requests a minute, paced; 0 turns pacing off "
-                          "[env PSTOKENS_RATE_LIMIT; default 600]."),
-        click.option("--lock-timeout", "lock_timeout", type=float, metavar="SECONDS",
-                     help="Seconds to wait for the state lock "
-                          "[env PSTOKENS_LOCK_TIMEOUT; default 0: fail at once]."),
-        click.option("--no-color", "no_color", is_flag=True, default=False,
-                     help="No colour, even on a terminal [env NO_COLOR, any value]."),
-        click.option("--debug", "debug", is_flag=True, default=False,
-                     help="Log API calls (credentials and secrets redacted) and show tracebacks."),
-    ]
+    """The options every command takes, before or after its name.
+
+    A command's own option of the same flag wins (emulator's `--org` and
+    `--rate-limit` say what it serves): still accepted after the command, with
+    the command's meaning.
+    """
+    taken = {o for p in getattr(func, "__click_params__", []) for o in p.opts}
     before = len(getattr(func, "__click_params__", []))
-    for option in reversed(options):
-        func = option(func)
+    for decls, settings in reversed(GLOBAL_OPTIONS):
+        if not taken & set(decls[:-1]):
+            func = click.option(*decls, **settings)(func)
     for param in getattr(func, "__click_params__", [])[before:]:
         param.expose_value = False
         param.callback = _remember
@@ -92,11 +110,23 @@ def offline_options(func: F) -> F:
     """The global options for a command that reads no state and calls no API: each
     is still accepted (a shared alias or variable may pass it), but only those it
     uses are listed in its --help."""
-    func = global_options(func)
+    return _hide(global_options(func), API_OPTIONS)
+
+
+def _hide(func: F, names: tuple[str, ...]) -> F:
+    """Leave global options `names` out of `func`'s --help (never its own options)."""
     for param in getattr(func, "__click_params__", []):
-        if isinstance(param, click.Option) and param.name in API_OPTIONS:
+        if isinstance(param, click.Option) and param.callback is _remember \
+                and param.name in names:
             param.hidden = True
     return func
+
+
+def standalone_options(func: F) -> F:
+    """The global options for a command that reads neither config, state nor API
+    (`show`, `schema`): each is accepted, so a shared alias or variable may pass it,
+    and only --no-color and --debug are listed in its --help."""
+    return _hide(global_options(func), (*API_OPTIONS, "config", "org"))
 
 
 def resolve(obj: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:

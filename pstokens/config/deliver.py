@@ -21,7 +21,7 @@ from pstokens.destinations import (
     DirDestination,
     StdinForm,
 )
-from pstokens.errors import Problem
+from pstokens.errors import InvalidDestination, Problem
 
 DESTINATION_KINDS = ("command", "dir")
 COMMAND_KEYS = ("command", "timeout", "stdin")
@@ -81,7 +81,13 @@ def _command(check: Checker, fields: dict[str, Entry]) -> CommandDestination | N
         text = None
     timeout = read_duration(check, fields.get("timeout"), "timeout")
     stdin = _stdin(check, fields.get("stdin"))
-    return None if text is None else CommandDestination(text.strip(), timeout, stdin)
+    if text is None:
+        return None
+    try:
+        return CommandDestination(text.strip(), timeout, stdin)
+    except InvalidDestination as exc:  # the value's own rules (a null character ...)
+        check.add(node, f"bad command {quote(text)}: {exc.message}")
+        return None
 
 
 def _stdin(check: Checker, entry: Entry | None) -> StdinForm | None:
@@ -107,10 +113,13 @@ def _dir(check: Checker, fields: dict[str, Entry]) -> DirDestination | None:
     if text is not None and not text.strip():
         check.add(node, "dir is empty: give the folder that receives <organization>/<key>.env")
         return None
-    if text is not None and "\0" in text:
-        check.add(node, f"bad folder {quote(text)}: a path cannot hold a null character")
+    if text is None:
         return None
-    return None if text is None else DirDestination(text)
+    try:
+        return DirDestination(text)
+    except InvalidDestination as exc:  # the value's own rules (a null character ...)
+        check.add(node, f"bad folder {quote(text)}: {exc.message}")
+        return None
 
 
 def _collisions(check: Checker, found: list[tuple[yaml.Node, Destination]]) -> None:

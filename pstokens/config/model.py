@@ -135,8 +135,11 @@ class Config:
 class InvalidConfig(ConfigError):
     """A config with problems, and what could be read of it (`partial`: the tokens
     and rules without problems), so `validate` can check those rules too and
-    report every problem at once."""
+    report every problem at once; `keys`: every token key that is a key, its
+    settings broken or not (what shell completion offers)."""
 
-    def __init__(self, problems: list[Problem], *, partial: Config) -> None:
+    def __init__(self, problems: list[Problem], *, partial: Config,
+                 keys: tuple[str, ...] | None = None) -> None:
         super().__init__(problems)
         self.partial = partial
+        self.keys = tuple(partial.tokens) if keys is None else keys

@@ -91,7 +91,11 @@ def build_config(root: yaml.Node | None, filename: str, organization: str | None
     )
     if check.problems:
         clean = {k: s for k, s in tokens.items() if k not in troubled}
-        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean))
+        keys = tuple(key for place, key, *rest in (w for w in spots if len(w) >= 2)
+                     if place == "tokens" and not rest and key is not None
+                     and TOKEN_KEY.fullmatch(key) is not None)
+        raise InvalidConfig(check.sorted_problems(), partial=replace(config, tokens=clean),
+                            keys=keys)
     return config
 
 

@@ -72,7 +72,7 @@ def _text(renderer: str | None, *takes: str, newline: bool = False) -> Format:
 _R = "pstokens.render."
 
 PLAN: Family[str] = Family("plan", ("plan", "config"), (
-    _text(_R + "text:render_text", "plan", newline=True),
+    _text(_R + "text:styled_text", "plan", newline=True),
     Format("json", _R + "json:render_json", ("plan",)),
     Format("markdown", _R + "markdown:render_markdown", ("plan",), newline=True),
     Format("sarif", _R + "sarif:render_plan_sarif", ("plan", "config")),

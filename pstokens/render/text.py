@@ -1,7 +1,8 @@
 """The Terraform-like text view of a plan, for people at a terminal.
 
 Styling uses click's ANSI markup, which the CLI strips when colour is off (not
-a terminal, NO_COLOR, --no-color), so pipes and CI logs stay plain. Every field
+a terminal, NO_COLOR, --no-color), so pipes and CI logs stay plain; the
+library's `render_text` is plain unless asked for colour. Every field
 (a saved plan is untrusted) is escaped, and names are quoted: a name must not
 fake a line or drive a terminal.
 """
@@ -21,8 +22,18 @@ from pstokens.render.escape import terminal as safe
 from pstokens.render.operations import operations_note
 
 
-def render_text(plan: Plan) -> str:
-    """The plan for a person, by key (`pstokens plan`)."""
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a person, by key, as `pstokens plan` prints it.
+
+    Plain text unless `color` asks for ANSI styling (a library caller printing
+    to a terminal it knows takes colour).
+    """
+    text = styled_text(plan)
+    return text if color else click.unstyle(text)
+
+
+def styled_text(plan: Plan) -> str:
+    """The plan with click's ANSI markup, for the CLI to strip when colour is off."""
     lines: list[str] = []
     by_key: dict[str | None, list[Change]] = defaultdict(list)
     for change in plan.changes:

@@ -103,6 +103,8 @@ def deliver(change: Change, escape: Callable[[str | None], str]) -> str:
     places = [(f'command "{escape(d.command)}"' + (f" (stdin: {d.stdin})" if d.stdin else ""))
               if isinstance(d, CommandDestination) else f"dir {escape(d.path)}"
               for d in change.deliver]
+    if not places:  # apply deletes such a token again: nobody would hold it
+        return "secret to no destination (apply will delete the new token)"
     return "secret to " + ", ".join(places)
 
 

@@ -21,6 +21,9 @@ from pstokens.defaults import TOKEN_KEY
 
 DURATION = r"^[1-9][0-9]*[smhd]$"
 
+# Something besides blanks, and no null character (no shell or file system takes one).
+SOME_TEXT = r"^[^\x00]*\S[^\x00]*$"
+
 Duration = Annotated[str, Field(pattern=DURATION,
                                 description="a whole number and s, m, h or d, e.g. 90d")]
 AccessName = Annotated[str, Field(pattern=f"^{ACCESS_NAME.pattern}$",
@@ -41,14 +44,14 @@ class Accesses(_Closed):
 
 
 class CommandDestination(_Closed):
-    command: Annotated[str, Field(pattern=r"\S",
+    command: Annotated[str, Field(pattern=SOME_TEXT,
                                   description="a command that reads the secret on stdin")]
     timeout: Duration | None = None
     stdin: Literal["env", "json"] | None = None
 
 
 class DirDestination(_Closed):
-    dir: Annotated[str, Field(pattern=r"\S",
+    dir: Annotated[str, Field(pattern=SOME_TEXT,
                               description="a folder receiving <organization>/<key>.env")]
 
 

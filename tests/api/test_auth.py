@@ -34,9 +34,13 @@ def test_from_env_uses_the_api_key_without_a_pair() -> None:
     assert credentials.authorization() == "Bearer pscale_oauth_key"
 
 
-def test_from_env_without_credentials_is_none() -> None:
-    assert Credentials.from_env({}) is None
-    assert Credentials.from_env({"PLANETSCALE_API_KEY": "  "}) is None
+def test_from_env_without_credentials_names_the_variables_to_set() -> None:
+    for env in ({}, {"PLANETSCALE_API_KEY": "  "}):
+        with pytest.raises(MissingCredentials) as caught:
+            Credentials.from_env(env)
+        assert caught.value.message == ("no PlanetScale credentials: set "
+                                        "PLANETSCALE_SERVICE_TOKEN_ID and "
+                                        "PLANETSCALE_SERVICE_TOKEN, or PLANETSCALE_API_KEY")
 
 
 @pytest.mark.parametrize(

@@ -75,3 +75,18 @@ def test_each_shell_gets_its_script(tmp_path: Path, shell: str) -> None:
     done = subprocess.run([str(PSTOKENS)], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0 and "_PSTOKENS_COMPLETE" in done.stdout
+
+
+def test_every_key_that_is_a_key_completes_whatever_is_wrong_beneath_it(folder: Path) -> None:
+    (folder / "troubled.yaml").write_text(
+        "organization: acme\ntokens:\n  good: {}\n  bad-ttl:\n    ttl: soon\n"
+        "  bad-access:\n    accesses:\n      organization: [read_databsaes]\n"
+        "  not-a-map: 12\n  Upper: {}\n")
+    assert complete(folder, "pstokens -c troubled.yaml plan --target ") == [
+        "bad-access", "bad-ttl", "good", "not-a-map"]
+
+
+def test_a_config_that_is_not_a_regular_file_offers_nothing_at_once(folder: Path) -> None:
+    os.mkfifo(folder / "pipe.yaml")  # nobody writes to it: reading it would block
+    assert complete(folder, "pstokens -c pipe.yaml plan --target ") == []
+    assert complete(folder, "pstokens plan --target ", PSTOKENS_CONFIG="pipe.yaml") == []

@@ -26,6 +26,7 @@ def test_the_library_example_plans_applies_and_then_has_nothing_to_do(
     first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "+ ci" in first.stdout and "applied" in first.stdout
+    assert "\x1b" not in first.stdout  # piped: the library renders plain text
     assert f"secret to dir {tmp_path / 's'}" in first.stdout  # the plan says where it goes
     assert [t["name"] for t in emulator.tokens()] == ["ci"]
     assert (tmp_path / "s" / "acme" / "ci.env").exists()

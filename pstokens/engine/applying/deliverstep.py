@@ -4,12 +4,14 @@ PRODUCT.md "Rotation": create, grant, **verify, deliver**, retire. Once its
 grants are done, each new token is verified with one call as itself (the
 plan's `verify`), and only then delivered, destination by destination. A
 token that cannot be made ready (a grant failed, verification failed, no
-destination took it) was never delivered: it is deleted in the same apply
+destination took it, or it has none) was never delivered: it is deleted in the same apply
 and its key's state goes back to exactly what it was, so the token it
 replaces stays as it was. A token some destinations took is in use there:
 it is kept, so is the old one, and state records who holds which (the next
-plan replaces it, cause `partly_delivered`). The applier keeps the key out
-of retirement in every case but full delivery.
+plan replaces it, cause `partly_delivered`). Whatever a sink raises while
+delivering (a bug, an OSError, a value it cannot use) is that destination
+failing, never a crash that leaves a live token state does not know. The
+applier keeps the key out of retirement in every case but full delivery.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime
 
 from pstokens.api.errors import NotFound
 from pstokens.delivery import NewSecret, SecretSink
+from pstokens.delivery.scrub import printable, scrub
 from pstokens.engine.applying.statewriter import StateWriter
 from pstokens.engine.applying.verify import Patience, UnverifiedToken, verify_token
 from pstokens.engine.planning.outcome import Blocked, Made, Outcome, Status
@@ -31,6 +34,8 @@ from pstokens.engine.rules.rotation import retire_times, successor_times
 from pstokens.errors import PstokensError, SecretDeliveryError
 from pstokens.secret import Secret
 from pstokens.state.model import TokenRecord
+
+NO_DESTINATION = "it has no destination, so nobody would hold it"
 
 
 @dataclass
@@ -104,11 +109,14 @@ class Readying:
                 await self._record_held(change, item, tuple(reached))
             raise
         except SecretDeliveryError as exc:
-            self.unready.add(key)
-            if not reached:
-                await self._discard(change, token_id, Status.UNDELIVERED, error=_words(exc))
-            else:
-                await self._partly(change, item, tuple(reached), _words(exc))
+            await self._failed(change, item, tuple(reached), _words(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a sink's own failure: its destination failed
+            await self._failed(change, item, tuple(reached), _unexpected(exc, item))
+            return
+        if not reached and not self.sink.destinations(item):
+            # Delivered to no destination is not delivered: nobody holds the token.
+            await self._failed(change, item, (), NO_DESTINATION)
             return
         held = tuple(reached)
         await self._writer.update(key, lambda r: self._delivered(key, r, held),
@@ -116,6 +124,16 @@ class Readying:
                                   or key in self.until_unused)
         self._new.finished.add(key)
         self._report(Outcome(change, Status.DONE, token_id, delivered_to=held))
+
+    async def _failed(self, change: Change, item: NewSecret, held: tuple[str, ...],
+                      error: str) -> None:
+        """A destination failed: nobody holds the new token (it is deleted again)
+        or those in `held` do (it is kept)."""
+        self.unready.add(item.key)
+        if not held:
+            await self._discard(change, item.token_id, Status.UNDELIVERED, error=error)
+        else:
+            await self._partly(change, item, held, error)
 
     def _delivered(self, key: str, record: TokenRecord | None,
                    held: tuple[str, ...]) -> TokenRecord | None:
@@ -220,6 +238,12 @@ def _unverified(token_id: str) -> Callable[[TokenRecord | None], TokenRecord | N
         return replace(record, verified=False)
 
     return update
+
+
+def _unexpected(exc: Exception, item: NewSecret) -> str:
+    """What a sink's own exception says, the secret scrubbed out of it."""
+    said = printable(scrub(str(exc), [item.secret.reveal()]))
+    return f"delivery failed ({type(exc).__name__}{': ' + said if said else ''})"
 
 
 def _words(exc: PstokensError) -> str:

@@ -9,7 +9,7 @@ being built is `builder.py`'s.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +43,7 @@ from pstokens.engine.rules.live import LiveToken
 from pstokens.engine.rules.lost import lost_creates
 from pstokens.engine.rules.rotation import expires_soon, stuck_warnings
 from pstokens.engine.rules.verifyplan import Chooser
+from pstokens.errors import UsageError
 from pstokens.operations import OperationsTable
 from pstokens.state.model import State, TokenRecord
 
@@ -54,6 +55,23 @@ class PlanOptions:
     # Where the secrets of new tokens without `deliver:` go (--secrets-dir or
     # --secrets-command, resolved); the plan records them. None: apply's sink decides.
     default_deliver: tuple[Destination, ...] | None = None
+
+    def __post_init__(self) -> None:
+        """`targets` and `replace` are collections of keys: a lone string would
+        be read as its characters, so it is refused; a list or set is taken."""
+        for name in ("targets", "replace"):
+            given: object = getattr(self, name)
+            keys = frozenset(given) if isinstance(given, Iterable) \
+                and not isinstance(given, str | bytes) else None
+            if keys is None or not all(isinstance(k, str) for k in keys):
+                one = f"write {name}=frozenset({{{given!r}}}) for one key; "
+                raise UsageError(
+                    f"PlanOptions {name} must be a collection of token keys, not "
+                    f"{type(given).__name__} {given!r}",
+                    hint=(one if isinstance(given, str) else "")
+                    + f"give {name} as a set of key strings",
+                )
+            object.__setattr__(self, name, keys)
 
 
 def make_plan(

@@ -1,8 +1,9 @@
 """The rules that guard a run, in one place, for every caller (CLI, adapters, library).
 
 Before any call: `--target` and `--replace` must name known keys, a replaced
-key must be among the targets (when there are any), and a `prevent_destroy`
-key cannot be replaced. For a saved plan: the state (lineage,
+key must be among the targets (when there are any), a `prevent_destroy` key
+cannot be replaced, and new secrets must have somewhere to go (an empty
+`default_deliver` delivers to nobody). For a saved plan: the state (lineage,
 serial), the config (digest) and the organization (a fresh plan with the same
 targets and replacements) must all be as they were. Before apply: a plan past
 the safety threshold, or one that deletes an unmanaged namesake of a key,
@@ -32,7 +33,14 @@ RUN_AGAIN = "run `pstokens plan --out FILE` again, review it, and apply that"
 
 def check_options(config: Config, state: State, options: PlanOptions) -> None:
     """Refuse options that name unknown keys, replace a key outside the targets,
-    or replace a protected token."""
+    replace a protected token, or deliver new secrets nowhere."""
+    if options.default_deliver is not None and not options.default_deliver:
+        raise UsageError(
+            "default_deliver lists no destination, so a new token's secret would reach "
+            "nobody",
+            hint="give at least one DirDestination or CommandDestination, or None for "
+            "the default (.pstokens/secrets)",
+        )
     for flag, keys in (("--target", options.targets), ("--replace", options.replace)):
         unknown = sorted(k for k in keys if k not in config.tokens and k not in state.tokens)
         if unknown:
