@@ -61,10 +61,10 @@ class PlanOptions:
         be read as its characters, so it is refused; a list or set is taken."""
         for name in ("targets", "replace"):
             given: object = getattr(self, name)
-            keys = frozenset(given) if isinstance(given, Iterable) \
-                and not isinstance(given, str | bytes) else None
+            collection = isinstance(given, Iterable) and not isinstance(given, str | bytes)
+            keys = frozenset(given) if collection else None
             if keys is None or not all(isinstance(k, str) for k in keys):
-                one = f"write {name}=frozenset({{{given!r}}}) for one key; "
+                one = f"write {name}=frozenset([{given!r}]) for one key; "
                 raise UsageError(
                     f"PlanOptions {name} must be a collection of token keys, not "
                     f"{type(given).__name__} {given!r}",
