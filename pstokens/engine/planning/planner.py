@@ -64,7 +64,7 @@ class PlanOptions:
             collection = isinstance(given, Iterable) and not isinstance(given, str | bytes)
             keys = frozenset(given) if collection else None
             if keys is None or not all(isinstance(k, str) for k in keys):
-                one = f"write {name}=frozenset([{given!r}]) for one key; "
+                one = "write " + name + "=frozenset({" + repr(given) + "}) for one key; "
                 raise UsageError(
                     f"PlanOptions {name} must be a collection of token keys, not "
                     f"{type(given).__name__} {given!r}",
