@@ -12,6 +12,7 @@ namespace of its own, which has no network at all."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,3 +78,15 @@ def test_the_shipped_hook_installs_offline_passes_a_good_config_and_fails_a_bad_
     assert "pstokens.yaml: valid (1 token, organization acme)" in done.stdout, done.stdout
     assert "deploy/pstokens-prod.yml:4:10: bad duration" in done.stdout
     assert "other.yaml" not in done.stdout
+
+
+def test_the_docs_local_hook_is_the_shipped_hook_on_path() -> None:
+    """docs/schemas.md's `repo: local` fallback runs what the shipped hook runs."""
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    page = (ROOT / "docs" / "schemas.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", page, re.DOTALL)]
+    [local] = [b["repos"][0]["hooks"][0] for b in blocks
+               if isinstance(b, dict) and b.get("repos", [{}])[0].get("repo") == "local"]
+    assert local["language"] == "system"
+    assert {k: local[k] for k in ("id", "name", "entry", "files")} == {
+        k: hook[k] for k in ("id", "name", "entry", "files")}
