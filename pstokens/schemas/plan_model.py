@@ -80,7 +80,7 @@ class PlanDocument(BaseModel):
     replace: list[str]
     config_digest: str | None
     default_deliver: Destinations
-    config: Any = Field(description="what the config asked for, as plain data")
+    config: dict[str, Any] | None = Field(description="what the config asked for, as plain data")
     removed: list[str]
     changes: list[Change]  # type: ignore[valid-type]
     unmanaged: list[UnmanagedToken]  # type: ignore[valid-type]
