@@ -2,8 +2,9 @@
 
 Only the rootdir conftest may add command-line options, so this file holds the
 option, hypothesis' CI profile (loaded when CI is set, before any test module
-builds its settings) and the check that a run leaves no untracked file in the
-work tree; fixtures live beside the tests that use them.
+builds its settings), the check that a run leaves no untracked file in the
+work tree, and the plugin that holds every JSON plan the suite writes to the
+plan schema (tests/plan_documents.py); fixtures live beside the tests that use them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# Loaded before any test module imports pstokens' plan writers, so it can wrap them.
+pytest_plugins = ("tests.plan_documents",)
 
 ROOT = Path(__file__).resolve().parent.parent
 UNTRACKED = pytest.StashKey[set[str] | None]()  # what git listed as untracked at the start

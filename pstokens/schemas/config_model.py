@@ -3,9 +3,10 @@
 The file itself is read by the YAML walker (config/schema.py), which reports every
 problem with its line and column; this model states the same shape (the walker's
 key lists, name patterns, durations, enums, imported from it) so a schema can be
-generated from it. tests/schemas/test_config_schema.py holds the two together:
+generated from it. tests/config/test_json_schema.py holds the two together:
 the same keys, and every config the docs show is accepted by both. What only the
-walker refuses (a semantic reason) is listed in docs/schemas.md.
+walker refuses (a semantic reason) is listed in docs/schemas.md, and
+tests/config/test_schema_semantic.py holds that list to both.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ Duration = Annotated[str, Field(pattern=DURATION,
                                 description="a whole number and s, m, h or d, e.g. 90d")]
 AccessName = Annotated[str, Field(pattern=f"^{ACCESS_NAME.pattern}$",
                                   description="an access name, e.g. read_branch")]
-AccessList = list[AccessName] | None
+# A list the walker refuses to hold a name twice is a set here: `uniqueItems`.
+AccessList = set[AccessName] | None
 DatabaseName = Annotated[str, Field(pattern=f"^{DATABASE_NAME.pattern}$")]
 EnvName = Annotated[str, Field(pattern=f"^{ENV_NAME.pattern}$")]
 
@@ -65,12 +67,12 @@ class Token(_Closed):
     accesses: Accesses | None = None
     overlap: Duration | None = None
     retire_when_unused: Duration | None = None
-    deliver: list[Destination] | None = None
+    deliver: Annotated[list[Destination], Field(min_length=1)] | None = None
 
 
 class Unmanaged(_Closed):
     policy: Literal["ignore", "report", "delete"] | None = None
-    except_: list[str] | None = Field(None, alias="except")
+    except_: set[Annotated[str, Field(pattern=r"\S")]] | None = Field(None, alias="except")
 
 
 class Safety(_Closed):
@@ -79,11 +81,11 @@ class Safety(_Closed):
 
 class Rules(_Closed):
     forbid_accesses: AccessList = None
-    forbid_operations: list[str] | None = None
+    forbid_operations: set[str] | None = None
     require_ttl: bool | None = None
     max_ttl: Duration | None = None
     unused_after: Duration | None = None
-    policies: list[str] | None = Field(
+    policies: set[str] | None = Field(
         None, description="Rego files, relative to the config file and inside its folder")
 
 
@@ -91,7 +93,7 @@ class NotifyTarget(_Closed):
     url_env: EnvName
     format: Literal["json", "slack"] | None = None
     secret_env: EnvName | None = None
-    on: list[NotifyEvent] | None = None
+    on: Annotated[set[NotifyEvent], Field(min_length=1)] | None = None
 
 
 TokenKey = Annotated[str, Field(pattern=f"^{TOKEN_KEY.pattern}$")]

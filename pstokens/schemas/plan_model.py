@@ -1,126 +1,99 @@
 """A pydantic model of the JSON plan (`plan --format json`, and `plan --out` files).
 
 The plan writer is `Plan.to_json` plus render/json.py; this model states that
-document so `pstokens schema plan` can print its JSON Schema, and the e2e suite
-validates every plan it makes against the schema (tests/e2e/test_plan_schema.py),
-so the two cannot drift apart unnoticed. A saved plan writes `allows`, `denies`
-and `verify` as indexes into `operation_sets` and `verifications`, and leaves out
-null fields: both forms are described.
+document so `pstokens schema plan` can print its JSON Schema. Each change and
+finding is modelled from the dataclass that writes it (`derive.mirror`), with the
+words render/json.py adds (`reason`, `description`, `message`); the suite checks
+every plan it writes against the schema (tests/plan_documents.py), so the two
+cannot drift apart unnoticed. A saved plan writes `allows`, `denies` and `verify`
+as indexes into `operation_sets` and `verifications`, and leaves out null fields:
+both forms are described.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from pstokens.engine.planning.plan import FORMAT_VERSION, Action, Cause
+from pstokens.config import model as config
+from pstokens.engine.planning import plan
+from pstokens.engine.rules import findings, guardrails, leaseview, policies, rotation, verifyplan
+from pstokens.schemas.derive import mirror
 
 _INDEX = "an index into"
 
+CommandDestination = mirror(config.CommandDestination, optional=("timeout", "stdin"))
+DirDestination = mirror(config.DirDestination, renamed={"path": "dir"})
+Destinations = list[CommandDestination | DirDestination] | None  # type: ignore[valid-type]
+Retire = mirror(plan.Retire, renamed={"retire_when_unused": "retire_when_unused_seconds"},
+                optional=("retire_when_unused_seconds",))
+Verify = mirror(verifyplan.Verification, title="Verify")
 
-class _Closed(BaseModel):
+
+def _index(kind: Any, into: str) -> Any:
+    return Annotated[kind | int | None, Field(description=f"{_INDEX} {into} when saved")]
+
+
+Change = mirror(
+    plan.Change,
+    types={"retire": Retire | None, "deliver": Destinations,
+           "allows": _index(list[str], "operation_sets"),
+           "denies": _index(list[str], "operation_sets"),
+           "verify": _index(Verify, "verifications")},
+    # A saved plan leaves these out when null (render/json.py), and each is written
+    # only for the actions it concerns.
+    optional=("cause", "ttl", "name", "previous_ttl", "retire", "deliver", "prevent_destroy",
+              "verify", "allows", "denies"),
+    added={"reason": str | None})
+UnmanagedToken = mirror(findings.UnmanagedToken)
+Drift = mirror(findings.Drift, added={"description": str})
+Skipped = mirror(findings.Skipped, types={"cause": plan.Cause | None},
+                 added={"description": str})
+Unsafe = mirror(findings.Unsafe, added={"message": str})
+Violation = mirror(guardrails.Violation, added={"message": str})
+PlanWarning = mirror(findings.PlanWarning, optional=("expires_at",), added={"message": str})
+Unused = mirror(guardrails.Unused, added={"kind": Literal["unused"], "message": str})
+Retiring = mirror(rotation.Retiring,
+                  renamed={"retire_when_unused": "retire_when_unused_seconds"})
+Lease = mirror(leaseview.LeaseView, title="Lease", dropped=("live",))
+LeakCheck = mirror(findings.LeakCheck, added={"message": str | None})
+PolicyResult = mirror(policies.PolicyFinding, title="PolicyResult")
+Summary = create_model("Summary", __config__=ConfigDict(extra="forbid"),
+                       **{name: (int, ...) for name in plan.COUNTED})  # type: ignore[call-overload]
+
+
+class StateRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class _Open(BaseModel):
-    """An entry whose fields depend on its kind: the common ones are stated."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class StateRef(_Closed):
     lineage: str
     serial: int
 
 
-class CommandDestination(_Closed):
-    command: str
-    timeout: int | None = None
-    stdin: Literal["env", "json"] | None = None
-
-
-class DirDestination(_Closed):
-    dir: str
-
-
-class Retire(_Closed):
-    token_id: str
-    overlap_seconds: int
-    retire_when_unused_seconds: int | None = None
-
-
-class Verify(_Closed):
-    operation: str
-    database: str | None
-
-
-class Change(_Closed):
-    action: Action
-    key: str | None
-    token_id: str | None
-    database: str | None
-    accesses: list[str]
-    reason: str | None
-    cause: Cause | None = None
-    ttl: int | None = None
-    name: str | None = None
-    previous_ttl: int | None = None
-    retire: Retire | None = None
-    deliver: list[CommandDestination | DirDestination] | None = None
-    prevent_destroy: bool | None = None
-    verify: Verify | int | None = Field(None, description=f"{_INDEX} verifications when saved")
-    allows: list[str] | int | None = Field(None, description=f"{_INDEX} operation_sets when saved")
-    denies: list[str] | int | None = Field(None, description=f"{_INDEX} operation_sets when saved")
-
-
-class Described(_Open):
-    kind: str | None = None
-    key: str | None = None
-    token_id: str | None = None
-
-
-class LeakCheck(_Open):
-    status: str
-    leaked: list[str]
-    detail: str | None
-    message: str | None = None
-
-
-class PolicyResult(_Closed):
-    """A string of a policy's `deny` or `warn` set."""
-
-    kind: Literal["deny", "warn"]
-    package: str
-    message: str
-    file: str
-
-
-class PlanDocument(_Closed):
+class PlanDocument(BaseModel):
     """The plan `pstokens plan --format json` prints and `plan --out` saves."""
 
     model_config = ConfigDict(extra="forbid", title="pstokens plan")
-    format_version: Literal[FORMAT_VERSION]  # type: ignore[valid-type]
+    format_version: Literal[plan.FORMAT_VERSION]  # type: ignore[valid-type]
     organization: str
     state: StateRef
     targets: list[str]
     replace: list[str]
     config_digest: str | None
-    default_deliver: list[CommandDestination | DirDestination] | None
-    config: Any = Field(description="what the config asked for, as plain data")
+    default_deliver: Destinations
+    config: dict[str, Any] | None = Field(description="what the config asked for, as plain data")
     removed: list[str]
-    changes: list[Change]
-    unmanaged: list[Described]
-    drift: list[Described]
-    skipped: list[Described]
-    unsafe: list[Described] | None
-    violations: list[Described]
-    warnings: list[Described]
-    retiring: list[Described]
-    leases: list[Described]
-    leak_check: LeakCheck
-    summary: dict[str, int]
+    changes: list[Change]  # type: ignore[valid-type]
+    unmanaged: list[UnmanagedToken]  # type: ignore[valid-type]
+    drift: list[Drift]  # type: ignore[valid-type]
+    skipped: list[Skipped]  # type: ignore[valid-type]
+    unsafe: list[Unsafe] | None  # type: ignore[valid-type]
+    violations: list[Violation]  # type: ignore[valid-type]
+    warnings: list[PlanWarning | Unused]  # type: ignore[valid-type]
+    retiring: list[Retiring]  # type: ignore[valid-type]
+    leases: list[Lease]  # type: ignore[valid-type]
+    leak_check: LeakCheck  # type: ignore[valid-type]
+    summary: Summary
     operation_sets: list[list[str]] | None = Field(None, description="saved plans only")
     verifications: list[list[str | None]] | None = Field(None, description="saved plans only")
-    policies: list[PolicyResult] | None = Field(
+    policies: list[PolicyResult] | None = Field(  # type: ignore[valid-type]
         None, description="rules.policies' findings, present only when there are some")

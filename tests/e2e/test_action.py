@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from pstokens.cli.main import cli
+from tests import plan_documents
 from tests.e2e.conftest import API_KEY, Emulator
 from tests.e2e.workflow_runner import ACTION, ROOT, Runner, machine_env
 
@@ -65,6 +66,7 @@ def test_a_plan_behind_global_options_saves_its_plan_and_summary(
     plan_json = Path(outputs["plan-json"])
     assert plan_json == tmp_path / "repo" / "pstokens-plan.json"
     assert json.loads(plan_json.read_text())["changes"][0]["action"] == "create"
+    plan_documents.check(json.loads(plan_json.read_text()), "the Action's plan-json")
     assert "**Plan: 1 to create" in Path(outputs["plan-markdown"]).read_text()
     assert "**Plan: 1 to create" in (tmp_path / "repo" / "summary.md").read_text()
 

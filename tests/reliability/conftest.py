@@ -29,6 +29,7 @@ from pstokens.destinations import DirDestination
 from pstokens.emulator import EmulatorSettings, EmulatorStore, running_emulator
 from pstokens.emulator.store import REFRESH_PREFIX, SECRET_PREFIX
 from pstokens.state import FileStateStore
+from tests import plan_documents
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import (
     API_KEY,
@@ -273,6 +274,8 @@ def run_pstokens(
         timeout=timeout, check=False,
     )
     guard.text(f"subprocess pstokens {' '.join(args)}", done.stdout + done.stderr)
+    if done.returncode in (0, 2):  # the plan it printed or saved fits the plan schema
+        plan_documents.check_output(args, done.stdout, cwd)
     return Result(done.returncode, done.stdout, done.stderr)
 
 
