@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from pstokens.config import model as config
-from pstokens.engine.planning import plan
+from pstokens import destinations as config
+from pstokens.engine.planning import change, plan
 from pstokens.engine.rules import findings, guardrails, leaseview, policies, rotation, verifyplan
 from pstokens.schemas.derive import mirror
 
@@ -26,7 +26,7 @@ _INDEX = "an index into"
 CommandDestination = mirror(config.CommandDestination, optional=("timeout", "stdin"))
 DirDestination = mirror(config.DirDestination, renamed={"path": "dir"})
 Destinations = list[CommandDestination | DirDestination] | None  # type: ignore[valid-type]
-Retire = mirror(plan.Retire, renamed={"retire_when_unused": "retire_when_unused_seconds"},
+Retire = mirror(change.Retire, renamed={"retire_when_unused": "retire_when_unused_seconds"},
                 optional=("retire_when_unused_seconds",))
 Verify = mirror(verifyplan.Verification, title="Verify")
 
@@ -36,7 +36,7 @@ def _index(kind: Any, into: str) -> Any:
 
 
 Change = mirror(
-    plan.Change,
+    change.Change,
     types={"retire": Retire | None, "deliver": Destinations,
            "allows": _index(list[str], "operation_sets"),
            "denies": _index(list[str], "operation_sets"),
@@ -48,7 +48,7 @@ Change = mirror(
     added={"reason": str | None})
 UnmanagedToken = mirror(findings.UnmanagedToken)
 Drift = mirror(findings.Drift, added={"description": str})
-Skipped = mirror(findings.Skipped, types={"cause": plan.Cause | None},
+Skipped = mirror(findings.Skipped, types={"cause": change.Cause | None},
                  added={"description": str})
 Unsafe = mirror(findings.Unsafe, added={"message": str})
 Violation = mirror(guardrails.Violation, added={"message": str})
@@ -60,7 +60,7 @@ Lease = mirror(leaseview.LeaseView, title="Lease", dropped=("live",))
 LeakCheck = mirror(findings.LeakCheck, added={"message": str | None})
 PolicyResult = mirror(policies.PolicyFinding, title="PolicyResult")
 Summary = create_model("Summary", __config__=ConfigDict(extra="forbid"),
-                       **{name: (int, ...) for name in plan.COUNTED})  # type: ignore[call-overload]
+                       **{name: (int, ...) for name in change.COUNTED})  # type: ignore[call-overload]
 
 
 class StateRef(BaseModel):

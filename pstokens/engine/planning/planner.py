@@ -61,8 +61,9 @@ class PlanOptions:
         be read as its characters, so it is refused; a list or set is taken."""
         for name in ("targets", "replace"):
             given: object = getattr(self, name)
-            collection = isinstance(given, Iterable) and not isinstance(given, str | bytes)
-            keys = frozenset(given) if collection else None
+            keys: frozenset[object] | None = None
+            if isinstance(given, Iterable) and not isinstance(given, str | bytes):
+                keys = frozenset(given)
             if keys is None or not all(isinstance(k, str) for k in keys):
                 one = "write " + name + "=frozenset({" + repr(given) + "}) for one key; "
                 raise UsageError(
