@@ -53,7 +53,6 @@ REFUSED_BY_VALIDATE_ONLY: dict[str, list[tuple[str, str]]] = {
          "this dir entry delivers to the same place"),
         (ONE + "    deliver:\n      - command: cat >/dev/null\n      - command: cat  >/dev/null\n",
          "this command entry delivers to the same place"),
-        (ONE + '    deliver:\n      - dir: "a\\0b"\n', "a path cannot hold a null character"),
     ],
     "notify.": [(HEAD + "tokens: {}\nnotify:\n  - url_env: HOOK\n  - url_env: HOOK\n"
                  "    format: json\n", "this entry sends to HOOK as json like the one")],

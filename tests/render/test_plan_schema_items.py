@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pstokens.destinations import CommandDestination, DirDestination
 from pstokens.engine.planning.plan import Cause, Change, Retire
 from pstokens.engine.rules import findings, guardrails, leaseview, policies, rotation, verifyplan
 from pstokens.schemas import generate
@@ -37,6 +38,14 @@ ITEMS: dict[type, tuple[str, dict[str, Any]]] = {
     leaseview.LeaseView: ("Lease", {}),
     policies.PolicyFinding: ("PolicyResult", {}),
 }
+
+
+# Destinations refuse what could never deliver (blank, NUL, a bad timeout) when made.
+_TEXT = st.text(st.characters(blacklist_characters="\x00"), min_size=1).filter(str.strip)
+st.register_type_strategy(DirDestination, st.builds(DirDestination, path=_TEXT))
+st.register_type_strategy(CommandDestination, st.builds(
+    CommandDestination, command=_TEXT, stdin=st.sampled_from(["env", "json"]) | st.none(),
+    timeout=st.none() | st.integers(min_value=1, max_value=86_400)))
 
 
 def validator(name: str) -> Any:
