@@ -81,8 +81,8 @@ def messages(bindings: Any, kind: str) -> list[str] | Unreadable:
     found: set[str] = set()
     for item in shaped["items"]:
         if not isinstance(item, dict) or "text" not in item:
-            what = item.get("bad") if isinstance(item, dict) else "value"
-            return Unreadable(kind, f"it holds {_article(str(what))}")
+            bad = item.get("bad") if isinstance(item, dict) else "value"
+            return Unreadable(kind, f"it holds {_article(str(bad))}")
         text = _decoded(item["text"])
         if text is None:
             return Unreadable(kind, "it holds a message that is not UTF-8 text")

@@ -1,0 +1,110 @@
+"""Rego policies as a new user met them against the emulator: a deny stops apply
+before any write, pstokens' own credentials never reach a policy, hostile token
+names round-trip, and every output (text, Markdown, notifications) counts denies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import API_KEY, Cli, Emulator, write_config
+
+pytest.importorskip("regopy")
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "policy"
+
+DENIED = """\
+organization: acme
+rules:
+  policies: [policy/no_production_delete.rego]
+tokens:
+  ci:
+    ttl: 30d
+    accesses:
+      databases:
+        app-prod: [read_branch, delete_production_branch]
+"""
+DENY_MESSAGE = "ci may not hold delete_production_branch (on app-prod)"
+
+
+@pytest.fixture
+def policies(workdir: Path) -> Path:
+    shutil.copytree(EXAMPLES, workdir / "policy")
+    return workdir / "policy"
+
+
+def test_a_deny_stops_apply_before_any_write(
+    cli: Cli, emulator: Emulator, workdir: Path, policies: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", DENIED)
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1, result.both
+    assert "refusing to apply: 1 policy violation: pstokens.no_production_delete" in result.err
+    assert f"\"{DENY_MESSAGE}\"" in result.err
+    assert "--force does not override a policy" in result.err
+    assert emulator.tokens() == []
+    assert not [r for r in emulator.stats()["by_route"] if not r.startswith("GET ")]
+
+    forced = cli("apply", "--auto-approve", "--force")
+    assert forced.code == 1 and emulator.tokens() == [], forced.both
+
+
+def test_a_saved_plan_with_a_deny_is_saved_but_apply_refuses_it(
+    cli: Cli, emulator: Emulator, workdir: Path, policies: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", DENIED)
+    saved = cli("plan", "--out", "plan.json", "--detailed-exitcode")
+    assert saved.code == 2, saved.both  # the Action saves every plan it shows
+    assert (workdir / "plan.json").exists()
+    refused = cli("apply", "plan.json")
+    assert refused.code == 1 and "refusing to apply" in refused.err, refused.both
+    assert emulator.tokens() == []
+
+
+def test_a_policy_sees_no_credential_of_pstokens(
+    cli: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "pscale_tkn_policyleak0123456789abcdef"
+    monkeypatch.setenv("PLANETSCALE_SERVICE_TOKEN", secret)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-policyleak")
+    (workdir / "policy").mkdir()
+    (workdir / "policy" / "env.rego").write_text(
+        "package leak\nimport rego.v1\n"
+        "warn contains sprintf(\"env: %v\", [opa.runtime().env]) if true\n"
+        "warn contains sprintf(\"token: %v\", [opa.runtime().env.PLANETSCALE_SERVICE_TOKEN])"
+        " if true\n"
+        f"warn contains \"quoted: {secret}\" if true\n")  # masked, as commands' output is
+    write_config(workdir / "pstokens.yaml", DENIED.replace(
+        "no_production_delete.rego", "env.rego"))
+    outputs = [cli("validate"), cli("plan"), cli("plan", "--format", "json"),
+               cli("plan", "--format", "sarif"), cli("plan", "--format", "markdown")]
+    for result in outputs:
+        assert result.code == 0, result.both
+        for needle in (secret, API_KEY, "aws-secret-policyleak", "PLANETSCALE_"):
+            assert needle not in result.both
+    assert "env: {" in outputs[1].out and "quoted: **********" in outputs[1].out
+
+
+HOSTILE = ['quote"d', "new\nline", "tab\tname", "cr\rname", "esc\x1b[31mred"]
+
+
+def test_hostile_token_names_round_trip_through_a_policy(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    for name in HOSTILE:
+        emulator.store.create_token("acme", name)
+    (workdir / "policy").mkdir()
+    (workdir / "policy" / "names.rego").write_text(
+        "package names\nimport rego.v1\n"
+        "warn contains sprintf(\"name: %s\", [u.name]) if { some u in input.unmanaged }\n")
+    write_config(workdir / "pstokens.yaml",
+                 "organization: acme\nrules:\n  policies: [policy/names.rego]\ntokens: {}\n")
+    result = cli("plan", "--format", "json")
+    assert result.code == 0, result.both
+    found = {p["message"] for p in json.loads(result.out)["policies"]}
+    assert found == {f"name: {n}" for n in HOSTILE}
+    text = cli("plan")
+    assert text.code == 0 and "\x1b[31m" not in text.out, text.both
