@@ -108,3 +108,40 @@ def test_hostile_token_names_round_trip_through_a_policy(
     assert found == {f"name: {n}" for n in HOSTILE}
     text = cli("plan")
     assert text.code == 0 and "\x1b[31m" not in text.out, text.both
+
+
+def _policy(workdir: Path, name: str, text: str) -> None:
+    (workdir / "policy").mkdir(exist_ok=True)
+    (workdir / "policy" / name).write_bytes(text.encode())
+
+
+TWO = "organization: acme\nrules:\n  policies: [policy/a.rego, policy/b.rego]\ntokens: {}\n"
+
+
+@pytest.mark.parametrize(("a", "b", "said"), [
+    ("package pstokens.same", "package pstokens.same",
+     'pstokens.yaml:3:29: policy "policy/b.rego" declares package pstokens.same, as '
+     '"policy/a.rego" does; give each policy a package of its own'),
+    ("package pstokens.fine", "# first\npackage forbid_accesses",
+     'pstokens.yaml:3:29: policy "policy/b.rego" declares package forbid_accesses, which '
+     "names one of pstokens' own rules; give it another (such as "
+     "pstokens.forbid_accesses)"),
+])
+def test_a_package_taken_twice_or_named_like_a_rule_is_a_config_error(
+    cli: Cli, emulator: Emulator, workdir: Path, a: str, b: str, said: str
+) -> None:
+    _policy(workdir, "a.rego", a + "\nimport rego.v1\ndeny contains \"a\" if false\n")
+    _policy(workdir, "b.rego", b + "\nimport rego.v1\ndeny contains \"b\" if false\n")
+    write_config(workdir / "pstokens.yaml", TWO)
+    for command in (("validate",), ("plan",)):
+        result = cli(*command)
+        assert result.code == 1 and said in result.err, (command, result.both)
+    assert emulator.stats()["total"] == 0
+
+
+def test_a_policy_saved_with_a_byte_order_mark_is_read(cli: Cli, workdir: Path) -> None:
+    _policy(workdir, "a.rego", "\ufeffpackage pstokens.bom\nimport rego.v1\n"
+            'warn contains "read" if true\n')
+    write_config(workdir / "pstokens.yaml", TWO.replace(", policy/b.rego", ""))
+    result = cli("plan")
+    assert result.code == 0 and "policy pstokens.bom: read" in result.out, result.both

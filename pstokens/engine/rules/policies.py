@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from pstokens.config.policies import package_of_text, without_comments
 from pstokens.engine.rules import policyread
 from pstokens.errors import ConfigError, Problem, PstokensError
 from pstokens.quoting import quote
@@ -30,7 +31,6 @@ from pstokens.quoting import quote
 TIME_LIMIT = 10.0
 HINT = "fix the policy (`opa check FILE` or `conftest verify` say more)"
 
-_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
 # rego-cpp locates an error as `NAME|OFFSET|LENGTH`, the offset counted in bytes.
 _WHERE = re.compile(r"\(error \d+:(?P<name>[^|\n]*)\|(?P<offset>\d+)\|\d+")
 # OPA builtins rego-cpp may lack (I/O, printing, metadata); each is refused when it does.
@@ -81,11 +81,11 @@ class PolicyFinding:
 
 def package_of(policy: Policy) -> tuple[str, int]:
     """The policy's package and the line it is declared on; ConfigError when it has none."""
-    found = _PACKAGE.search(_without_comments(policy.text))
+    found = package_of_text(policy.text)
     if found is None:
         raise ConfigError([Problem(policy.path, 1, 1, "the policy declares no package")],
                           HINT)
-    return found.group(1), policy.text.count("\n", 0, found.start()) + 1
+    return found
 
 
 def check_policies(policies: Sequence[Policy]) -> None:
@@ -174,7 +174,7 @@ def _interpreter(*policies: Policy) -> Any:
 def _missing_builtins(interpreter: Any, policy: Policy) -> list[Problem]:
     """Each call of an OPA builtin rego-cpp lacks (`http.send`, `print`): rego-cpp makes
     such a call undefined, silently, so a deny resting on one would never fire."""
-    text = _without_comments(policy.text)
+    text = without_comments(policy.text)
     found = []
     for call in _CALL.finditer(text):
         name = call.group(1)
@@ -269,8 +269,3 @@ class _Builder:
     def _check(code: int) -> None:
         if code != 0:
             raise PstokensError("the plan could not be handed to the Rego evaluator")
-
-
-def _without_comments(text: str) -> str:
-    """`text` with each `#` comment blanked (same length, so offsets still hold)."""
-    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
