@@ -145,3 +145,18 @@ def test_a_policy_saved_with_a_byte_order_mark_is_read(cli: Cli, workdir: Path) 
     write_config(workdir / "pstokens.yaml", TWO.replace(", policy/b.rego", ""))
     result = cli("plan")
     assert result.code == 0 and "policy pstokens.bom: read" in result.out, result.both
+
+
+def test_markdown_and_the_summary_line_show_the_denies(
+    cli: Cli, workdir: Path, policies: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", DENIED)
+    text = cli("plan", "--out", "plan.json")
+    assert text.code == 0, text.both
+    assert "accesses to grant, 0 to revoke; 1 policy violation." in text.out
+    for result in (cli("plan", "--format", "markdown"),
+                   cli("show", "plan.json", "--format", "markdown")):
+        assert result.code == 0, result.both
+        assert "### Policy violations (1)" in result.out
+        assert ("| pstokens.no\\_production\\_delete | policy/no\\_production\\_delete.rego | "
+                "ci may not hold delete\\_production\\_branch (on app-prod) |") in result.out
