@@ -160,3 +160,25 @@ def test_markdown_and_the_summary_line_show_the_denies(
         assert "### Policy violations (1)" in result.out
         assert ("| pstokens.no\\_production\\_delete | policy/no\\_production\\_delete.rego | "
                 "ci may not hold delete\\_production\\_branch (on app-prod) |") in result.out
+
+
+def test_a_bad_policy_is_an_error_naming_it_and_nothing_is_written(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    _policy(workdir, "a.rego", "# v0\npackage pstokens.old\n\ndeny[msg] { msg := \"x\" }\n")
+    _policy(workdir, "b.rego", "package pstokens.two\nimport rego.v1\n"
+            "x := 1\nx := 2 if true\ndeny contains \"d\" if x\n")
+    config = DENIED.replace(", delete_production_branch", "")
+    write_config(workdir / "pstokens.yaml", config.replace("no_production_delete", "a"))
+    old = cli("validate")
+    assert old.code == 1, old.both
+    assert ("policy/a.rego:2:1: `deny` must be a set or array of strings or {\"msg\": string} "
+            "objects, but it is an object (a Rego v0 `deny[msg] { ... }` rule") in old.err
+    write_config(workdir / "pstokens.yaml", config.replace("no_production_delete", "b"))
+    for command in (("plan",), ("apply", "--auto-approve")):
+        failed = cli(*command)
+        assert failed.code == 1, failed.both
+        assert ('policy/b.rego:1:1: the policy failed while evaluating the plan: "complete '
+                'rules must not produce multiple outputs"') in failed.err
+    assert emulator.tokens() == []
+    assert [r for r in emulator.stats()["by_route"] if not r.startswith("GET ")] == []
