@@ -56,6 +56,12 @@ def test_any_string_round_trips_from_the_policy() -> None:
     assert sorted(f.message for f in found if f.kind == "deny") == sorted(HOSTILE)
 
 
+def test_a_nul_reaches_the_policy_as_a_replacement_character_not_an_end() -> None:
+    policy = PolicyFile.of("p.rego", V1 + 'deny contains sprintf("name: %s!", [input.n]) if true\n')
+    [found] = evaluate([policy], {"n": "prod\x00-not-really"})
+    assert found.message == "name: prod\ufffd-not-really!"
+
+
 def test_a_failing_policy_says_rego_cpps_reason() -> None:
     message = problem(V1 + "x := input.a\nx := 2 if true\ndeny contains \"d\" if x\n",
                       {"a": 'se"cret'})

@@ -260,9 +260,11 @@ class _Builder:
             raise TypeError(f"a plan document holds no {kind.__name__}")
 
     def _bytes(self, text: str) -> bytes:
+        """`text` for rego-cpp, which reads a NUL as the string's end: so a NUL is
+        handed over as U+FFFD, and what follows it still reaches the policy."""
         found = self.encoded.get(text)
         if found is None:
-            found = self.encoded[text] = text.encode()
+            found = self.encoded[text] = text.replace("\x00", "\ufffd").encode()
         return found
 
     @staticmethod
