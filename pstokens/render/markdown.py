@@ -81,6 +81,8 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
         ))
     if note := words.leak_note(plan.leak_check, cell):
         head += [f"> **Note:** {note}", ""]
+    if plan.denied:
+        head += [f"> **Denied:** {words.DENIED_NOTE}", ""]
     for item in plan.unsafe:
         head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]
 

@@ -234,6 +234,10 @@ def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:
             f"expires {when}{known}")
 
 
+# Under a plan's policy violations: what they mean for apply (engine/planning/policy.py).
+DENIED_NOTE = "apply refuses this plan while a policy denies it (--force does not override)."
+
+
 def summary_line(plan: Plan) -> str:
     """The plan's last line. It says "No changes" only when nothing at all differs;
     otherwise the counts, then whatever else differs (skips, unmanaged tokens,

@@ -154,10 +154,12 @@ def test_markdown_and_the_summary_line_show_the_denies(
     text = cli("plan", "--out", "plan.json")
     assert text.code == 0, text.both
     assert "accesses to grant, 0 to revoke; 1 policy violation." in text.out
+    assert "apply refuses this plan while a policy denies it" in text.out
     for result in (cli("plan", "--format", "markdown"),
                    cli("show", "plan.json", "--format", "markdown")):
         assert result.code == 0, result.both
         assert "### Policy violations (1)" in result.out
+        assert "> **Denied:** apply refuses this plan while a policy denies it" in result.out
         assert ("| pstokens.no\\_production\\_delete | policy/no\\_production\\_delete.rego | "
                 "ci may not hold delete\\_production\\_branch (on app-prod) |") in result.out
 
