@@ -19,7 +19,8 @@ MCP tool error.
     ├── LockHeld                  another run holds the state lock
     ├── PlanError                 a plan that must not run
     │   ├── StalePlan             a saved plan whose world has moved on
-    │   └── UnsafePlan            too many deletes without --force
+    │   ├── UnsafePlan            too many deletes without --force
+    │   └── PolicyDenied          a plan a `rules.policies` deny forbids (no --force)
     ├── ApplyInterrupted          (engine.outcome) Ctrl-C stopped apply (exit 130)
     ├── SecretDeliveryError       a new secret could not be delivered
     ├── UnverifiedToken           (engine.verify) a new token failed its verification call
@@ -165,6 +166,16 @@ class StalePlan(PlanError):
 
 class UnsafePlan(PlanError):
     """A plan that deletes more than the safety threshold allows."""
+
+
+class PolicyDenied(PlanError):
+    """A plan that a `rules.policies` policy denies: apply refuses it before any write,
+    and --force does not override it. `findings` holds the denies (typed)."""
+
+    def __init__(self, message: str, hint: str | None = None,
+                 findings: Sequence[object] = ()) -> None:
+        super().__init__(message, hint)
+        self.findings = tuple(findings)
 
 
 class SecretDeliveryError(PstokensError):

@@ -46,6 +46,7 @@ ANSWERS: dict[str, Reply | None] = {
     "PlanError": CONFLICT,
     "StalePlan": CONFLICT,
     "UnsafePlan": CONFLICT,
+    "PolicyDenied": CONFLICT,
     "ApplyInterrupted": SERVER_FAULT,
     "SecretDeliveryError": SERVER_FAULT,
     "UnverifiedToken": SERVER_FAULT,

@@ -3,14 +3,20 @@
 Each path is relative to the config file and may not leave its folder (as the
 MCP plan tool's paths may not). A file that is missing, unreadable or not
 UTF-8 is a problem located in the config (or, for a byte that is not UTF-8,
-in the policy file itself), found before any API call. Evaluating them is the
-engine's (`engine/rules/policies.py`); this module only reads text.
+in the policy file itself), found before any API call; so is a package that
+another listed policy declares too, or that is named like one of pstokens' own
+SARIF rules (`config`, `forbid_accesses`, ...): a package names a policy's
+findings, so either would mix two sources under one name. A UTF-8 byte order
+mark is dropped. Evaluating them is the engine's (`engine/rules/policies.py`);
+this module only reads text.
 """
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -23,6 +29,27 @@ from pstokens.errors import Problem
 # Far above any real policy; a bound keeps a mistaken path from reading a disk image.
 MAX_POLICY_BYTES = 1024 * 1024
 INSTALL_HINT = "pip install 'pstokens[policy]'"
+# pstokens' own SARIF rule IDs (render/sarif_rules.py's RULES; a test holds them equal)
+# and the package of the engine's reader module: no policy's package may be one.
+RESERVED_PACKAGES = frozenset((
+    "config", "config-warning", "escalation", "expires_soon", "forbid_accesses",
+    "forbid_operations", "leaked", "max_ttl", "namesake", "require_ttl", "rotation_stuck",
+    "tokens_piling_up", "unused_after", "pstokens_policy_reader__",
+))
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
+
+
+def package_of_text(text: str) -> tuple[str, int] | None:
+    """The package a policy's text declares and the line it is on; None without one."""
+    found = _PACKAGE.search(without_comments(text))
+    if found is None:
+        return None
+    return found.group(1), text.count("\n", 0, found.start()) + 1
+
+
+def without_comments(text: str) -> str:
+    """`text` with each `#` comment blanked (same length, so offsets still hold)."""
+    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
 
 
 def read_policies(
@@ -38,10 +65,25 @@ def read_policies(
         return ()
     folder = Path(filename).parent
     found: list[PolicyFile] = []
+    packages: dict[str, str] = {}
     for node, name in entries:
         policy = _read(check, node, folder, name)
-        if policy is not None:
-            found.append(policy)
+        if policy is None:
+            continue
+        found.append(policy)
+        package = package_of_text(policy.text)
+        if package is None:
+            continue  # the engine says so, at the file
+        if package[0] in RESERVED_PACKAGES:
+            check.add(node, f"policy {quote(policy.path)} declares package {package[0]}, "
+                      "which names one of pstokens' own rules; give it another (such as "
+                      f"pstokens.{package[0].replace('-', '_')})")
+        elif package[0] in packages:
+            check.add(node, f"policy {quote(policy.path)} declares package {package[0]}, as "
+                      f"{quote(packages[package[0]])} does; give each policy a package of "
+                      "its own")
+        else:
+            packages[package[0]] = policy.path
     return tuple(found)
 
 
@@ -64,6 +106,7 @@ def _read(check: Checker, node: yaml.Node, folder: Path, name: str) -> PolicyFil
     if len(data) > MAX_POLICY_BYTES:
         check.add(node, f"policy file {quote(shown)} is larger than 1 MiB")
         return None
+    data = data.removeprefix(codecs.BOM_UTF8)  # as Windows editors save UTF-8
     try:
         return PolicyFile.of(shown, data.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -38,7 +38,12 @@ from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions
-from pstokens.engine.planning.policy import check_options, check_safe, check_saved_scope
+from pstokens.engine.planning.policy import (
+    check_allowed,
+    check_options,
+    check_safe,
+    check_saved_scope,
+)
 from pstokens.engine.planning.stuck import forced
 from pstokens.engine.reading.fresh import fresh_plan, plan_for_apply
 from pstokens.engine.reading.policyrun import isolated
@@ -194,6 +199,7 @@ class Workspace(StateEdits):
                     show(plan)
                 if not plan.has_changes:
                     return plan, None
+                check_allowed(plan)
                 check_safe(plan, force=force)
                 if approve is not None and not approve(plan):
                     return plan, None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pstokens.config.model import NotifyEvent
 from pstokens.engine.planning.outcome import ApplyResult
 from pstokens.engine.planning.plan import Cause, Plan
@@ -10,12 +12,13 @@ from pstokens.engine.rules.guardrails import Rule
 
 
 def plan_events(plan: Plan) -> tuple[NotifyEvent, ...]:
-    """drift when the plan differs (as --detailed-exitcode counts it), violations when
-    live tokens break rules, expiring when a managed token expires within 14 days,
+    """drift when the plan differs (as --detailed-exitcode counts it, a policy's deny
+    aside: the organization does not differ for it), violations when live tokens break
+    rules or a policy denies the plan, expiring when a managed token expires within 14 days,
     leaked when the audit log reports live tokens leaked, rotation_stuck when a
     replaced token is still in use 7 days after its successor was delivered."""
     events = []
-    if plan.differs:
+    if dataclasses.replace(plan, policies=()).differs:
         events.append(NotifyEvent.DRIFT)
     if plan.violations or plan.denied:  # rules:, or a policy's deny
         events.append(NotifyEvent.VIOLATIONS)

@@ -64,16 +64,25 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
              f"{cell(v.key) if v.key else '(unmanaged)'} | {cell(rules.finding(v))} |"
              for v in plan.violations],
         ))
+    if plan.denied:
+        sections.append((
+            "Policy violations", ["| policy | file | finding |", "|---|---|---|"],
+            [f"| {cell(f.package)} | {cell(f.file)} | {cell(f.message)} |" for f in plan.denied],
+        ))
     leak_warning = words.leak_warning(plan.leak_check, cell)
-    if plan.warnings or plan.unused or leak_warning:
+    cautions = [f for f in plan.policies if f not in plan.denied]
+    if plan.warnings or plan.unused or leak_warning or cautions:
         sections.append((
             "Warnings", ["| warning |", "|---|"],
             [f"| {words.warning(w, cell)} |" for w in plan.warnings]
             + [f"| {cell(rules.unused_warning(u))} |" for u in plan.unused]
+            + [f"| policy {cell(f.package)}: {cell(f.message)} |" for f in cautions]
             + ([f"| {leak_warning} |"] if leak_warning else []),
         ))
     if note := words.leak_note(plan.leak_check, cell):
         head += [f"> **Note:** {note}", ""]
+    if plan.denied:
+        head += [f"> **Denied:** {words.DENIED_NOTE}", ""]
     for item in plan.unsafe:
         head += [f"> **Unsafe:** {words.unsafe(item, cell)}; apply needs `--force`.", ""]
 

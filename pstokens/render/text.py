@@ -84,6 +84,7 @@ def styled_text(plan: Plan) -> str:
     if plan.denied:
         lines.append(click.style(f"Policy violations ({len(plan.denied)}):", bold=True))
         lines.extend(click.style(f"  {rules.policy_text(f)}", fg="red") for f in plan.denied)
+        lines.append(f"  {words.DENIED_NOTE}")
         lines.append("")
     leak_warning = words.leak_warning(plan.leak_check, safe)
     cautions = [f for f in plan.policies if f not in plan.denied]

@@ -236,10 +236,14 @@ def lease(item: LeaseView, escape: Callable[[str | None], str]) -> str:
             f"expires {when}{known}")
 
 
+# Under a plan's policy violations: what they mean for apply (engine/planning/policy.py).
+DENIED_NOTE = "apply refuses this plan while a policy denies it (--force does not override)."
+
+
 def summary_line(plan: Plan) -> str:
     """The plan's last line. It says "No changes" only when nothing at all differs;
     otherwise the counts, then whatever else differs (skips, unmanaged tokens,
-    rule violations)."""
+    rule and policy violations)."""
     if not plan.differs:
         return NO_CHANGES
     s = plan.summary()
@@ -259,6 +263,8 @@ def summary_line(plan: Plan) -> str:
         extras.append(f"{_count(len(plan.drift), 'change')} made outside pstokens")
     if plan.violations:
         extras.append(_count(len(plan.violations), "rule violation"))
+    if plan.denied:
+        extras.append(_count(len(plan.denied), "policy violation"))
     return line + ("; " + ", ".join(extras) if extras else "") + "."
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,8 @@ from pstokens.engine.planning.outcome import Blocked, Outcome, Status
 from pstokens.engine.planning.plan import Action, Cause, Change, Plan
 from pstokens.engine.planning.planner import PlanOptions, make_plan
 from pstokens.engine.rules.live import LiveToken
-from pstokens.errors import SecretDeliveryError, UnsafePlan
+from pstokens.engine.rules.policies import PolicyFinding, PolicyKind
+from pstokens.errors import PolicyDenied, SecretDeliveryError, UnsafePlan
 from pstokens.operations import operations_table
 from pstokens.secret import Secret
 from pstokens.state.model import State, TokenRecord
@@ -313,6 +314,17 @@ def test_the_applier_refuses_an_unsafe_plan_itself_and_calls_nothing() -> None:
     assert api.calls == []
     run(api, state, plan, force=True)
     assert len([c for c in api.calls if c[0] == "delete"]) == 5
+
+
+def test_the_applier_refuses_a_plan_a_policy_denies_even_forced() -> None:
+    api = FakeApi()
+    state = State("acme", "L", 1, {})
+    denied = PolicyFinding(PolicyKind.DENY, "pstokens.ttl", "ci never expires", "ttl.rego")
+    plan = replace(plan_of(config(spec("ci")), state, api), policies=(denied,))
+    for force in (False, True):
+        with pytest.raises(PolicyDenied, match=r'pstokens.ttl \(ttl.rego\): "ci never'):
+            run(api, state, plan, force=force)
+    assert api.calls == []
 
 
 def test_a_prevent_destroy_change_is_recorded_in_state_without_an_api_call() -> None:

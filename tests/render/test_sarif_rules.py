@@ -150,3 +150,10 @@ def test_each_operation_an_access_allows_is_its_own_result() -> None:
                           operation=op) for op in ("delete_branch", "delete_database"))
     assert len(set(_fingerprints(render_plan_sarif(Plan("acme", "l", 1, violations=two),
                                                    CONFIG)))) == 2
+
+
+def test_no_policy_package_may_take_the_id_of_a_rule_of_pstokens() -> None:
+    from pstokens.config.policies import RESERVED_PACKAGES
+    from pstokens.engine.rules.policyread import READER_PACKAGE
+
+    assert set(RULES) | {READER_PACKAGE} == RESERVED_PACKAGES

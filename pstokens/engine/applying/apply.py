@@ -39,7 +39,7 @@ from pstokens.engine.planning.outcome import (
     Status,
 )
 from pstokens.engine.planning.plan import Action, Cause, Change, Plan
-from pstokens.engine.planning.policy import check_safe
+from pstokens.engine.planning.policy import check_allowed, check_safe
 from pstokens.engine.planning.records import after_delete, intent_record
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.errors import PstokensError
@@ -81,6 +81,7 @@ class Applier:
         self.result = ApplyResult()
 
     async def apply(self, plan: Plan, *, force: bool = False) -> ApplyResult:
+        check_allowed(plan)
         check_safe(plan, force=force)
         self._org = plan.organization
         self._removed = frozenset(plan.removed)

@@ -7,7 +7,8 @@ cannot be replaced, and new secrets must have somewhere to go (an empty
 serial), the config (digest) and the organization (a fresh plan with the same
 targets and replacements) must all be as they were. Before apply: a plan past
 the safety threshold, or one that deletes an unmanaged namesake of a key,
-needs `force`. The CLI only parses, asks and renders around these.
+needs `force`; a plan a `rules.policies` deny forbids is refused, forced or not.
+The CLI only parses, asks and renders around these.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pstokens.engine.planning.stale import (
 )
 from pstokens.engine.planning.stuck import deletes_in_use
 from pstokens.engine.rules.findings import UnsafeKind
-from pstokens.errors import PlanError, StalePlan, UnsafePlan, UsageError
+from pstokens.errors import PlanError, PolicyDenied, StalePlan, UnsafePlan, UsageError
+from pstokens.quoting import quote
 from pstokens.state.model import State
 
 RUN_AGAIN = "run `pstokens plan --out FILE` again, review it, and apply that"
@@ -125,6 +127,19 @@ def check_same(saved: Plan, fresh: Plan) -> None:
             "(a fresh read no longer gives the same changes)",
             hint=RUN_AGAIN, moved=plan_moves(saved, fresh),
         )
+
+
+def check_allowed(plan: Plan) -> None:
+    """Refuse a plan any policy denies (`rules.policies`), before any write; --force
+    does not override a policy."""
+    if not plan.denied:
+        return
+    said = "; ".join(f"{f.package} ({f.file}): {quote(f.message, None)}" for f in plan.denied)
+    count = len(plan.denied)
+    raise PolicyDenied(f"refusing to apply: {count} policy violation{'s' if count != 1 else ''}"
+                       f": {said}", hint="change the config so the plan keeps to the policy, "
+                       "or change the policy (--force does not override a policy)",
+                       findings=plan.denied)
 
 
 def check_safe(plan: Plan, *, force: bool) -> None:

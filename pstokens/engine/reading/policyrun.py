@@ -10,10 +10,16 @@ its child as soon as the policies are known (the child then loads the
 evaluator and compiles them) and the caller makes the plan meanwhile;
 `evaluate` hands over the plan's document. `isolated` does both at once, for
 callers with nothing to do in between. Without policies nothing is started.
+
+A policy can read its environment (`opa.runtime().env`), and what it returns is
+printed: so the child gets only what Python needs to start (`KEPT`), never
+pstokens' credentials (PLANETSCALE_*, AWS_*, PSTOKENS_*); and any message that
+still holds a withheld value is masked as a delivery command's output is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -28,10 +34,16 @@ from typing import Any
 
 import pstokens
 from pstokens.config.model import PolicyFile
+from pstokens.delivery.scrub import scrub
 from pstokens.engine.rules.policies import PolicyFinding, stopped
 from pstokens.errors import ConfigError, Problem, PstokensError
 
 WORKER = "pstokens.engine.reading.policyworker"
+# The whole environment of the child (with PYTHONPATH, set below): nothing secret.
+# What is masked in a policy's messages: pstokens' credentials.
+CREDENTIALS = ("PLANETSCALE_SERVICE_TOKEN", "PLANETSCALE_API_KEY", "AWS_SECRET_ACCESS_KEY",
+               "AWS_SESSION_TOKEN")
+KEPT = ("PATH", "SYSTEMROOT", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP")
 UNEXPECTED = "run it again; report it if it persists"
 
 
@@ -43,8 +55,10 @@ class PolicyRun:
         self.policies = tuple(policies)
         # The child imports the pstokens this process runs, whatever the working folder.
         here = str(Path(pstokens.__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+        env = {name: os.environ[name] for name in KEPT if name in os.environ}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        self._withheld = [os.environ[k].strip() for k in CREDENTIALS
+                          if os.environ.get(k, "").strip()]
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-P", "-m", WORKER], stdin=subprocess.PIPE,
@@ -73,11 +87,21 @@ class PolicyRun:
                 if "running" in reply:
                     running = int(reply["running"])
                 else:
-                    return tuple(PolicyFinding.from_json(f) for f in reply["findings"])
+                    return tuple(self._masked(PolicyFinding.from_json(f))
+                                 for f in reply["findings"])
         except TimeoutError:
             raise stopped(self.policies[running], limit) from None
         finally:
             self.close()
+
+    def _masked(self, finding: PolicyFinding) -> PolicyFinding:
+        """`finding` with any value withheld from the child masked (it cannot have read
+        one; a policy quoting one in its own text is masked all the same)."""
+        if not self._withheld:
+            return finding
+        masked = scrub(finding.message, self._withheld)
+        return finding if masked == finding.message else dataclasses.replace(finding,
+                                                                              message=masked)
 
     def close(self) -> None:
         """Kill the child if it still runs, and reap it."""

@@ -22,15 +22,25 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from pstokens.config.policies import package_of_text, without_comments
+from pstokens.engine.rules import policyread
 from pstokens.errors import ConfigError, Problem, PstokensError
+from pstokens.quoting import quote
 
 # How long every policy of one plan may run, in all (PRODUCT.md: stopped after 10 s).
 TIME_LIMIT = 10.0
 HINT = "fix the policy (`opa check FILE` or `conftest verify` say more)"
 
-_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
 # rego-cpp locates an error as `NAME|OFFSET|LENGTH`, the offset counted in bytes.
 _WHERE = re.compile(r"\(error \d+:(?P<name>[^|\n]*)\|(?P<offset>\d+)\|\d+")
+# OPA builtins rego-cpp may lack (I/O, printing, metadata); each is refused when it does.
+_OPA_ONLY = frozenset((
+    "http.send", "net.lookup_ip_addr", "net.cidr_expand", "print", "trace",
+    "rego.parse_module", "rego.metadata.chain", "rego.metadata.rule",
+    "providers.aws.sign_req", "graphql.is_valid", "graphql.parse", "graphql.schema_is_valid",
+    "json.verify_schema", "json.match_schema", "strings.render_template",
+))
+_CALL = re.compile(r"(?<![\w.])([a-z_]\w*(?:\.[a-z_]\w*)*)\s*\(")
 _WHAT = re.compile(r"\(errormsg \d+:(?P<text>[^\n]*)\)")
 
 
@@ -71,11 +81,11 @@ class PolicyFinding:
 
 def package_of(policy: Policy) -> tuple[str, int]:
     """The policy's package and the line it is declared on; ConfigError when it has none."""
-    found = _PACKAGE.search(_without_comments(policy.text))
+    found = package_of_text(policy.text)
     if found is None:
         raise ConfigError([Problem(policy.path, 1, 1, "the policy declares no package")],
                           HINT)
-    return found.group(1), policy.text.count("\n", 0, found.start()) + 1
+    return found
 
 
 def check_policies(policies: Sequence[Policy]) -> None:
@@ -127,23 +137,21 @@ def stopped(policy: Policy, limit: float) -> ConfigError:
 
 
 def _evaluate(interpreter: Any, policy: Policy, package: str, line: int) -> list[PolicyFinding]:
-    output = interpreter.query(f"data.{package}")
+    output = interpreter.query(policyread.query(package))
     if not output.ok():
-        raise ConfigError([Problem(policy.path, line, 1, "the policy failed while "
-                                   "evaluating the plan")], HINT)
-    expressions = output[0].expressions if len(output) else []
-    values = expressions[0] if expressions and isinstance(expressions[0], dict) else {}
-    return [PolicyFinding(kind, package, message, policy.path)
-            for kind in PolicyKind for message in _strings(values.get(str(kind)))]
-
-
-def _strings(value: Any) -> list[str]:
-    """The strings of a deny or warn set (or conftest's `{"msg": ...}` objects), sorted."""
-    if not isinstance(value, list):
-        return []
-    found = {item if isinstance(item, str) else item.get("msg")
-             for item in value if isinstance(item, str | dict)}
-    return sorted(m for m in found if isinstance(m, str))
+        reasons = "; ".join(policyread.reasons(output)) or "no reason given"
+        raise ConfigError([Problem(policy.path, line, 1, "the policy failed while evaluating "
+                                   f"the plan: {quote(reasons, None)}")], HINT)
+    found = output[0].bindings.get("found") if len(output) else None
+    findings = []
+    for kind in PolicyKind:
+        messages = policyread.messages(found, str(kind))
+        if isinstance(messages, policyread.Unreadable):
+            raise ConfigError([Problem(policy.path, line, 1, f"`{kind}` must be a set or "
+                                       "array of strings or {\"msg\": string} objects, but "
+                                       f"{messages.what}")], HINT)
+        findings += [PolicyFinding(kind, package, message, policy.path) for message in messages]
+    return findings
 
 
 def _interpreter(*policies: Policy) -> Any:
@@ -151,12 +159,31 @@ def _interpreter(*policies: Policy) -> Any:
 
     interpreter = Interpreter()
     interpreter.log_level = LogLevel.NONE
+    interpreter.add_module(policyread.READER_PATH, policyread.READER)
     for policy in policies:
         try:
             interpreter.add_module(policy.path, policy.text)
         except RegoError as exc:
             raise ConfigError([_located(policy, str(exc))], HINT) from None
+        if missing := _missing_builtins(interpreter, policy):
+            raise ConfigError(missing, "judge the plan alone: pstokens evaluates policies "
+                              "offline, without these builtins")
     return interpreter
+
+
+def _missing_builtins(interpreter: Any, policy: Policy) -> list[Problem]:
+    """Each call of an OPA builtin rego-cpp lacks (`http.send`, `print`): rego-cpp makes
+    such a call undefined, silently, so a deny resting on one would never fire."""
+    text = without_comments(policy.text)
+    found = []
+    for call in _CALL.finditer(text):
+        name = call.group(1)
+        if name in _OPA_ONLY and not interpreter.is_builtin(name):
+            start = text.rfind("\n", 0, call.start()) + 1
+            found.append(Problem(policy.path, text.count("\n", 0, call.start()) + 1,
+                                 call.start() - start + 1, f"the policy calls {name}, which "
+                                 "the Rego evaluator (rego-cpp) does not offer"))
+    return found
 
 
 def _located(policy: Policy, error: str) -> Problem:
@@ -233,17 +260,14 @@ class _Builder:
             raise TypeError(f"a plan document holds no {kind.__name__}")
 
     def _bytes(self, text: str) -> bytes:
+        """`text` for rego-cpp, which reads a NUL as the string's end: so a NUL is
+        handed over as U+FFFD, and what follows it still reaches the policy."""
         found = self.encoded.get(text)
         if found is None:
-            found = self.encoded[text] = text.encode()
+            found = self.encoded[text] = text.replace("\x00", "\ufffd").encode()
         return found
 
     @staticmethod
     def _check(code: int) -> None:
         if code != 0:
             raise PstokensError("the plan could not be handed to the Rego evaluator")
-
-
-def _without_comments(text: str) -> str:
-    """`text` with each `#` comment blanked (same length, so offsets still hold)."""
-    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
