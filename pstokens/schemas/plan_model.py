@@ -74,6 +74,7 @@ class PlanDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="pstokens plan")
     format_version: Literal[plan.FORMAT_VERSION]  # type: ignore[valid-type]
+    layout: Literal[plan.LAYOUT]  # type: ignore[valid-type]
     organization: str
     state: StateRef
     targets: list[str]

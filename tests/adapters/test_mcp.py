@@ -216,7 +216,7 @@ async def test_plan_tool_returns_the_json_plan_and_writes_nothing(
     async with mcp_session(servers, seen) as session:
         plan = await call(session, "plan-service-tokens", config=str(config))
 
-    assert plan["format_version"] == 4 and plan["organization"] == org
+    assert plan["format_version"] == 1 and plan["organization"] == org
     assert [(c["action"], c["key"]) for c in plan["changes"]] == [
         ("create", "ci-deploy"), ("grant", "ci-deploy")
     ]

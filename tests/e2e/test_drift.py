@@ -78,7 +78,7 @@ def test_json_plan_has_the_documented_fields(cli: Cli, emulator: Emulator, workd
     write_config(workdir / "pstokens.yaml", CONFIG)
     emulator.store.create_token("acme", "stray")
     plan = json.loads(cli("plan", "--format", "json").out)
-    assert plan["format_version"] == 4
+    assert plan["format_version"] == 1 and plan["layout"] == 4
     assert plan["organization"] == "acme"
     assert set(plan["state"]) == {"lineage", "serial"}
     assert plan["summary"] == {"create": 2, "replace": 0, "delete": 0, "grant": 3, "revoke": 0,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pstokens.destinations import CommandDestination, DirDestination
-from pstokens.engine.planning.plan import FORMAT_VERSION, Action, Plan, Retire
+from pstokens.engine.planning.plan import FORMAT_VERSION, LAYOUT, Action, Plan, Retire
 from pstokens.engine.planning.planner import make_plan
 from pstokens.engine.planning.policy import check_same, check_saved
 from pstokens.engine.planning.stale import MovedKind, config_data
@@ -86,9 +86,18 @@ def test_the_applier_delivers_where_the_plan_says_and_keeps_what_the_plan_keeps(
 def test_a_plan_of_an_older_or_newer_format_is_refused_with_what_to_do() -> None:
     _, _, plan = _replace_of(None)
     data = plan.to_json()
-    for older in (1, FORMAT_VERSION - 1):
+    assert (data["format_version"], data["layout"]) == (FORMAT_VERSION, LAYOUT) == (1, 4)
+    for older in (1, LAYOUT - 1):
         with pytest.raises(PlanError, match="older pstokens"):
-            Plan.from_json(data | {"format_version": older})
+            Plan.from_json(data | {"layout": older})
+    without = {k: v for k, v in data.items() if k != "layout"}
+    for older in (1, 2, 3):  # plans before `layout` wrote theirs as format_version
+        with pytest.raises(PlanError, match="older pstokens"):
+            Plan.from_json(without | {"format_version": older})
+    # The previous pstokens' plans (format_version 4, no layout) read as they are.
+    assert Plan.from_json(without | {"format_version": 4}) == Plan.from_json(data)
+    with pytest.raises(PlanError, match="newer pstokens"):
+        Plan.from_json(data | {"layout": LAYOUT + 1})
     with pytest.raises(PlanError, match="newer pstokens"):
         Plan.from_json(data | {"format_version": FORMAT_VERSION + 1})
 

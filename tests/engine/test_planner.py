@@ -321,6 +321,6 @@ def test_plan_json_round_trip_is_equal() -> None:
     p = plan(cfg, state(old=record("t9", "old")), live(token("t9", "old"), token("u", "x")))
     assert Plan.from_json(p.to_json()) == p
     data = p.to_json()
-    assert data["format_version"] == 4
+    assert data["format_version"] == 1 and data["layout"] == 4
     assert data["state"] == {"lineage": "L", "serial": 3}
     assert data["changes"][1]["database"] == "app"

@@ -432,6 +432,10 @@ def version(value: object) -> Callable[[dict], bytes]:
     return lambda plan: json.dumps({**plan, "format_version": value}).encode()
 
 
+def layout(value: object) -> Callable[[dict], bytes]:
+    return lambda plan: json.dumps({**plan, "layout": value}).encode()
+
+
 def no_version(plan: dict) -> bytes:
     return json.dumps({k: v for k, v in plan.items() if k != "format_version"}).encode()
 
@@ -487,7 +491,11 @@ PLAN_CASES: dict[str, tuple[Callable[[dict], bytes], str, bool]] = {
     "other-state": (other_lineage, "saved plan is stale", False),
     "other-serial": (other_serial, "saved plan is stale", False),
     "changes-reordered": (reordered, "out of order", False),
-    "format-version-1": (version(1), "made by an older pstokens", False),
+    "layout-1": (layout(1), "made by an older pstokens", False),
+    "layout-99": (layout(99), "was made by a newer pstokens", False),
+    "format-version-3-no-layout": (lambda plan: json.dumps(
+        {**{k: v for k, v in plan.items() if k != "layout"}, "format_version": 3}).encode(),
+        "made by an older pstokens", False),
     "format-version-99": (version(99), "was made by a newer pstokens", False),
     "format-version-text": (version("2"), "format_version that is not a number", False),
     "no-format-version": (no_version, "not a pstokens plan", False),

@@ -81,7 +81,7 @@ def test_plan_workflow_comments_the_plan_and_updates_its_comment_in_place(
     assert run.outputs["plan"]["exitcode"] == "2"  # two tokens to create
     assert run.step("Plan").code == 0  # changes are not a failure of the step
     plan_json = Path(run.outputs["plan"]["plan-json"])
-    assert json.loads(plan_json.read_text())["format_version"] == 4
+    assert json.loads(plan_json.read_text())["format_version"] == 1
     assert plan_json.name == "plan-acme.json"
     summary = (repo / "summary.md").read_text()
     assert "**Plan: 2 to create" in summary

@@ -49,16 +49,21 @@ from pstokens.engine.rules.rotation import Retiring
 from pstokens.errors import PlanError
 
 __all__ = [
-    "FORMAT_VERSION", "Action", "Cause", "Change", "Plan", "Retire",
+    "FORMAT_VERSION", "LAYOUT", "Action", "Cause", "Change", "Plan", "Retire",
     "deliver_from_json", "deliver_to_json", "tally",
 ]
 
+# The version of the document PRODUCT.md promises scripts: its fields keep their
+# meaning; new ones are only ever added. Plans of pstokens before `layout` wrote
+# their layout here (2 to 4), so a missing `layout` is an older pstokens.
+FORMAT_VERSION = 1
+# The layout pstokens reads a saved plan back in; another one is refused.
 # 2: replace changes carry `retire`, create and replace carry `deliver` and
 # `prevent_destroy`, and the plan records `removed` keys and its `config`.
 # 3: a saved plan may write a grant's `allows` (a revoke's `denies`) as an index
 # into its `operation_sets`, each distinct list once, and leave null fields out.
 # 4: create and replace carry `verify`, the call that verifies the new token.
-FORMAT_VERSION = 4
+LAYOUT = 4
 
 
 def _reader(resolve: Callable[[dict[str, Any]], dict[str, Any]]
@@ -149,6 +154,7 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
+            "layout": LAYOUT,
             "organization": self.organization,
             "state": {"lineage": self.lineage, "serial": self.serial},
             "targets": list(self.targets),
@@ -172,7 +178,7 @@ class Plan:
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "plan") -> Plan:
-        checked_plan_fields(data, source, FORMAT_VERSION)
+        checked_plan_fields(data, source, FORMAT_VERSION, LAYOUT)
         try:
             checked_top(data)
             warnings = entries(data, "warnings", _warning, _WARNING_KINDS)

@@ -22,22 +22,34 @@ MAX_NAME = 255
 PLAN_AGAIN = "save a new one with `pstokens plan --out FILE`"
 
 
-def checked_plan_fields(data: Any, source: str, version: int) -> None:
-    """Refuse what is not a plan of this pstokens' format, saying which it is."""
+def checked_plan_fields(data: Any, source: str, version: int, layout: int) -> None:
+    """Refuse what is not a plan of this pstokens' format and layout, saying which it is.
+
+    `format_version` is the document's public version; `layout` is how a saved
+    plan is written. Plans made before `layout` existed wrote theirs (2 to 4) as
+    their `format_version`: they are older ones."""
     if not isinstance(data, dict) or "format_version" not in data or "changes" not in data:
         raise PlanError(f"{source} is not a pstokens plan", hint=PLAN_AGAIN)
     found = data["format_version"]
     if not isinstance(found, int) or isinstance(found, bool):
         raise PlanError(f"{source} has a format_version that is not a number", hint=PLAN_AGAIN)
-    if found > version:
+    written = data.get("layout", found if found > version else 0)
+    if not isinstance(written, int) or isinstance(written, bool):
+        raise PlanError(f"{source} has a layout that is not a number", hint=PLAN_AGAIN)
+    if found > version and "layout" in data:
         raise PlanError(
             f"{source} was made by a newer pstokens (plan format {found}; this one reads "
             f"{version})", hint="apply it with that version, or plan again with this one",
         )
-    if found < version:
+    if written > layout:
         raise PlanError(
-            f"{source} was made by an older pstokens (plan format {found}; this one reads "
-            f"{version})", hint=PLAN_AGAIN,
+            f"{source} was made by a newer pstokens (plan layout {written}; this one reads "
+            f"{layout})", hint="apply it with that version, or plan again with this one",
+        )
+    if written < layout:
+        raise PlanError(
+            f"{source} was made by an older pstokens (plan layout {written}; this one reads "
+            f"{layout})", hint=PLAN_AGAIN,
         )
     if not isinstance(data["changes"], list):
         raise PlanError(f"{source} is damaged: `changes` is not a list", hint=PLAN_AGAIN)
