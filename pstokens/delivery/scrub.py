@@ -2,11 +2,14 @@
 
 A command may echo what it read: verbatim, folded over several lines, cut
 short, reversed, as hex (`od`, `xxd`), base64-encoded (as `kubectl ... -o
-yaml` does), base32-encoded or URL-encoded (every byte escaped, or only
-some), and any of those of the reversed secret. Every run of at least
-`MIN_RUN` characters of the secret, or of one of those forms (base64 and
-base32 at any alignment), is masked, in any case and with whitespace (or
-the colons of colon-separated hex) between its characters. Matching ignores
+yaml` does), base32-, base85- or URL-encoded (every byte escaped, or only
+some), in UTF-16 or UTF-32 (`iconv`), and any of those of the reversed
+secret. Every run of at least `MIN_RUN` characters of the secret, or of one
+of those forms (base64, base32 and base85 at any alignment), is masked, in
+any case and with filler between its characters: whitespace, the colons of
+colon-separated hex, or any character that does not print (the NUL bytes
+that make ASCII into UTF-16 or UTF-32 in either byte order, escapes,
+zero-width characters). Matching ignores
 case: masking a little more than needed is safe, missing an upper-cased
 secret is not. Control characters are escaped so
 a command's output cannot drive the terminal.
@@ -25,11 +28,15 @@ TAIL_LINES = 10
 MAX_LINE = 200
 
 
-# (bytes a group encodes, its encoders): the secret may start at any byte of a group
-# in a larger encoded blob, so each alignment is a form of its own.
-_GROUPED: tuple[tuple[int, tuple[Callable[[bytes], bytes], ...]], ...] = (
-    (3, (base64.b64encode, base64.urlsafe_b64encode)),
-    (5, (base64.b32encode, base64.b32hexencode)),
+# (bytes a group encodes, whether its last character alone depends on what follows,
+# its encoders): the secret may start at any byte of a group in a larger encoded
+# blob, so each alignment is a form of its own. In base64 and base32 only the last
+# character of an incomplete group also encodes what follows; in base85 a group is
+# one number, so all of an incomplete group's characters may.
+_GROUPED: tuple[tuple[int, bool, tuple[Callable[[bytes], bytes], ...]], ...] = (
+    (3, True, (base64.b64encode, base64.urlsafe_b64encode)),
+    (5, True, (base64.b32encode, base64.b32hexencode)),
+    (4, False, (base64.b85encode, base64.a85encode)),
 )
 
 
@@ -46,11 +53,11 @@ def _encodings(secret: str) -> list[str]:
     raw = secret.encode()
     forms = [secret, raw.hex(), quote(secret, safe=""), quote_plus(secret, safe=""),
              "".join(f"%{byte:02x}" for byte in raw)]
-    for size, encoders in _GROUPED:
+    for size, bitwise, encoders in _GROUPED:
         for skip in range(size):
             part = raw[skip:]
-            # The last character of an incomplete group also encodes what follows.
-            cut = 1 if len(part) % size else 0
+            left = len(part) % size
+            cut = 0 if not left else 1 if bitwise else left + 1
             for encode in encoders:
                 text = encode(part).decode().rstrip("=")
                 forms.append(text[: len(text) - cut])
@@ -58,9 +65,10 @@ def _encodings(secret: str) -> list[str]:
 
 
 def _separator(char: str) -> bool:
-    """What a command may put between the characters of a form: whitespace, or
-    the colons of `xxd`/`openssl`-style hex (`70:73:63`)."""
-    return char.isspace() or char == ":"
+    """What a command may put between the characters of a form: whitespace, the
+    colons of `xxd`/`openssl`-style hex (`70:73:63`), or anything that does not
+    print (the NULs of UTF-16 and UTF-32, escapes, zero-width characters)."""
+    return char.isspace() or char == ":" or not char.isprintable()
 
 
 def _strip(form: str) -> str:
