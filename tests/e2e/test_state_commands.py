@@ -101,3 +101,16 @@ def test_an_empty_secrets_command_is_refused_before_anything_happens(
     assert "--secrets-command is empty" in result.err
     assert emulator.stats()["total"] == 0
     assert not (workdir / ".pstokens").exists() and not (workdir / "state").exists()
+
+
+def test_import_of_an_id_the_api_could_not_have_given_is_refused_without_a_call(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    for bad in ("../../acme", "a/b", "x\x1b[31m", ".hidden", "a" * 101):
+        result = cli("import", "deployer", bad)
+        assert result.code == 1, (bad, result.both)
+        assert "is not a token ID" in result.err and "\x1b" not in result.err
+        assert "Traceback" not in result.both
+    assert emulator.stats()["total"] == 0
+    assert not (workdir / "state").exists()

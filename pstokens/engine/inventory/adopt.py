@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pstokens.config.model import Config
+from pstokens.defaults import PATH_SEGMENT
 from pstokens.engine.inventory.export import observed_ttl
 from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import StateEditRefused, UsageError
+from pstokens.quoting import quote
 from pstokens.state.model import State, TokenRecord
 
 
@@ -49,7 +51,12 @@ def adopt_one(state: State, config: Config, key: str, token: LiveToken) -> Adopt
 
 
 def check_importable(state: State, config: Config, key: str, token_id: str) -> None:
-    """Refuse, before any API call, an import that would make two keys of one token."""
+    """Refuse, before any API call, an import that would make two keys of one token,
+    or one of an ID the API could not have given (it would go into a URL)."""
+    if PATH_SEGMENT.fullmatch(token_id) is None:
+        raise UsageError(f"{quote(token_id)} is not a token ID",
+                         hint="a token ID is letters, digits, '.', '_' and '-', "
+                              "like txhc257pxjuc")
     if key not in config.tokens:
         raise UsageError(f"{key!r} is not in {config.path}", hint="add it to the config first")
     record = state.tokens.get(key)
