@@ -18,6 +18,9 @@ from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import out
 from pstokens.cli.settings import global_options
 from pstokens.errors import StateEditRefused, StateError
+from pstokens.render.escape import key as shown_key
+from pstokens.render.escape import terminal
+from pstokens.render.statelist import state_lines
 from pstokens.state import State, StateStore
 from pstokens.state.base import encode_state
 
@@ -53,10 +56,8 @@ def state_list() -> None:
     if state is None or not state.tokens:
         out("State is empty.")
         return
-    for key, record in sorted(state.tokens.items()):
-        extra = "" if record.delivered else "  (secret not delivered)"
-        pending = "  (create in progress)" if record.pending_since and not record.id else ""
-        out(f"{key}\t{record.id or '-'}{extra}{pending}")
+    for line in state_lines(state):
+        out(line)
 
 
 @state_group.command("show")
@@ -80,7 +81,7 @@ def state_rm(key: str) -> None:
     Example: pstokens state rm old-deploy
     """
     _context().workspace().forget(key)
-    out(f"Removed {key} from state; its token still exists in PlanetScale.")
+    out(f"Removed {shown_key(key)} from state; its token still exists in PlanetScale.")
 
 
 @state_group.command("mv")
@@ -96,11 +97,12 @@ def state_mv(old: str, new: str) -> None:
     """
     context = _context()
     record = context.workspace().rename(old, new)
-    out(f"Moved {old} to {new} in state; token {record.id or '-'} is unchanged.")
+    out(f"Moved {shown_key(old)} to {shown_key(new)} in state; "
+        f"token {terminal(record.id) or '-'} is unchanged.")
     config = context.config
     if new not in config.tokens:
-        out(f"Rename {old} to {new} in {config.path} too: until then a plan deletes this "
-            f"token and makes a new one for {old}.")
+        out(f"Rename {shown_key(old)} to {shown_key(new)} in {config.path} too: until then "
+            f"a plan deletes this token and makes a new one for {shown_key(old)}.")
 
 
 @state_group.command("pull")

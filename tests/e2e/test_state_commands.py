@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from pstokens.cli import commands_stategroup
+from pstokens.state.model import State, TokenRecord
 from tests.e2e.conftest import Cli, Emulator, write_config
 
 CONFIG = """\
@@ -114,3 +118,23 @@ def test_import_of_an_id_the_api_could_not_have_given_is_refused_without_a_call(
         assert "Traceback" not in result.both
     assert emulator.stats()["total"] == 0
     assert not (workdir / "state").exists()
+
+
+def test_state_list_and_show_escape_a_key_and_id_a_state_file_smuggled_in(
+    cli: Cli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    evil = "evil\x1b[31m\nkey"
+    state = State("acme", "lineage", 1, {
+        evil: TokenRecord(id="tok\r\x1b]0;x\x07", name="evil\nname"),
+        "deployer": TokenRecord(id="abc123", name="deployer"),
+    })
+    monkeypatch.setattr(commands_stategroup, "_read_only", lambda: (None, state))
+
+    listed = cli("state", "list")
+    assert listed.code == 0, listed.both
+    assert listed.out == ("deployer\tabc123\n"
+                          '"evil\\x1b[31m\\x0akey"\ttok\\x0d\\x1b]0;x\\x07\n')
+    shown = cli("state", "show", evil)
+    assert shown.code == 0 and "\x1b" not in shown.out and "\r" not in shown.out
+    assert list(json.loads(shown.out)) == [evil]
