@@ -56,8 +56,9 @@ class StateStore(Protocol):
         ...
 
 
-def decode_state(raw: bytes, organization: str, *, source: str, backup: str) -> State:
-    """The state in `raw` (read from `source`), refused if damaged or another organization's."""
+def decode_state(raw: bytes, organization: str, *, source: str, backup: str | None) -> State:
+    """The state in `raw` (read from `source`), refused if damaged or another organization's;
+    `backup` is where a copy of the previous version is, None when there is none."""
     try:
         if len(raw) > MAX_STATE_BYTES:
             raise DamagedState(f"{source} is too large to be a pstokens state")
@@ -76,8 +77,11 @@ def decode_state(raw: bytes, organization: str, *, source: str, backup: str) -> 
     return state
 
 
-def restore_hint(backup: str) -> str:
-    """How to put a good copy in place of a state that cannot be read."""
+def restore_hint(backup: str | None) -> str:
+    """How to put a good copy in place of a state that cannot be read: never a
+    backup that is not there."""
+    if backup is None:
+        return "there is no backup of it: put back a good copy of it, if you keep one"
     if backup.startswith("s3://"):
         return (f"if the backup is good, `pstokens state pull --state {backup} > good.json`, "
                 "then `pstokens state push --force good.json` replaces the damaged one")

@@ -60,8 +60,9 @@ class FileStateStore:
             raise StateError(f"cannot read state file {self.path}: "
                              f"{exc.strerror or type(exc).__name__}",
                              hint="check its permissions, or pass --state FILE") from None
+        backup = self.backup_path if self.backup_path.is_file() else None
         return decode_state(raw, organization, source=f"state file {self.path}",
-                            backup=str(self.backup_path))
+                            backup=None if backup is None else str(backup))
 
     def save(self, state: State) -> State:
         """Write `state` with the next serial; returns what was written."""

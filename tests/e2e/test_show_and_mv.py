@@ -85,6 +85,9 @@ def test_state_mv_refuses_a_taken_invalid_or_unknown_key(
     assert invalid.code == 1 and "'Not Valid' is not a valid key" in invalid.err
     unknown = cli("state", "mv", "nobody", "somebody")
     assert unknown.code == 1 and "'nobody' is not in state" in unknown.err
+    same = cli("state", "mv", "ci-deploy", "ci-deploy")
+    assert same.code == 1 and "are the same key: there is nothing to move" in same.err
+    assert "state rm" not in same.err  # following that would forget the token
     assert (workdir / "state" / "acme.json").read_bytes() == before
 
 

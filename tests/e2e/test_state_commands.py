@@ -138,3 +138,20 @@ def test_state_list_and_show_escape_a_key_and_id_a_state_file_smuggled_in(
     shown = cli("state", "show", evil)
     assert shown.code == 0 and "\x1b" not in shown.out and "\r" not in shown.out
     assert list(json.loads(shown.out)) == [evil]
+
+
+def test_a_damaged_file_hints_only_at_a_backup_that_exists(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    (workdir / "g.json").write_text('{"garbage":1}')
+    pushed = cli("state", "push", "g.json", "--state", "elsewhere.json")
+    assert pushed.code == 1 and "g.json" in pushed.err
+    assert "g.json.backup" not in pushed.err and "there is no backup" in pushed.err
+
+    assert cli("apply", "--auto-approve").code == 0
+    assert cli("apply", "--auto-approve").code == 0  # a second write keeps a backup
+    (workdir / "state" / "acme.json").write_text('{"garbage":1}')
+    damaged = cli("plan")
+    assert damaged.code == 1
+    assert "state/acme.json.backup is good, `pstokens state push --force" in damaged.err

@@ -113,7 +113,11 @@ class StateEdits:
 
     def rename(self, old: str, new: str) -> TokenRecord:
         """`state mv`: key `old` becomes `new` (its token is not touched); returns its
-        record. Refused when `new` is not a valid key or is already in state."""
+        record. Refused when `new` is not a valid key or is already in state, or
+        is `old` itself: there is nothing to move (and no key to remove first)."""
+        if old == new:
+            raise UsageError(f"{old!r} and {new!r} are the same key: there is nothing to move",
+                             hint="name the new key second: `pstokens state mv OLD NEW`")
         if TOKEN_KEY.fullmatch(new) is None:
             raise UsageError(f"{new!r} is not a valid key", hint=KEY_RULE)
         self.read_state()
