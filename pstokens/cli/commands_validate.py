@@ -129,8 +129,10 @@ def _located(
     line, column = config.spot("rules", "policies") if findings else (1, 1)
     found: tuple[list[Problem], list[Problem]] = ([], [])
     for finding in findings:
-        problem = Problem(config.path, line, column, policy_text(finding))
-        found[finding.kind is not PolicyKind.DENY].append(problem)
+        warns = finding.kind is not PolicyKind.DENY
+        # Labelled as the config's own warnings are (`FILE:L:C: warning: ...`).
+        label = "warning: " if warns else ""
+        found[warns].append(Problem(config.path, line, column, label + policy_text(finding)))
     return found
 
 

@@ -184,3 +184,15 @@ def test_a_bad_policy_is_an_error_naming_it_and_nothing_is_written(
                 'rules must not produce multiple outputs"') in failed.err
     assert emulator.tokens() == []
     assert [r for r in emulator.stats()["by_route"] if not r.startswith("GET ")] == []
+
+
+def test_validate_labels_a_policy_warn_a_warning_as_config_warnings_are(
+    cli: Cli, workdir: Path
+) -> None:
+    _policy(workdir, "a.rego", "package acme.warn\nimport rego.v1\n"
+            'warn contains "creating ci-deploy" if true\n'
+            'deny contains "stop" if false\n')
+    write_config(workdir / "pstokens.yaml", TWO.replace(", policy/b.rego", ""))
+    result = cli("validate")
+    assert result.code == 0, result.both
+    assert "pstokens.yaml:3:13: warning: policy acme.warn: creating ci-deploy\n" in result.err
