@@ -78,7 +78,9 @@ def _not_ready(outcome: Outcome) -> str:
             line += f", {', '.join(safe(w) for w in outcome.kept_at)} still hold {safe(old)}"
         if outcome.missed:
             line += f", {', '.join(safe(w) for w in outcome.missed)} hold nothing"
-        return line + f"; both tokens are kept and the next plan replaces {new}"
+        # A new key had no token before this one: only a replacement leaves two.
+        kept = "both tokens are kept" if old else f"{new} is kept"
+        return line + f"; {kept} and the next plan replaces {new}"
     if outcome.status is Status.SKIPPED:
         why = _BLOCKED[outcome.blocked or Blocked.GRANT_FAILED]
     elif outcome.status is Status.UNDELIVERED:
