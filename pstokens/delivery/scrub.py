@@ -9,7 +9,9 @@ of those forms (base64, base32 and base85 at any alignment), is masked, in
 any case and with filler between its characters: whitespace, the colons of
 colon-separated hex, or any character that does not print (the NUL bytes
 that make ASCII into UTF-16 or UTF-32 in either byte order, escapes,
-zero-width characters). Matching ignores
+zero-width characters). A gzip stream in base64 (`gzip | base64`, found by
+the encoded magic bytes `H4sI`) is unpacked and, if it holds a run of the
+secret, masked whole. Matching ignores
 case: masking a little more than needed is safe, missing an upper-cased
 secret is not. Control characters are escaped so
 a command's output cannot drive the terminal.
@@ -18,7 +20,10 @@ a command's output cannot drive the terminal.
 from __future__ import annotations
 
 import base64
+import binascii
 import codecs
+import re
+import zlib
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
@@ -26,6 +31,10 @@ MIN_RUN = 8
 MASK = "**********"
 TAIL_LINES = 10
 MAX_LINE = 200
+# gzip's first bytes (1f 8b 08) in base64, and the rest of the blob, over lines.
+_GZIP_BASE64 = re.compile(r"H4sI[A-Za-z0-9+/]*(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9+/]+)*={0,2}")
+# The most of an unpacked stream looked at: enough for any echo of a secret.
+_UNPACKED = 1 << 20
 
 
 # (bytes a group encodes, whether its last character alone depends on what follows,
@@ -77,6 +86,25 @@ def _strip(form: str) -> str:
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every run of a secret (or of one of its encodings) replaced by a mask."""
+    secrets = list(secrets)
+    return _scrub_flat(_GZIP_BASE64.sub(lambda m: _gzipped(m.group(), secrets), text),
+                       secrets)
+
+
+def _gzipped(blob: str, secrets: list[str]) -> str:
+    """A base64 gzip stream: masked whole if what it unpacks to holds a run of a secret
+    (a cut stream unpacks as far as it goes)."""
+    data = "".join(blob.split())
+    try:
+        packed = base64.b64decode(data[: len(data) - len(data) % 4] or "")
+        unpacked = zlib.decompressobj(wbits=31).decompress(packed, _UNPACKED)
+    except (binascii.Error, zlib.error, ValueError):
+        return blob
+    inner = unpacked.decode("utf-8", "replace")
+    return MASK if _scrub_flat(inner, secrets) != inner else blob
+
+
+def _scrub_flat(text: str, secrets: list[str]) -> str:
     kept = [(i, c) for i, c in enumerate(text) if not _separator(c)]
     flat = "".join(c for _, c in kept).lower()
     hidden = [False] * len(flat)

@@ -108,3 +108,13 @@ def test_colon_separated_hex_of_a_secret_is_masked() -> None:
     """The second trial: `bytes.hex(":")`, as openssl and xxd-style tools print it."""
     shown = scrub("dump: " + SECRET.encode().hex(":"), [SECRET])
     assert SECRET.encode().hex(":")[24:-24] not in shown and MASK in shown
+
+
+def test_a_gzip_stream_in_base64_holding_the_secret_is_masked_whole_or_cut() -> None:
+    import gzip
+
+    blob = base64.encodebytes(gzip.compress(f"token: {SECRET}\n".encode() * 3)).decode()
+    assert scrub(f"it printed: {blob}gh: 403", [SECRET]) == f"it printed: {MASK}\ngh: 403"
+    assert scrub(f"cut: {blob[:40]}", [SECRET]) == f"cut: {MASK}"
+    harmless = base64.b64encode(gzip.compress(b"hello world")).decode()
+    assert scrub(f"x {harmless} y", [SECRET]) == f"x {harmless} y"

@@ -1,5 +1,6 @@
 """A delivery command that prints the secret back in another encoding (UTF-16 or
-UTF-32 from `iconv`, NULs and bells between its characters, base85) shows it to
+UTF-32 from `iconv`, NULs and bells between its characters, base85, `gzip | base64`,
+whole or cut) shows it to
 no one: not on stdout or stderr, not in the `apply_failed` webhook body."""
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def _plain(text: str) -> str:
     ("sed 's/./&\\\\x00\\\\x07/g' >&2; exit 1", None),
     (PY.format("b85encode") + "; exit 1", base64.b85encode),
     (PY.format("a85encode") + "; exit 1", base64.a85encode),
+    ("(echo token:; cat) | gzip | base64 >&2; exit 1", "gzip"),
+    ("gzip | base64 | head -c 40 >&2; exit 1", "gzip"),
 ])
 def test_a_command_printing_the_secret_encoded_shows_no_run_of_it(
     cli: Cli, emulator: Emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch,
@@ -63,6 +66,7 @@ def test_a_command_printing_the_secret_encoded_shows_no_run_of_it(
     bodies = [r.body.decode() for r in hook.requests]
     assert len(bodies) == 1 and "apply_failed" in bodies[0]
     for shown in (_plain(result.out), _plain(result.err), *map(_plain, bodies)):
+        assert encode != "gzip" or "H4sI" not in shown, shown  # the gzip stream's start
         leaked = [printed[i : i + RUN] for i in range(len(printed) - RUN + 1)
                   if printed[i : i + RUN] in shown]
         assert leaked == [], shown
