@@ -197,9 +197,9 @@ class Workspace(StateEdits):
                     plan = forced(plan)
                 if show is not None:
                     show(plan)
+                check_allowed(plan)  # a deny stops apply even when nothing else differs
                 if not plan.has_changes:
                     return plan, None
-                check_allowed(plan)
                 check_safe(plan, force=force)
                 if approve is not None and not approve(plan):
                     return plan, None

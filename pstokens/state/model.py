@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pstokens.config.model import AccessMap
-from pstokens.defaults import PATH_SEGMENT
+from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
 from pstokens.errors import DamagedState, StateError
 
 STATE_VERSION = 1
@@ -237,7 +237,11 @@ class State:
             serial = _typed(data, "serial", int, ...)
         except (KeyError, TypeError) as exc:
             raise DamagedState(f"{source} is damaged: {_reason(exc)}") from None
-        return cls(
+        for key in tokens:
+            if not TOKEN_KEY.fullmatch(str(key)):
+                shown = str(key).encode("unicode_escape").decode()[:120]
+                raise DamagedState(f"{source} is damaged: tokens.{shown}: not a valid key")
+        state = cls(
             organization=organization,
             lineage=lineage,
             serial=serial,
@@ -247,6 +251,24 @@ class State:
             leases={str(k): _record(LeaseRecord.from_json, v, source, f"leases.{k}")
                     for k, v in leases.items()},
         )
+        _one_holder_each(state, source)
+        return state
+
+
+def _one_holder_each(state: State, source: str) -> None:
+    """Refuse a state where one token ID is recorded twice (two keys, a key's own
+    and retiring IDs, or a lease): acting on it would delete one key's live token
+    as another's leftover."""
+    seen: dict[str, str] = {}
+    held = [(f"tokens.{k}", i) for k, r in state.tokens.items()
+            for i in ((r.id,) if r.id else ()) + tuple(r.retiring)]
+    held += [(f"leases.{n}", r.id) for n, r in state.leases.items() if r.id]
+    for where, token_id in held:
+        if token_id in seen:
+            shown = where.encode("unicode_escape").decode()[:120]
+            raise DamagedState(f"{source} is damaged: {shown}: token {token_id} is "
+                               f"already recorded under {seen[token_id]}")
+        seen[token_id] = where
 
 
 def _record(read: Any, data: Any, source: str, where: str) -> Any:

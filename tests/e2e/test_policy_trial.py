@@ -52,6 +52,26 @@ def test_a_deny_stops_apply_before_any_write(
     assert forced.code == 1 and emulator.tokens() == [], forced.both
 
 
+def test_a_deny_on_a_converged_organization_still_fails_apply(
+    cli: Cli, emulator: Emulator, workdir: Path, policies: Path
+) -> None:
+    """With nothing else to do, an apply-on-merge job must not go green while a
+    policy denies: exit 1, and JSON says it was refused."""
+    write_config(workdir / "pstokens.yaml", DENIED.replace(
+        "  policies: [policy/no_production_delete.rego]\n", ""))
+    assert cli("apply", "--auto-approve").code == 0
+    before = emulator.tokens()
+    write_config(workdir / "pstokens.yaml", DENIED)
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1, result.both
+    assert "refusing to apply: 1 policy violation" in result.err
+    as_json = cli("apply", "--auto-approve", "--format", "json")
+    assert as_json.code == 1
+    answer = json.loads(as_json.out)
+    assert answer["success"] is False and answer["refused"]["kind"] == "plan_refused"
+    assert emulator.tokens() == before
+
+
 def test_a_saved_plan_with_a_deny_is_saved_but_apply_refuses_it(
     cli: Cli, emulator: Emulator, workdir: Path, policies: Path
 ) -> None:

@@ -139,6 +139,28 @@ def test_state_push_says_which_keys_it_adds_removes_and_repoints_before_it_write
     assert pushed.out.index("changes 3 keys") < pushed.out.index("Pushed edited.json")
 
 
+def test_state_push_refuses_a_state_where_one_token_has_two_keys_or_a_key_is_bad(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    """A pushed state is untrusted: a second key on a live token's ID would make the
+    next apply delete that token as a removed key's; nothing is written."""
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    live = json.loads(cli("state", "pull").out)
+    before = (workdir / "state" / "acme.json").read_bytes()
+    for key, why in (("evil-copy", "already recorded under tokens.ci-deploy"),
+                     ("evil\x1b[31m\nkey", "not a valid key")):
+        data = json.loads(json.dumps(live))
+        data["tokens"][key] = dict(data["tokens"]["ci-deploy"])
+        data["serial"] += 1
+        (workdir / "edited.json").write_text(json.dumps(data))
+        pushed = cli("state", "push", "edited.json")
+        assert pushed.code == 1, pushed.both
+        assert why in pushed.err and "\x1b" not in pushed.both
+        assert (workdir / "state" / "acme.json").read_bytes() == before
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
 def test_state_unlock_on_a_held_local_file_names_the_running_holder(
     cli: Cli, workdir: Path
 ) -> None:

@@ -380,3 +380,39 @@ def test_a_plan_made_while_the_audit_log_is_read_is_the_plan_made_after_it(
     assert plan.changes == expected.changes
     assert [c.cause for c in plan.changes if c.action is Action.REPLACE] == (
         [Cause.LEAKED] if events else [])
+
+
+class FailingAuditApi(SlowAuditApi):
+    """Its audit-log read fails after the list was read."""
+
+    async def list_audit_log(self, org: str, *, since: datetime,
+                             actions: Collection[str] = ()) -> list[AuditEvent]:
+        await asyncio.sleep(0)
+        raise KeyboardInterrupt
+
+
+def test_the_cycle_collector_is_on_again_after_a_plan_however_it_ends() -> None:
+    """A plan turns the collector off while it decodes and plans (a speed measure,
+    docs/performance.md); the process gets it back, also after a failure."""
+    import gc
+
+    from pstokens.engine.planning.planner import PlanOptions
+    from pstokens.engine.reading.fresh import fresh_plan
+
+    for api_type in (SlowAuditApi, FailingAuditApi):
+        api = api_type([])
+        specs, state = one_key(api)
+        try:
+            asyncio.run(fresh_plan(api, config(*specs), state, PlanOptions(), table=TABLE,
+                                   now=NOW))
+        except KeyboardInterrupt:
+            assert api_type is FailingAuditApi
+        assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        api = SlowAuditApi([])
+        specs, state = one_key(api)
+        asyncio.run(fresh_plan(api, config(*specs), state, PlanOptions(), table=TABLE, now=NOW))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

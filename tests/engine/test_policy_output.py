@@ -42,6 +42,13 @@ def test_a_deny_or_warn_that_is_not_strings_is_an_error_never_dropped(
     assert said in message
 
 
+def test_a_message_of_only_invisible_characters_counts_as_empty() -> None:
+    """A name of no-break and zero-width spaces, echoed by a policy, shows nothing."""
+    policy = PolicyFile.of("p.rego", V1 + "warn contains input.blank if true\n")
+    with pytest.raises(ConfigError, match="it holds an empty message"):
+        evaluate([policy], {"blank": "\u00a0\u200b\t\n"})
+
+
 HOSTILE = ['quote " here', "new\nline", "tab\there", "cr\rhere", "esc\x1b[31mred",
            "back\\slash", "snow \u2603 \U0001f600", "sep\u2028ara"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pstokens import Plan, PlanOptions, UsageError, render_text
+from pstokens import DirDestination, Plan, PlanOptions, UsageError, render_text
 from pstokens.engine.planning.planner import make_plan
 from pstokens.render.text import styled_text
 from pstokens.state.model import State
@@ -33,3 +33,11 @@ def test_plan_options_refuse_a_lone_key_rather_than_split_it(field: str) -> None
     assert f"{field}=frozenset({{'ci-deploy'}})" in (caught.value.hint or "")
     taken = PlanOptions(**{field: ["ci-deploy"]})  # type: ignore[arg-type]
     assert getattr(taken, field) == frozenset({"ci-deploy"})
+
+
+@pytest.mark.parametrize("given", ["out", ["out"], (DirDestination("out"), "x")])
+def test_default_deliver_must_hold_destinations(given: object) -> None:
+    with pytest.raises(UsageError, match="default_deliver must be a collection of destinations"):
+        PlanOptions(default_deliver=given)  # type: ignore[arg-type]
+    assert PlanOptions(default_deliver=[DirDestination("out")]).default_deliver == (
+        DirDestination("out"),)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pstokens.config.model import AccessMap, Config, TokenSpec
-from pstokens.destinations import Destination
+from pstokens.destinations import CommandDestination, Destination, DirDestination
 from pstokens.engine.planning.allows import with_allows
 from pstokens.engine.planning.builder import Builder
 from pstokens.engine.planning.leaseplan import LeaseRule, plan_leases
@@ -73,6 +73,19 @@ class PlanOptions:
                     + f"give {name} as a set of key strings",
                 )
             object.__setattr__(self, name, keys)
+        given_to: object = self.default_deliver
+        if given_to is not None:
+            places = (tuple(given_to) if isinstance(given_to, Iterable)
+                      and not isinstance(given_to, str | bytes) else None)
+            if places is None or not all(
+                    isinstance(p, DirDestination | CommandDestination) for p in places):
+                raise UsageError(
+                    f"PlanOptions default_deliver must be a collection of destinations, "
+                    f"not {type(given_to).__name__} {given_to!r}",
+                    hint="give default_deliver=(DirDestination(\"secrets\"),) or "
+                    "CommandDestination values, or None for the default",
+                )
+            object.__setattr__(self, "default_deliver", places)
 
 
 def make_plan(

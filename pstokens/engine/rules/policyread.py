@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +87,17 @@ def messages(bindings: Any, kind: str) -> list[str] | Unreadable:
         text = _decoded(item["text"])
         if text is None:
             return Unreadable(kind, "it holds a message that is not UTF-8 text")
-        if not text.strip():
+        if _blank(text):
             return Unreadable(kind, "it holds an empty message")
         found.add(text)
     return sorted(found)
+
+
+def _blank(text: str) -> bool:
+    """Nothing a reader would see: spaces, controls, zero-width and other format
+    characters only."""
+    return all(c.isspace() or unicodedata.category(c) in {"Cc", "Cf", "Zs", "Zl", "Zp"}
+               for c in text)
 
 
 def reasons(output: Any) -> list[str]:
