@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from pstokens.errors import UsageError
 from pstokens.render.errors import describe
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ class WebhookNotifier:
 
     def __init__(self, targets: Sequence[NotifyTarget], organization: str,
                  warn: Callable[[str], None] | None = None) -> None:
+        if isinstance(targets, str | bytes):  # its characters would be taken for entries
+            raise UsageError("WebhookNotifier takes a collection of NotifyTarget entries "
+                             "(a config's `notify:`), not a string",
+                             hint="pass config.notify, or a list of NotifyTarget")
         self._targets = tuple(targets)
         self._organization = organization
         self._warn = warn or logger.warning

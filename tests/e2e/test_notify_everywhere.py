@@ -144,3 +144,10 @@ def test_serve_opens_workspaces_with_the_notifier_of_their_config(
     workspace = asyncio.run(backend.opener.load(path))
 
     assert made == ["acme"] and isinstance(workspace.notifier, WebhookNotifier)
+
+
+def test_a_webhook_notifier_refuses_a_string_for_its_entries() -> None:
+    from pstokens import UsageError
+
+    with pytest.raises(UsageError, match="not a string"):
+        WebhookNotifier("http://x", "acme")  # type: ignore[arg-type]

@@ -53,6 +53,8 @@ def test_forget_and_rename_edit_state_and_refuse_what_state_does_not_allow(
         workspace.rename("c", "b")
     with pytest.raises(UsageError, match="not a valid key"):
         workspace.rename("c", "Not A Key")
+    with pytest.raises(UsageError, match="keys are strings"):
+        workspace.rename("c", 5)  # type: ignore[arg-type]
     assert workspace.forget("b").id == "id1"
     with pytest.raises(StateEditRefused, match="'b' is not in state"):
         workspace.forget("b")

@@ -115,6 +115,8 @@ class StateEdits:
         """`state mv`: key `old` becomes `new` (its token is not touched); returns its
         record. Refused when `new` is not a valid key or is already in state, or
         is `old` itself: there is nothing to move (and no key to remove first)."""
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise UsageError(f"keys are strings, not {old!r} and {new!r}", hint=KEY_RULE)
         if old == new:
             raise UsageError(f"{old!r} and {new!r} are the same key: there is nothing to move",
                              hint="name the new key second: `pstokens state mv OLD NEW`")
