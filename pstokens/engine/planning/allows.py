@@ -15,7 +15,6 @@ from dataclasses import replace
 
 from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.engine.rules.live import LiveToken
-from pstokens.engine.rules.reach import performable
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.operations.undescribed import possibly_allowed
 
@@ -62,20 +61,21 @@ def _measure(change: Change, token: dict[str | None, frozenset[str]], table: Ope
 
 def _answer(change: Change, token: Mapping[str | None, frozenset[str]],
             table: OperationsTable) -> _Answer:
+    # The scope rule: on a database the token can do what it holds there and on the
+    # organization; on the organization, what it holds there.
     asked = frozenset(change.accesses)
     scope = token.get(change.database, _NONE)
+    org = token.get(None, _NONE) if change.database else _NONE
     touched = table.allowed_by(asked)
-    before = performable(token, change.database, table)
-    if change.action is Action.GRANT:
-        # Fail closed: what an access the API does not describe may allow counts
-        # as opened (who-can lists it as "possibly"), never as nothing.
-        for access in asked:
-            touched |= possibly_allowed(access, change.database is not None, table)
-        return tuple(sorted(touched - before)), scope | asked
-    rest = {db: names - asked if db == change.database else names
-            for db, names in token.items()}
-    return (tuple(sorted((touched & before) - performable(rest, change.database, table))),
-            scope - asked)
+    before = table.allowed_by(scope | org)
+    if change.action is Action.REVOKE:
+        after = table.allowed_by((scope - asked) | org)
+        return tuple(sorted((touched & before) - after)), scope - asked
+    # Fail closed: what an access the API does not describe may allow counts as
+    # opened (who-can lists it as "possibly"), never as nothing.
+    for access in asked:
+        touched |= possibly_allowed(access, change.database is not None, table)
+    return tuple(sorted(touched - before)), scope | asked
 
 
 def _with(change: Change, name: str, value: tuple[str, ...]) -> Change:
