@@ -18,8 +18,9 @@ from pstokens.engine.rules.live import LiveToken
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.operations.undescribed import possibly_allowed
 
-# (action, accesses changed, accesses held on the change's scope, on the organization)
-_Key = tuple[Action, tuple[str, ...], frozenset[str], frozenset[str]]
+# (action, accesses changed, accesses held on the change's scope, on the organization,
+# whether the scope is a database: what an undescribed access may allow depends on it)
+_Key = tuple[Action, tuple[str, ...], frozenset[str], frozenset[str], bool]
 # What the change allows or denies, and the scope's accesses after it.
 _Answer = tuple[tuple[str, ...], frozenset[str]]
 _NONE: frozenset[str] = frozenset()
@@ -51,7 +52,7 @@ def _measure(change: Change, token: dict[str | None, frozenset[str]], table: Ope
     # reused, and so is the scope's set after it, so the next key hashes at no cost.
     scope = token.get(change.database, _NONE)
     org = token.get(None, _NONE) if change.database else _NONE
-    key = (change.action, change.accesses, scope, org)
+    key = (change.action, change.accesses, scope, org, change.database is not None)
     answer = memo.get(key)
     if answer is None:
         answer = memo[key] = _answer(change, token, table)
