@@ -35,7 +35,7 @@ class TokenSpec:
     # After a replacement the old token keeps working this long (seconds).
     overlap: int | None = None
     # With it, a replaced token is deleted only once PlanetScale has not seen it used
-    # for this long (seconds): see `engine/rules/rotation.py`.
+    # for this long (seconds): see `engine/planning/converge.py`.
     retire_when_unused: int | None = None
     # Where a new secret goes; None: wherever --secrets-dir/--secrets-command say.
     deliver: tuple[Destination, ...] | None = None

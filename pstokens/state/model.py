@@ -32,7 +32,7 @@ class TokenRecord:
     from which a plan deletes them; a retiring ID without one goes at once.
     `successor_delivered_at` gives, for retiring tokens, when the token that
     replaced them was delivered: with `retire_when_unused`, the time from which
-    PlanetScale's `last_used_at` decides when they go (`engine/rules/rotation.py`).
+    PlanetScale's `last_used_at` decides when they go (`engine/planning/converge.py`).
     """
 
     id: str | None

@@ -106,3 +106,15 @@ def test_a_revoke_on_a_database_denies_nothing_the_organization_level_still_allo
     assert revoke.database == "app-prod"
     assert not set(revoke.denies or ()) & shared
     assert set(revoke.denies or ()) == TABLE.allowed_by(["read_database"]) - shared
+
+
+def test_an_undescribed_access_opens_its_own_scope_whether_held_on_a_database_or_not() -> None:
+    """An access neither table describes may allow every operation in its scope: on a
+    database, that database's; on the organization, every one. Two tokens granting it
+    at the two levels, holding nothing else there, each get their own answer."""
+    unknown = "read_future_things"
+    p = plan(config(spec("a", app_prod=[unknown]), spec("b", org=[unknown])), state(), live())
+    on_database, on_organization = grants(p)
+    assert (on_database.key, on_organization.key) == ("a", "b")
+    assert set(on_database.allows or ()) == TABLE.database_operations
+    assert set(on_organization.allows or ()) == TABLE.token_operations

@@ -16,13 +16,14 @@ import click
 import pytest
 
 from pstokens.config.model import Config, NotifyEvent, TokenSpec
+from pstokens.engine.planning.converge import unused_for
 from pstokens.engine.planning.plan import Action, Cause, Plan, Retire
 from pstokens.engine.planning.planner import PlanOptions, make_plan
 from pstokens.engine.planning.policy import check_safe
 from pstokens.engine.planning.stuck import forced
 from pstokens.engine.rules.findings import PlanWarning, WarningKind
 from pstokens.engine.rules.live import LiveToken
-from pstokens.engine.rules.rotation import RetireWait, unused_for
+from pstokens.engine.rules.rotation import RetireWait
 from pstokens.errors import UnsafePlan
 from pstokens.notify.events import plan_events
 from pstokens.operations import operations_table

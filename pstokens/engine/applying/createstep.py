@@ -1,8 +1,9 @@
 """A create whose answer may be lost: clear away what it made, then try again.
 
 Before each create, state holds the key's intent (`records.intent_record`), so
-what a lost create made is found by the shared rule of `lost.py` and deleted
-before the next attempt: retrying never leaves a second token behind.
+what a lost create made is found by the rule the planner uses too
+(`planning/converge.py`) and deleted before the next attempt: retrying never
+leaves a second token behind.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Callable
 
 from pstokens.api.errors import NotFound, OutcomeUnknown
 from pstokens.api.models import CreatedToken
+from pstokens.engine.planning.converge import lost_creates
 from pstokens.engine.planning.plan import Change
 from pstokens.engine.reading.observe import live_token
 from pstokens.engine.reading.ports import TokenApi
-from pstokens.engine.rules.lost import lost_creates
 from pstokens.state.model import State
 
 CREATE_ATTEMPTS = 3

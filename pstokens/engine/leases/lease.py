@@ -38,7 +38,7 @@ from pstokens.engine.planning.leaseplan import (
 from pstokens.engine.reading.observe import live_token
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.leaseview import LEASE_MARK, LeaseView
-from pstokens.engine.rules.lost import CLOCK_SKEW
+from pstokens.engine.rules.live import CLOCK_SKEW
 from pstokens.engine.rules.verifyplan import Chooser
 from pstokens.errors import PstokensError, UsageError
 from pstokens.secret import Secret

@@ -15,12 +15,12 @@ from dataclasses import replace
 
 from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.engine.rules.live import LiveToken
-from pstokens.engine.rules.reach import performable
 from pstokens.operations import OperationsTable, operations_table
 from pstokens.operations.undescribed import possibly_allowed
 
-# (action, accesses changed, accesses held on the change's scope, on the organization)
-_Key = tuple[Action, tuple[str, ...], frozenset[str], frozenset[str]]
+# (action, accesses changed, accesses held on the change's scope, on the organization,
+# whether the scope is a database: what an undescribed access may allow depends on it)
+_Key = tuple[Action, tuple[str, ...], frozenset[str], frozenset[str], bool]
 # What the change allows or denies, and the scope's accesses after it.
 _Answer = tuple[tuple[str, ...], frozenset[str]]
 _NONE: frozenset[str] = frozenset()
@@ -52,7 +52,7 @@ def _measure(change: Change, token: dict[str | None, frozenset[str]], table: Ope
     # reused, and so is the scope's set after it, so the next key hashes at no cost.
     scope = token.get(change.database, _NONE)
     org = token.get(None, _NONE) if change.database else _NONE
-    key = (change.action, change.accesses, scope, org)
+    key = (change.action, change.accesses, scope, org, change.database is not None)
     answer = memo.get(key)
     if answer is None:
         answer = memo[key] = _answer(change, token, table)
@@ -62,20 +62,21 @@ def _measure(change: Change, token: dict[str | None, frozenset[str]], table: Ope
 
 def _answer(change: Change, token: Mapping[str | None, frozenset[str]],
             table: OperationsTable) -> _Answer:
+    # The scope rule: on a database the token can do what it holds there and on the
+    # organization; on the organization, what it holds there.
     asked = frozenset(change.accesses)
     scope = token.get(change.database, _NONE)
+    org = token.get(None, _NONE) if change.database else _NONE
     touched = table.allowed_by(asked)
-    before = performable(token, change.database, table)
-    if change.action is Action.GRANT:
-        # Fail closed: what an access the API does not describe may allow counts
-        # as opened (who-can lists it as "possibly"), never as nothing.
-        for access in asked:
-            touched |= possibly_allowed(access, change.database is not None, table)
-        return tuple(sorted(touched - before)), scope | asked
-    rest = {db: names - asked if db == change.database else names
-            for db, names in token.items()}
-    return (tuple(sorted((touched & before) - performable(rest, change.database, table))),
-            scope - asked)
+    before = table.allowed_by(scope | org)
+    if change.action is Action.REVOKE:
+        after = table.allowed_by((scope - asked) | org)
+        return tuple(sorted((touched & before) - after)), scope - asked
+    # Fail closed: what an access the API does not describe may allow counts as
+    # opened (who-can lists it as "possibly"), never as nothing.
+    for access in asked:
+        touched |= possibly_allowed(access, change.database is not None, table)
+    return tuple(sorted(touched - before)), scope | asked
 
 
 def _with(change: Change, name: str, value: tuple[str, ...]) -> Change:

@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from pstokens.config.model import AccessMap, Config
 from pstokens.engine.planning.plan import Action, Cause, Change
 from pstokens.engine.rules.leaseview import LeaseView, lease_key
-from pstokens.engine.rules.live import LiveToken
-from pstokens.engine.rules.lost import CLOCK_SKEW
+from pstokens.engine.rules.live import CLOCK_SKEW, LiveToken
 from pstokens.state.model import LeaseRecord, State
 
 # A lease's expiry may read back a little later than its ttl (the API rounds times).

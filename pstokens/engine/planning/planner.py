@@ -2,34 +2,31 @@
 
 A pure function over plain data. It reads no file, makes no call and knows no
 HTTP or CLI type, so nearly all behaviour is tested with plain values. Each
-change carries a typed cause; `pstokens.render` words it. When a live token is
-replaced and when the ones it replaced go are `replacing.py`'s rules; the plan
-being built is `builder.py`'s.
+change carries a typed cause; `pstokens.render` words it. `make_plan` is the
+recipe, in phases that each live in one place: the leases (`leaseplan`), every
+key converged and every live token accounted for (`converge`), the plan's
+findings (here, with the `rules:` guardrails of `rules/guardrails.py`), then
+what each access change opens (`allows`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pstokens.config.model import AccessMap, Config, TokenSpec
+from pstokens.config.model import Config
 from pstokens.destinations import CommandDestination, Destination, DirDestination
 from pstokens.engine.planning.allows import with_allows
-from pstokens.engine.planning.builder import Builder
+from pstokens.engine.planning.converge import Converged, converge
 from pstokens.engine.planning.leaseplan import LeaseRule, plan_leases
-from pstokens.engine.planning.plan import Action, Cause, Change, Plan, Retire
-from pstokens.engine.planning.replacing import replace_cause, retire, retiring_gone
-from pstokens.engine.planning.unsafe import unsafe_findings
+from pstokens.engine.planning.plan import Action, Cause, Change, Plan
 from pstokens.engine.rules.findings import (
     NOT_CHECKED,
-    Drift,
-    DriftKind,
     LeakCheck,
     PlanWarning,
-    SkipKind,
-    Skipped,
-    UnmanagedToken,
+    Unsafe,
+    UnsafeKind,
     WarningKind,
 )
 from pstokens.engine.rules.guardrails import (
@@ -40,12 +37,14 @@ from pstokens.engine.rules.guardrails import (
     violation_order,
 )
 from pstokens.engine.rules.live import LiveToken
-from pstokens.engine.rules.lost import lost_creates
 from pstokens.engine.rules.rotation import expires_soon, stuck_warnings
 from pstokens.engine.rules.verifyplan import Chooser
 from pstokens.errors import UsageError
 from pstokens.operations import OperationsTable
-from pstokens.state.model import State, TokenRecord
+from pstokens.state.model import State
+
+# Below this many managed tokens, a share of deletes says little: no threshold.
+MIN_MANAGED_FOR_THRESHOLD = 10
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,11 @@ class PlanOptions:
                 )
             object.__setattr__(self, "default_deliver", places)
 
+    def scope(self, keys: Iterable[str]) -> set[str]:
+        """The keys this plan is about: `keys` (the config's and the state's), or
+        those of them the targets name."""
+        return set(keys) & self.targets if self.targets else set(keys)
+
 
 def make_plan(
     config: Config, state: State, live: Mapping[str, LiveToken], *, now: datetime,
@@ -98,205 +102,131 @@ def make_plan(
     `leaks` is what the audit log said: a managed token or lease it names is
     replaced or deleted at once, an unmanaged one is a violation. `table` is the
     operations table, a value like the rest: the engine service loads it once."""
+    scope = options.scope(config.tokens.keys() | state.tokens.keys())
     lease_changes, leases, lease_ids = plan_leases(state, live, now, LeaseRule.of(config),
                                                    options.targets, leaks.leaked)
-    out = Builder(claimed=set(state.managed_ids()) | lease_ids, leaked=leaks.leaked,
-                   default_deliver=options.default_deliver, verification=Chooser(table))
-    in_scope = _scope(config, state, options)
-    _walk_keys(out, config, state, live, now, options, in_scope)
-    unmanaged = _unmanaged(out, config, live, options)
-    namesakes = _namesakes(out, live)
-    violations, unused = _findings(out, config, state, live, now, options, table)
+    keys = converge(config, state, live, now, scope=scope, forced=options.replace,
+                    targeted=bool(options.targets), claimed=state.managed_ids() | lease_ids,
+                    leaked=leaks.leaked, default_deliver=options.default_deliver,
+                    verification=Chooser(table))
+    found = _findings(config, state, live, now, keys, scope=scope, targets=options.targets,
+                     table=table)
     return with_allows(Plan(
         organization=config.organization,
         lineage=state.lineage,
         serial=state.serial,
-        changes=Plan.ordered([*out.changes, *lease_changes]),
-        unmanaged=tuple(sorted(unmanaged, key=lambda u: (u.name or "", u.id))),
-        drift=tuple(out.drift),
-        skipped=tuple(out.skipped),
-        unsafe=unsafe_findings(out.changes, state, config),
-        warnings=_namesake_warnings(out, namesakes)
-        + _expiring(out, config, state, live, now, in_scope) + stuck_warnings(out.retiring),
-        retiring=tuple(sorted(out.retiring, key=lambda r: (r.key, r.token_id))),
-        violations=violations,
-        unused=unused,
+        changes=Plan.ordered([*keys.changes, *lease_changes]),
+        unmanaged=tuple(sorted(keys.unmanaged, key=lambda u: (u.name or "", u.id))),
+        drift=tuple(keys.drift),
+        skipped=tuple(keys.skipped),
+        unsafe=found.unsafe,
+        warnings=found.warnings,
+        retiring=tuple(sorted(keys.retiring, key=lambda r: (r.key, r.token_id))),
+        violations=found.violations,
+        unused=found.unused,
         leases=leases,
         targets=tuple(sorted(options.targets)),
         replace=tuple(sorted(options.replace)),
         default_deliver=options.default_deliver,
         config_digest=config_digest,
-        removed=tuple(sorted(k for k in in_scope if k not in config.tokens)),
+        removed=tuple(sorted(k for k in scope if k not in config.tokens)),
         config=config_data,
-        namesakes=namesakes,
+        namesakes=found.namesakes,
         leak_check=leaks,
     ), live, table)
 
 
-def _walk_keys(
-    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
-    options: PlanOptions, in_scope: set[str],
-) -> None:
-    """Each key in scope, in order: created, converged or removed, its old tokens retired."""
-    for key in sorted(in_scope):
-        record = state.tokens.get(key)
-        spec = config.tokens.get(key)
-        if spec is None:
-            if record is not None:
-                _remove(out, key, record, live)
-        else:
-            _converge(out, spec, record, live, now, forced=key in options.replace)
-        if record is not None and record.retiring:  # tokens it replaced, still to go
-            retire(out, key, record, live, now, spec)
-            if spec is not None:  # a removed key leaves state whole
-                retiring_gone(out, key, record, live)
+@dataclass(frozen=True)
+class Findings:
+    """What a plan reports beside its changes."""
 
-
-def _unmanaged(
-    out: Builder, config: Config, live: Mapping[str, LiveToken], options: PlanOptions,
-) -> list[UnmanagedToken]:
-    """Live tokens nobody claims: listed, or deleted under unmanaged.policy delete."""
-    unmanaged: list[UnmanagedToken] = []
-    if options.targets or config.unmanaged_policy == "ignore":
-        return unmanaged
-    for token in live.values():
-        if token.id in out.claimed or _excepted(token, config):
-            continue
-        if config.unmanaged_policy == "delete":
-            out.changes.append(
-                Change(Action.DELETE, None, token.id, name=token.name, cause=Cause.UNMANAGED)
-            )
-        else:
-            unmanaged.append(UnmanagedToken(token.id, token.name))
-    return unmanaged
+    violations: tuple[Violation, ...]
+    unused: tuple[Unused, ...]
+    unsafe: tuple[Unsafe, ...]
+    warnings: tuple[PlanWarning, ...]
+    # Key being created -> live tokens of that name that pstokens does not manage.
+    namesakes: dict[str, tuple[str, ...]]
 
 
 def _findings(
-    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
-    options: PlanOptions, table: OperationsTable,
-) -> tuple[tuple[Violation, ...], tuple[Unused, ...]]:
-    """The rules' violations (leaked unmanaged tokens among them) and the unused rules."""
-    violations, unused = plan_findings(config, state, live, now, options.targets, table)
-    if out.leaked and not options.targets:
-        violations = tuple(sorted([*violations, *_leaked_unmanaged(out, live)],
+    config: Config, state: State, live: Mapping[str, LiveToken], now: datetime,
+    keys: Converged, *, scope: Collection[str], targets: frozenset[str],
+    table: OperationsTable,
+) -> Findings:
+    """The plan's findings once its keys in `scope` converged as `keys` says: the
+    `rules:` violations (live tokens the audit log reports leaked that pstokens
+    does not manage among them) and unused tokens, what makes it unsafe, and its
+    warnings (a create beside an unmanaged namesake, a token expiring soon with
+    nothing replacing it, a stuck rotation)."""
+    namesakes = _namesakes(keys, live)
+    warnings = (_namesake_warnings(keys.changes, namesakes)
+                + _expiring(keys.changes, config, state, live, now, scope)
+                + stuck_warnings(keys.retiring))
+    unsafe = unsafe_findings(keys.changes, state, config)
+    violations, unused = plan_findings(config, state, live, now, targets, table)
+    if keys.leaked and not targets:
+        violations = tuple(sorted([*violations, *_leaked_unmanaged(keys, live)],
                                   key=violation_order))
-    return violations, unused
+    return Findings(violations, unused, unsafe, warnings, namesakes)
 
 
-def _namesake_warnings(out: Builder,
-                       namesakes: dict[str, tuple[str, ...]]) -> tuple[PlanWarning, ...]:
-    return tuple(
-        PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
-        for c in Plan.ordered(c for c in out.changes
-                              if c.action is Action.CREATE and c.key in namesakes)
-    )
+def unsafe_findings(
+    changes: Sequence[Change], state: State, config: Config
+) -> tuple[Unsafe, ...]:
+    """Why applying `changes` needs --force, decided once, at plan time: too many
+    deletes (past `safety.max_delete_percent` of the managed tokens, once there
+    are enough of them for a share to mean something), or the delete of an
+    unmanaged token named like a key. The applier refuses such a plan itself."""
+    found: list[Unsafe] = []
+    managed = sum(1 for r in state.tokens.values() if r.id is not None)
+    counted = [
+        c for c in changes
+        if c.action is Action.DELETE and c.deletes_live_token
+        and c.cause not in (Cause.REPLACED, Cause.RETIRED, Cause.OVERLAP_ENDED, Cause.LEAKED,
+                            Cause.NOT_USED, Cause.ROTATION_STUCK)
+    ]
+    deletes = len(counted)
+    over = deletes * 100 > managed * config.max_delete_percent
+    if managed >= MIN_MANAGED_FOR_THRESHOLD and over:
+        found.append(Unsafe(UnsafeKind.TOO_MANY_DELETES, deletes=deletes, managed=managed,
+                            percent=config.max_delete_percent,
+                            unmanaged=sum(1 for c in counted if c.key is None)))
+    # Deleting an unmanaged token named like a key is how a teammate whose state
+    # predates another's apply would destroy that apply's token: never silently.
+    for change in changes:
+        if change.cause is Cause.UNMANAGED and change.name in config.tokens:
+            found.append(Unsafe(UnsafeKind.DELETES_NAMESAKE, key=change.name,
+                                token_id=change.token_id))
+    return tuple(sorted(found, key=lambda u: (str(u.kind), u.key or "", u.token_id or "")))
 
 
-def _scope(config: Config, state: State, options: PlanOptions) -> set[str]:
-    keys = set(config.tokens) | set(state.tokens)
-    return keys & set(options.targets) if options.targets else keys
-
-
-def _namesakes(out: Builder, live: Mapping[str, LiveToken]) -> dict[str, tuple[str, ...]]:
+def _namesakes(keys: Converged, live: Mapping[str, LiveToken]) -> dict[str, tuple[str, ...]]:
     """Key being created -> live tokens of that name that pstokens does not manage."""
-    creates = {c.key for c in out.changes if c.action in (Action.CREATE, Action.REPLACE)}
+    creates = {c.key for c in keys.changes if c.action in (Action.CREATE, Action.REPLACE)}
     found: dict[str, list[str]] = {}
     for token in live.values():
-        if token.name is not None and token.name in creates and token.id not in out.claimed:
+        if token.name is not None and token.name in creates and token.id not in keys.claimed:
             found.setdefault(token.name, []).append(token.id)
     return {key: tuple(sorted(ids)) for key, ids in found.items()}
 
 
-def _converge(
-    out: Builder,
-    spec: TokenSpec,
-    record: TokenRecord | None,
-    live: Mapping[str, LiveToken],
-    now: datetime,
-    *,
-    forced: bool,
-) -> None:
-    key = spec.key
-    if record is None:
-        _create(out, spec, None, Cause.NEW)
-        return
-    if record.id is None:
-        _recover(out, spec, record, live)
-        return
-    token = live.get(record.id)
-    if token is None:
-        out.drift.append(Drift(key, record.id, DriftKind.DELETED))
-        _create(out, spec, record.id, Cause.DELETED_OUTSIDE)
-        return
-    cause = (Cause.LEAKED if token.id in out.leaked
-             else replace_cause(spec, record, token, now, forced=forced))
-    if cause is not None:
-        if not spec.prevent_destroy:
-            _create(out, spec, record.id, cause, previous_ttl=record.ttl)
-            return
-        out.skipped.append(Skipped(key, record.id, SkipKind.REPLACE, str(cause)))
-    if spec.prevent_destroy != record.prevent_destroy:
-        out.changes.append(Change(
-            Action.UPDATE_STATE, key, record.id,
-            cause=Cause.PROTECT if spec.prevent_destroy else Cause.UNPROTECT,
-        ))
-    _diff_accesses(out, key, record, token, spec.accesses)
-
-
-def _create(
-    out: Builder, spec: TokenSpec, old_id: str | None, cause: Cause,
-    *, previous_ttl: int | None = None,
-) -> None:
-    action = Action.CREATE if old_id is None else Action.REPLACE
-    # The old token goes once the new one is delivered, or `overlap` after that (a
-    # leaked one at once); one deleted outside pstokens has nothing left to retire.
-    retire = None
-    if old_id is not None and cause is not Cause.DELETED_OUTSIDE:
-        # A leaked token goes at once: no overlap, no wait for disuse.
-        retire = (Retire(old_id, 0) if cause is Cause.LEAKED
-                  else Retire(old_id, spec.overlap or 0, spec.retire_when_unused))
-    out.changes.append(Change(
-        action, spec.key, old_id, cause=cause, ttl=spec.ttl, name=spec.key,
-        previous_ttl=previous_ttl if cause is Cause.TTL_CHANGED else None,
-        retire=retire, deliver=out.default_deliver if spec.deliver is None else spec.deliver,
-        prevent_destroy=spec.prevent_destroy, verify=out.verification(spec.accesses),
-    ))
-    for database, names in spec.accesses.items():
-        if names:
-            out.changes.append(Change(Action.GRANT, spec.key, None, database, tuple(sorted(names))))
-
-
-def _recover(
-    out: Builder, spec: TokenSpec, record: TokenRecord, live: Mapping[str, LiveToken]
-) -> None:
-    """A create whose outcome was lost: adopt what it made, or create again."""
-    found = _claim_lost(out, spec.key, record, live)
-    if not found:
-        _create(out, spec, None, Cause.INCOMPLETE_CREATE)
-        return
-    _create(out, spec, found[0].id, Cause.LOST_CREATE)
-    for extra in found[1:]:
-        out.changes.append(
-            Change(Action.DELETE, spec.key, extra.id, name=extra.name, cause=Cause.DUPLICATE)
-        )
-
-
-def _claim_lost(
-    out: Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]
-) -> list[LiveToken]:
-    found = lost_creates(key, record, live.values(), out.claimed)
-    out.claimed.update(t.id for t in found)
-    return found
+def _namesake_warnings(changes: Sequence[Change],
+                       namesakes: dict[str, tuple[str, ...]]) -> tuple[PlanWarning, ...]:
+    return tuple(
+        PlanWarning(WarningKind.NAMESAKE, c.key, namesakes[c.key or ""])
+        for c in Plan.ordered(c for c in changes
+                              if c.action is Action.CREATE and c.key in namesakes)
+    )
 
 
 def _expiring(
-    out: Builder, config: Config, state: State, live: Mapping[str, LiveToken],
-    now: datetime, in_scope: set[str],
+    changes: Sequence[Change], config: Config, state: State, live: Mapping[str, LiveToken],
+    now: datetime, scope: Collection[str],
 ) -> tuple[PlanWarning, ...]:
     """Managed tokens expiring within 14 days that nothing in this plan replaces."""
-    replaced = {c.key for c in out.changes if c.action is Action.REPLACE}
+    replaced = {c.key for c in changes if c.action is Action.REPLACE}
     found = []
-    for key in sorted(in_scope & set(config.tokens) - replaced):
+    for key in sorted(set(scope) & set(config.tokens) - replaced):
         record = state.tokens.get(key)
         token = live.get(record.id) if record is not None and record.id else None
         if token is not None and expires_soon(token.expires_at, now):
@@ -305,54 +235,8 @@ def _expiring(
     return tuple(found)
 
 
-def _remove(out: Builder, key: str, record: TokenRecord, live: Mapping[str, LiveToken]) -> None:
-    """A key gone from the config: delete its token (and any lost create's)."""
-    lost = _claim_lost(out, key, record, live)
-    for token in lost:
-        out.changes.append(Change(
-            Action.DELETE, key, token.id, name=token.name, cause=Cause.LOST_CREATE_LEFTOVER
-        ))
-    exists = record.id is not None and record.id in live
-    if exists and record.prevent_destroy:
-        leaked = Cause.LEAKED if record.id in out.leaked else None
-        out.skipped.append(Skipped(key, record.id, SkipKind.DELETE, leaked))
-    elif exists:
-        out.changes.append(
-            Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.REMOVED)
-        )
-    elif not lost and not any(i in live for i in record.retiring):
-        out.changes.append(
-            Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.ALREADY_GONE)
-        )
-
-
-def _diff_accesses(
-    out: Builder, key: str, record: TokenRecord, token: LiveToken, desired: AccessMap
-) -> None:
-    actual: AccessMap = token.accesses or {}
-    if desired == actual == record.accesses:
-        return  # converged, the common case: nothing to compare name by name
-    for database in sorted(set(desired) | set(actual), key=lambda d: d or ""):
-        want = desired.get(database, frozenset())
-        have = actual.get(database, frozenset())
-        recorded = record.accesses.get(database, frozenset())
-        for name in sorted(have - recorded):
-            out.drift.append(Drift(key, token.id, DriftKind.GRANTED, database, name))
-        for name in sorted(recorded - have):
-            out.drift.append(Drift(key, token.id, DriftKind.REVOKED, database, name))
-        if grant := tuple(sorted(want - have)):
-            out.changes.append(Change(Action.GRANT, key, token.id, database, grant))
-        if revoke := tuple(sorted(have - want)):
-            out.changes.append(Change(Action.REVOKE, key, token.id, database, revoke))
-
-
-def _leaked_unmanaged(out: Builder, live: Mapping[str, LiveToken]) -> list[Violation]:
+def _leaked_unmanaged(keys: Converged, live: Mapping[str, LiveToken]) -> list[Violation]:
     """Live tokens the audit log reports leaked that pstokens does not manage."""
     return [Violation(Rule.LEAKED, token_id, live[token_id].name, None)
-            for token_id in sorted(out.leaked)
-            if token_id in live and token_id not in out.claimed]
-
-
-def _excepted(token: LiveToken, config: Config) -> bool:
-    return token.id in config.unmanaged_except or (token.name or "") in config.unmanaged_except
-
+            for token_id in sorted(keys.leaked)
+            if token_id in live and token_id not in keys.claimed]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pstokens.config.model import AccessMap
+
+# How far the API's clock may be from ours: a lost create is matched to a live
+# token of its name created no earlier than this before its intent was recorded.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ None is the organization).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +37,6 @@ class Held:
 
 def _place(held: Held) -> tuple[bool, str, str]:
     return (held.database is not None, held.database or "", held.access)
-
-
-def performable(accesses: Mapping[str | None, Set[str]], database: str | None,
-                table: OperationsTable) -> frozenset[str]:
-    """The operations the token can perform on `database` (None: the organization's own)."""
-    held = set(accesses.get(None, ()))
-    if database is not None:
-        held |= accesses.get(database, set())
-    return table.allowed_by(held)
 
 
 def operations_of(accesses: AccessMap | None, table: OperationsTable) -> frozenset[str]:
