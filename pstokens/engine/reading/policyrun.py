@@ -8,8 +8,11 @@ limit kills it: nothing of it is left running.
 Starting a Python process costs tens of milliseconds, so a `PolicyRun` starts
 its child as soon as the policies are known (the child then loads the
 evaluator and compiles them) and the caller makes the plan meanwhile;
-`evaluate` hands over the plan's document. `isolated` does both at once, for
-callers with nothing to do in between. Without policies nothing is started.
+`evaluate` hands over the plan's document, from a thread and without
+waiting for the child to be ready: encoding it (some 20 ms for a 1,000-token
+plan) overlaps the child's start, and the child reads it the moment its
+policies compile. `isolated` does both at once, for callers with nothing to
+do in between. Without policies nothing is started.
 
 A policy can read its environment (`opa.runtime().env`), and what it returns is
 printed: so the child gets only what Python needs to start (`KEPT`), never
@@ -67,6 +70,7 @@ class PolicyRun:
             raise PstokensError(f"cannot start the Rego evaluator: {exc.strerror or exc}",
                                 UNEXPECTED) from None
         self._replies: queue.Queue[bytes] = queue.Queue()
+        self._writer: threading.Thread | None = None
         threading.Thread(target=self._read, name="pstokens-policies", daemon=True).start()
         self._send({"policies": [[p.path, p.text] for p in self.policies]})
 
@@ -79,9 +83,13 @@ class PolicyRun:
             raise ValueError("this run was started for other policies")
         deadline = time.monotonic() + limit
         running = 0
+        # A write the child does not take (it is still compiling, or looping) blocks
+        # the writer only: `close` kills the child, and the write then fails.
+        self._writer = threading.Thread(target=self._send, args=(document,),
+                                        name="pstokens-policies-input", daemon=True)
+        self._writer.start()
         try:
             self._reply(deadline)  # compiled: a policy that does not parse says so here
-            self._send(document)
             while True:
                 reply = self._reply(deadline)
                 if "running" in reply:
@@ -108,6 +116,8 @@ class PolicyRun:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        if self._writer is not None:  # its write failed with the child, if not done
+            self._writer.join()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
@@ -122,9 +132,10 @@ class PolicyRun:
     def _send(self, message: Mapping[str, Any]) -> None:
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(json.dumps(message).encode() + b"\n")
+            self.process.stdin.write(json.dumps(message).encode())
+            self.process.stdin.write(b"\n")
             self.process.stdin.flush()
-        except (BrokenPipeError, ValueError):
+        except (OSError, ValueError):
             pass  # the child is gone: its last reply (or its silence) says why
 
     def _reply(self, deadline: float) -> dict[str, Any]:
