@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pstokens.config.policies import package_of_text, without_comments
 from pstokens.engine.rules import policyread
 from pstokens.errors import ConfigError, Problem, PstokensError
 from pstokens.quoting import quote
+from pstokens.regotext import package_of_text, without_comments
 
 # How long every policy of one plan may run, in all (PRODUCT.md: stopped after 10 s).
 TIME_LIMIT = 10.0
