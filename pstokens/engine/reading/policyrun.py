@@ -9,10 +9,11 @@ Starting a Python process costs tens of milliseconds, so a `PolicyRun` starts
 its child as soon as the policies are known (the child then loads the
 evaluator and compiles them) and the caller makes the plan meanwhile;
 `evaluate` hands over the plan's document, from a thread and without
-waiting for the child to be ready: encoding it (some 20 ms for a 1,000-token
-plan) overlaps the child's start, and the child reads it the moment its
-policies compile. `isolated` does both at once, for callers with nothing to
-do in between. Without policies nothing is started.
+waiting for the child to be ready: the child reads it the moment its policies
+compile. The document goes marshalled, not as JSON: the child runs the same
+Python, and for a 1,000-token plan (2.5 MB of JSON) marshal encodes in 4 ms
+and decodes in 10, JSON in 20 and 15. `isolated` does both at once, for
+callers with nothing to do in between. Without policies nothing is started.
 
 A policy can read its environment (`opa.runtime().env`), and what it returns is
 printed: so the child gets only what Python needs to start (`KEPT`), never
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import marshal
 import os
 import queue
 import subprocess
@@ -83,9 +85,11 @@ class PolicyRun:
             raise ValueError("this run was started for other policies")
         deadline = time.monotonic() + limit
         running = 0
-        # A write the child does not take (it is still compiling, or looping) blocks
-        # the writer only: `close` kills the child, and the write then fails.
-        self._writer = threading.Thread(target=self._send, args=(document,),
+        # Encoded here, so that a document marshal refuses raises here; a write the
+        # child does not take (it is still compiling, or looping) blocks the writer
+        # only: `close` kills the child, and the write then fails.
+        data = marshal.dumps(dict(document))
+        self._writer = threading.Thread(target=self._write, args=(data,),
                                         name="pstokens-policies-input", daemon=True)
         self._writer.start()
         try:
@@ -132,9 +136,17 @@ class PolicyRun:
     def _send(self, message: Mapping[str, Any]) -> None:
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(json.dumps(message).encode())
-            self.process.stdin.write(b"\n")
+            self.process.stdin.write(json.dumps(message).encode() + b"\n")
             self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the child is gone: its last reply (or its silence) says why
+
+    def _write(self, document: bytes) -> None:
+        """The marshalled document, then the end of the child's input."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(document)
+            self.process.stdin.close()
         except (OSError, ValueError):
             pass  # the child is gone: its last reply (or its silence) says why
 
