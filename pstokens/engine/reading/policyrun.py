@@ -85,14 +85,14 @@ class PolicyRun:
             raise ValueError("this run was started for other policies")
         deadline = time.monotonic() + limit
         running = 0
-        # Encoded here, so that a document marshal refuses raises here; a write the
-        # child does not take (it is still compiling, or looping) blocks the writer
-        # only: `close` kills the child, and the write then fails.
-        data = marshal.dumps(dict(document))
-        self._writer = threading.Thread(target=self._write, args=(data,),
-                                        name="pstokens-policies-input", daemon=True)
-        self._writer.start()
         try:
+            # Encoded here, so that a document marshal refuses (ValueError) is raised
+            # here; a write the child does not take (it is still compiling, or looping)
+            # blocks the writer only: `close` kills the child, and the write then fails.
+            data = marshal.dumps(dict(document))
+            self._writer = threading.Thread(target=self._write, args=(data,),
+                                            name="pstokens-policies-input", daemon=True)
+            self._writer.start()
             self._reply(deadline)  # compiled: a policy that does not parse says so here
             while True:
                 reply = self._reply(deadline)
