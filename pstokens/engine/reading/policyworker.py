@@ -18,6 +18,7 @@ JSON lines: `{"ready": true}` once every policy compiled,
 
 from __future__ import annotations
 
+import gc
 import json
 import marshal
 import sys
@@ -58,4 +59,6 @@ def main(source: IO[bytes], sink: IO[bytes]) -> int:
 
 
 if __name__ == "__main__":
+    # One plan, then the process ends: what it builds holds no cycle (pstokens/nocycles.py).
+    gc.disable()
     sys.exit(main(sys.stdin.buffer, sys.stdout.buffer))
