@@ -11,8 +11,8 @@ evaluator and compiles them) and the caller makes the plan meanwhile;
 `evaluate` hands over the plan's document, from a thread and without
 waiting for the child to be ready: the child reads it the moment its policies
 compile. The document goes marshalled, not as JSON: the child runs the same
-Python, and for a 1,000-token plan (2.5 MB of JSON) marshal encodes in 4 ms
-and decodes in 10, JSON in 20 and 15. `isolated` does both at once, for
+Python, and for a 1,000-token plan (2.5 MB of JSON) marshal encodes in 3 to
+4 ms and decodes in 4 to 10, JSON in 20 and 15 to 20. `isolated` does both at once, for
 callers with nothing to do in between. Without policies nothing is started.
 
 A policy can read its environment (`opa.runtime().env`), and what it returns is
