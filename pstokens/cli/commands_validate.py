@@ -20,6 +20,7 @@ from pstokens.config.model import InvalidConfig
 from pstokens.config.notify import environment_problems
 from pstokens.engine.rules.guardrails import check_config
 from pstokens.errors import ConfigError, Problem
+from pstokens.nocycles import cycles_uncollected
 from pstokens.render.formats import FINDINGS
 from pstokens.render.rules import config_problem
 
@@ -49,7 +50,9 @@ def validate_command(fmt: str, files: tuple[str, ...]) -> None:
     failed: list[ConfigError] = []
     for path in paths:
         try:
-            _validate(path, settings.org, fmt)
+            # Reading the config and making its plan build only acyclic objects.
+            with cycles_uncollected():
+                _validate(path, settings.org, fmt)
         except ConfigError as exc:
             if len(paths) == 1:
                 raise

@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import os
-import re
 from pathlib import Path
 
 import yaml
@@ -25,6 +24,7 @@ from pstokens.config.model import PolicyFile
 from pstokens.config.nodes import Checker
 from pstokens.config.wording import quote
 from pstokens.errors import Problem
+from pstokens.regotext import package_of_text
 
 # Far above any real policy; a bound keeps a mistaken path from reading a disk image.
 MAX_POLICY_BYTES = 1024 * 1024
@@ -36,20 +36,6 @@ RESERVED_PACKAGES = frozenset((
     "forbid_operations", "leaked", "max_ttl", "namesake", "require_ttl", "rotation_stuck",
     "tokens_piling_up", "unused_after", "pstokens_policy_reader__",
 ))
-_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)
-
-
-def package_of_text(text: str) -> tuple[str, int] | None:
-    """The package a policy's text declares and the line it is on; None without one."""
-    found = _PACKAGE.search(without_comments(text))
-    if found is None:
-        return None
-    return found.group(1), text.count("\n", 0, found.start()) + 1
-
-
-def without_comments(text: str) -> str:
-    """`text` with each `#` comment blanked (same length, so offsets still hold)."""
-    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
 
 
 def read_policies(

@@ -103,3 +103,19 @@ def test_validate_sarif_puts_each_policy_finding_under_its_package(
     assert "policy/ttl.rego" in rules["pstokens.ttl"]["fullDescription"]["text"]
     location = run["results"][0]["locations"][0]["physicalLocation"]
     assert location["region"]["startLine"] == 3  # at `policies:`
+
+
+def test_validate_gives_the_cycle_collector_back_however_it_ends(
+    cli: Cli, workdir: Path, policies: Path
+) -> None:
+    """`validate` turns the collector off while it reads and plans (a speed measure,
+    pstokens/nocycles.py); the process gets it back, after a refusal too."""
+    import gc
+
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("validate").code == 0
+    assert gc.isenabled()
+    write_config(workdir / "pstokens.yaml", CONFIG.replace("30d", "180d"))
+    result = cli("validate")
+    assert result.code == 1 and "at most 90 are allowed" in result.err, result.both
+    assert gc.isenabled()

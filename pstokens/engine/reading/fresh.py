@@ -9,11 +9,9 @@ read of the organization (with the saved plan's own targets and replacements).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +35,7 @@ from pstokens.engine.reading.policyrun import isolated
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.findings import NOT_CHECKED
 from pstokens.engine.rules.guardrails import needs_accesses
+from pstokens.nocycles import cycles_uncollected
 from pstokens.operations import OperationsTable
 from pstokens.state.model import State
 
@@ -62,7 +61,7 @@ async def fresh_plan(
     now = now or clock.now()
     reads: list[asyncio.Future[Any]] = []
     try:
-        with _no_cycle_collection():
+        with cycles_uncollected():
             plan = await _read_and_plan(api, config, state, options, table, now, needs,
                                         len(known), reads)
     except BaseException:
@@ -70,21 +69,6 @@ async def fresh_plan(
             read.cancel()
         raise
     return judged(plan, config, judge)
-
-
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cyclic collector off while the pages are decoded and the plan made: they
-    build many small acyclic objects, which reference counting frees, and its
-    passes over them are wasted work (2 to 3 ms of a 1,000-token plan's 20,
-    docs/performance.md). It is back on, as it was, when the plan is made."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 async def plan_for_apply(

@@ -8,7 +8,11 @@ limit kills it: nothing of it is left running.
 Starting a Python process costs tens of milliseconds, so a `PolicyRun` starts
 its child as soon as the policies are known (the child then loads the
 evaluator and compiles them) and the caller makes the plan meanwhile;
-`evaluate` hands over the plan's document. `isolated` does both at once, for
+`evaluate` hands over the plan's document, from a thread and without
+waiting for the child to be ready: the child reads it the moment its policies
+compile. The document goes marshalled, not as JSON: the child runs the same
+Python, and for a 1,000-token plan (2.5 MB of JSON) marshal encodes in 3 to
+4 ms and decodes in 4 to 10, JSON in 20 and 15 to 20. `isolated` does both at once, for
 callers with nothing to do in between. Without policies nothing is started.
 
 A policy can read its environment (`opa.runtime().env`), and what it returns is
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import marshal
 import os
 import queue
 import subprocess
@@ -67,6 +72,7 @@ class PolicyRun:
             raise PstokensError(f"cannot start the Rego evaluator: {exc.strerror or exc}",
                                 UNEXPECTED) from None
         self._replies: queue.Queue[bytes] = queue.Queue()
+        self._writer: threading.Thread | None = None
         threading.Thread(target=self._read, name="pstokens-policies", daemon=True).start()
         self._send({"policies": [[p.path, p.text] for p in self.policies]})
 
@@ -80,8 +86,14 @@ class PolicyRun:
         deadline = time.monotonic() + limit
         running = 0
         try:
+            # Encoded here, so that a document marshal refuses (ValueError) is raised
+            # here; a write the child does not take (it is still compiling, or looping)
+            # blocks the writer only: `close` kills the child, and the write then fails.
+            data = marshal.dumps(dict(document))
+            self._writer = threading.Thread(target=self._write, args=(data,),
+                                            name="pstokens-policies-input", daemon=True)
+            self._writer.start()
             self._reply(deadline)  # compiled: a policy that does not parse says so here
-            self._send(document)
             while True:
                 reply = self._reply(deadline)
                 if "running" in reply:
@@ -108,6 +120,8 @@ class PolicyRun:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        if self._writer is not None:  # its write failed with the child, if not done
+            self._writer.join()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
@@ -125,6 +139,15 @@ class PolicyRun:
             self.process.stdin.write(json.dumps(message).encode() + b"\n")
             self.process.stdin.flush()
         except (BrokenPipeError, ValueError):
+            pass  # the child is gone: its last reply (or its silence) says why
+
+    def _write(self, document: bytes) -> None:
+        """The marshalled document, then the end of the child's input."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(document)
+            self.process.stdin.close()
+        except (OSError, ValueError):
             pass  # the child is gone: its last reply (or its silence) says why
 
     def _reply(self, deadline: float) -> dict[str, Any]:

@@ -5,8 +5,11 @@ be: so the policies run here, in a process the parent kills. It reads no config
 and loads no more than the evaluator and engine/rules/policies.py, so it starts
 while the parent still makes the plan.
 
-Its protocol is JSON lines. In (stdin): `{"policies": [[path, text], ...]}`, then
-the plan's document. Out (stdout): `{"ready": true}` once every policy compiled,
+Its protocol: in (stdin), a JSON line `{"policies": [[path, text], ...]}`, then
+the plan's document marshalled, to the end of the stream (the parent runs the
+same Python, and marshal decodes a 1,000-token plan in 4 to 10 ms, JSON in 15 to
+20; marshal is not for data from elsewhere, and the parent is the only writer).
+Out (stdout), JSON lines: `{"ready": true}` once every policy compiled,
 `{"running": i}` before policy `i` starts, then `{"findings": [...]}`; or
 `{"error": {...}}` (a ConfigError's problems and hint, or a message) and nothing more.
 
@@ -15,7 +18,9 @@ the plan's document. Out (stdout): `{"ready": true}` once every policy compiled,
 
 from __future__ import annotations
 
+import gc
 import json
+import marshal
 import sys
 from typing import IO, Any, NamedTuple
 
@@ -37,7 +42,7 @@ def main(source: IO[bytes], sink: IO[bytes]) -> int:
         policies = [_Policy(str(p), str(t)) for p, t in json.loads(source.readline())["policies"]]
         evaluator = Evaluator(policies)
         say({"ready": True})
-        document = json.loads(source.readline())
+        document = marshal.loads(source.read())  # noqa: S302 - written by our parent only
         found = evaluator.judge(document, lambda index: say({"running": index}))
     except ConfigError as exc:
         say({"error": {"problems": [[p.file, p.line, p.column, p.message]
@@ -54,4 +59,6 @@ def main(source: IO[bytes], sink: IO[bytes]) -> int:
 
 
 if __name__ == "__main__":
+    # One plan, then the process ends: what it builds holds no cycle (pstokens/nocycles.py).
+    gc.disable()
     sys.exit(main(sys.stdin.buffer, sys.stdout.buffer))
