@@ -146,3 +146,8 @@ def test_a_piece_left_by_a_hex_dumps_last_line_is_masked_near_the_rest() -> None
 def test_a_secret_split_into_every_third_character_is_masked() -> None:
     lines = "\n".join(SECRET[start::3] for start in range(3))
     assert scrub(lines, [SECRET]) == MASK  # lines in a row of one secret: one mask
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400))
+def test_text_holding_no_secret_comes_back_unchanged(text: str) -> None:
+    assert scrub(text, [SECRET]) == text
