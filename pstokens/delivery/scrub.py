@@ -1,76 +1,42 @@
 """Hiding a secret in what a delivery command printed, before anyone sees it.
 
-A command may echo what it read: verbatim, folded over several lines, cut
-short, reversed, as hex (`od`, `xxd`), base64-encoded (as `kubectl ... -o
-yaml` does), base32-, base85- or URL-encoded (every byte escaped, or only
-some), in UTF-16 or UTF-32 (`iconv`), and any of those of the reversed
-secret. Every run of at least `MIN_RUN` characters of the secret, or of one
-of those forms (base64, base32 and base85 at any alignment), is masked, in
-any case and with filler between its characters: whitespace, the colons of
-colon-separated hex, or any character that does not print (the NUL bytes
-that make ASCII into UTF-16 or UTF-32 in either byte order, escapes,
-zero-width characters). A gzip stream in base64 (`gzip | base64`, found by
-the encoded magic bytes `H4sI`) is unpacked and, if it holds a run of the
-secret, masked whole. Matching ignores
-case: masking a little more than needed is safe, missing an upper-cased
-secret is not. Control characters are escaped so
-a command's output cannot drive the terminal.
+A command may echo what it read in many forms (scrubforms.py lists them:
+verbatim, hex, base64, base32, base85, URL-encoded, rot13, reversed, split
+into every second character, and each of those backwards), folded over
+lines, cut short, in UTF-16 or UTF-32, with escapes (`\\x00`, `\\u0000`, as
+`repr` and JSON write them), or packed (scrubpacked.py: gzip, zlib, bzip2 or
+xz in base64 or hex). The text is read twice: once without separators
+(whitespace, colons, anything that does not print: the NULs of UTF-16, an
+escaped NUL), once with letters and digits alone (`p-s-c-a-l-e`, a JSON list
+of characters). In each reading every run of at least `MIN_RUN` characters
+of a form is masked, and, within `NEAR` characters of a masked run, every run
+of at least `NEAR_RUN` (the tail a hex dump's last line leaves). Matching
+ignores case: masking a little more than needed is safe, missing an
+upper-cased secret is not. Control characters are escaped so a command's
+output cannot drive the terminal.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
+import functools
 import re
-import zlib
 from collections.abc import Callable, Iterable
-from urllib.parse import quote, quote_plus
+
+from pstokens.delivery.scrubforms import forms
+from pstokens.delivery.scrubpacked import mask_packed
 
 MIN_RUN = 8
+NEAR_RUN = 4
+NEAR = 48
 MASK = "**********"
 TAIL_LINES = 10
 MAX_LINE = 200
-# gzip's first bytes (1f 8b 08) in base64, and the rest of the blob, over lines.
-_GZIP_BASE64 = re.compile(r"H4sI[A-Za-z0-9+/]*(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9+/]+)*={0,2}")
-# The most of an unpacked stream looked at: enough for any echo of a secret.
-_UNPACKED = 1 << 20
+# An escaped character, as `repr`, JSON and C write them.
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{1,3}))")
 
-
-# (bytes a group encodes, whether its last character alone depends on what follows,
-# its encoders): the secret may start at any byte of a group in a larger encoded
-# blob, so each alignment is a form of its own. In base64 and base32 only the last
-# character of an incomplete group also encodes what follows; in base85 a group is
-# one number, so all of an incomplete group's characters may.
-_GROUPED: tuple[tuple[int, bool, tuple[Callable[[bytes], bytes], ...]], ...] = (
-    (3, True, (base64.b64encode, base64.urlsafe_b64encode)),
-    (5, True, (base64.b32encode, base64.b32hexencode)),
-    (4, False, (base64.b85encode, base64.a85encode)),
-)
-
-
-def _forms(secret: str) -> list[str]:
-    """Every form of `secret` to look for, lower-cased (matching ignores case)."""
-    forms: list[str] = []
-    for text in (secret, secret[::-1]):
-        forms += _encodings(text)
-    forms.append(codecs.encode(secret, "rot13"))
-    return [f.lower() for f in dict.fromkeys(forms) if f]
-
-
-def _encodings(secret: str) -> list[str]:
-    raw = secret.encode()
-    forms = [secret, raw.hex(), quote(secret, safe=""), quote_plus(secret, safe=""),
-             "".join(f"%{byte:02x}" for byte in raw)]
-    for size, bitwise, encoders in _GROUPED:
-        for skip in range(size):
-            part = raw[skip:]
-            left = len(part) % size
-            cut = 0 if not left else 1 if bitwise else left + 1
-            for encode in encoders:
-                text = encode(part).decode().rstrip("=")
-                forms.append(text[: len(text) - cut])
-    return forms
+# One character of the text as read: what it stands for, and where it stands.
+Unit = tuple[str, int, int]
+Grams = dict[int, frozenset[str]]
 
 
 def _separator(char: str) -> bool:
@@ -80,55 +46,117 @@ def _separator(char: str) -> bool:
     return char.isspace() or char == ":" or not char.isprintable()
 
 
-def _strip(form: str) -> str:
-    return "".join(c for c in form if not _separator(c))
+def _alphanumeric(char: str) -> bool:
+    return char.isalnum()
+
+
+# The two readings: which characters each keeps, of the text and of the forms.
+_READINGS: tuple[Callable[[str], bool], ...] = (lambda c: not _separator(c), _alphanumeric)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every run of a secret (or of one of its encodings) replaced by a mask."""
-    secrets = list(secrets)
-    return _scrub_flat(_GZIP_BASE64.sub(lambda m: _gzipped(m.group(), secrets), text),
-                       secrets)
+    """`text` with every run of a secret (or of one of its forms) replaced by a mask."""
+    found = tuple(s for s in secrets if s)
+    if not found:
+        return text
+    text = mask_packed(text, lambda inner: _scrub_flat(inner, found) != inner, MASK)
+    return _scrub_flat(text, found)
 
 
-def _gzipped(blob: str, secrets: list[str]) -> str:
-    """A base64 gzip stream: masked whole if what it unpacks to holds a run of a secret
-    (a cut stream unpacks as far as it goes)."""
-    data = "".join(blob.split())
-    try:
-        packed = base64.b64decode(data[: len(data) - len(data) % 4] or "")
-        unpacked = zlib.decompressobj(wbits=31).decompress(packed, _UNPACKED)
-    except (binascii.Error, zlib.error, ValueError):
-        return blob
-    inner = unpacked.decode("utf-8", "replace")
-    return MASK if _scrub_flat(inner, secrets) != inner else blob
+def _scrub_flat(text: str, secrets: tuple[str, ...]) -> str:
+    units = _units(text)
+    spans: list[tuple[int, int]] = []
+    for reading in range(len(_READINGS)):
+        keep = _READINGS[reading]
+        view = [u for u in units if keep(u[0])]
+        flat = "".join(u[0] for u in view).lower()
+        hidden = _hidden(flat, _grams(secrets, reading, MIN_RUN))
+        if any(hidden):
+            _hide_near(flat, hidden, _grams(secrets, reading, NEAR_RUN))
+        spans += _runs(view, hidden)
+    return _masked(text, spans)
 
 
-def _scrub_flat(text: str, secrets: list[str]) -> str:
-    kept = [(i, c) for i, c in enumerate(text) if not _separator(c)]
-    flat = "".join(c for _, c in kept).lower()
-    hidden = [False] * len(flat)
-    for secret in secrets:
-        for form in (f for f in (_strip(f) for f in _forms(secret)) if f):
-            size = min(MIN_RUN, len(form))
-            grams = {form[i : i + size] for i in range(len(form) - size + 1)}
-            for start in range(len(flat) - size + 1):
-                if flat[start : start + size] in grams:
-                    hidden[start : start + size] = [True] * size
-    out: list[str] = []
+def _units(text: str) -> list[Unit]:
+    """Each character of `text`, an escape read as the character it stands for."""
+    units: list[Unit] = []
     cursor = 0
+    for match in _ESCAPE.finditer(text):
+        units += [(c, i, i + 1) for i, c in enumerate(text[cursor:match.start()], cursor)]
+        hexa = match.group(1) or match.group(2) or match.group(3)
+        code = int(hexa, 16) if hexa else int(match.group(4), 8)
+        char = chr(code) if code <= 0x10FFFF else "\ufffd"
+        units.append((char, match.start(), match.end()))
+        cursor = match.end()
+    units += [(c, i, i + 1) for i, c in enumerate(text[cursor:], cursor)]
+    return units
+
+
+@functools.lru_cache(maxsize=64)
+def _grams(secrets: tuple[str, ...], reading: int, size: int) -> Grams:
+    """The runs of `size` characters (a shorter form whole) of every form of
+    `secrets`, as the reading keeps them, by length."""
+    keep = _READINGS[reading]
+    by_length: dict[int, set[str]] = {}
+    for secret in secrets:
+        for form in forms(secret):
+            kept = "".join(c for c in form if keep(c))
+            length = min(size, len(kept))
+            if length:
+                by_length.setdefault(length, set()).update(
+                    kept[i : i + length] for i in range(len(kept) - length + 1))
+    return {length: frozenset(grams) for length, grams in by_length.items()}
+
+
+def _hidden(flat: str, grams: Grams) -> list[bool]:
+    hidden = [False] * len(flat)
+    for length, wanted in grams.items():
+        for start in range(len(flat) - length + 1):
+            if flat[start : start + length] in wanted:
+                hidden[start : start + length] = [True] * length
+    return hidden
+
+
+def _hide_near(flat: str, hidden: list[bool], grams: Grams) -> None:
+    """Shorter runs of a form within `NEAR` characters of a masked run, hidden too."""
+    near = [False] * len(flat)
+    for index, masked in enumerate(hidden):
+        if masked:
+            near[max(0, index - NEAR) : index + NEAR + 1] = [True] * (
+                min(len(flat), index + NEAR + 1) - max(0, index - NEAR))
+    for length, wanted in grams.items():
+        for start in range(len(flat) - length + 1):
+            if near[start] and flat[start : start + length] in wanted:
+                hidden[start : start + length] = [True] * length
+
+
+def _runs(view: list[Unit], hidden: list[bool]) -> list[tuple[int, int]]:
+    """Where in the text each run of hidden characters of a reading stands."""
+    spans = []
     index = 0
-    while index < len(flat):
+    while index < len(hidden):
         if not hidden[index]:
             index += 1
             continue
         end = index
-        while end + 1 < len(flat) and hidden[end + 1]:
+        while end + 1 < len(hidden) and hidden[end + 1]:
             end += 1
-        first, last = kept[index][0], kept[end][0]
-        out.append(text[cursor:first] + MASK)
-        cursor = last + 1
+        spans.append((view[index][1], view[end][2]))
         index = end + 1
+    return spans
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    out: list[str] = []
+    cursor = 0
+    for start, end in sorted(spans):
+        if end <= cursor:
+            continue
+        if start < cursor:  # overlaps the mask before it: that mask grows
+            cursor = end
+            continue
+        out.append(text[cursor:start] + MASK)
+        cursor = end
     out.append(text[cursor:])
     return "".join(out)
 

@@ -243,3 +243,39 @@ async def test_a_child_that_keeps_writing_after_the_command_exits_is_not_read_fo
     started = time.monotonic()
     await CommandSink(command, timeout=30).deliver(ITEM)
     assert time.monotonic() - started < 15
+
+
+_PYTHON = "python3 -c"
+# The third trial's echoes that got through: each a command that reads the secret and
+# prints it transformed, then fails.
+_TRANSFORMS = {
+    "a dash after each character": "sed 's/./&-/g'",
+    "even and odd characters on two lines": "awk '{a=\"\";b=\"\";for(i=1;i<=length($0);i++)"
+    "if(i%2)a=a substr($0,i,1);else b=b substr($0,i,1);print a\" | \"b}'",
+    "base64, reversed": "base64 -w0 | rev",
+    "zlib, then base64": f"{_PYTHON} 'import sys,zlib,base64; "
+    "print(base64.b64encode(zlib.compress(sys.stdin.buffer.read())).decode())'",
+    "a JSON list of its characters": f"{_PYTHON} 'import sys,json; "
+    "print(json.dumps(list(sys.stdin.read())))'",
+    "the repr of its UTF-16": f"{_PYTHON} 'import sys; "
+    "print(repr(sys.stdin.read().encode(\"utf-16-be\")))'",
+    "xxd": "xxd",
+    "od -c": "od -c",
+    "bzip2, then hex": f"{_PYTHON} 'import sys,bz2; "
+    "print(bz2.compress(sys.stdin.buffer.read()).hex())'",
+    "base64 twice": "base64 -w0 | base64 -w0",
+}
+
+
+@pytest.mark.parametrize("echo", list(_TRANSFORMS.values()), ids=list(_TRANSFORMS))
+async def test_a_command_echoing_the_secret_transformed_shows_no_piece_of_it(echo: str) -> None:
+    """No four characters in a row of the secret's random part survive, read with
+    letters and digits alone (so separators between them do not hide a piece)."""
+    with pytest.raises(SecretDeliveryError) as caught:
+        await CommandSink(f"{echo} >&2; exit 1").deliver(ITEM)
+    shown = caught.value.message
+    letters = re.sub(r"[^a-z0-9]", "", shown.lower())
+    random_part = SECRET.removeprefix("pscale_tkn_").lower()
+    pieces = {random_part[i : i + 4] for i in range(len(random_part) - 3)}
+    assert not {p for p in pieces if p in letters}, shown
+    assert MASK in shown and "exited with status 1" in shown

@@ -118,3 +118,36 @@ def test_a_gzip_stream_in_base64_holding_the_secret_is_masked_whole_or_cut() -> 
     assert scrub(f"cut: {blob[:40]}", [SECRET]) == f"cut: {MASK}"
     harmless = base64.b64encode(gzip.compress(b"hello world")).decode()
     assert scrub(f"x {harmless} y", [SECRET]) == f"x {harmless} y"
+
+
+@pytest.mark.parametrize("text", [
+    "gh: HTTP 403: Resource not accessible by integration",
+    "curl: (7) Failed to connect to vault.internal port 8200: Connection refused",
+    "Error: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 mismatch",
+    "aws: error: argument --secret-id: expected one argument (/usr/local/aws-cli/v2/current)",
+    '{"error":"invalid_grant","error_description":"Token has been expired or revoked."}',
+    'kubectl: not found: "pscale" in "default" 550e8400-e29b-41d4-a716-446655440000',
+    base64.b64encode(b"an unrelated blob of bytes, not the secret at all").decode(),
+])
+def test_a_commands_own_words_are_kept_whole(text: str) -> None:
+    """Reading the output several ways does not mask what merely looks like a secret."""
+    assert scrub(f"it printed: {text}", [SECRET]) == f"it printed: {text}"
+
+
+def test_a_piece_left_by_a_hex_dumps_last_line_is_masked_near_the_rest() -> None:
+    """`od -c` prints 16 characters a line: the last line's short piece goes too."""
+    dump = "\n".join(f"{16 * n:07o}   " + "   ".join(SECRET[16 * n : 16 * n + 16])
+                     for n in range(len(SECRET) // 16 + 1))
+    shown = scrub(dump, [SECRET])
+    tail = SECRET[-(len(SECRET) % 16):]
+    assert " ".join(tail) not in shown and MASK in shown
+
+
+def test_a_secret_split_into_every_third_character_is_masked() -> None:
+    lines = "\n".join(SECRET[start::3] for start in range(3))
+    assert scrub(lines, [SECRET]) == MASK  # lines in a row of one secret: one mask
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400))
+def test_text_holding_no_secret_comes_back_unchanged(text: str) -> None:
+    assert scrub(text, [SECRET]) == text
