@@ -224,6 +224,15 @@ def test_removed_key_whose_token_is_gone_only_changes_state() -> None:
     assert not p.changes[0].deletes_live_token
 
 
+def test_removed_key_whose_token_is_gone_is_forgotten_beside_a_lost_creates_leftover() -> None:
+    """Seen once in 200 seeds of faults: deleting the leftover alone left the gone
+    token's ID in state, and the next plan was not empty."""
+    gone = record("t1", "old", pending_since=NOW - timedelta(minutes=1))
+    p = plan(config(), state(old=gone), live(token("n1", "old", created_at=NOW)))
+    assert [(c.token_id, c.cause) for c in p.changes] == [
+        ("n1", Cause.LOST_CREATE_LEFTOVER), ("t1", Cause.ALREADY_GONE)]
+
+
 def test_unmanaged_report_lists_them_without_changes() -> None:
     lv = live(token("u1", "hand-made"), token("u2", "legacy-admin"), token("u3", None))
     p = plan(config(except_=("legacy-admin",)), state(), lv)

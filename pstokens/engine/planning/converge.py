@@ -222,7 +222,9 @@ def _remove(out: Converged, key: str, record: TokenRecord,
         out.changes.append(
             Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.REMOVED)
         )
-    elif not lost and not any(i in live for i in record.retiring):
+    elif (record.id is not None or not lost) and not any(i in live for i in record.retiring):
+        # The recorded token is gone: state forgets it, also beside a lost create's
+        # leftovers (deleting those alone would leave its ID for the next plan).
         out.changes.append(
             Change(Action.DELETE, key, record.id, name=record.name, cause=Cause.ALREADY_GONE)
         )
