@@ -10,7 +10,7 @@ xz in base64 or hex). The text is read twice: once without separators
 escaped NUL), once with letters and digits alone (`p-s-c-a-l-e`, a JSON list
 of characters). In each reading every run of at least `MIN_RUN` characters
 of a form is masked, and, within `NEAR` characters of a masked run, every run
-of at least `NEAR_RUN` (the tail a hex dump's last line leaves). Matching
+of at least `NEAR_RUN` of the secret itself (the tail a dump's last line leaves). Matching
 ignores case: masking a little more than needed is safe, missing an
 upper-cased secret is not. Control characters are escaped so a command's
 output cannot drive the terminal.
@@ -22,7 +22,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 
-from pstokens.delivery.scrubforms import forms
+from pstokens.delivery.scrubforms import forms, verbatim
 from pstokens.delivery.scrubpacked import mask_packed
 
 MIN_RUN = 8
@@ -70,9 +70,9 @@ def _scrub_flat(text: str, secrets: tuple[str, ...]) -> str:
         keep = _READINGS[reading]
         view = [u for u in units if keep(u[0])]
         flat = "".join(u[0] for u in view).lower()
-        hidden = _hidden(flat, _grams(secrets, reading, MIN_RUN))
+        hidden = _hidden(flat, _grams(secrets, reading, MIN_RUN, every_form=True))
         if any(hidden):
-            _hide_near(flat, hidden, _grams(secrets, reading, NEAR_RUN))
+            _hide_near(flat, hidden, _grams(secrets, reading, NEAR_RUN, every_form=False))
         spans += _runs(view, hidden)
     return _masked(text, spans)
 
@@ -93,13 +93,13 @@ def _units(text: str) -> list[Unit]:
 
 
 @functools.lru_cache(maxsize=64)
-def _grams(secrets: tuple[str, ...], reading: int, size: int) -> Grams:
+def _grams(secrets: tuple[str, ...], reading: int, size: int, *, every_form: bool) -> Grams:
     """The runs of `size` characters (a shorter form whole) of every form of
-    `secrets`, as the reading keeps them, by length."""
+    `secrets` (or of the secrets themselves), as the reading keeps them, by length."""
     keep = _READINGS[reading]
     by_length: dict[int, set[str]] = {}
     for secret in secrets:
-        for form in forms(secret):
+        for form in forms(secret) if every_form else verbatim(secret):
             kept = "".join(c for c in form if keep(c))
             length = min(size, len(kept))
             if length:

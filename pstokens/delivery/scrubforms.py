@@ -43,6 +43,12 @@ def forms(secret: str) -> tuple[str, ...]:
     return tuple(f.lower() for f in dict.fromkeys(found) if f)
 
 
+def verbatim(secret: str) -> tuple[str, ...]:
+    """The secret itself, either way round, lower-cased: what a piece left at the end
+    of a dump's line is a piece of."""
+    return (secret.lower(), secret[::-1].lower())
+
+
 def _encodings(secret: str) -> list[str]:
     raw = secret.encode()
     found = [secret, raw.hex(), quote(secret, safe=""), quote_plus(secret, safe=""),

@@ -151,3 +151,10 @@ def test_a_secret_split_into_every_third_character_is_masked() -> None:
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400))
 def test_text_holding_no_secret_comes_back_unchanged(text: str) -> None:
     assert scrub(text, [SECRET]) == text
+
+
+def test_the_words_next_to_a_masked_secret_are_kept() -> None:
+    """Several credentials at once (pstokens masks policy messages with all of its
+    own): the words beside a mask stay whole."""
+    others = ["e2e-test-api-key-3f9c1a77", "aws-secret-policyleak"]
+    assert scrub(f"quoted: {SECRET} here", [SECRET, *others]) == f"quoted: {MASK} here"
