@@ -15,6 +15,7 @@ plan, a library caller) is refused before a token exists, never mid-apply.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,6 +57,7 @@ class DirDestination:
 
     def __post_init__(self) -> None:
         _text(self.path, "dir", "the folder that receives <organization>/<key>.env")
+        _written_out(self.path)
 
 
 def _text(value: object, what: str, wanted: str) -> None:
@@ -68,6 +70,24 @@ def _text(value: object, what: str, wanted: str) -> None:
     if "\0" in value:
         raise InvalidDestination(f"{what} holds a null character, which no shell or file "
                                  "system accepts", hint=f"give {wanted} without it")
+
+
+# `$NAME` or `${NAME}`: what a shell would expand, and pstokens does not.
+ENV_REFERENCE = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+NOT_EXPANDED = ("pstokens does not expand `~` or environment variables: write the path "
+                "out")
+
+
+def _written_out(path: str) -> None:
+    """A folder whose first component starts with `~`, or holding `$NAME`, would be
+    made literally (a folder called `~` or `$HOME` in the current one): refused."""
+    if path.startswith("~"):
+        raise InvalidDestination(f"it starts with `~`; {NOT_EXPANDED}",
+                                 hint="give the folder's full path (`./~name` for a folder "
+                                 "really called so)")
+    if found := ENV_REFERENCE.search(path):
+        raise InvalidDestination(f"it holds {found.group()}; {NOT_EXPANDED}",
+                                 hint="give the folder's full path")
 
 
 Destination = CommandDestination | DirDestination

@@ -27,3 +27,18 @@ def quote(text: str, limit: int | None = _MAX_SHOWN) -> str:
         else:
             out.append(char.encode("unicode_escape").decode("ascii"))
     return '"' + "".join(out) + '"'
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value read from an untrusted file (a saved plan, a state), for a message:
+    a string quoted and, if long, cut inside its quotes (`"ci\\x1b[2J..."`); a
+    number, true, false or null as JSON writes it; anything else by its kind."""
+    if isinstance(value, str):
+        return quote(value, limit)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return quote(str(value), limit)[1:-1]
+    return f"a {type(value).__name__}"

@@ -43,6 +43,7 @@ from pstokens.api.session import HttpSession
 from pstokens.api.stats import ClientStats
 from pstokens.clock import Clock, SystemClock
 from pstokens.defaults import DEFAULT_API_URL
+from pstokens.errors import UsageError
 from pstokens.secret import Secret
 
 LOST_CREATE = "the token may or may not have been created"
@@ -69,6 +70,16 @@ class PlanetScaleClient:
         per_page: int = MAX_PER_PAGE,
         timeout: float = 30.0,
     ) -> None:
+        if not isinstance(base_url, str):
+            raise UsageError(f"PlanetScaleClient base_url must be the API's URL, not "
+                             f"{type(base_url).__name__}",
+                             hint=f"give a URL such as {DEFAULT_API_URL}")
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise UsageError(f"PlanetScaleClient credentials must be Credentials, not "
+                             f"{type(credentials).__name__}",
+                             hint="give Credentials.from_env(os.environ), "
+                             "Credentials.bearer(key) or Credentials.service_token(id, "
+                             "secret)")
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
         self._session = HttpSession(

@@ -27,8 +27,9 @@ from pstokens.destinations import CommandDestination, Destination, DirDestinatio
 from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
-from pstokens.errors import PlanError, PstokensError, UsageError
+from pstokens.errors import InvalidDestination, PlanError, PstokensError, UsageError
 from pstokens.fileio import write_private
+from pstokens.quoting import quote
 from pstokens.render.apply import interruption_lines, summary
 from pstokens.render.formats import APPLY_REFUSED, APPLY_RESULT, PLAN
 from pstokens.render.json import render_saved
@@ -85,7 +86,11 @@ def _destinations(
     if secrets_command is not None:
         return (CommandDestination(secrets_command.strip()),)
     if secrets_dir is not None:
-        return (DirDestination(secrets_dir),)
+        try:
+            return (DirDestination(secrets_dir),)
+        except InvalidDestination as exc:
+            raise UsageError(f"--secrets-dir {quote(secrets_dir, None)}: {exc.message}",
+                             hint=exc.hint) from None
     return None
 
 

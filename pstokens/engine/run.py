@@ -34,6 +34,12 @@ from pstokens.engine.applying.apply import Applier, ApplyResult, Reporter
 from pstokens.engine.applying.notifier import Notifier, is_news
 from pstokens.engine.applying.stateedits import StateEdits
 from pstokens.engine.applying.statewriter import StateWriter
+from pstokens.engine.planning.arguments import (
+    check_flag,
+    check_plan,
+    check_plan_options,
+    check_workspace,
+)
 from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
 from pstokens.engine.planning.plan import Plan
@@ -97,6 +103,10 @@ class Workspace(StateEdits):
     notifier: Notifier | None = None
     _checked: bool = field(default=False, repr=False)
 
+    def __post_init__(self) -> None:
+        check_workspace(self.organization, self.store, self.connect, self.config,
+                        self.lock_timeout)
+
     def operations(self) -> OperationsTable:
         """The operations table, loaded once ($PSTOKENS_OPERATIONS_TABLE's, or the
         packaged one) and then passed to the planner as a value."""
@@ -130,6 +140,7 @@ class Workspace(StateEdits):
         its `deliver:` nor `options.default_deliver` says), so a saved plan
         delivers where it says. Once the lock is let go, `show` sees the plan and
         then the notifier hears of it (unless `notify` is False: a look, not a run)."""
+        check_plan_options(options)
         options = _with_destinations(options)
         config = self.check(options)
         async with self._maybe_locked(lock):
@@ -166,8 +177,11 @@ class Workspace(StateEdits):
         notifier hears of the result, or of an error that stopped the apply,
         once the lock is let go.
         """
+        check_plan_options(options)
         if saved is not None:
+            check_plan(saved, "saved")
             check_saved_scope(options)
+        check_flag(force, "force")
         if saved is None and sink is None:
             options = _with_destinations(options)
         config = self.check(options)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pstokens.engine.planning.arguments import check_plan
 from pstokens.engine.planning.plan import Plan
 from pstokens.render import rules, words
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The plan as JSON-ready data, each change with its reason in words."""
+    check_plan(plan, "plan_document's plan")
     data = plan.to_json()
     for item, change in zip(data["changes"], plan.changes, strict=True):
         item["reason"] = words.reason(change) or None

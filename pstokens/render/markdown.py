@@ -7,6 +7,7 @@ value from the API is escaped: a name must not inject HTML or break a table.
 
 from __future__ import annotations
 
+from pstokens.engine.planning.arguments import check_plan
 from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import markdown as cell
@@ -18,6 +19,7 @@ LIMIT = 60_000
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     """The plan as Markdown, at most `limit` changes listed (CI summaries, PR comments)."""
+    check_plan(plan, "render_markdown's plan")
     head = [f"## pstokens plan for `{cell(plan.organization)}`", "",
             f"**{cell(words.summary_line(plan))}**", ""]
     sections: list[Section] = []

@@ -8,9 +8,11 @@ untrusted: every one passes through `safe`.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from pstokens.config.duration import format_duration
+from pstokens.engine.planning.change import Cause
 from pstokens.engine.planning.plan import Change
 from pstokens.engine.planning.stale import Moved, MovedKind
 from pstokens.engine.rules.findings import DriftKind
@@ -25,7 +27,8 @@ MAX_SHOWN = 20
 
 
 _STATE = (MovedKind.STATE_SERIAL, MovedKind.STATE_LINEAGE)
-_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE)
+_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE, MovedKind.USED_SINCE)
+_WAITS = (MovedKind.RETIRE_DUE,)
 _CHANGES = (MovedKind.CHANGE_ADDED, MovedKind.CHANGE_GONE, MovedKind.CHANGE_DIFFERS)
 
 
@@ -37,13 +40,17 @@ def stale_text(exc: StalePlan) -> str:
                                       ("the configuration", None),
                                       ("the organization", _ORGANIZATION))
              if any((m.kind in kinds) if kinds else
-                    (m.kind not in (*_STATE, *_ORGANIZATION, *_CHANGES)) for m in moved)]
+                    (m.kind not in (*_STATE, *_ORGANIZATION, *_WAITS, *_CHANGES))
+                    for m in moved)]
     lines = [moved_text(m) for m in moved]
     shown = lines[:MAX_SHOWN]
     if len(lines) > MAX_SHOWN:
         shown.append(f"and {len(lines) - MAX_SHOWN} more")
-    if which:
-        head = f"{' and '.join(which)} changed since it was made"
+    waited = any(m.kind in _WAITS for m in moved)
+    if which or waited:
+        changed = f"{' and '.join(which)} changed" if which else ""
+        ran_out = "a retiring token's wait ran out" if waited else ""
+        head = f"{' and '.join(p for p in (changed, ran_out) if p)} since it was made"
     else:  # same state, config and organization: the plan itself was altered
         head = ("its changes differ from a fresh plan's, with the state, the configuration "
                 "and the organization's tokens as it recorded them (was the plan file edited?)")
@@ -61,6 +68,8 @@ def moved_text(moved: Moved) -> str:
         return "the configuration changed (the plan recorded no copy of it to compare)"
     if kind in (MovedKind.DRIFT, MovedKind.DRIFT_GONE):
         return _drift(moved)
+    if kind in (MovedKind.USED_SINCE, MovedKind.RETIRE_DUE):
+        return _retiring(moved)
     if kind is MovedKind.CHANGE_ADDED:
         return f"a fresh plan also does: {_change(moved.change)}"
     if kind is MovedKind.CHANGE_GONE:
@@ -107,6 +116,24 @@ def _drift(moved: Moved) -> str:
         verb = "gained" if item.kind is DriftKind.GRANTED else "lost"
         text = f"{key} {verb} {safe(item.access)} on {_place(item.database)} outside pstokens"
     return text if moved.kind is MovedKind.DRIFT else f"no longer so: {text}"
+
+
+def _retiring(moved: Moved) -> str:
+    """`ci's replaced token 7s2k was used since the plan was made, so it is kept
+    until unused for 30m (PlanetScale last saw it used 2026-12-07 19:12:03 UTC)`."""
+    item, change = moved.retiring, moved.change
+    assert item is not None and change is not None
+    token = f"{safe(item.key)}'s replaced token {safe(item.token_id)}"
+    quiet = format_duration(item.retire_when_unused or 0)
+    if moved.kind is MovedKind.USED_SINCE:
+        seen = ("" if item.last_used_at is None else " (PlanetScale last saw it used "
+                f"{item.last_used_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')})")
+        return (f"{token} was used since the plan was made, so it is kept until unused "
+                f"for {quiet}{seen}: a fresh plan no longer deletes it")
+    if change.cause is Cause.NOT_USED:
+        return (f"{token} has not been used for retire_when_unused ({quiet}) since the "
+                "plan was made: a fresh plan deletes it")
+    return f"{token}'s overlap ended since the plan was made: a fresh plan deletes it"
 
 
 def _place(database: str | None) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import click
 
+from pstokens.engine.planning.arguments import check_plan
 from pstokens.engine.planning.plan import Action, Change, Plan
 from pstokens.render import rules, words
 from pstokens.render.escape import key as shown_key
@@ -28,6 +29,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     Plain text unless `color` asks for ANSI styling (a library caller printing
     to a terminal it knows takes colour).
     """
+    check_plan(plan, "render_text's plan")
     text = styled_text(plan)
     return text if color else click.unstyle(text)
 

@@ -150,13 +150,24 @@ def too_many_deletes(item: Unsafe) -> str:
     return f"{managed}, more than safety.max_delete_percent ({item.percent}%)"
 
 
+def _namesake(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
+    """One unmanaged token of the key's name: adopt it. Several: pick one of them
+    (each command shown, up to three), since pstokens cannot tell which is meant."""
+    key, ids = escape(item.key), [escape(i) for i in item.token_ids] or ["ID"]
+    if len(ids) == 1:
+        return (f"{key}: live token {ids[0]} already has this name and is not managed; "
+                f"apply would make a second one. To adopt it instead: "
+                f"`pstokens import {key} {ids[0]}`")
+    adopt = (" or ".join(f"`pstokens import {key} {i}`" for i in ids) if len(ids) <= 3
+             else f"`pstokens import {key} ID` with the ID of the one you mean")
+    return (f"{key}: live tokens {', '.join(ids)} already have this name and are not "
+            f"managed; apply would make another one. To adopt one of them instead, pick "
+            f"it: {adopt}")
+
+
 def warning(item: PlanWarning, escape: Callable[[str | None], str]) -> str:
     if item.kind is WarningKind.NAMESAKE:
-        ids = ", ".join(escape(i) for i in item.token_ids)
-        first = escape(item.token_ids[0]) if item.token_ids else "ID"
-        return (f"{escape(item.key)}: live token {ids} already has this name and is not "
-                f"managed; apply would make a second one. To adopt it instead: "
-                f"`pstokens import {escape(item.key)} {first}`")
+        return _namesake(item, escape)
     if item.kind is WarningKind.ROTATION_STUCK:
         ids = ", ".join(escape(i) for i in item.token_ids)
         return (f"{escape(item.key)}: rotation stuck: replaced token {ids} is still in use 7 "

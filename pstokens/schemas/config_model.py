@@ -19,6 +19,7 @@ from pstokens.config.model import NotifyEvent
 from pstokens.config.notify import ENV_NAME
 from pstokens.config.schema import ACCESS_NAME, DATABASE_NAME, ORGANIZATION_NAME
 from pstokens.defaults import TOKEN_KEY
+from pstokens.destinations import ENV_REFERENCE
 
 DURATION = r"^[1-9][0-9]*[smhd]$"
 
@@ -52,9 +53,14 @@ class CommandDestination(_Closed):
     stdin: Literal["env", "json"] | None = None
 
 
+# A folder written out: pstokens expands no `~` and no `$NAME` (destinations.py).
+NOT_EXPANDED = {"not": {"anyOf": [{"pattern": "^~"}, {"pattern": ENV_REFERENCE.pattern}]}}
+
+
 class DirDestination(_Closed):
-    dir: Annotated[str, Field(pattern=SOME_TEXT,
-                              description="a folder receiving <organization>/<key>.env")]
+    dir: Annotated[str, Field(pattern=SOME_TEXT, json_schema_extra=NOT_EXPANDED,
+                              description="a folder receiving <organization>/<key>.env, "
+                              "written out (no `~`, no `$NAME`)")]
 
 
 Destination = CommandDestination | DirDestination

@@ -15,6 +15,7 @@ from typing import Any
 from pstokens.config.model import AccessMap
 from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
 from pstokens.errors import DamagedState, StateError
+from pstokens.quoting import shown as shown_value
 
 STATE_VERSION = 1
 
@@ -293,8 +294,7 @@ def _token_id(name: str, value: str | None) -> str | None:
     """`value` if it is a token ID as the API spells them (it becomes a path segment
     of API calls); TypeError naming the field otherwise."""
     if value is not None and PATH_SEGMENT.fullmatch(value) is None:
-        shown = repr(value)[:40].encode("ascii", "backslashreplace").decode()
-        raise TypeError(f"{name} {shown} is not a valid token ID")
+        raise TypeError(f"{name} {shown_value(value)} is not a valid token ID")
     return value
 
 

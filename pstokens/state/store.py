@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -104,9 +105,17 @@ class FileStateStore:
                                self.path, _read_holder(self.lock_path), timeout)
                 lock.acquire(timeout=timeout, poll_interval=0.05)
         except Timeout:
-            holder = _read_holder(self.lock_path)
+            holder, running = _holder(self.lock_path)
+            if running is False:
+                raise LockHeld(
+                    f"state file {self.path} is locked by another process: its lock file "
+                    f"names {holder}, which has exited, so that name is stale",
+                    hint=f"find the process holding {self.lock_path} (`fuser` or `lsof` "
+                    "shows it), or pass --lock-timeout SECONDS to wait",
+                ) from None
+            said = "" if running else ", as its lock file says (perhaps stale)"
             raise LockHeld(
-                f"state file {self.path} is locked by {holder}",
+                f"state file {self.path} is locked by {holder}{said}",
                 hint="wait for that run to finish, or pass --lock-timeout SECONDS to wait",
             ) from None
         except OSError as exc:
@@ -139,10 +148,13 @@ class FileStateStore:
                 lock.acquire(timeout=0)
                 lock.release()
         except Timeout:
+            holder, running = _holder(self.lock_path)
+            by = {True: f"{holder}, which is still running",
+                  False: f"another process (its lock file names {holder}, which has exited)",
+                  None: f"{holder}, as its lock file says (perhaps stale)"}[running]
             raise StateError(
-                f"state file {self.path} is locked by {_read_holder(self.lock_path)}, "
-                "which is still running",
-                hint="a state file's lock ends when its holder exits: wait for that run "
+                f"state file {self.path} is locked by {by}",
+                hint="a state file's lock ends when its holder exits: wait for it "
                 "(`state unlock` is for S3 state, whose lock a killed run leaves behind)",
             ) from None
         except OSError:
@@ -160,6 +172,30 @@ def _record_holder(fd: int) -> None:
     text = f"pid {os.getpid()} on {socket.gethostname()} ({command}), since {started}"
     os.ftruncate(fd, 0)
     os.pwrite(fd, text.encode(), 0)
+
+
+_RECORDED = re.compile(r"pid (\d+) on (\S+) ")
+
+
+def _holder(path: Path) -> tuple[str, bool | None]:
+    """Who the lock file names, and whether that process still runs: True or
+    False for a process of this host, None when pstokens cannot tell (another
+    host, or not a name pstokens wrote). The names are a run's last words: a
+    process that takes the lock without pstokens (`flock`) writes none."""
+    text = "".join(c if c.isprintable() else "?" for c in _read_holder(path))[:300]
+    found = _RECORDED.match(text)
+    if found is None or found.group(2) != socket.gethostname() or os.name != "posix":
+        return text, None
+    pid = int(found.group(1))
+    if not 0 < pid < 2**31:  # pid 0 would ask about our own process group
+        return text, None
+    try:
+        os.kill(pid, 0)  # signal 0: asks whether it exists, sends nothing
+    except ProcessLookupError:
+        return text, False
+    except PermissionError:  # it exists, another user's
+        return text, True
+    return text, True
 
 
 def _read_holder(path: Path, patience: float = 1.0) -> str:

@@ -82,6 +82,10 @@ REFUSED_BY_BOTH = [
     HEAD + "tokens:\n  ci:\n    ttl: 0d\n",
     HEAD + "tokens:\n  Ci: {}\n",
     HEAD + "tokens:\n  ci:\n    accesses:\n      databases:\n        app: {read_branch: true}\n",
+    # pstokens expands neither `~` nor `$NAME` in a folder: it must be written out.
+    ONE + "    deliver:\n      - dir: ~/secrets\n",
+    ONE + "    deliver:\n      - dir: \"$HOME/secrets\"\n",
+    ONE + "    deliver:\n      - dir: \"out/${TEAM}\"\n",
 ]
 
 

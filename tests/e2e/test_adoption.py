@@ -192,3 +192,30 @@ tokens:
     assert list(_state(workdir)) == ["deployer"]
     plan = json.loads(cli("plan", "--format", "json").out)
     assert sorted(c["key"] for c in plan["changes"]) == ["reader", "twin"]  # creates only
+
+
+NAMESAKES = "organization: acme\ntokens:\n  dup:\n    accesses:\n      organization: " \
+    "[read_databases]\n"
+
+
+def test_a_key_named_like_one_unmanaged_token_suggests_adopting_it(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", NAMESAKES)
+    one, _ = emulator.store.create_token("acme", "dup")
+    shown = cli("plan").out
+    assert (f"dup: live token {one['id']} already has this name and is not managed; apply "
+            f"would make a second one. To adopt it instead: `pstokens import dup {one['id']}`"
+            ) in " ".join(shown.split()), shown
+
+
+def test_a_key_named_like_several_unmanaged_tokens_suggests_each_not_one_at_random(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", NAMESAKES)
+    ids = sorted(emulator.store.create_token("acme", "dup")[0]["id"] for _ in range(2))
+    shown = " ".join(cli("plan").out.split())
+    assert (f"dup: live tokens {ids[0]}, {ids[1]} already have this name and are not "
+            "managed; apply would make another one. To adopt one of them instead, pick it: "
+            f"`pstokens import dup {ids[0]}` or `pstokens import dup {ids[1]}`") in shown, shown
+    assert "already has this name" not in shown

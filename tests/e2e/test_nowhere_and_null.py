@@ -62,7 +62,10 @@ def test_the_library_cannot_replace_a_token_into_no_destination(
     cli: Cli, emulator: Emulator, workdir: Path, applied: Path
 ) -> None:
     before, env = ids(emulator), applied.read_text()
-    options = PlanOptions(replace=frozenset({"app"}), default_deliver=())
+    with pytest.raises(UsageError, match="no destination"):
+        PlanOptions(replace=frozenset({"app"}), default_deliver=())
+    options = PlanOptions(replace=frozenset({"app"}))
+    object.__setattr__(options, "default_deliver", ())  # got past the constructor
     with pytest.raises(UsageError, match="no destination"):
         asyncio.run(workspace(emulator, workdir).apply(options))
     with pytest.raises(UsageError, match="no destination"):

@@ -51,6 +51,22 @@ def test_show_refuses_a_missing_or_broken_plan_file(cli: Cli, workdir: Path) -> 
     assert "Traceback" not in missing.both + broken.both
 
 
+def test_show_of_a_plan_with_a_hostile_key_cuts_it_inside_its_quotes(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("plan", "--out", "plan.json").code == 0
+    saved = json.loads((workdir / "plan.json").read_text())
+    hostile = "ci\x1b[2J\x1b]0;pwn\x07\nPlan: 0 to create, 0 to change, 0 to destroy."
+    saved["changes"][0]["key"] = hostile
+    (workdir / "plan.json").write_text(json.dumps(saved))
+    shown = cli("show", "plan.json")
+    assert shown.code == 1, shown.both
+    assert ('changes[0]: "ci\\x1b[2J\\x1b]0;pwn\\x07\\nPlan: 0 to create, 0 t..." is not a '
+            "valid key") in shown.err, shown.err
+    assert "\x1b" not in shown.both and "\nPlan:" not in shown.both
+
+
 def test_state_mv_renames_a_key_and_the_renamed_config_plans_no_changes(
     cli: Cli, emulator: Emulator, workdir: Path
 ) -> None:
@@ -175,4 +191,7 @@ def test_state_unlock_on_a_held_local_file_names_the_running_holder(
     finally:
         holder.release()
     assert result.code == 1
-    assert "locked by pid 4242 on ci (pstokens apply), which is still running" in result.err
+    # Another host's process: pstokens cannot tell whether it still runs.
+    assert ("locked by pid 4242 on ci (pstokens apply), as its lock file says (perhaps "
+            "stale)") in result.err
+    assert "still running" not in result.err

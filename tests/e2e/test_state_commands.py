@@ -147,7 +147,9 @@ def test_a_damaged_file_hints_only_at_a_backup_that_exists(
     (workdir / "g.json").write_text('{"garbage":1}')
     pushed = cli("state", "push", "g.json", "--state", "elsewhere.json")
     assert pushed.code == 1 and "g.json" in pushed.err
-    assert "g.json.backup" not in pushed.err and "there is no backup" in pushed.err
+    assert "g.json.backup" not in pushed.err and "there is no backup" not in pushed.err
+    assert ("this is the file being pushed; the state at elsewhere.json is untouched"
+            in pushed.err)
 
     assert cli("apply", "--auto-approve").code == 0
     assert cli("apply", "--auto-approve").code == 0  # a second write keeps a backup
@@ -155,3 +157,19 @@ def test_a_damaged_file_hints_only_at_a_backup_that_exists(
     damaged = cli("plan")
     assert damaged.code == 1
     assert "state/acme.json.backup is good, `pstokens state push --force" in damaged.err
+
+
+def test_pushing_a_damaged_file_says_the_file_is_bad_and_the_state_untouched(
+    cli: Cli, emulator: Emulator, workdir: Path
+) -> None:
+    write_config(workdir / "pstokens.yaml", CONFIG)
+    assert cli("apply", "--auto-approve").code == 0
+    before = (workdir / "state" / "acme.json").read_bytes()
+    (workdir / "bad.json").write_text("{not json")
+    pushed = cli("state", "push", "bad.json")
+    assert pushed.code == 1, pushed.both
+    assert "Error: state file bad.json is not valid JSON" in pushed.err
+    assert ("Hint: this is the file being pushed; the state at state/acme.json is untouched: "
+            "push a good state file instead") in pushed.err
+    assert "put back a good copy" not in pushed.err
+    assert (workdir / "state" / "acme.json").read_bytes() == before

@@ -37,11 +37,18 @@ from tests.engine.test_apply import (
 ACCESSES = {"app": frozenset({"read_branch"})}
 
 
+def test_an_empty_default_deliver_is_refused_when_the_options_are_made() -> None:
+    for empty in ((), []):
+        with pytest.raises(UsageError, match="no destination"):
+            PlanOptions(replace=frozenset({"app"}), default_deliver=empty)
+
+
 def test_an_empty_default_deliver_is_refused_before_anything_runs() -> None:
     cfg = config(spec("app", accesses=ACCESSES))
+    options = PlanOptions(replace=frozenset({"app"}))
+    object.__setattr__(options, "default_deliver", ())  # got past the constructor
     with pytest.raises(UsageError, match="no destination"):
-        check_options(cfg, State("acme", "L"),
-                      PlanOptions(replace=frozenset({"app"}), default_deliver=()))
+        check_options(cfg, State("acme", "L"), options)
 
 
 def replaced_once(sink: Sink) -> tuple[FakeApi, State, State, Status, str]:

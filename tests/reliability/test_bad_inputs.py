@@ -345,16 +345,16 @@ STATE_CASES: dict[str, tuple[bytes, str]] = {
     "deeply-nested": (b"[" * 100_000 + b"]" * 100_000, "state file"),
     # Token IDs from state go into API paths: checked as a saved plan's are.
     "id-a-path": (record_edited(id="../../organizations/other"),
-                  "tokens.ci: id '../../organizations/other' is not a valid token ID"),
+                  'tokens.ci: id "../../organizations/other" is not a valid token ID'),
     "retiring-a-path": (record_edited(retiring=["a/b"]),
-                        "tokens.ci: retiring 'a/b' is not a valid token ID"),
+                        'tokens.ci: retiring "a/b" is not a valid token ID'),
     "preexisting-a-query": (record_edited(preexisting=["x?y=1"]),
-                            "tokens.ci: preexisting 'x?y=1' is not a valid token ID"),
+                            'tokens.ci: preexisting "x?y=1" is not a valid token ID'),
     "retire-at-a-path": (record_edited(retire_at={"../x": "2026-01-01T00:00:00+00:00"}),
-                         "tokens.ci: retire_at '../x' is not a valid token ID"),
+                         'tokens.ci: retire_at "../x" is not a valid token ID'),
     "lease-id-a-path": (edited(leases={"ci+lease-abcdefgh": {
         "key": "ci", "id": "../x", "expires_at": "2026-01-01T00:00:00+00:00"}}),
-        "leases.ci+lease-abcdefgh: id '../x' is not a valid token ID"),
+        'leases.ci+lease-abcdefgh: id "../x" is not a valid token ID'),
     "record-without-name-says-so": (
         json.dumps({**good_state(), "tokens": {"ci": {"id": "abcdefabcdef"}}}).encode(),
         "tokens.ci: `name` is missing"),
@@ -518,14 +518,14 @@ PLAN_CASES: dict[str, tuple[Callable[[dict], bytes], str, bool]] = {
     "no-action": (edit("changes", 0, "action", drop=True),
                   "damaged: changes[0]: `action` is missing", False),
     "unknown-cause": (edit("changes", 0, "cause", value="because"),
-                      "damaged: changes[0]: `cause` 'because' is not one of new,", False),
+                      'damaged: changes[0]: `cause` "because" is not one of new,', False),
     "ttl-as-text": (edit("changes", 0, "ttl", value="90d"),
                     "damaged: changes[0]: `ttl` is not a whole number", False),
     "unmanaged-without-id": (edit("unmanaged", value=[{"name": "x"}]),
                              "damaged: unmanaged[0]: `id` is missing", False),
     "drift-a-number": (edit("drift", value=[1]), "damaged: drift[0] is not an object", False),
     "drift-of-no-kind": (edit("drift", value=[{"key": "ci", "kind": "vanished"}]),
-                         "damaged: drift[0]: `kind` 'vanished' is not one of deleted, granted, "
+                         'damaged: drift[0]: `kind` "vanished" is not one of deleted, granted, '
                          "revoked", False),
     "warnings-a-number": (edit("warnings", value=[1]), "damaged: warnings[0] is not an object",
                           False),

@@ -154,7 +154,14 @@ class StateEdits:
             raise UsageError(f"state file {file} does not exist",
                              hint="name the local state file to upload, e.g. "
                              "`pstokens state push state/acme.json`")
-        local = source.load(self.organization)
+        try:
+            local = source.load(self.organization)
+        except DamagedState as exc:  # the file pushed, not the state here: that is untouched
+            raise DamagedState(
+                exc.message,
+                hint=f"this is the file being pushed; the state at {store.location} is "
+                "untouched: push a good state file instead",
+            ) from None
         tell = show or (lambda _: None)
         with store.locked(self.lock_timeout):
             try:

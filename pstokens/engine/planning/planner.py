@@ -84,12 +84,24 @@ class PlanOptions:
                     hint="give default_deliver=(DirDestination(\"secrets\"),) or "
                     "CommandDestination values, or None for the default",
                 )
+            if not places:
+                raise nowhere()
             object.__setattr__(self, "default_deliver", places)
 
     def scope(self, keys: Iterable[str]) -> set[str]:
         """The keys this plan is about: `keys` (the config's and the state's), or
         those of them the targets name."""
         return set(keys) & self.targets if self.targets else set(keys)
+
+
+def nowhere() -> UsageError:
+    """A `default_deliver` that lists no destination: refused when the options are
+    made, and again before a plan or apply (`planning/policy.py`)."""
+    return UsageError(
+        "default_deliver lists no destination, so a new token's secret would reach nobody",
+        hint="give at least one DirDestination or CommandDestination, or None for "
+        "the default (.pstokens/secrets)",
+    )
 
 
 def make_plan(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pstokens.config.model import Config
 from pstokens.engine.planning.plan import Plan
-from pstokens.engine.planning.planner import PlanOptions
+from pstokens.engine.planning.planner import PlanOptions, nowhere
 from pstokens.engine.planning.stale import (
     Moved,
     MovedKind,
@@ -37,12 +37,7 @@ def check_options(config: Config, state: State, options: PlanOptions) -> None:
     """Refuse options that name unknown keys, replace a key outside the targets,
     replace a protected token, or deliver new secrets nowhere."""
     if options.default_deliver is not None and not options.default_deliver:
-        raise UsageError(
-            "default_deliver lists no destination, so a new token's secret would reach "
-            "nobody",
-            hint="give at least one DirDestination or CommandDestination, or None for "
-            "the default (.pstokens/secrets)",
-        )
+        raise nowhere()  # as PlanOptions does when made: the guard stays with the others
     for flag, keys in (("--target", options.targets), ("--replace", options.replace)):
         unknown = sorted(k for k in keys if k not in config.tokens and k not in state.tokens)
         if unknown:

@@ -21,8 +21,10 @@ import msgspec
 
 from pstokens.config.model import Config, TokenSpec
 from pstokens.destinations import CommandDestination, DirDestination
+from pstokens.engine.planning.change import Action, Cause
 from pstokens.engine.planning.plan import Change, Plan, deliver_to_json
 from pstokens.engine.rules.findings import Drift
+from pstokens.engine.rules.rotation import RetireWait, Retiring
 
 ORGANIZATION_LEVEL = "(organization)"  # no database name has parentheses
 # Where a config lives is not what it asks; a token's key is its mapping key.
@@ -38,6 +40,12 @@ class MovedKind(StrEnum):
     CONFIG_REMOVED = "config_removed"  # `path` lost `before`
     DRIFT = "drift"  # something changed outside pstokens: `drift`
     DRIFT_GONE = "drift_gone"  # what the plan saw outside pstokens is no longer so
+    # The saved plan deletes `change`'s token as unused; PlanetScale has seen it used
+    # since, so a fresh plan keeps it (`retiring`, as the fresh plan reads it).
+    USED_SINCE = "used_since"
+    # The saved plan keeps a retiring token (`retiring`, as it read it); its wait has
+    # run out since, so a fresh plan deletes it (`change`).
+    RETIRE_DUE = "retire_due"
     CHANGE_ADDED = "change_added"  # a fresh plan also does `change`
     CHANGE_GONE = "change_gone"  # a fresh plan no longer does `change`
     # `change` (saved, at `path` ("changes", index)) is now `fresh`; `before` and
@@ -57,6 +65,7 @@ class Moved:
     drift: Drift | None = None
     change: Change | None = None
     fresh: Change | None = None
+    retiring: Retiring | None = None
 
 
 def config_data(config: Config) -> dict[str, Any]:
@@ -109,12 +118,16 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
     tree = DeepDiff({k: c.to_json() for k, c in before.items()},
                     {k: c.to_json() for k, c in after.items()}, view="tree")
     differing: dict[str, set[str]] = {}
+    kept_then = {r.token_id: r for r in saved.retiring}
+    kept_now = {r.token_id: r for r in fresh.retiring}
     for report, path, _, _ in _differences(tree):
         ident = str(path[0])
         if report == "dictionary_item_added" and len(path) == 1:
-            found.append(Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
+            found.append(_retire_due(after[ident], kept_then)
+                         or Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
         elif report == "dictionary_item_removed" and len(path) == 1:
-            found.append(Moved(MovedKind.CHANGE_GONE, change=before[ident]))
+            found.append(_used_since(before[ident], kept_now)
+                         or Moved(MovedKind.CHANGE_GONE, change=before[ident]))
         else:
             differing.setdefault(ident, set()).add(str(path[1]) if len(path) > 1 else "")
     position = {change: index for index, change in enumerate(saved.changes)}
@@ -126,6 +139,28 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
                            after={f: new.get(f) for f in fields},
                            change=before[ident], fresh=after[ident]))
     return found
+
+
+_RETIRED = (Cause.NOT_USED, Cause.OVERLAP_ENDED)
+
+
+def _used_since(gone: Change, kept_now: Mapping[str, Retiring]) -> Moved | None:
+    """A delete of a token unused for `retire_when_unused` that a fresh plan keeps
+    because PlanetScale saw it used: the organization moved, not the plan file."""
+    kept = kept_now.get(gone.token_id or "")
+    if (gone.action is not Action.DELETE or gone.cause is not Cause.NOT_USED or kept is None
+            or kept.wait not in (RetireWait.UNUSED, RetireWait.STUCK)):
+        return None
+    return Moved(MovedKind.USED_SINCE, change=gone, retiring=kept)
+
+
+def _retire_due(added: Change, kept_then: Mapping[str, Retiring]) -> Moved | None:
+    """A retiring token the saved plan kept, deleted by a fresh plan because its
+    wait (overlap, or retire_when_unused) ran out since."""
+    kept = kept_then.get(added.token_id or "")
+    if added.action is not Action.DELETE or added.cause not in _RETIRED or kept is None:
+        return None
+    return Moved(MovedKind.RETIRE_DUE, change=added, retiring=kept)
 
 
 def state_moves(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> list[Moved]:

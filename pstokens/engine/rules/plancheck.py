@@ -15,6 +15,7 @@ from typing import Any
 from pstokens.defaults import PATH_SEGMENT, TOKEN_KEY
 from pstokens.destinations import STDIN_FORMS
 from pstokens.errors import PlanError
+from pstokens.quoting import shown
 
 _SEGMENT = PATH_SEGMENT
 _ACCESS = re.compile(r"[a-z][a-z0-9_]{0,99}")
@@ -104,8 +105,7 @@ def one_of(data: dict[str, Any], name: str, values: Any, *, optional: bool = Fal
     if allowed is None:
         allowed = _ALLOWED[values] = tuple(str(v) for v in values)
     if not isinstance(value, str) or value not in allowed:
-        shown = repr(value)[:40].encode("unicode_escape").decode()
-        raise PlanError(f"`{name}` {shown} is not one of {', '.join(allowed)}")
+        raise PlanError(f"`{name}` {shown(value)} is not one of {', '.join(allowed)}")
 
 
 def operation_sets(plan: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -226,5 +226,4 @@ def _match(value: Any, pattern: re.Pattern[str], what: str, *, optional: bool = 
     if value is None and optional:
         return
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        shown = repr(value)[:40].encode("ascii", "backslashreplace").decode()
-        raise PlanError(f"{shown} is not a valid {what}")
+        raise PlanError(f"{shown(value)} is not a valid {what}")
