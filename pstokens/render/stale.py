@@ -27,8 +27,9 @@ MAX_SHOWN = 20
 
 
 _STATE = (MovedKind.STATE_SERIAL, MovedKind.STATE_LINEAGE)
-_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE, MovedKind.USED_SINCE)
-_WAITS = (MovedKind.RETIRE_DUE,)
+_ORGANIZATION = (MovedKind.DRIFT, MovedKind.DRIFT_GONE, MovedKind.USED_SINCE,
+                 MovedKind.LEAKED_SINCE)
+_WAITS = (MovedKind.RETIRE_DUE, MovedKind.DUE_SINCE)
 _CHANGES = (MovedKind.CHANGE_ADDED, MovedKind.CHANGE_GONE, MovedKind.CHANGE_DIFFERS)
 
 
@@ -49,7 +50,8 @@ def stale_text(exc: StalePlan) -> str:
     waited = any(m.kind in _WAITS for m in moved)
     if which or waited:
         changed = f"{' and '.join(which)} changed" if which else ""
-        ran_out = "a retiring token's wait ran out" if waited else ""
+        ran_out = ("a deadline came due" if any(m.kind is MovedKind.DUE_SINCE for m in moved)
+                   else "a retiring token's wait ran out") if waited else ""
         head = f"{' and '.join(p for p in (changed, ran_out) if p)} since it was made"
     else:  # same state, config and organization: the plan itself was altered
         head = ("its changes differ from a fresh plan's, with the state, the configuration "
@@ -70,6 +72,12 @@ def moved_text(moved: Moved) -> str:
         return _drift(moved)
     if kind in (MovedKind.USED_SINCE, MovedKind.RETIRE_DUE):
         return _retiring(moved)
+    if kind is MovedKind.LEAKED_SINCE:
+        return (f"PlanetScale reported token {safe(str(moved.after))} leaked since the "
+                "plan was made")
+    if kind is MovedKind.DUE_SINCE:
+        return ("a deadline came due since the plan was made: a fresh plan does "
+                f"{_change(moved.change)}")
     if kind is MovedKind.CHANGE_ADDED:
         return f"a fresh plan also does: {_change(moved.change)}"
     if kind is MovedKind.CHANGE_GONE:

@@ -46,6 +46,10 @@ class MovedKind(StrEnum):
     # The saved plan keeps a retiring token (`retiring`, as it read it); its wait has
     # run out since, so a fresh plan deletes it (`change`).
     RETIRE_DUE = "retire_due"
+    # PlanetScale's audit log has reported token `after` leaked since the plan was made.
+    LEAKED_SINCE = "leaked_since"
+    # `change`, a replacement for a deadline (expiry, rotate_after), came due since.
+    DUE_SINCE = "due_since"
     CHANGE_ADDED = "change_added"  # a fresh plan also does `change`
     CHANGE_GONE = "change_gone"  # a fresh plan no longer does `change`
     # `change` (saved, at `path` ("changes", index)) is now `fresh`; `before` and
@@ -111,6 +115,8 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
     """What a fresh read of the organization plans otherwise: first what changed
     outside pstokens (the usual cause), then each change that differs."""
     found = [Moved(MovedKind.DRIFT, drift=d) for d in fresh.drift if d not in saved.drift]
+    found += [Moved(MovedKind.LEAKED_SINCE, after=token_id) for token_id
+              in sorted(fresh.leak_check.leaked - saved.leak_check.leaked)]
     found += [Moved(MovedKind.DRIFT_GONE, drift=d) for d in saved.drift if d not in fresh.drift]
     from deepdiff import DeepDiff
 
@@ -123,7 +129,7 @@ def plan_moves(saved: Plan, fresh: Plan) -> list[Moved]:
     for report, path, _, _ in _differences(tree):
         ident = str(path[0])
         if report == "dictionary_item_added" and len(path) == 1:
-            found.append(_retire_due(after[ident], kept_then)
+            found.append(_retire_due(after[ident], kept_then) or _due(after[ident])
                          or Moved(MovedKind.CHANGE_ADDED, change=after[ident]))
         elif report == "dictionary_item_removed" and len(path) == 1:
             found.append(_used_since(before[ident], kept_now)
@@ -161,6 +167,16 @@ def _retire_due(added: Change, kept_then: Mapping[str, Retiring]) -> Moved | Non
     if added.action is not Action.DELETE or added.cause not in _RETIRED or kept is None:
         return None
     return Moved(MovedKind.RETIRE_DUE, change=added, retiring=kept)
+
+
+_DEADLINES = (Cause.EXPIRED, Cause.ROTATE_AFTER)
+
+
+def _due(added: Change) -> Moved | None:
+    """A replacement a deadline (the token's expiry, rotate_after) brought on since."""
+    if added.action is not Action.REPLACE or added.cause not in _DEADLINES:
+        return None
+    return Moved(MovedKind.DUE_SINCE, change=added)
 
 
 def state_moves(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> list[Moved]:
