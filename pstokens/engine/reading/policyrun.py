@@ -40,7 +40,7 @@ from typing import Any
 import pstokens
 from pstokens.config.model import PolicyFile
 from pstokens.delivery.scrub import scrub
-from pstokens.engine.rules.policies import PolicyFinding, stopped
+from pstokens.engine.rules.policies import PolicyFinding, crashed, stopped
 from pstokens.errors import ConfigError, Problem, PstokensError
 
 WORKER = "pstokens.engine.reading.policyworker"
@@ -84,7 +84,7 @@ class PolicyRun:
         if tuple(policies) != self.policies:
             raise ValueError("this run was started for other policies")
         deadline = time.monotonic() + limit
-        running = 0
+        running: int | None = None
         try:
             # Encoded here, so that a document marshal refuses (ValueError) is raised
             # here; a write the child does not take (it is still compiling, or looping)
@@ -102,7 +102,11 @@ class PolicyRun:
                     return tuple(self._masked(PolicyFinding.from_json(f))
                                  for f in reply["findings"])
         except TimeoutError:
-            raise stopped(self.policies[running], limit) from None
+            raise stopped(self.policies[running or 0], limit) from None
+        except _Gone as exc:  # it died in rego-cpp (a stack run out): on the policy running
+            if running is None:
+                raise
+            raise crashed(self.policies[running], exc.code) from None
         finally:
             self.close()
 
@@ -157,9 +161,7 @@ class PolicyRun:
         except queue.Empty:
             raise TimeoutError from None
         if not line:
-            code = self.process.wait()
-            raise PstokensError(f"the Rego evaluator stopped unexpectedly (exit {code})",
-                                UNEXPECTED)
+            raise _Gone(self.process.wait())
         try:
             reply: dict[str, Any] = json.loads(line)
         except ValueError:
@@ -181,6 +183,14 @@ class PolicyRun:
         except (OSError, ValueError):
             pass  # closed under us: the run is over
         self._replies.put(b"")
+
+
+class _Gone(PstokensError):
+    """The child ended without a word: on a policy (`crashed`), or before any."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"the Rego evaluator stopped unexpectedly (exit {code})", UNEXPECTED)
+        self.code = code
 
 
 def isolated(policies: Sequence[PolicyFile], document: Mapping[str, Any],
