@@ -53,7 +53,19 @@ def read_policies(
     folder = Path(filename).parent
     found: list[PolicyFile] = []
     packages: dict[str, str] = {}
+    listed: dict[str, yaml.Node] = {}  # each path as read, `./a.rego` as `a.rego`
     for node, name in entries:
+        if not name.strip():  # not the folder itself, as "" would read
+            check.add(node, "each entry of rules.policies must be a policy file, not an "
+                      "empty value")
+            continue
+        shown = os.path.normpath(folder / name)
+        if shown in listed:
+            first = listed[shown].start_mark
+            check.add(node, f"policy {quote(shown)} is listed twice in rules.policies "
+                      f"(first at line {first.line + 1}, column {first.column + 1})")
+            continue
+        listed[shown] = node
         policy = _read(check, node, folder, name)
         if policy is None:
             continue
