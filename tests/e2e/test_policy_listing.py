@@ -47,3 +47,26 @@ def test_an_empty_policy_entry_is_an_empty_value(
     assert ("pstokens.yaml:3:14: each entry of rules.policies must be a policy file, not an "
             "empty value") in result.err
     assert "directory" not in result.err
+
+
+def test_validate_given_a_policy_checks_every_config_naming_it(
+    cli: Cli, workdir: Path, policy: Path
+) -> None:
+    """What the pre-commit hook passes when a commit edits only a policy."""
+    (workdir / "deploy" / "pol").mkdir(parents=True)
+    shutil.copy(policy, workdir / "deploy" / "pol" / "conft.rego")
+    write_config(workdir / "pstokens.yaml", CONFIG.format(listed="[pol/conft.rego]"))
+    write_config(workdir / "deploy" / "pstokens-prod.yml",
+                 CONFIG.format(listed="[pol/conft.rego]").replace("30d", "180d"))
+    write_config(workdir / "pstokens-other.yaml", CONFIG.format(listed="[]"))
+    (workdir / ".hidden").mkdir()
+    write_config(workdir / ".hidden" / "pstokens.yaml", "not: [a config")
+    result = cli("validate", "pol/conft.rego")
+    assert result.code == 1, result.both
+    assert "pstokens.yaml: valid (1 token, organization acme)." in result.out
+    assert "deploy/pstokens-prod.yml:3:13: policy pstokens.ttl: ci lives 180 days" in result.err
+    assert "pstokens-other.yaml" not in result.both and ".hidden" not in result.both
+
+    alone = cli("validate", "pol/unused.rego")
+    assert alone.code == 0, alone.both
+    assert "pol/unused.rego: no pstokens config under this folder names this policy" in alone.err
