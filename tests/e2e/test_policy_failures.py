@@ -62,6 +62,9 @@ def test_a_failing_policy_is_a_problem_at_its_file_in_validate_and_plan(
         assert result.code == 1, (command, result.both)
         assert _expected(name) in result.err, (command, result.err)
         assert "JSONDecodeError" not in result.both and "Traceback" not in result.both
+        if "sarif" in command:  # a document all the same, the problem in it
+            [found] = json.loads(result.out)["runs"][0]["results"]
+            assert "Recursion detected in rule body" in found["message"]["text"]
     assert not [r for r in emulator.stats()["by_route"] if not r.startswith("GET ")]
 
 
