@@ -1,5 +1,6 @@
 """One home each: the clock, duration formatting, the key pattern, the default API URL,
-state path and secrets file, and the lock-timeout check are each written once.
+state path and secrets file, the lock-timeout check and the bounded reader of input
+files are each written once.
 
 The emulator is left out: it plays PlanetScale, whose clock is not pstokens' own.
 """
@@ -22,6 +23,7 @@ HOMES = {
     'Path("state")': "defaults.py",
     "--lock-timeout must": "defaults.py",
     '("d", 86400), ("h", 3600)': "config/duration.py",
+    "O_NONBLOCK": "fileread.py",  # the bounded reader of config, policy, plan and state
 }
 
 

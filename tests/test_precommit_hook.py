@@ -2,7 +2,8 @@
 `pre-commit try-repo` on this repository builds the hook's virtualenv (`language:
 python`: `pip install .` of the repository) and runs `pstokens-validate` on a project's
 changed configs, offline and without credentials; a good config is valid, a bad one
-fails with its FILE:LINE:COL, and a YAML file not named like a config is not read.
+fails with its FILE:LINE:COL, a YAML file not named like a config is not read, and a
+changed Rego policy has the configs naming it checked.
 
 Offline, pip takes pstokens' build backend and dependencies from a folder of wheels
 repacked from this environment (tests/wheelhouse.py) and never asks an index
@@ -56,6 +57,14 @@ def test_the_shipped_hook_installs_offline_passes_a_good_config_and_fails_a_bad_
     (project / "pstokens.yaml").write_text(GOOD)
     (project / "deploy" / "pstokens-prod.yml").write_text(BAD)
     (project / "other.yaml").write_text(BAD)  # not a pstokens config: not checked
+    # A commit that changes only a policy: the config naming it is checked. The hook's
+    # environment has no regopy (`additional_dependencies` would add it), which the
+    # check of that config says at its `policies:`.
+    (project / "policy").mkdir()
+    (project / "policy" / "ttl.rego").write_text(
+        (ROOT / "examples" / "policy" / "ttl.rego").read_text())
+    (project / "pstokens-policed.yaml").write_text(
+        "organization: acme\nrules:\n  policies: [policy/ttl.rego]\ntokens: {}\n")
     git(project, "init", "-q")
     git(project, "add", ".")
     env = {k: v for k, v in os.environ.items()
@@ -71,13 +80,16 @@ def test_the_shipped_hook_installs_offline_passes_a_good_config_and_fails_a_bad_
     # valid, or where it is not.
     done = subprocess.run(
         [*no_network(), str(BIN / "pre-commit"), "try-repo", str(ROOT), "pstokens-validate",
-         "--files", "pstokens.yaml", "other.yaml", "deploy/pstokens-prod.yml"],
+         "--files", "pstokens.yaml", "other.yaml", "deploy/pstokens-prod.yml",
+         "policy/ttl.rego"],
         cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Installing environment" in done.stdout, done.stdout
     assert "pstokens.yaml: valid (1 token, organization acme)" in done.stdout, done.stdout
     assert "deploy/pstokens-prod.yml:4:10: bad duration" in done.stdout
     assert "other.yaml" not in done.stdout
+    assert ("pstokens-policed.yaml:3:14: rules.policies needs the Rego evaluator regopy"
+            in done.stdout), done.stdout
 
 
 def test_the_docs_local_hook_is_the_shipped_hook_on_path() -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pstokens.errors import PstokensError
 from pstokens.secret import Secret
+from pstokens.shortsecrets import mask_words, short
 
 # Names of environment variables, not secrets.
 TOKEN_ID_VAR = "PLANETSCALE_SERVICE_TOKEN_ID"  # noqa: S105
@@ -86,10 +87,11 @@ class Credentials:
 
     def redact(self, text: str) -> str:
         """`text` with the secret (and the whole header value) masked out."""
-        for sensitive in (self.authorization(), self.secret.reveal()):
-            if sensitive:
-                text = text.replace(sensitive, _REDACTED)
-        return text
+        long, brief = short((self.authorization(), self.secret.reveal()))
+        for sensitive in long:
+            text = text.replace(sensitive, _REDACTED)
+        # A secret of a few characters (`k`) as a whole word only, not inside words.
+        return mask_words(text, brief, _REDACTED)
 
 
 def _read(env: Mapping[str, str], name: str) -> str:

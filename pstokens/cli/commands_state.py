@@ -16,8 +16,10 @@ from pstokens.cli.context import current_context as _context
 from pstokens.cli.output import err, out
 from pstokens.cli.settings import Settings, global_options
 from pstokens.config import load_config
+from pstokens.config.load import MAX_CONFIG_BYTES
 from pstokens.config.schema import ORGANIZATION_NAME
 from pstokens.errors import PstokensError, UsageError
+from pstokens.fileread import Refused, read_bounded
 from pstokens.quoting import quote
 from pstokens.render.export import export_yaml
 
@@ -94,7 +96,9 @@ def export_organization(settings: Settings) -> str:
     is one (an empty file is none: `export > pstokens.yaml` empties it first)."""
     path = Path(settings.config_path)
     try:
-        present = bool(path.read_bytes().strip())
+        present = bool(read_bounded(path, MAX_CONFIG_BYTES).strip())
+    except Refused:  # a FIFO, a device, too large: load_config says so
+        present = True
     except OSError:
         present = False
     if present:

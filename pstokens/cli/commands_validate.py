@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pstokens.cli.output import err, out
+from pstokens.cli.policyconfigs import config_paths
 from pstokens.cli.settings import offline_options, resolve
 from pstokens.config import Config, load_config
 from pstokens.config.model import InvalidConfig
@@ -41,12 +42,19 @@ def validate_command(fmt: str, files: tuple[str, ...]) -> None:
 
     Also checks what the variables named under notify: hold (an unset one is
     a warning). FILES, when given, are checked instead of the config, each on
-    its own (as the pre-commit hook passes them).
+    its own (as the pre-commit hook passes them); a Rego policy (*.rego) among
+    them stands for every pstokens*.yaml under this folder that names it.
 
     Example: pstokens validate -c pstokens.yaml
     """
     settings = resolve(click.get_current_context().find_root().obj or {})
-    paths = [Path(f) for f in files] or [settings.config_path]
+    paths, unnamed = config_paths(files, Path.cwd())
+    for policy in unnamed:
+        err(f"{policy}: no pstokens config under this folder names this policy.")
+    if files and not paths:  # only policies no config names: nothing to check
+        _document(fmt, ())
+        return
+    paths = paths or [settings.config_path]
     failed: list[ConfigError] = []
     for path in paths:
         try:

@@ -15,6 +15,7 @@ from pstokens.config.schema import ORGANIZATION_NAME, build_config
 from pstokens.config.wording import quote
 from pstokens.config.yamltree import Declined, compose, compose_quickly
 from pstokens.errors import ConfigError, ConfigFileError, Problem, UsageError
+from pstokens.fileread import TooLarge, read_bounded, size_words
 
 # A bound on reading, far above any real config (20,000 tokens are about 1.5 MB);
 # what a file costs to compose is bounded in yamltree (aliases, nesting, values).
@@ -33,8 +34,10 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
     """
     filename = str(path)
     try:
-        with Path(path).open("rb") as stream:
-            data = stream.read(MAX_CONFIG_BYTES + 1)
+        data = read_bounded(path, MAX_CONFIG_BYTES)
+    except TooLarge:
+        raise ConfigError([_too_large(filename)],
+                          hint="check that -c names the config file") from None
     except FileNotFoundError:
         raise ConfigFileError(f"config file {filename} not found", _CONFIG_HINT) from None
     except IsADirectoryError:
@@ -42,8 +45,6 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigFileError(f"cannot read config file {filename}: {reason}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     return parse_config(_decode(data, filename), filename=filename, organization=organization)
 
 
@@ -82,8 +83,8 @@ def _build(text: str, filename: str, organization: str | None) -> Config:
 
 
 def _too_large(filename: str) -> Problem:
-    size = MAX_CONFIG_BYTES // (1024 * 1024)
-    message = f"the file is larger than {size} MiB; a config that big is a mistake"
+    message = (f"the file is larger than {size_words(MAX_CONFIG_BYTES)}; a config that big "
+               "is a mistake")
     return Problem(filename, 1, 1, message)
 
 

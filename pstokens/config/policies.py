@@ -24,6 +24,7 @@ from pstokens.config.model import PolicyFile
 from pstokens.config.nodes import Checker
 from pstokens.config.wording import quote
 from pstokens.errors import Problem
+from pstokens.fileread import TooLarge, read_bounded, size_words
 from pstokens.regotext import package_of_text
 
 # Far above any real policy; a bound keeps a mistaken path from reading a disk image.
@@ -52,7 +53,19 @@ def read_policies(
     folder = Path(filename).parent
     found: list[PolicyFile] = []
     packages: dict[str, str] = {}
+    listed: dict[str, yaml.Node] = {}  # each path as read, `./a.rego` as `a.rego`
     for node, name in entries:
+        if not name.strip():  # not the folder itself, as "" would read
+            check.add(node, "each entry of rules.policies must be a policy file, not an "
+                      "empty value")
+            continue
+        shown = os.path.normpath(folder / name)
+        if shown in listed:
+            first = listed[shown].start_mark
+            check.add(node, f"policy {quote(shown)} is listed twice in rules.policies "
+                      f"(first at line {first.line + 1}, column {first.column + 1})")
+            continue
+        listed[shown] = node
         policy = _read(check, node, folder, name)
         if policy is None:
             continue
@@ -80,17 +93,17 @@ def _read(check: Checker, node: yaml.Node, folder: Path, name: str) -> PolicyFil
                   "name a file under it")
         return None
     try:
-        with Path(shown).open("rb") as stream:
-            data = stream.read(MAX_POLICY_BYTES + 1)
+        data = read_bounded(shown, MAX_POLICY_BYTES)
+    except TooLarge:
+        check.add(node, f"policy file {quote(shown)} is larger than "
+                  f"{size_words(MAX_POLICY_BYTES)}")
+        return None
     except FileNotFoundError:
         check.add(node, f"policy file {quote(shown)} not found")
         return None
     except OSError as exc:
         check.add(node, f"cannot read policy file {quote(shown)}: "
                   f"{exc.strerror or type(exc).__name__}")
-        return None
-    if len(data) > MAX_POLICY_BYTES:
-        check.add(node, f"policy file {quote(shown)} is larger than 1 MiB")
         return None
     data = data.removeprefix(codecs.BOM_UTF8)  # as Windows editors save UTF-8
     try:

@@ -91,7 +91,7 @@ class Rules(_Closed):
     require_ttl: bool | None = None
     max_ttl: Duration | None = None
     unused_after: Duration | None = None
-    policies: set[str] | None = Field(
+    policies: set[Annotated[str, Field(pattern=SOME_TEXT)]] | None = Field(
         None, description="Rego files, relative to the config file and inside its folder")
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pstokens import clock
 from pstokens.errors import DamagedState, StateError
+from pstokens.fileread import size_words
 from pstokens.state.model import State
 
 MAX_STATE_BYTES = 64 * 1024 * 1024
@@ -59,9 +60,9 @@ class StateStore(Protocol):
 def decode_state(raw: bytes, organization: str, *, source: str, backup: str | None) -> State:
     """The state in `raw` (read from `source`), refused if damaged or another organization's;
     `backup` is where a copy of the previous version is, None when there is none."""
+    if len(raw) > MAX_STATE_BYTES:
+        raise too_large(source, backup)
     try:
-        if len(raw) > MAX_STATE_BYTES:
-            raise DamagedState(f"{source} is too large to be a pstokens state")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -75,6 +76,12 @@ def decode_state(raw: bytes, organization: str, *, source: str, backup: str | No
             hint="pass --state with the right state, or check --org / PLANETSCALE_ORG",
         )
     return state
+
+
+def too_large(source: str, backup: str | None) -> DamagedState:
+    """The error for a state larger than any pstokens writes (`MAX_STATE_BYTES`)."""
+    return DamagedState(f"{source} is too large to be a pstokens state (more than "
+                        f"{size_words(MAX_STATE_BYTES)})", hint=restore_hint(backup))
 
 
 def restore_hint(backup: str | None) -> str:

@@ -25,7 +25,14 @@ from pstokens import clock
 from pstokens.defaults import lock_timeout
 from pstokens.errors import LockHeld, StateError
 from pstokens.fileio import write_private
-from pstokens.state.base import LockHolder, decode_state, encode_state
+from pstokens.fileread import TooLarge, read_bounded
+from pstokens.state.base import (
+    MAX_STATE_BYTES,
+    LockHolder,
+    decode_state,
+    encode_state,
+    too_large,
+)
 from pstokens.state.model import State
 
 logger = logging.getLogger("pstokens.state")
@@ -49,9 +56,11 @@ class FileStateStore:
     def load(self, organization: str) -> State:
         """The state on disk, or a new empty one when there is no file yet."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_bounded(self.path, MAX_STATE_BYTES)
         except FileNotFoundError:
             return State.new(organization)
+        except TooLarge:
+            raise too_large(f"state file {self.path}", self._backup()) from None
         except IsADirectoryError:
             raise StateError(
                 f"state file {self.path} is a folder",
@@ -60,10 +69,13 @@ class FileStateStore:
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: "
                              f"{exc.strerror or type(exc).__name__}",
-                             hint="check its permissions, or pass --state FILE") from None
-        backup = self.backup_path if self.backup_path.is_file() else None
+                             hint="name the state file itself (a regular file, not a pipe or "
+                             "device) and check its permissions") from None
         return decode_state(raw, organization, source=f"state file {self.path}",
-                            backup=None if backup is None else str(backup))
+                            backup=self._backup())
+
+    def _backup(self) -> str | None:
+        return str(self.backup_path) if self.backup_path.is_file() else None
 
     def save(self, state: State) -> State:
         """Write `state` with the next serial; returns what was written."""

@@ -84,3 +84,17 @@ def test_a_child_that_dies_or_babbles_is_a_clear_error(
     with pytest.raises(PstokensError, match=re.escape(said)):
         run.evaluate([LOOPING], PLAN, 60)
     assert run.process.returncode is not None
+
+
+def test_a_child_dying_on_a_policy_names_that_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rego-cpp runs out of stack on a deeply nested term and the child dies: the error
+    is a problem at the policy running, not a bare exit code."""
+    monkeypatch.setattr("pstokens.engine.reading.policyrun.WORKER",
+                        "tests.engine.crashing_worker")
+    with pytest.raises(ConfigError) as caught:
+        isolated([LOOPING], PLAN, 60)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == ("policy/loop.rego", 2)
+    assert problem.message.startswith("the policy failed while evaluating the plan: the Rego "
+                                      "evaluator stopped unexpectedly (exit ")
+    assert "stack" in (caught.value.hint or "")

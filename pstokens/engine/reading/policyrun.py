@@ -18,7 +18,9 @@ callers with nothing to do in between. Without policies nothing is started.
 A policy can read its environment (`opa.runtime().env`), and what it returns is
 printed: so the child gets only what Python needs to start (`KEPT`), never
 pstokens' credentials (PLANETSCALE_*, AWS_*, PSTOKENS_*); and any message that
-still holds a withheld value is masked as a delivery command's output is.
+still holds a withheld value is masked as a delivery command's output is (one
+shorter than its runs, such as `PLANETSCALE_API_KEY=k`, as a whole word only:
+pstokens/shortsecrets.py).
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from typing import Any
 
 import pstokens
 from pstokens.config.model import PolicyFile
-from pstokens.delivery.scrub import scrub
-from pstokens.engine.rules.policies import PolicyFinding, stopped
+from pstokens.delivery.scrub import MASK, scrub
+from pstokens.engine.rules.policies import PolicyFinding, crashed, stopped
 from pstokens.errors import ConfigError, Problem, PstokensError
+from pstokens.shortsecrets import mask_words, short
 
 WORKER = "pstokens.engine.reading.policyworker"
 # The whole environment of the child (with PYTHONPATH, set below): nothing secret.
@@ -84,7 +87,7 @@ class PolicyRun:
         if tuple(policies) != self.policies:
             raise ValueError("this run was started for other policies")
         deadline = time.monotonic() + limit
-        running = 0
+        running: int | None = None
         try:
             # Encoded here, so that a document marshal refuses (ValueError) is raised
             # here; a write the child does not take (it is still compiling, or looping)
@@ -102,7 +105,12 @@ class PolicyRun:
                     return tuple(self._masked(PolicyFinding.from_json(f))
                                  for f in reply["findings"])
         except TimeoutError:
-            raise stopped(self.policies[running], limit) from None
+            raise stopped(self.policies[running or 0], limit) from None
+        except _Gone as exc:  # it died in rego-cpp (a stack run out): on the policy running
+            if running is None:
+                raise PstokensError("the Rego evaluator stopped unexpectedly "
+                                    f"(exit {exc.code})", UNEXPECTED) from None
+            raise crashed(self.policies[running], exc.code) from None
         finally:
             self.close()
 
@@ -111,7 +119,10 @@ class PolicyRun:
         one; a policy quoting one in its own text is masked all the same)."""
         if not self._withheld:
             return finding
-        masked = scrub(finding.message, self._withheld)
+        # A credential shorter than scrub's run (`k`, `abc`) as a whole word only.
+        long, brief = short(self._withheld)
+        masked = mask_words(scrub(finding.message, long) if long else finding.message,
+                            brief, MASK)
         return finding if masked == finding.message else dataclasses.replace(finding,
                                                                               message=masked)
 
@@ -157,9 +168,7 @@ class PolicyRun:
         except queue.Empty:
             raise TimeoutError from None
         if not line:
-            code = self.process.wait()
-            raise PstokensError(f"the Rego evaluator stopped unexpectedly (exit {code})",
-                                UNEXPECTED)
+            raise _Gone(self.process.wait())
         try:
             reply: dict[str, Any] = json.loads(line)
         except ValueError:
@@ -181,6 +190,14 @@ class PolicyRun:
         except (OSError, ValueError):
             pass  # closed under us: the run is over
         self._replies.put(b"")
+
+
+class _Gone(Exception):  # internal: `evaluate` words it
+    """The child ended without a word: on a policy (`crashed`), or before any."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def isolated(policies: Sequence[PolicyFile], document: Mapping[str, Any],

@@ -24,7 +24,7 @@ import marshal
 import sys
 from typing import IO, Any, NamedTuple
 
-from pstokens.engine.rules.policies import Evaluator
+from pstokens.engine.rules.policies import Evaluator, failed
 from pstokens.errors import ConfigError, PstokensError
 
 
@@ -38,12 +38,25 @@ def main(source: IO[bytes], sink: IO[bytes]) -> int:
         sink.write(json.dumps(message).encode() + b"\n")
         sink.flush()
 
+    running: list[int] = []  # the policy being evaluated, once one is
+
+    def starts(index: int) -> None:
+        running[:] = [index]
+        say({"running": index})
+
     try:
         policies = [_Policy(str(p), str(t)) for p, t in json.loads(source.readline())["policies"]]
         evaluator = Evaluator(policies)
         say({"ready": True})
         document = marshal.loads(source.read())  # noqa: S302 - written by our parent only
-        found = evaluator.judge(document, lambda index: say({"running": index}))
+        try:
+            found = evaluator.judge(document, starts)
+        except PstokensError:
+            raise
+        except Exception as exc:  # regopy failing on this policy: it is named
+            if not running:
+                raise
+            raise failed(policies[running[0]], type(exc).__name__) from None
     except ConfigError as exc:
         say({"error": {"problems": [[p.file, p.line, p.column, p.message]
                                     for p in exc.problems], "hint": exc.hint}})

@@ -141,12 +141,26 @@ def stopped(policy: Policy, limit: float) -> ConfigError:
                        "of changes is the usual cause)")
 
 
+def crashed(policy: Policy, code: int) -> ConfigError:
+    """The error for the evaluator's process dying while `policy` ran (rego-cpp runs
+    out of stack on a deeply nested term or a very deep evaluation)."""
+    return ConfigError([Problem(policy.path, package_of(policy)[1], 1,
+                                "the policy failed while evaluating the plan: the Rego "
+                                f"evaluator stopped unexpectedly (exit {code})")],
+                       "make the policy simpler: a deeply nested term or a very deep "
+                       "evaluation runs rego-cpp out of stack")
+
+
+def failed(policy: Policy, reason: str) -> ConfigError:
+    """The error for `policy` failing while evaluating, with rego-cpp's `reason`."""
+    return ConfigError([Problem(policy.path, package_of(policy)[1], 1, "the policy failed "
+                                f"while evaluating the plan: {quote(reason, None)}")], HINT)
+
+
 def _evaluate(interpreter: Any, policy: Policy, package: str, line: int) -> list[PolicyFinding]:
-    output = interpreter.query(policyread.query(package))
-    if not output.ok():
-        reasons = "; ".join(policyread.reasons(output)) or "no reason given"
-        raise ConfigError([Problem(policy.path, line, 1, "the policy failed while evaluating "
-                                   f"the plan: {quote(reasons, None)}")], HINT)
+    output = policyread.answer(interpreter, policyread.query(package))
+    if isinstance(output, policyread.Failed):
+        raise failed(policy, "; ".join(output.reasons) or "no reason given")
     found = output[0].bindings.get("found") if len(output) else None
     findings = []
     for kind in PolicyKind:

@@ -12,7 +12,11 @@ or `{"msg": string}` objects is refused, naming the policy (fail closed: a
 message.
 
 When a query fails, rego-cpp's own reasons (`divide by zero`, `HTTP builtins
-are not supported`) are read from its error nodes, not from its JSON.
+are not supported`) are read from its error nodes, not from its JSON. Some
+failures (a rule defined by itself, `a := b` with `b := a`, a function calling
+itself) rego-cpp reports as an output it calls ok whose text is its error tree,
+not JSON: regopy's `Interpreter.query` then raises JSONDecodeError, so `answer`
+looks at the output's node before regopy reads its text.
 """
 
 from __future__ import annotations
@@ -50,6 +54,50 @@ else := {{"bad": "object without a string msg"}}
 """
 # The longest reason of rego-cpp's shown in an error.
 MAX_REASON = 300
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A query rego-cpp could not answer, and its reasons (none when unreadable)."""
+
+    reasons: list[str]
+
+
+def answer(interpreter: Any, text: str) -> Any:
+    """`interpreter.query(text)`: regopy's Output, or `Failed` with rego-cpp's reasons
+    when the query failed, however rego-cpp reports it."""
+    try:
+        from regopy import Output
+        from regopy.node import Node
+        from regopy.rego_shared import (
+            NodeKind,
+            rego_free_output,
+            rego_node_type,
+            rego_output_node,
+            rego_output_ok,
+            rego_query,
+        )
+    except ImportError:  # pragma: no cover - a regopy laid out otherwise
+        return _queried(interpreter, text)
+    handle = rego_query(interpreter._impl, text)
+    errors = (NodeKind.Error, NodeKind.ErrorSeq)
+    if rego_output_ok(handle) and rego_node_type(rego_output_node(handle)) not in errors:
+        try:
+            return Output(handle)  # frees `handle` when it goes
+        except ValueError:  # its text is not JSON all the same
+            return Failed([])
+    try:
+        return Failed(_reasons(Node(rego_output_node(handle))))
+    finally:
+        rego_free_output(handle)
+
+
+def _queried(interpreter: Any, text: str) -> Any:  # pragma: no cover - see `answer`
+    try:
+        output = interpreter.query(text)
+    except ValueError:
+        return Failed([])
+    return output if output.ok() else Failed(reasons(output))
 
 
 def query(package: str) -> str:
@@ -104,13 +152,19 @@ def reasons(output: Any) -> list[str]:
     """rego-cpp's reasons for a failed query (its error nodes' messages), or none
     when they cannot be read."""
     try:
-        from regopy.rego_shared import rego_node_value
+        return _reasons(output.node())
+    except Exception:  # noqa: BLE001 - a regopy laid out otherwise: no reason, still an error
+        return []
 
-        errors = output.node()
-        found = []
-        for index in range(len(errors)):
-            message = errors.at(index).at(0)
-            found.append(rego_node_value(message._impl))
+
+def _reasons(errors: Any) -> list[str]:
+    """The messages of an error node (one `Error`, or an `ErrorSeq` of them)."""
+    try:
+        from regopy.rego_shared import NodeKind, rego_node_value
+
+        each = ([errors] if errors.kind == NodeKind.Error
+                else [errors.at(index) for index in range(len(errors))])
+        found = [rego_node_value(error.at(0)._impl) for error in each]
         return [r[:MAX_REASON] for r in dict.fromkeys(found) if r]
     except Exception:  # noqa: BLE001 - a regopy laid out otherwise: no reason, still an error
         return []
