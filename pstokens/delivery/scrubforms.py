@@ -29,6 +29,9 @@ _GROUPED: tuple[tuple[int, bool, tuple[Callable[[bytes], bytes], ...]], ...] = (
 )
 # A secret split over lines as every `n`th character (`n` of these at once).
 _STRIDES = (2, 3, 4)
+# A split piece shorter than this is not looked for: in a short secret, it would be
+# a letter or two found in every other word.
+_SHORTEST_PIECE = 8
 
 
 @functools.lru_cache(maxsize=16)
@@ -38,7 +41,8 @@ def forms(secret: str) -> tuple[str, ...]:
     for text in (secret, secret[::-1]):
         found += _encodings(text)
     found.append(codecs.encode(secret, "rot13"))
-    found += [secret[start::stride] for stride in _STRIDES for start in range(stride)]
+    found += [piece for stride in _STRIDES for start in range(stride)
+              if len(piece := secret[start::stride]) >= _SHORTEST_PIECE]
     found += [form[::-1] for form in found]
     return tuple(f.lower() for f in dict.fromkeys(found) if f)
 

@@ -158,3 +158,11 @@ def test_the_words_next_to_a_masked_secret_are_kept() -> None:
     own): the words beside a mask stay whole."""
     others = ["e2e-test-api-key-3f9c1a77", "aws-secret-policyleak"]
     assert scrub(f"quoted: {SECRET} here", [SECRET, *others]) == f"quoted: {MASK} here"
+
+
+def test_a_short_secrets_split_pieces_are_not_hunted_in_other_words() -> None:
+    """Every fourth character of a 12-character key is three letters: not looked for."""
+    key = "k3y-abc-9876"
+    text = "job ka9 failed at step yc7 (runner 3b8)"  # its every-fourth characters
+    assert scrub(text, [key]) == text
+    assert scrub(f"key={key}", [key]) == f"key={MASK}"
