@@ -70,12 +70,20 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     return data
 
 
+def kind_words(mode: int) -> str:
+    """What a file that is not a regular one is, in words ("a FIFO (named pipe)")."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return next((words for test, words in _KINDS if test(mode)), "something else")
+
+
 def _check(found: os.stat_result, path: str, limit: int) -> None:
     mode = found.st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     if not stat.S_ISREG(mode):
-        kind = next((words for test, words in _KINDS if test(mode)), "something else")
-        raise NotRegular(errno.EINVAL, f"it is {kind}, not a regular file", path)
+        raise NotRegular(errno.EINVAL, f"it is {kind_words(mode)}, not a regular file", path)
     if found.st_size > limit:
         raise TooLarge(path, limit)

@@ -14,7 +14,7 @@ from pstokens.cli.progress import reading
 from pstokens.cli.settings import global_options, resolve
 from pstokens.engine.inventory.due import due_dates
 from pstokens.errors import OutputError
-from pstokens.fileio import write_private
+from pstokens.fileio import odd_output, write_output
 from pstokens.render.formats import CALENDAR
 
 
@@ -51,7 +51,7 @@ def calendar_command(out_file: str | None) -> None:
         click.echo(data.decode(), nl=False)
         return
     try:
-        write_private(target, data)
+        write_output(target, data)
     except OSError as exc:
         raise OutputError(f"cannot write the calendar to {out_file}: "
                           f"{exc.strerror or type(exc).__name__}",
@@ -63,7 +63,10 @@ def calendar_command(out_file: str | None) -> None:
 def _check_folder(target: Path) -> None:
     """Refuse an --out path whose folder is missing or not writable, before any API call."""
     folder = target.parent
-    reason = None
+    reason = odd_output(target)  # a device, FIFO or link there: never replaced
+    if reason is not None:
+        raise OutputError(f"cannot write the calendar to {target}: {reason}",
+                          hint="pick another --out path")
     if not folder.exists():
         reason = f"folder {folder} does not exist"
     elif not folder.is_dir():

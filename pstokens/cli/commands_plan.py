@@ -28,7 +28,7 @@ from pstokens.engine.planning.outcome import ApplyInterrupted, ApplyResult
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.run import PlanOptions
 from pstokens.errors import InvalidDestination, PlanError, PstokensError, UsageError
-from pstokens.fileio import write_private
+from pstokens.fileio import odd_output, write_output
 from pstokens.quoting import quote
 from pstokens.render.apply import interruption_lines, summary
 from pstokens.render.formats import APPLY_REFUSED, APPLY_RESULT, PLAN
@@ -123,6 +123,9 @@ def plan_command(
     options = PlanOptions(frozenset(targets), frozenset(replace),
                           _destinations(secrets_dir, secrets_command))
     config = workspace.check(options)  # bad input: before any lock or call
+    if out_file and (reason := odd_output(Path(out_file))):
+        raise PlanError(f"cannot write the plan to {out_file}: {reason}",
+                        hint="pick another --out path")
     with contextlib.ExitStack() as spinning:
         spinning.enter_context(reading(workspace.organization))
 
@@ -146,7 +149,7 @@ def _show_plan(plan: Plan, config: Config, fmt: str, out_file: str | None) -> No
                 "written", hint="save smaller plans with --target KEY (repeatable), or apply "
                 "without a saved plan")
         try:
-            write_private(Path(out_file), payload)
+            write_output(Path(out_file), payload)
         except OSError as exc:
             raise PlanError(f"cannot write the plan to {out_file}: "
                             f"{exc.strerror or type(exc).__name__}",

@@ -14,7 +14,7 @@ from pstokens.cli.progress import reading
 from pstokens.cli.sarif import report_problems_as_sarif
 from pstokens.cli.settings import global_options, resolve
 from pstokens.errors import OutputError
-from pstokens.fileio import write_private
+from pstokens.fileio import odd_output, write_output
 from pstokens.render.formats import REPORT
 
 
@@ -49,7 +49,7 @@ def report_command(fmt: str, out_file: str | None) -> None:
         click.echo(text, nl=REPORT[fmt].newline)
         return
     try:
-        write_private(target, click.unstyle(text).encode())
+        write_output(target, click.unstyle(text).encode())
     except OSError as exc:
         raise OutputError(f"cannot write the report to {out_file}: "
                           f"{exc.strerror or type(exc).__name__}",
@@ -63,10 +63,10 @@ def _check_writable(target: Path) -> None:
     folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    reason = None
-    if not folder.is_dir():
+    reason = odd_output(target)  # a device, FIFO or link there: never replaced
+    if reason is None and not folder.is_dir():
         reason = f"{folder} is not a folder"
-    elif not os.access(folder, os.W_OK | os.X_OK):
+    elif reason is None and not os.access(folder, os.W_OK | os.X_OK):
         reason = f"{folder} is not writable"
     if reason:
         raise OutputError(f"cannot write the report to {target}: {reason}",

@@ -18,7 +18,7 @@ import click
 
 from pstokens.cli.output import out
 from pstokens.errors import ConfigError, RulesBroken
-from pstokens.fileio import write_private
+from pstokens.fileio import write_output
 
 SARIF_COMMANDS = ("validate", "plan", "report")
 
@@ -78,4 +78,4 @@ def _refused(exc: ConfigError | RulesBroken, out_file: str | None) -> None:
         return
     # The refusal raised next is the error to show; an unwritable --out adds none.
     with contextlib.suppress(OSError):
-        write_private(Path(out_file), text.encode())
+        write_output(Path(out_file), text.encode())
