@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import codecs
 import functools
+import re
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
@@ -32,6 +33,8 @@ _STRIDES = (2, 3, 4)
 # A split piece shorter than this is not looked for: in a short secret, it would be
 # a letter or two found in every other word.
 _SHORTEST_PIECE = 8
+# A prefix of lower-case words each followed by `_`, as PlanetScale's `pscale_tkn_`.
+_PREFIX = re.compile(r"^(?:[a-z]+_)+")
 
 
 @functools.lru_cache(maxsize=16)
@@ -40,17 +43,25 @@ def forms(secret: str) -> tuple[str, ...]:
     found: list[str] = []
     for text in (secret, secret[::-1]):
         found += _encodings(text)
-    found.append(codecs.encode(secret, "rot13"))
+    found += [codecs.encode(form, "rot13") for form in list(found)]
+    found += [_rot47(secret), _rot47(secret[::-1])]
     found += [piece for stride in _STRIDES for start in range(stride)
               if len(piece := secret[start::stride]) >= _SHORTEST_PIECE]
     found += [form[::-1] for form in found]
     return tuple(f.lower() for f in dict.fromkeys(found) if f)
 
 
+def _rot47(text: str) -> str:
+    return "".join(chr(33 + (ord(c) + 14) % 94) if "!" <= c <= "~" else c for c in text)
+
+
 def verbatim(secret: str) -> tuple[str, ...]:
-    """The secret itself, either way round, lower-cased: what a piece left at the end
-    of a dump's line is a piece of."""
-    return (secret.lower(), secret[::-1].lower())
+    """The secret itself, either way round, lower-cased, less a prefix every token
+    of its kind shares (`pscale_tkn_`): what short pieces are looked for in (the
+    tail of a dump's line, a word of `fold -w4`), where a piece of the prefix
+    would be found in every message about PlanetScale."""
+    own = _PREFIX.sub("", secret) or secret
+    return (own.lower(), own[::-1].lower())
 
 
 def _encodings(secret: str) -> list[str]:

@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 # A run that may be base64 (either alphabet), base32 or hex, over lines as
-# `base64` and `xxd -p` fold it.
-_RUN = re.compile(r"[A-Za-z0-9+/_=-]{16,}(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9+/_=-]{4,})*")
+# `base64` and `xxd -p` fold it, or as a loop encoding a few characters a line
+# writes it (shorter lines, two at least).
+_LINE = r"[ \t]*\r?\n[ \t]*[A-Za-z0-9+/_=-]{4,}"
+_RUN = re.compile(rf"(?:[A-Za-z0-9+/_=-]{{16,}}|[A-Za-z0-9+/_=-]{{8,}}(?={_LINE}))(?:{_LINE})*")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 # The most of an unpacked stream looked at: enough for any echo of a secret.
 _UNPACKED = 1 << 20
@@ -28,27 +30,65 @@ _UNPACKED = 1 << 20
 
 def mask_packed(text: str, holds: Callable[[str], bool], mask: str) -> str:
     """`text` with each encoded run whose decoded (and unpacked) content `holds`
-    a secret replaced by `mask`."""
-    return _RUN.sub(lambda m: mask if any(holds(t) for t in _opened(m.group()))
+    a secret replaced by `mask`: the run as it is, read backwards (`base64 | rev`),
+    or line by line (each line encoded alone)."""
+    return _RUN.sub(lambda m: mask if any(holds(t) for t in _readings(m.group()))
                     else m.group(), text)
 
 
-def _opened(blob: str) -> Iterator[str]:
+def _readings(blob: str) -> Iterator[str]:
     data = "".join(blob.split())
+    yield from _opened(data)
+    yield from _opened(data[::-1])
+    lines = blob.split()
+    if len(lines) > 1:
+        for decode in _DECODERS:
+            yield from _texts(b"".join(b for line in lines for b in _attempt(
+                partial(decode, line))))
+
+
+def _opened(data: str) -> Iterator[str]:
     for raw in _decoded(data):
         for inner in (raw, *_unpacked(raw)):
-            if inner:
-                yield inner.decode("utf-8", "replace")
+            yield from _texts(inner)
+
+
+def _texts(raw: bytes) -> Iterator[str]:
+    """`raw` read as text: UTF-8, and EBCDIC (`dd conv=ebcdic`)."""
+    if raw:
+        yield raw.decode("utf-8", "replace")
+        yield raw.decode("cp500", "replace")
 
 
 def _decoded(data: str) -> Iterator[bytes]:
-    if _HEX.fullmatch(data):
-        yield bytes.fromhex(data[: len(data) - len(data) % 2])
+    for decode in _DECODERS:
+        yield from _attempt(partial(decode, data))
+
+
+def _hex(data: str) -> bytes:
+    if not _HEX.fullmatch(data):
+        raise ValueError("not hex")
+    return bytes.fromhex(data[: len(data) - len(data) % 2])
+
+
+def _base64(data: str, altchars: bytes = b"+/") -> bytes:
+    """`data` decoded, padded as far as it goes (a cut run decodes up to the cut)."""
     bare = data.rstrip("=")
-    usable = bare[: len(bare) - len(bare) % 4]
-    for altchars in (b"+/", b"-_"):
-        yield from _attempt(partial(base64.b64decode, usable, altchars=altchars, validate=True))
-    yield from _attempt(lambda: base64.b32decode(bare.upper()[: len(bare) - len(bare) % 8]))
+    if len(bare) % 4 == 1:  # a lone character encodes no whole byte
+        bare = bare[:-1]
+    return base64.b64decode(bare + "=" * (-len(bare) % 4), altchars=altchars, validate=True)
+
+
+def _base32(data: str) -> bytes:
+    bare = data.rstrip("=").upper()
+    while len(bare) % 8 in (1, 3, 6):  # lengths no whole byte ends at
+        bare = bare[:-1]
+    return base64.b32decode(bare + "=" * (-len(bare) % 8))
+
+
+# Each way a run may be encoded, as a function of the run that raises when it is not.
+_DECODERS: tuple[Callable[[str], bytes], ...] = (
+    _hex, _base64, partial(_base64, altchars=b"-_"), _base32)
 
 
 def _unpacked(raw: bytes) -> Iterator[bytes]:

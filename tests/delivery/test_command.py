@@ -264,6 +264,27 @@ _TRANSFORMS = {
     "bzip2, then hex": f"{_PYTHON} 'import sys,bz2; "
     "print(bz2.compress(sys.stdin.buffer.read()).hex())'",
     "base64 twice": "base64 -w0 | base64 -w0",
+    # The fourth trial's.
+    "six characters a line, numbered": "fold -w6 | nl",
+    "four characters a line, numbered": "fold -w4 | nl",
+    "five characters a line, last first": "fold -w5 | tac",
+    "a binary dump": "xxd -b",
+    "octal bytes": "od -An -to1",
+    "octal bytes with offsets": "od -to1",
+    "decimal bytes": f"{_PYTHON} 'import sys; print(list(sys.stdin.read().encode()))'",
+    "HTML entities": f"{_PYTHON} 'import sys; "
+    "print(\"\".join(\"&#%d;\" % ord(c) for c in sys.stdin.read()))'",
+    "one big integer": f"{_PYTHON} 'import sys; "
+    "print(int.from_bytes(sys.stdin.read().encode(), \"big\"))'",
+    "a letter after each character": "sed 's/./&Z/g'",
+    "each character twice": "sed 's/./&&/g'",
+    "base64 of each four characters": "fold -w4 | while read l; do printf %s \"$l\" | base64; done",
+    "rot13 of base64": "base64 -w0 | tr 'A-Za-z' 'N-ZA-Mn-za-m'",
+    "gzip, base64, reversed": "gzip -c | base64 -w0 | rev",
+    "rot47": "tr '!-~' 'P-~!-O'",
+    "EBCDIC in hex": "dd conv=ebcdic 2>/dev/null | xxd -p",
+    "one byte a line": "xxd -c1",
+    "hexdump -C": "hexdump -C",
 }
 
 
