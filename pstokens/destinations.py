@@ -72,8 +72,9 @@ def _text(value: object, what: str, wanted: str) -> None:
                                  "system accepts", hint=f"give {wanted} without it")
 
 
-# `$NAME` or `${NAME}`: what a shell would expand, and pstokens does not.
-ENV_REFERENCE = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+# What a shell would expand, and pstokens does not: `$NAME`, `${...}` (closed or
+# not), `$(...)`, `$1`, `$$`, `$@` and the other special parameters, and backticks.
+ENV_REFERENCE = re.compile(r"\$(?:\{[^}]*\}?|\(|[A-Za-z_][A-Za-z0-9_]*|[0-9$@?*#!-])|`")
 NOT_EXPANDED = ("pstokens does not expand `~` or environment variables: write the path "
                 "out")
 

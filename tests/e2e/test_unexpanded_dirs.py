@@ -54,9 +54,17 @@ def test_secrets_dir_with_tilde_or_a_variable_is_refused(
     assert sorted(p.name for p in workdir.iterdir()) == ["pstokens.yaml"]
 
 
-@pytest.mark.parametrize("folder", ["./~x", "a~b", "price$", "a/$1", "/srv/secrets"])
+@pytest.mark.parametrize("folder", ["./~x", "a~b", "price$", "a$.b", "/srv/secrets"])
 def test_a_folder_merely_holding_tilde_or_a_dollar_is_taken(folder: str) -> None:
     assert DirDestination(folder).path == folder
+
+
+@pytest.mark.parametrize("folder", ["a/$1", "$$/x", "$@", "${X", "$(whoami)/x", "`id`/x"])
+def test_what_else_a_shell_would_expand_is_refused(folder: str) -> None:
+    """The fourth trial: special parameters, command substitution and an unclosed
+    brace were made literally."""
+    with pytest.raises(InvalidDestination, match="does not expand"):
+        DirDestination(folder)
 
 
 def test_the_library_refuses_an_unexpanded_folder_too() -> None:
