@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pstokens.errors import PstokensError
+from pstokens.expected import expect
 from pstokens.secret import Secret
 from pstokens.shortsecrets import mask_words, short
 
@@ -52,6 +53,9 @@ class Credentials:
         with no API key to fall back on names the missing one: it is almost
         always a typo in a CI secret's name.
         """
+        # Named by its type alone: the environment holds secrets.
+        expect(env, Mapping, "Credentials.from_env env", "a mapping of variable names to "
+               "values, such as os.environ", secret=True)
         token_id = _read(env, TOKEN_ID_VAR)
         token = _read(env, TOKEN_VAR)
         api_key = _read(env, API_KEY_VAR)
@@ -95,7 +99,10 @@ class Credentials:
 
 
 def _read(env: Mapping[str, str], name: str) -> str:
-    return (env.get(name) or "").strip()
+    value = env.get(name)
+    if value is not None:  # never shown: it may be the secret
+        expect(value, str, f"Credentials.from_env env[{name!r}]", "a str", secret=True)
+    return (value or "").strip()
 
 
 def _check_header_safe(name: str, value: str) -> None:

@@ -22,6 +22,7 @@ from pstokens.config.notify import environment_problems
 from pstokens.engine.rules.guardrails import check_config
 from pstokens.errors import ConfigError, Problem
 from pstokens.nocycles import cycles_uncollected
+from pstokens.render.findings import FileFindings
 from pstokens.render.formats import FINDINGS
 from pstokens.render.rules import config_problem
 
@@ -55,30 +56,34 @@ def validate_command(fmt: str, files: tuple[str, ...]) -> None:
         _document(fmt, ())
         return
     paths = paths or [settings.config_path]
+    # A document format prints one document for every file, after the last.
+    found: list[FileFindings] = []
     failed: list[ConfigError] = []
     for path in paths:
         try:
             # Reading the config and making its plan build only acyclic objects.
             with cycles_uncollected():
-                _validate(path, settings.org, fmt)
+                _validate(path, settings.org, fmt, found)
         except ConfigError as exc:
-            if len(paths) == 1:
-                raise
             failed.append(exc)
+    _document(fmt, found)
+    if len(paths) == 1 and failed:
+        raise failed[0]
     if failed:
         raise ConfigError([p for exc in failed for p in exc.problems], hint=failed[0].hint)
 
 
-def _validate(path: Path, organization: str | None, fmt: str) -> None:
+def _validate(path: Path, organization: str | None, fmt: str,
+              found: list[FileFindings]) -> None:
     try:
         config = load_config(path, organization=organization)
     except InvalidConfig as exc:  # every problem at once: its own, and the rules' on the rest
         every = sorted({*exc.problems, *_broken_rules(exc.partial)},
                        key=lambda p: (p.line, p.column))
-        _document(fmt, every)
+        found.append(FileFindings(every))
         raise ConfigError(every, hint=exc.hint) from None
     except ConfigError as exc:
-        _document(fmt, exc.problems)
+        found.append(FileFindings(exc.problems))
         raise
     refused = _broken_rules(config)
     findings, broken, policy_hint = _policies(config)
@@ -87,8 +92,8 @@ def _validate(path: Path, organization: str | None, fmt: str) -> None:
     problems = (*refused, *broken, *denied, *unusable)
     warnings = (*config.warnings, *cautions, *unset)
     if FINDINGS[fmt].document:  # each policy finding under its package's rule
-        _document(fmt, (*refused, *broken, *unusable), (*config.warnings, *unset), config,
-                  findings)
+        found.append(FileFindings((*refused, *broken, *unusable), (*config.warnings, *unset),
+                                  config, findings))
     else:
         for warning in warnings:
             err(str(warning))
@@ -147,10 +152,8 @@ def _located(
     return found
 
 
-def _document(fmt: str, problems: Sequence[Problem], warnings: Sequence[Problem] = (),
-              config: Config | None = None, policies: Sequence[PolicyFinding] = ()) -> None:
-    """A document format (SARIF) prints every finding on stdout, the refused ones too;
-    each policy finding under its policy's package."""
+def _document(fmt: str, files: Sequence[FileFindings]) -> None:
+    """A document format (SARIF) prints every file's findings on stdout as one document,
+    the refused ones too; each policy finding under its policy's package."""
     if FINDINGS[fmt].document:
-        out(FINDINGS.render(fmt, command="validate", problems=problems, warnings=warnings,
-                            config=config, policies=policies), nl=False)
+        out(FINDINGS.render(fmt, command="validate", files=files), nl=False)

@@ -15,6 +15,7 @@ from pstokens.config.schema import ORGANIZATION_NAME, build_config
 from pstokens.config.wording import quote
 from pstokens.config.yamltree import Declined, compose, compose_quickly
 from pstokens.errors import ConfigError, ConfigFileError, Problem, UsageError
+from pstokens.expected import PATH, expect
 from pstokens.fileread import TooLarge, read_bounded, size_words
 
 # A bound on reading, far above any real config (20,000 tokens are about 1.5 MB);
@@ -32,6 +33,7 @@ def load_config(path: str | Path, *, organization: str | None = None) -> Config:
 
     `organization` is --org / PLANETSCALE_ORG, or None when neither is set.
     """
+    expect(path, PATH, "load_config path", "the config file's path, such as \"pstokens.yaml\"")
     filename = str(path)
     try:
         data = read_bounded(path, MAX_CONFIG_BYTES)
@@ -52,6 +54,11 @@ def parse_config(
     text: str, *, filename: str = "pstokens.yaml", organization: str | None = None
 ) -> Config:
     """The validated config in `text`, reported as coming from `filename`."""
+    expect(text, str, "parse_config text", "the config's YAML as a str (load_config reads a "
+           "file)")
+    expect(filename, str, "parse_config filename", "the name to report problems at, a str")
+    if organization is not None:
+        expect(organization, str, "organization", "the organization's name, or None")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
         raise ConfigError([_too_large(filename)], hint="check that -c names the config file")
     if organization is not None and ORGANIZATION_NAME.fullmatch(organization) is None:

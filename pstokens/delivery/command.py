@@ -23,6 +23,7 @@ from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.scrub import last_lines
 from pstokens.destinations import StdinForm
 from pstokens.errors import SecretDeliveryError
+from pstokens.expected import expect
 from pstokens.quoting import quote
 
 DEFAULT_TIMEOUT = 120.0
@@ -43,6 +44,12 @@ class CommandSink(StagedSink):
 
     def __init__(self, command: str, timeout: float | None = None, *,
                  label: str | None = None, stdin: StdinForm | None = None) -> None:
+        expect(command, str, "CommandSink command", "a shell command, such as "
+               "\"vault kv put ...\"")
+        if timeout is not None:
+            expect(timeout, (int, float), "CommandSink timeout", "seconds, or None")
+        if label is not None:
+            expect(label, str, "CommandSink label", "a str, or None")
         self.command = command
         self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.label = label or f"command {quote(command)}"

@@ -20,6 +20,7 @@ from pstokens.defaults import secret_file
 from pstokens.delivery.base import NewSecret, Staged, StagedSink
 from pstokens.delivery.gitignored import unignored
 from pstokens.errors import SecretDeliveryError
+from pstokens.expected import PATH, expect
 from pstokens.fileio import put_in_place, stage_private
 
 ID_LINE = "PLANETSCALE_SERVICE_TOKEN_ID="
@@ -30,8 +31,10 @@ STAGED_FORM = ".{name}.pstokens.tmp"
 class DirectorySink(StagedSink):
     """Writes `DIR/<organization>/<key>.env`, mode 0600."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        expect(root, PATH, "DirectorySink root", "a folder's path, such as Path(\".pstokens/"
+               "secrets\")")
+        self.root = Path(root)
 
     def __repr__(self) -> str:
         return f"DirectorySink({str(self.root)!r})"

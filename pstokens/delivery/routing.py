@@ -6,14 +6,15 @@ the default the flags chose (`--secrets-dir` or `--secrets-command`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pstokens.delivery.base import NewSecret, Reached, SecretSink, Staged, StagedSink
 from pstokens.delivery.command import CommandSink
 from pstokens.delivery.directory import DirectorySink
 from pstokens.destinations import CommandDestination, Destination
-from pstokens.errors import SecretDeliveryError
+from pstokens.errors import SecretDeliveryError, UsageError
+from pstokens.expected import expect, given
 
 
 class AllSinks:
@@ -27,7 +28,13 @@ class AllSinks:
     """
 
     def __init__(self, sinks: Sequence[StagedSink]) -> None:
+        if isinstance(sinks, str | bytes) or not isinstance(sinks, Iterable):
+            raise UsageError(f"AllSinks sinks must be a list of sinks (DirectorySink, "
+                             f"CommandSink), not {given(sinks)}")
         self.sinks = tuple(sinks)
+        for sink in self.sinks:
+            expect(sink, StagedSink, "AllSinks sinks", "a list of sinks (DirectorySink, "
+                   "CommandSink)")
 
     async def deliver(self, item: NewSecret, reached: Reached | None = None) -> str:
         staged: list[Staged] = []

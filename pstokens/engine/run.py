@@ -38,7 +38,9 @@ from pstokens.engine.planning.arguments import (
     check_flag,
     check_plan,
     check_plan_options,
+    check_text,
     check_workspace,
+    opened,
 )
 from pstokens.engine.planning.judging import Judge
 from pstokens.engine.planning.outcome import SilentReporter
@@ -105,7 +107,7 @@ class Workspace(StateEdits):
 
     def __post_init__(self) -> None:
         check_workspace(self.organization, self.store, self.connect, self.config,
-                        self.lock_timeout)
+                        self.lock_timeout, self.notifier)
 
     def operations(self) -> OperationsTable:
         """The operations table, loaded once ($PSTOKENS_OPERATIONS_TABLE's, or the
@@ -145,7 +147,7 @@ class Workspace(StateEdits):
         config = self.check(options)
         async with self._maybe_locked(lock):
             state = self.read_state()
-            async with self.connect() as client:
+            async with opened(self.connect) as client:
                 plan = await fresh_plan(client, config, state, options,
                                         table=self.operations(), judge=self.judge)
         if show is not None:
@@ -204,7 +206,7 @@ class Workspace(StateEdits):
         show, approve, progress = asks
         async with self._maybe_locked(True):
             state = self.read_state()
-            async with self.connect() as client:
+            async with opened(self.connect) as client:
                 plan = await plan_for_apply(client, config, state, options, saved=saved,
                                             table=self.operations(), judge=self.judge)
                 if force:  # stuck rotations: only a forced apply deletes them
@@ -234,18 +236,21 @@ class Workspace(StateEdits):
         # A review, not a run: a config that breaks its own rules is reported on, not refused.
         rules = self.config.rules if self.config is not None else None
         state = self.read_state()
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             return await read_report(client, self.organization, state, rules)
 
     async def who_can(self, operation: str, database: str | None = None) -> tuple[Able, ...]:
         """The live tokens, managed or not, that can perform `operation` (on
         `database`), each with the accesses that allow it; the calls a report makes."""
+        check_text(operation, "operation", "an operation's name, such as \"delete_branch\"")
+        if database is not None:
+            check_text(database, "database", "a database's name, or None")
         from pstokens.engine.reading.reviews import read_who_can
 
         known = ({db for spec in self.config.tokens.values() for db in spec.accesses
                   if db is not None} if self.config is not None else set())
         state = self.read_state()
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             return await read_who_can(client, self.organization, state, operation, database,
                                       known_databases=known)
 
@@ -273,7 +278,7 @@ class Workspace(StateEdits):
         from pstokens.engine.leases.lease import LeaseMaker
 
         spec, seconds = self.check_exec(key, ttl, argv)
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             maker = LeaseMaker(client, self._lease_book(), self.organization)
             return await exec_with_lease(maker, spec, seconds, argv, env, self.organization,
                                          notify)
@@ -286,7 +291,7 @@ class Workspace(StateEdits):
         from pstokens.engine.reading.observe import live_token
 
         before = self.read_state()
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             tokens = await client.list_tokens(self.organization)
             live = {t.id: live_token(t, t.accesses) for t in tokens}
             found = find_leases(self.read_state(), live, LeaseRule.of(self.config))
@@ -297,7 +302,7 @@ class Workspace(StateEdits):
         from pstokens.engine.leases.lease import sweep
         from pstokens.engine.planning.leaseplan import LeaseRule
 
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             return await sweep(client, self._lease_book(), self.organization, clock.now(),
                                every=every, rule=LeaseRule.of(self.config))
 

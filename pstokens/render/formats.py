@@ -90,10 +90,10 @@ REPORT: Family[str] = Family("report", ("report", "config"), (
 
 # `validate`: text is its warnings and verdict, SARIF the problems as a log.
 FINDINGS: Family[str] = Family(
-    "validate findings", ("command", "problems", "warnings", "config", "policies"), (
+    "validate findings", ("command", "files"), (
         _text(None),
-        Format("sarif", _R + "sarif:render_problems_sarif",
-               ("command", "problems", "warnings", "config", "policies")),
+        # One document for every file validated (FileFindings each).
+        Format("sarif", _R + "sarif:render_files_sarif", ("command", "files")),
     ))
 
 WHO_CAN: Family[str] = Family("who-can", ("able", "operation", "database"), (

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from pstokens.config.model import NotifyTarget
 from pstokens.errors import UsageError
+from pstokens.expected import expect, given
 from pstokens.render.errors import describe
 
 if TYPE_CHECKING:
-    from pstokens.config.model import Config, NotifyTarget
+    from pstokens.config.model import Config
     from pstokens.engine.planning.outcome import ApplyResult
     from pstokens.engine.planning.plan import Plan
     from pstokens.errors import PstokensError
@@ -37,7 +39,18 @@ class WebhookNotifier:
             raise UsageError("WebhookNotifier takes a collection of NotifyTarget entries "
                              "(a config's `notify:`), not a string",
                              hint="pass config.notify, or a list of NotifyTarget")
+        if not isinstance(targets, Iterable):
+            raise UsageError(f"WebhookNotifier targets must be a collection of NotifyTarget "
+                             f"entries (a config's `notify:`), not {given(targets)}",
+                             hint="pass config.notify, or a list of NotifyTarget")
         self._targets = tuple(targets)
+        for target in self._targets:
+            expect(target, NotifyTarget, "WebhookNotifier targets",
+                   "a collection of NotifyTarget entries (a config's `notify:`)")
+        expect(organization, str, "WebhookNotifier organization", "the organization's name")
+        if warn is not None and not callable(warn):
+            raise UsageError(f"WebhookNotifier warn must be a function taking a str, or None, "
+                             f"not {given(warn)}")
         self._organization = organization
         self._warn = warn or logger.warning
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from pstokens import __version__
 from pstokens.config.model import Config, Spot
 from pstokens.errors import Problem
+from pstokens.render.findings import FileFindings
 from pstokens.render.rules import policy_text, unused_warning, violation_text
 from pstokens.render.sarif_rules import (
     CONFIG_RULE,
@@ -70,10 +71,18 @@ def render_problems_sarif(
 ) -> str:
     """`validate` (or a command refusing its config): every problem and warning in the file,
     and each finding of `config`'s `rules.policies` under its policy's package (as `plan`)."""
-    results = [_problem(p, "error") for p in problems]
-    results += [_problem(w, "warning") for w in warnings]
-    if config is not None:
-        results += [_policy(config, f) for f in policies]
+    return render_files_sarif(command, [FileFindings(problems, warnings, config, policies)])
+
+
+def render_files_sarif(command: str, files: Sequence[FileFindings]) -> str:
+    """`validate FILE...`: one log, one run, holding every file's findings, each
+    located in its own file."""
+    results: list[Result] = []
+    for found in files:
+        results += [_problem(p, "error") for p in found.problems]
+        results += [_problem(w, "warning") for w in found.warnings]
+        if found.config is not None:
+            results += [_policy(found.config, f) for f in found.policies]
     return document(command, results)
 
 

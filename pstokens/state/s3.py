@@ -31,6 +31,7 @@ from obstore.store import S3Store
 
 from pstokens.defaults import lock_timeout
 from pstokens.errors import LockHeld, StateError, UsageError
+from pstokens.expected import expect
 from pstokens.state.base import LockHolder, decode_state, encode_state
 from pstokens.state.model import State
 from pstokens.state.s3errors import explain
@@ -64,6 +65,7 @@ class S3StateStore:
     """One state object in S3: load it, save new versions of it, lock it."""
 
     def __init__(self, url: str, *, operation: str = "pstokens") -> None:
+        expect(url, str, "S3StateStore url", "an s3:// URL, such as \"s3://bucket/acme.json\"")
         self.bucket, self.key = parse_s3_url(url)
         self.lock_key = self.key + ".lock"
         self.backup_key = self.key + ".backup"

@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from pstokens import clock
 from pstokens.defaults import lock_timeout
 from pstokens.errors import LockHeld, StateError
+from pstokens.expected import PATH, expect
 from pstokens.fileio import write_private
 from pstokens.fileread import TooLarge, read_bounded
 from pstokens.state.base import (
@@ -42,6 +43,8 @@ class FileStateStore:
     """One state file: load it, save new versions of it, lock it."""
 
     def __init__(self, path: str | Path) -> None:
+        expect(path, PATH, "FileStateStore path", "the state file's path, such as "
+               "\"state/acme.json\"")
         self.path = Path(path)
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.lock_path = self.path.with_name(self.path.name + ".lock")

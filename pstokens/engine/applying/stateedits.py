@@ -14,6 +14,7 @@ typed result each returns.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
@@ -31,11 +32,13 @@ from pstokens.engine.inventory.adopt import (
     check_importable,
 )
 from pstokens.engine.inventory.export import assign_keys
+from pstokens.engine.planning.arguments import check_text, opened
 from pstokens.engine.planning.stale import Moved, state_moves
 from pstokens.engine.reading.observe import read_organization, read_token
 from pstokens.engine.reading.ports import TokenApi
 from pstokens.engine.rules.live import LiveToken
 from pstokens.errors import DamagedState, StateEditRefused, StateError, UsageError
+from pstokens.expected import expect
 from pstokens.state.base import LockHolder, StateStore
 from pstokens.state.model import State, TokenRecord
 from pstokens.state.store import FileStateStore
@@ -143,6 +146,9 @@ class StateEdits:
         the same lineage and not older (equal serials must hold the same keys). With
         `force`, a state here that cannot be read is replaced. `show` sees what the
         push changes before it writes."""
+        if not isinstance(file, str | os.PathLike):
+            expect(file, str, "file", "the path of a local state file, such as "
+                   "\"state/acme.json\"")
         store = self.store
         source = FileStateStore(file)
         if Path(file).resolve() == Path(store.location).resolve():
@@ -185,11 +191,13 @@ class StateEdits:
 
     async def adopt(self, key: str, token_id: str) -> Adoption:
         """`import KEY TOKEN_ID`: the live token `token_id` becomes `key` in state."""
+        check_text(key, "key", "the config key to adopt the token as")
+        check_text(token_id, "token_id", "the live token's ID")
         config = self._config()
         check_importable(self.read_state(), config, key, token_id)
         async with self.locked():
             state = self.read_state()
-            async with self.connect() as client:
+            async with opened(self.connect) as client:
                 token = await read_token(client, self.organization, token_id)
             return self._record(adopt_one(state, config, key, token))
 
@@ -200,7 +208,7 @@ class StateEdits:
         self.read_state()
         async with self.locked():
             state = self.read_state()
-            async with self.connect() as client:
+            async with opened(self.connect) as client:
                 live = await read_organization(
                     client, self.organization,
                     lambda t: t.name is not None and t.name in config.tokens)
@@ -227,7 +235,7 @@ class StateEdits:
         return Exported(keys, text, where)
 
     async def _export_keys(self) -> dict[str, LiveToken]:
-        async with self.connect() as client:
+        async with opened(self.connect) as client:
             live = await read_organization(client, self.organization, lambda _: True)
         return assign_keys(live.values())
 

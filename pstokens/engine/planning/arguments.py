@@ -9,41 +9,31 @@ they pass on are then what the rest of the engine relies on.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pstokens.config.model import Config
 from pstokens.engine.planning.plan import Plan
 from pstokens.engine.planning.planner import PlanOptions
 from pstokens.errors import UsageError
+from pstokens.expected import expect, given
 
 # What a state store answers to (`pstokens.state.base.StateStore`).
 _STORE = ("location", "exists", "load", "save", "locked", "unlock")
-
-
-def _given(value: object) -> str:
-    """`str 'state/acme.json'`: the type and, shortened, the value a caller gave."""
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{type(value).__name__} {shown}"
-
-
-def expect(value: object, kind: type, what: str, example: str) -> None:
-    """`value` is a `kind`, or UsageError: `{what} must be {example}, not ...`."""
-    if not isinstance(value, kind):
-        raise UsageError(f"{what} must be {example}, not {_given(value)}")
+# What a notifier answers to (`pstokens.engine.applying.notifier.Notifier`).
+_NOTIFIER = ("planned", "applied", "apply_failed")
 
 
 def check_workspace(organization: object, store: object, connect: object,
-                    config: object, lock_timeout: object) -> None:
+                    config: object, lock_timeout: object, notifier: object = None) -> None:
     """A `Workspace`'s inputs, each of the kind it takes."""
     if not isinstance(organization, str) or not organization:
         raise UsageError(f"Workspace organization must be the organization's name, not "
-                         f"{_given(organization)}")
+                         f"{given(organization)}")
     missing = [name for name in _STORE if not hasattr(store, name)]
     if missing:
         raise UsageError(
-            f"Workspace store must be a state store, not {_given(store)}",
+            f"Workspace store must be a state store, not {given(store)}",
             hint="give FileStateStore(\"state/acme.json\") (or S3StateStore), not a path")
     if not callable(connect):
         raise UsageError(
@@ -56,7 +46,30 @@ def check_workspace(organization: object, store: object, connect: object,
     if (not isinstance(lock_timeout, int | float) or isinstance(lock_timeout, bool)
             or lock_timeout < 0):
         raise UsageError(f"Workspace lock_timeout must be seconds (0 or more), not "
-                         f"{_given(lock_timeout)}")
+                         f"{given(lock_timeout)}")
+    missing = [name for name in _NOTIFIER if not callable(getattr(notifier, name, None))]
+    if notifier is not None and missing:
+        raise UsageError(
+            f"Workspace notifier must be a Notifier (such as WebhookNotifier), not "
+            f"{given(notifier)}",
+            hint="give WebhookNotifier(config.notify, organization), or None for nobody")
+
+
+def opened(connect: Any) -> AbstractAsyncContextManager[Any]:
+    """What the Workspace's `connect` returns when called: a client to open with
+    `async with`, or UsageError (it returned something else)."""
+    client = connect()
+    if not (hasattr(client, "__aenter__") and hasattr(client, "__aexit__")):
+        raise UsageError(
+            f"Workspace connect must return a client to open with `async with`, but it "
+            f"returned {type(client).__name__}",
+            hint="give connect=lambda: PlanetScaleClient(url, credentials)")
+    return client  # type: ignore[no-any-return]
+
+
+def check_text(value: object, what: str, example: str) -> None:
+    """A name, key, ID or path a Workspace method takes as text."""
+    expect(value, str, what, example)
 
 
 def check_plan_options(options: object) -> None:
