@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pstokens.destinations import CommandDestination, DirDestination
+from pstokens.destinations import ENV_REFERENCE, CommandDestination, DirDestination
 from pstokens.engine.planning.plan import Cause, Change, Retire
 from pstokens.engine.rules import findings, guardrails, leaseview, policies, rotation, verifyplan
 from pstokens.schemas import generate
@@ -42,7 +42,9 @@ ITEMS: dict[type, tuple[str, dict[str, Any]]] = {
 
 # Destinations refuse what could never deliver (blank, NUL, a bad timeout) when made.
 _TEXT = st.text(st.characters(blacklist_characters="\x00"), min_size=1).filter(str.strip)
-st.register_type_strategy(DirDestination, st.builds(DirDestination, path=_TEXT))
+# A folder is also written out: no leading `~`, nothing a shell would expand.
+_FOLDER = _TEXT.filter(lambda p: not p.startswith("~") and not ENV_REFERENCE.search(p))
+st.register_type_strategy(DirDestination, st.builds(DirDestination, path=_FOLDER))
 st.register_type_strategy(CommandDestination, st.builds(
     CommandDestination, command=_TEXT, stdin=st.sampled_from(["env", "json"]) | st.none(),
     timeout=st.none() | st.integers(min_value=1, max_value=86_400)))
